@@ -1,0 +1,48 @@
+/* Gemma 4 chat format (gemma4.md §8): render a conversation the way Ollama's
+ * gemma4 renderer does, and parse model output back into content, thinking and
+ * tool calls. Messages and tools use Ollama's /api/chat JSON shapes, so the
+ * server and the CLI feed them straight through. */
+#ifndef RL_CHAT_H
+#define RL_CHAT_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+#include "core/strbuf.h"
+#include "json.h"
+
+typedef struct {
+    int think;          /* thinking enabled */
+    int large;          /* gemma4-large renderer (12b/26b/31b); else gemma4-small */
+    int add_generation_prompt; /* normally 1 */
+} rl_chat_opts;
+
+/* messages: JSON array of {role, content, thinking?, tool_calls?: [{function:{name, arguments}}],
+ * tool_name?, images?}; tools: JSON array of {type:"function", function:{name, description,
+ * parameters}} or NULL. Output is the prompt text beginning with "<bos>". */
+rl_status rl_chat_render(const json_value *messages, const json_value *tools, const rl_chat_opts *opts,
+                         strbuf *out, rl_error *err);
+
+/* Which renderer a model uses: from the model name/size (gemma4.md §8.1). */
+int rl_chat_is_large(const char *model_name, double n_params);
+
+/* Incremental output parser. Feed decoded text pieces as they stream; events are
+ * appended to the parser's buffers. Thinking is "<|channel>thought\n...<channel|>",
+ * tool calls "<|tool_call>call:NAME{...}<tool_call|>" (arguments converted to JSON). */
+typedef struct rl_chat_parser rl_chat_parser;
+typedef struct {
+    char *name;
+    char *arguments_json; /* JSON object text */
+} rl_tool_call;
+
+rl_chat_parser *rl_chat_parser_new(int think);
+void rl_chat_parser_free(rl_chat_parser *p);
+/* Feed text; newly available content/thinking are appended to content/thinking
+ * (either may be NULL to drop). Completed tool calls are queued. */
+rl_status rl_chat_parser_feed(rl_chat_parser *p, const char *text, size_t len, strbuf *content, strbuf *thinking,
+                              rl_error *err);
+/* Flush at end of generation (an unterminated block is emitted as what it is). */
+rl_status rl_chat_parser_finish(rl_chat_parser *p, strbuf *content, strbuf *thinking, rl_error *err);
+size_t rl_chat_parser_tool_calls(const rl_chat_parser *p, const rl_tool_call **calls);
+
+#endif

@@ -1,0 +1,67 @@
+#include "cli.h"
+
+#include <string.h>
+
+#define RL_VERSION "0.1.0"
+
+static int cmd_help(rl_host *h, int argc, char **argv);
+static int cmd_version(rl_host *h, int argc, char **argv) {
+    rl_printf(h, 1, "rullama %s\n", RL_VERSION);
+    return 0;
+}
+
+static const rl_cli_command commands[] = {
+    {"inspect", "inspect MODEL [--json]", "show a model's architecture, hyperparameters, tensors and towers", cmd_inspect},
+    {"list", "list", "list the models in the local Ollama store", cmd_list},
+    {"version", "version", "print the version", cmd_version},
+    {"help", "help", "show this help", cmd_help},
+};
+#define N_COMMANDS (sizeof commands / sizeof *commands)
+
+static int cmd_help(rl_host *h, int argc, char **argv) {
+    rl_printf(h, 1, "usage: rullama COMMAND [ARGS]\n\nMODEL is an Ollama name (gemma4:e2b, gemma4, library/gemma4:e4b)\n"
+                    "or a path to a GGUF/blob file. $OLLAMA_MODELS overrides ~/.ollama/models.\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++) rl_printf(h, 1, "  %-28s %s\n", commands[i].usage, commands[i].summary);
+    return 0;
+}
+
+int cli_flag(int argc, char **argv, const char *flag) {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], flag)) return i;
+    return 0;
+}
+
+const char *cli_opt(int argc, char **argv, const char *opt) {
+    size_t n = strlen(opt);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], opt)) return i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strncmp(argv[i], opt, n) && argv[i][n] == '=') return argv[i] + n + 1;
+    }
+    return NULL;
+}
+
+const char *cli_positional(int argc, char **argv, int index, const char *const *value_opts) {
+    int seen = 0;
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' && argv[i][1] == '-') {
+            if (value_opts && !strchr(argv[i], '='))
+                for (const char *const *v = value_opts; *v; v++)
+                    if (!strcmp(argv[i], *v)) {
+                        i++;
+                        break;
+                    }
+            continue;
+        }
+        if (seen++ == index) return argv[i];
+    }
+    return NULL;
+}
+
+int rl_cli_main(rl_host *h, int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return cmd_help(h, argc, argv), argc < 2 ? 2 : 0;
+    if (!strcmp(argv[1], "--version")) return cmd_version(h, argc, argv);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(h, argc - 1, argv + 1);
+    rl_printf(h, 2, "rullama: unknown command '%s' (try 'rullama help')\n", argv[1]);
+    return 2;
+}
