@@ -13,7 +13,6 @@
  *   code points above U+10FFFF); \u escapes must pair surrogates correctly. */
 #include "json.h"
 
-#include <errno.h>
 #include <locale.h>
 #include <math.h>
 #include <stdarg.h>
@@ -169,7 +168,6 @@ static rl_status json_parse_number(json_parser *p, json_value *out) {
         char *dot = strchr(buf, '.');
         if (dot) *dot = dp[0];
     }
-    errno = 0;
     char *end = NULL;
     double d = strtod(buf, &end);
     int consumed_all = end == buf + n;
