@@ -7,7 +7,9 @@ CC          ?= gcc
 WASM_CC     ?= clang
 FUZZ_CC     ?= clang
 
-CORE_SRC    := $(wildcard src/*.c src/core/*.c src/cpu/*.c src/platform/*.c)
+WGSL        := $(sort $(wildcard kernels/*.wgsl))
+KERNELS_C   := build/gen/kernels_embed.c
+CORE_SRC    := $(wildcard src/*.c src/core/*.c src/cpu/*.c src/gpu/*.c src/platform/*.c) $(KERNELS_C)
 CLI_SRC     := $(wildcard src/cli/*.c)
 GEN_SRC     := $(wildcard tools/gen/*.c)
 TEST_SRC    := $(wildcard tests/c/test_*.c)
@@ -31,6 +33,10 @@ SAN_OBJ     := $(patsubst %.c,$(B)/san/%.o,$(CORE_SRC))
 TESTS       := $(patsubst tests/c/%.c,$(B)/san/bin/%,$(TEST_SRC))
 
 .PHONY: all native wasm tests test demo deps fuzz clean
+
+$(KERNELS_C): $(WGSL) scripts/embed-kernels.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-kernels.sh $@ $(WGSL)
 all: native wasm
 
 native: $(B)/native/rullama $(if $(GEN_SRC),$(B)/native/rullama-gen)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rmath.h"
 #include "cpu/ops.h"
 #include "quant.h"
 
@@ -399,7 +400,7 @@ static rl_status forward_ubatch(rl_cpu *c, const rl_batch *b, int t0, int T, flo
             rl_rmsnorm(c->x, c->h + (size_t)t * D, c->output_norm, (size_t)D, m->eps);
             if ((s = matmul(c, m->output, 0, c->x, 1, D, y, V, err))) return s;
             if (m->softcap > 0)
-                for (int v = 0; v < V; v++) y[v] = m->softcap * tanhf(y[v] / m->softcap);
+                for (int v = 0; v < V; v++) y[v] = m->softcap * rl_tanhf(y[v] / m->softcap);
         }
     }
     c->n_past += T;

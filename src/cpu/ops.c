@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/rmath.h"
+
 typedef float v4f __attribute__((vector_size(16)));
 
 float rl_dot_f32(const float *a, const float *b, size_t n) {
@@ -37,9 +39,11 @@ void rl_rope_neox(float *x, int n_dims, int pos, float base, const float *factor
     const int half = n_dims / 2;
     for (int j = 0; j < half; j++) {
         /* angle in double: pos * base^(-2j/n) loses precision in f32 at large positions */
-        double theta = (double)pos * pow((double)base, -2.0 * j / n_dims);
+        double theta = (double)pos * rl_pow((double)base, -2.0 * j / n_dims);
         if (factors) theta /= factors[j];
-        float c = (float)cos(theta), s = (float)sin(theta);
+        double sd, cd;
+        rl_sincos(theta, &sd, &cd);
+        float c = (float)cd, s = (float)sd;
         float a = x[j], b = x[j + half];
         x[j] = a * c - b * s;
         x[j + half] = a * s + b * c;
@@ -48,7 +52,7 @@ void rl_rope_neox(float *x, int n_dims, int pos, float base, const float *factor
 
 float rl_gelu(float x) {
     const float k = 0.7978845608028654f; /* sqrt(2/pi) */
-    return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+    return 0.5f * x * (1.0f + rl_tanhf(k * (x + 0.044715f * x * x * x)));
 }
 
 void rl_geglu(float *out, const float *g, const float *u, size_t n) {
@@ -65,7 +69,7 @@ void rl_softmax(float *x, size_t n) {
     }
     double sum = 0;
     for (size_t i = 0; i < n; i++) {
-        x[i] = expf(x[i] - mx);
+        x[i] = rl_expf(x[i] - mx);
         sum += x[i];
     }
     float inv = (float)(1.0 / sum);
