@@ -476,6 +476,20 @@ static void t_case_insensitive(void) {
     st = resolve(root, "Gemma4:E2B", &r, &err);
     CHECK(st == RL_OK && !strcmp(r.model_path, upper.blob[1]), "exact path preferred (upper): %s", err.msg);
     rl_model_ref_free(&r);
+    /* the scan backtracks: the first case-insensitive match may be a dead end */
+    const char *root2 = new_store();
+    fake_model dead, live;
+    put_simple(root2, "registry.ollama.ai/library/Gemma4/other", &dead);
+    put_simple(root2, "registry.ollama.ai/library/gemma4/E2B", &live);
+    st = resolve(root2, "GEMMA4:e2b", &r, &err);
+    CHECK(st == RL_OK && !strcmp(r.model_path, live.blob[1]) && !strcmp(r.name, "registry.ollama.ai/library/gemma4:E2B"),
+          "backtracking scan: %s", err.msg);
+    if (st == RL_OK) rl_model_ref_free(&r);
+    /* exact-case entries win at each level when the full path is not exact */
+    put_simple(root2, "registry.ollama.ai/library/Gemma4/e2b", &dead);
+    st = resolve(root2, "gemma4:e2b", &r, &err);
+    CHECK(st == RL_OK && !strcmp(r.model_path, live.blob[1]), "exact-case directory preferred: %s", err.msg);
+    if (st == RL_OK) rl_model_ref_free(&r);
     /* a directory where the tag file should be is not a manifest */
     char dir[700];
     snprintf(dir, sizeof dir, "%s/manifests/registry.ollama.ai/library/dironly/latest", root);
