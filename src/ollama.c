@@ -612,6 +612,11 @@ rl_status rl_model_resolve(rl_host *h, const char *root, const char *spec, rl_mo
     rl_error nerr = {0};
     if (rl_model_name_parse(spec, &n, &nerr))
         return rl_fail(err, RL_ERR_INVALID, "'%.200s' is neither a file nor a model name (%s)", spec, nerr.msg);
+    if (!root || !root[0])
+        return rl_fail(err, RL_ERR_NOT_FOUND,
+                       "'%.200s' is not a file, and no Ollama model store is known to look it up in "
+                       "(set OLLAMA_MODELS to the directory that holds manifests/ and blobs/)",
+                       spec);
 
     char *path = NULL;
     rl_status st = find_manifest(h, root, &n, &path, &found);

@@ -550,6 +550,12 @@ static void t_path_spec(void) {
     /* a directory is not a model file, and not a name either */
     st = resolve(root, root, &r, &err);
     CHECK(st == RL_ERR_INVALID && strstr(err.msg, "neither a file nor a model name"), "directory: %s", err.msg);
+    /* without a store only files resolve */
+    st = resolve("", "gemma4", &r, &err);
+    CHECK(st == RL_ERR_NOT_FOUND && strstr(err.msg, "no Ollama model store"), "no root: %s", err.msg);
+    st = resolve("", path, &r, &err);
+    CHECK(st == RL_OK, "file without a root: %s", err.msg);
+    if (st == RL_OK) rl_model_ref_free(&r);
     char missing[700];
     snprintf(missing, sizeof missing, "%s/nope.gguf", root);
     st = resolve(root, missing, &r, &err);
