@@ -594,6 +594,13 @@ static void t_traversal(void) {
     write_file(secret, "{}", 2);
     const char *specs[] = {"../../etc/passwd", "registry.ollama.ai/../secret", "../secret:latest",
                            "registry.ollama.ai/library/..:..", "x/../../secret"};
+    /* An existing file is a path spec by design, so run from a directory where
+     * none of these relative paths exist: only name handling is under test. */
+    char cwd[4096], deep[700];
+    if (!getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
+    snprintf(deep, sizeof deep, "%s/cwd/a/b/c/d", root);
+    mkdirs(deep);
+    CHECK(chdir(deep) == 0, "chdir %s", deep);
     for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
         rl_model_ref r;
         rl_error err;
@@ -601,6 +608,7 @@ static void t_traversal(void) {
         CHECK(st == RL_ERR_INVALID, "'%s' must be rejected as a name, got %s: %s", specs[i], rl_status_name(st), err.msg);
         if (st == RL_OK) rl_model_ref_free(&r);
     }
+    if (cwd[0]) CHECK(chdir(cwd) == 0, "chdir back");
 }
 
 /* ---- malformed manifests ---- */
