@@ -29,7 +29,7 @@ NAT_OBJ     := $(patsubst %.c,$(B)/native/%.o,$(CORE_SRC))
 SAN_OBJ     := $(patsubst %.c,$(B)/san/%.o,$(CORE_SRC))
 TESTS       := $(patsubst tests/c/%.c,$(B)/san/tests/%,$(TEST_SRC))
 
-.PHONY: all native wasm tests test demo deps fuzz clean
+.PHONY: all native wasm tests test demo deps fuzz clean bench
 all: native wasm
 
 native: $(B)/native/rullama $(if $(GEN_SRC),$(B)/native/rullama-gen)
@@ -74,6 +74,11 @@ $(B)/fuzz/%: fuzz/%.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Iinclude -o $@ $< $(filter-out src/platform/host_posix.c,$(CORE_SRC)) src/platform/host_posix.c -lm
 fuzz: $(patsubst fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+
+# Quant dot-product micro-benchmark (not part of `all`): build/native/bench_quant [cols] [types]
+bench: $(B)/native/bench_quant
+$(B)/native/bench_quant: bench/bench_quant.c $(B)/native/librl.a
+	$(CC) $(CSTD) $(WARN) $(NATIVE_OPT) -Isrc -o $@ $^ -lm
 
 deps:
 	@scripts/install-deps.sh
