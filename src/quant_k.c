@@ -59,6 +59,8 @@ void quant_q2_k_dequant(const void *src, float *dst, size_t n) {
     }
 }
 
+/* The j loops below are unrolled so byte shifts get constant counts
+ * (variable i8x16 shifts are slow in V8). */
 float quant_q2_k_dot(const void *row, const float *x, size_t n) {
     const uint8_t *b = row;
     v4f acc = {0};
