@@ -284,6 +284,7 @@ void rl_gpu_engine_free(rl_gpu_engine *e) {
 
 int rl_gpu_engine_n_past(const rl_gpu_engine *e) { return e->n_past; }
 int rl_gpu_engine_n_vocab(const rl_gpu_engine *e) { return e->m->n_vocab; }
+int rl_gpu_engine_n_ctx(const rl_gpu_engine *e) { return e->n_ctx; }
 uint64_t rl_gpu_engine_upload_bytes(const rl_gpu_engine *e) { return e->upload_bytes; }
 
 rl_status rl_gpu_engine_truncate(rl_gpu_engine *e, int n_keep, rl_error *err) {
