@@ -38,10 +38,12 @@ static uint32_t table_mask_for(size_t n) { /* power of two >= 2n, at least 16 */
 }
 
 static int32_t find_n(const rl_tokenizer *t, const char *s, size_t len) {
-    for (uint32_t i = (uint32_t)hash_bytes(s, len) & t->tok_mask;; i = (i + 1) & t->tok_mask) {
-        int32_t id = t->tok_slots[i];
-        if (id < 0) return -1;
-        if (tok_len(t, id) == len && !memcmp(tok_str(t, id), s, len)) return id;
+    uint64_t h = hash_bytes(s, len), tag = h >> 32;
+    for (uint32_t i = (uint32_t)h & t->tok_mask;; i = (i + 1) & t->tok_mask) {
+        uint64_t slot = t->tok_slots[i];
+        if (!slot) return -1;
+        int32_t id = (int32_t)(uint32_t)slot - 1;
+        if (slot >> 32 == tag && tok_len(t, id) == len && !memcmp(tok_str(t, id), s, len)) return id;
     }
 }
 
@@ -50,16 +52,17 @@ int32_t rl_tokenizer_find(const rl_tokenizer *t, const char *token) { return fin
 
 static uint64_t pair_hash(int32_t l, int32_t r) { return mix64(((uint64_t)(uint32_t)l << 32) | (uint32_t)r); }
 
-/* Slot of (l, r) in m_slots: the matching entry, or the empty slot where it would go. */
+/* Slot of (l, r): the matching one, or the empty slot where it would go. */
 static uint32_t merge_slot(const rl_tokenizer *t, int32_t l, int32_t r) {
     for (uint32_t i = (uint32_t)pair_hash(l, r) & t->m_mask;; i = (i + 1) & t->m_mask) {
-        int32_t m = t->m_slots[i];
-        if (m < 0 || (t->m_left[m] == l && t->m_right[m] == r)) return i;
+        const tok_merge_slot *m = &t->m_slots[i];
+        if (m->left < 0 || (m->left == l && m->right == r)) return i;
     }
 }
 
 int32_t tok_merge_find(const rl_tokenizer *t, int32_t l, int32_t r) {
-    return t->m_slots[merge_slot(t, l, r)];
+    const tok_merge_slot *m = &t->m_slots[merge_slot(t, l, r)];
+    return m->left < 0 ? -1 : m->entry;
 }
 
 void rl_tokenizer_free(rl_tokenizer *t) {
@@ -75,6 +78,7 @@ void rl_tokenizer_free(rl_tokenizer *t) {
     free(t->m_slots);
     free(t->sp_id);
     free(t->trie);
+    free(t->bmp_id);
     free(t);
 }
 
@@ -92,7 +96,7 @@ static rl_status build_tokens(rl_tokenizer *t, const tok_strlist *tokens, const 
     t->tok_slots = malloc(((size_t)t->tok_mask + 1) * sizeof *t->tok_slots);
     if (!t->text || !t->off || !t->types || !t->tok_slots)
         return rl_fail(err, RL_ERR_NOMEM, "tokenizer: cannot allocate tables for %zu tokens (%zu bytes of text)", n, total);
-    memset(t->tok_slots, 0xff, ((size_t)t->tok_mask + 1) * sizeof *t->tok_slots);
+    memset(t->tok_slots, 0, ((size_t)t->tok_mask + 1) * sizeof *t->tok_slots);
     size_t pos = 0;
     for (size_t i = 0; i < n; i++) {
         const char *s = tokens->at(tokens->ctx, i, &len);
@@ -101,12 +105,15 @@ static rl_status build_tokens(rl_tokenizer *t, const tok_strlist *tokens, const 
         t->text[pos + len] = '\0';
         pos += len + 1;
         t->types[i] = types ? types[i] : 1;
-        uint32_t h = (uint32_t)hash_bytes(s, len) & t->tok_mask;
-        for (;; h = (h + 1) & t->tok_mask) {
-            int32_t id = t->tok_slots[h];
-            if (id < 0 || (tok_len(t, id) == len && !memcmp(tok_str(t, id), s, len))) break;
+        uint64_t h = hash_bytes(s, len), tag = h >> 32;
+        uint32_t k = (uint32_t)h & t->tok_mask;
+        for (;; k = (k + 1) & t->tok_mask) {
+            uint64_t slot = t->tok_slots[k];
+            if (!slot) break;
+            int32_t id = (int32_t)(uint32_t)slot - 1;
+            if (slot >> 32 == tag && tok_len(t, id) == len && !memcmp(tok_str(t, id), s, len)) break;
         }
-        t->tok_slots[h] = (int32_t)i; /* a repeated string now maps to the later id */
+        t->tok_slots[k] = tag << 32 | (uint32_t)(i + 1); /* a repeated string now maps to the later id */
     }
     t->off[n] = pos;
     return RL_OK;
@@ -139,7 +146,7 @@ static rl_status build_merges(rl_tokenizer *t, const tok_strlist *merges, rl_err
         free(cat);
         return rl_fail(err, RL_ERR_NOMEM, "tokenizer: cannot allocate tables for %zu merges", n);
     }
-    memset(t->m_slots, 0xff, ((size_t)t->m_mask + 1) * sizeof *t->m_slots);
+    for (size_t i = 0; i <= t->m_mask; i++) t->m_slots[i].left = -1;
     for (size_t i = 0; i < n; i++) {
         size_t len;
         const char *s = merges->at(merges->ctx, i, &len);
@@ -162,14 +169,14 @@ static rl_status build_merges(rl_tokenizer *t, const tok_strlist *merges, rl_err
         memcpy(cat + ll, tok_str(t, r), rl);
         int32_t res = find_n(t, cat, ll + rl);
         if (res < 0) continue;
-        uint32_t slot = merge_slot(t, l, r);
-        int32_t m = t->m_slots[slot];
-        if (m < 0) {
+        tok_merge_slot *slot = &t->m_slots[merge_slot(t, l, r)];
+        int32_t m = slot->entry;
+        if (slot->left < 0) {
             m = (int32_t)t->n_merges++;
             t->m_left[m] = l;
             t->m_right[m] = r;
             t->m_result[m] = res;
-            t->m_slots[slot] = m;
+            *slot = (tok_merge_slot){l, r, m};
         }
         t->m_rank[m] = (int32_t)i; /* repeats: the later rank wins, as in Ollama's map */
     }
@@ -247,6 +254,20 @@ rl_status tok_build(const tok_strlist *tokens, const int32_t *types, const tok_s
         static const char hex[] = "0123456789ABCDEF";
         char name[7] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>', 0};
         t->byte_id[b] = find_n(t, name, 6);
+    }
+    /* Most BPE symbols are single code points: a direct table skips hashing them. */
+    t->bmp_id = malloc(0x10000 * sizeof *t->bmp_id);
+    if (!t->bmp_id) {
+        rl_tokenizer_free(t);
+        return rl_fail(err, RL_ERR_NOMEM, "tokenizer: out of memory");
+    }
+    for (uint32_t cp = 0; cp < 0x10000; cp++) {
+        char u[3];
+        size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
+        if (n == 1) u[0] = (char)cp;
+        else if (n == 2) u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F));
+        else u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[2] = (char)(0x80 | (cp & 0x3F));
+        t->bmp_id[cp] = cp >= 0xD800 && cp < 0xE000 ? -1 : find_n(t, u, n); /* surrogates are never symbols */
     }
     t->bos = t->eos = t->unk = -1;
     *out = t;

@@ -68,6 +68,13 @@ static size_t utf8_len(const uint8_t *s, size_t n) {
     return need;
 }
 
+/* The code point of a valid 1-3 byte sequence. */
+static uint32_t bmp_value(const uint8_t *s, size_t len) {
+    if (len == 1) return s[0];
+    if (len == 2) return (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+    return (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+}
+
 /* ---- min-heap of merge candidates, ordered by (rank, left position) as HF's BPE does ---- */
 
 static int cand_less(const bpe_cand *a, const bpe_cand *b) {
@@ -148,7 +155,7 @@ static void bpe_fragment(enc_ctx *c, const char *s, size_t n) {
         bpe_sym *y = &c->syms[ns];
         y->start = (uint32_t)i;
         y->len = len ? (uint32_t)len : 1;
-        y->id = len ? rl_tokenizer_find_n(t, c->norm + i, len) : -1;
+        y->id = len == 0 ? -1 : len == 4 ? rl_tokenizer_find_n(t, c->norm + i, 4) : t->bmp_id[bmp_value(u + i, len)];
         y->prev = ns - 1;
         y->next = i + y->len < m ? ns + 1 : -1;
         i += y->len;

@@ -21,22 +21,28 @@ typedef struct {
     uint8_t byte;
 } tok_trie_node;
 
+typedef struct {
+    int32_t left, right, entry;
+} tok_merge_slot;
+
 struct rl_tokenizer {
     size_t n_tokens;
     char *text;      /* every token string, NUL-terminated, back to back */
     size_t *off;     /* n_tokens + 1 offsets into text; length of i = off[i+1] - off[i] - 1 */
     int32_t *types;  /* tokenizer.ggml.token_type (1 where absent) */
 
-    /* token string -> id: open addressing, linear probing, -1 = empty. Duplicate
-     * strings map to the last id, as Ollama's map does. */
-    int32_t *tok_slots;
+    /* token string -> id: open addressing, linear probing. A slot holds the upper
+     * 32 hash bits (so most mismatches never touch the strings) and id + 1 (0 =
+     * empty). Duplicate strings map to the last id, as Ollama's map does. */
+    uint64_t *tok_slots;
     uint32_t tok_mask;
 
     /* merges, one entry per distinct (left, right) pair whose parts and result are
-     * tokens; rank = index in tokenizer.ggml.merges (the last one for repeats). */
+     * tokens; rank = index in tokenizer.ggml.merges (the last one for repeats).
+     * The key lives in the slot so a lookup costs one probe sequence. */
     size_t n_merges;
-    int32_t *m_left, *m_right, *m_result, *m_rank;
-    int32_t *m_slots;
+    tok_merge_slot *m_slots; /* left = -1: empty */
+    int32_t *m_left, *m_right, *m_result, *m_rank; /* by entry */
     uint32_t m_mask;
 
     /* special tokens in id order: sp_id[rank] is the id emitted for a match */
@@ -47,8 +53,9 @@ struct rl_tokenizer {
     int32_t trie_root[256];
 
     int32_t byte_id[256]; /* <0xHH> ids, -1 if absent */
+    int32_t *bmp_id;      /* id of each single code point below U+10000, -1 if not a token */
     int32_t bos, eos, unk;
-    int32_t eog[8];
+    int32_t eog[16];
     size_t n_eog;
 };
 

@@ -4,7 +4,6 @@
 // (plus general.architecture) the way Ollama's gemma4 converter writes them (gemma4.md §2.4).
 //
 //   node tools/vocab.mjs --out FILE.gguf [--truncate N]
-//   node tools/vocab.mjs --dump FILE [--truncate N]     plain dump for the C tests (format below)
 //
 // Why this works: Gemma 4 keeps Gemma 3's 262 144-token base vocabulary and merges; only the
 // special tokens differ, and they sit in slots that Gemma 3 left as <unusedN> or used for its
@@ -36,9 +35,6 @@
 // be renumbered or kept beyond N), the merges whose two parts and result all have ids < N (in
 // rank order), and the eos_token_ids below N. The 256 byte tokens <0x00>..<0xFF> are ids
 // 238..493, so N >= 494 keeps byte fallback complete; below that some bytes have no token.
-//
-// Dump format (--dump): the line "rullama-vocab 1 <n_tokens> <n_merges>\n", then per token
-// "<type> <token bytes>\0", then per merge "<left> <right>\0". Tokens never contain NUL.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -150,20 +146,6 @@ export async function writeVocabGGUF(file, { truncate } = {}) {
     return v;
 }
 
-export function dumpBytes(v) {
-    const enc = new TextEncoder();
-    const parts = [enc.encode(`rullama-vocab 1 ${v.tokens.length} ${v.merges.length}\n`)];
-    const body = v.tokens.map((t, i) => `${v.types[i]} ${t}\0`).join('') + v.merges.map((m) => m + '\0').join('');
-    parts.push(enc.encode(body));
-    return Buffer.concat(parts);
-}
-
-export async function writeVocabDump(file, { truncate } = {}) {
-    const v = await buildGemma4Vocab({ truncate });
-    writeAtomically(file, dumpBytes(v));
-    return v;
-}
-
 // Parallel test runs may build the same cached file: write a temp file, then rename.
 function writeAtomically(file, bytes) {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -177,20 +159,17 @@ async function cli(argv) {
         const i = argv.indexOf(name);
         return i >= 0 ? argv[i + 1] : undefined;
     };
-    const out = opt('--out'), dump = opt('--dump'), trunc = opt('--truncate');
-    if (!out && !dump) {
-        process.stderr.write('usage: node tools/vocab.mjs (--out FILE.gguf | --dump FILE) [--truncate N]\n');
+    const out = opt('--out'), trunc = opt('--truncate');
+    if (!out) {
+        process.stderr.write('usage: node tools/vocab.mjs --out FILE.gguf [--truncate N]\n');
         return 2;
     }
     const truncate = trunc === undefined ? undefined : Number(trunc);
     const t0 = performance.now();
     const v = await buildGemma4Vocab({ truncate });
     const t1 = performance.now();
-    if (out) {
-        const { GGUFWriter } = await import('../tests/node/lib/gguf-writer.mjs');
-        writeAtomically(out, addTokenizerKVs(new GGUFWriter(), v).toBytes({ sortKeys: true }));
-    }
-    if (dump) writeAtomically(dump, dumpBytes(v));
+    const { GGUFWriter } = await import('../tests/node/lib/gguf-writer.mjs');
+    writeAtomically(out, addTokenizerKVs(new GGUFWriter(), v).toBytes({ sortKeys: true }));
     const t2 = performance.now();
     process.stderr.write(`vocab: ${v.tokens.length} tokens, ${v.merges.length} merges; ` +
         `build ${(t1 - t0).toFixed(0)} ms, write ${(t2 - t1).toFixed(0)} ms\n`);

