@@ -1,10 +1,13 @@
-/* rullama tokenize MODEL (TEXT | --file PATH) [--json] [--time]
+/* rullama tokenize MODEL (TEXT | --file PATH [--split-nul]) [--json] [--time]
  * Reads only the model's GGUF header (tokenizer keys), never the weights, and
  * prints the token ids of TEXT (no BOS added): comma-separated on one line, or a
- * JSON array with --json. --time reports load/build/encode times on stderr. */
+ * JSON array with --json. --split-nul: PATH holds several texts separated (or
+ * terminated) by NUL bytes, one output line each (batch use: tests, tools).
+ * --time reports load/build/encode times on stderr. */
 #include "cli.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "gguf_load.h"
 #include "ollama.h"
@@ -30,8 +33,9 @@ int cmd_tokenize(rl_host *h, int argc, char **argv) {
     const char *text_arg = cli_positional(argc, argv, 1, value_opts);
     const char *file = cli_opt(argc, argv, "--file");
     int json = cli_flag(argc, argv, "--json") != 0, timing = cli_flag(argc, argv, "--time") != 0;
-    if (!spec || !text_arg == !file) {
-        rl_printf(h, 2, "usage: rullama tokenize MODEL (TEXT | --file PATH) [--json] [--time]\n");
+    int split = cli_flag(argc, argv, "--split-nul") != 0;
+    if (!spec || !text_arg == !file || (split && !file)) {
+        rl_printf(h, 2, "usage: rullama tokenize MODEL (TEXT | --file PATH [--split-nul]) [--json] [--time]\n");
         return 2;
     }
     rl_error err = {0};
@@ -60,19 +64,29 @@ int cmd_tokenize(rl_host *h, int argc, char **argv) {
         if (rl_host_read_all(h, file, TEXT_FILE_MAX, &text, &len, &err) != RL_OK) goto fail;
     }
     const char *src = file ? text : text_arg;
-    if (!file)
-        for (len = 0; src[len]; len++) {
-        }
+    if (!file) len = strlen(src);
     te = h->now_ms(h);
-    if (rl_tokenizer_encode(tok, src, len, &ids, &n_ids, &err) != RL_OK) goto fail;
+    size_t total_ids = 0;
+    for (size_t at = 0; at < len || (!split && at == 0);) {
+        size_t end = at;
+        if (split)
+            while (end < len && src[end]) end++;
+        else
+            end = len;
+        if (rl_tokenizer_encode(tok, src + at, end - at, &ids, &n_ids, &err) != RL_OK) goto fail;
+        print_ids(h, ids, n_ids, json);
+        total_ids += n_ids;
+        free(ids);
+        ids = NULL;
+        at = end + 1;
+    }
     t3 = h->now_ms(h);
-    print_ids(h, ids, n_ids, json);
     if (timing)
         rl_printf(h, 2,
                   "header %.1f ms (%llu bytes), tokenizer %.1f ms (%zu tokens), encode %.2f ms: %zu bytes -> %zu "
                   "tokens (%.0f tokens/s)\n",
-                  t1 - t0, (unsigned long long)header_bytes, t2 - t1, rl_tokenizer_vocab_size(tok), t3 - te, len, n_ids,
-                  t3 > te ? n_ids / ((t3 - te) / 1e3) : 0.0);
+                  t1 - t0, (unsigned long long)header_bytes, t2 - t1, rl_tokenizer_vocab_size(tok), t3 - te, len, total_ids,
+                  t3 > te ? total_ids / ((t3 - te) / 1e3) : 0.0);
     rc = 0;
 fail:
     if (rc) rl_printf(h, 2, "rullama tokenize: %s\n", err.msg);
