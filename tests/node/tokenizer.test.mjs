@@ -11,9 +11,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { test, run, assert, assertEq, rng, repoRoot, tmpDir } from './harness.mjs';
+import { test, run, assert, assertEq, rng, repoRoot, tmpDir, fixturesDir } from './harness.mjs';
 import { loadEngine } from '../../js/node/cli.mjs';
-import { loadGemma3Tokenizer, writeVocabGGUF, GEMMA4_SPECIALS, TOKEN_TYPE, IDS } from '../../tools/vocab.mjs';
+import { loadGemma3Tokenizer, buildGemma4Vocab, writeVocabGGUF, GEMMA4_SPECIALS, TOKEN_TYPE, IDS } from '../../tools/vocab.mjs';
 
 const VOCAB = path.join(repoRoot, 'build/vocab/gemma4-vocab.gguf');
 const tmp = tmpDir('tokenizer');
@@ -250,16 +250,18 @@ test('the wasm build matches the native build', async () => {
     wasm.forEach((ids, i) => assertEq(ids, nat[i], `text ${JSON.stringify(texts[i]).slice(0, 60)}:`));
 });
 
-test('vocabulary GGUF: the tokenizer keys as Ollama writes them', async () => {
-    // Read back with an independent minimal reader (keys and array lengths only).
-    const buf = fs.readFileSync(await vocabFile());
+// A minimal GGUF key reader, independent of src/gguf.c and of the writer: scalar values,
+// string arrays as JS strings, numeric arrays as typed views (little-endian hosts only).
+function readKeys(file) {
+    const buf = fs.readFileSync(file);
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    assertEq(buf.subarray(0, 4).toString(), 'GGUF');
-    assertEq(dv.getUint32(4, true), 3, 'version');
+    assertEq(buf.subarray(0, 4).toString(), 'GGUF', file);
     let off = 24;
     const u64 = () => { const v = Number(dv.getBigUint64(off, true)); off += 8; return v; };
     const str = () => { const n = u64(); const s = buf.subarray(off, off + n).toString('utf8'); off += n; return s; };
     const size = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
+    const view = { 0: Uint8Array, 1: Int8Array, 2: Uint16Array, 3: Int16Array, 4: Uint32Array, 5: Int32Array,
+        6: Float32Array, 7: Uint8Array, 10: BigUint64Array, 11: BigInt64Array, 12: Float64Array };
     const kv = {};
     for (let i = 0, n = Number(dv.getBigUint64(16, true)); i < n; i++) {
         const key = str(), type = dv.getUint32(off, true);
@@ -268,33 +270,59 @@ test('vocabulary GGUF: the tokenizer keys as Ollama writes them', async () => {
         else if (type === 9) {
             const et = dv.getUint32(off, true);
             off += 4;
-            const count = u64(), start = off;
-            if (et === 8) for (let k = 0; k < count; k++) str();
-            else off += count * size[et];
-            kv[key] = { type, et, count, start };
+            const count = u64();
+            let value;
+            if (et === 8) value = Array.from({ length: count }, str);
+            else {
+                value = new view[et](buf.buffer.slice(buf.byteOffset + off, buf.byteOffset + off + count * size[et]));
+                off += count * size[et];
+            }
+            kv[key] = { type, et, value };
         } else {
             kv[key] = { type, value: type === 7 ? buf[off] : type === 4 ? dv.getUint32(off, true) : null };
             off += size[type];
         }
     }
+    return { version: dv.getUint32(4, true), kv };
+}
+
+test('vocabulary GGUF: the tokenizer keys as Ollama writes them', async () => {
+    const { version, kv } = readKeys(await vocabFile());
+    assertEq(version, 3, 'version');
     const keys = Object.keys(kv);
     assertEq(keys, [...keys].sort(), 'keys sorted by name');
     assertEq(kv['general.architecture'].value, 'gemma4');
     assertEq(kv['tokenizer.ggml.model'].value, 'llama');
     assertEq(kv['tokenizer.ggml.pre'].value, 'gemma4');
-    assertEq([kv['tokenizer.ggml.tokens'].et, kv['tokenizer.ggml.tokens'].count], [8, 262144], 'tokens');
-    assertEq([kv['tokenizer.ggml.scores'].et, kv['tokenizer.ggml.scores'].count], [6, 262144], 'scores');
-    assertEq([kv['tokenizer.ggml.token_type'].et, kv['tokenizer.ggml.token_type'].count], [5, 262144], 'types');
-    assertEq([kv['tokenizer.ggml.merges'].et, kv['tokenizer.ggml.merges'].count], [8, 514906], 'merges');
-    const eos = kv['tokenizer.ggml.eos_token_ids'];
-    assertEq([eos.et, ...[0, 1, 2].map((k) => dv.getInt32(eos.start + 4 * k, true))], [5, 1, 106, 50], 'eos_token_ids');
+    const arr = (k) => [kv[`tokenizer.ggml.${k}`].et, kv[`tokenizer.ggml.${k}`].value.length];
+    assertEq(arr('tokens'), [8, 262144], 'tokens');
+    assertEq(arr('scores'), [6, 262144], 'scores');
+    assertEq(arr('token_type'), [5, 262144], 'token_type');
+    assertEq(arr('merges'), [8, 514906], 'merges');
+    assertEq([kv['tokenizer.ggml.eos_token_ids'].et, ...kv['tokenizer.ggml.eos_token_ids'].value], [5, 1, 106, 50], 'eos_token_ids');
     for (const [k, v] of [['bos', IDS.bos], ['eos', IDS.eos], ['padding', IDS.pad], ['unknown', IDS.unk], ['mask', IDS.mask]])
         assertEq(kv[`tokenizer.ggml.${k}_token_id`], { type: 4, value: v }, k);
     assertEq(kv['tokenizer.ggml.add_eos_token'].value, 0, 'add_eos_token');
-    const types = kv['tokenizer.ggml.token_type'];
-    for (const [id] of GEMMA4_SPECIALS) assertEq(dv.getInt32(types.start + 4 * id, true), TOKEN_TYPE.control, `type of ${id}`);
-    const scores = kv['tokenizer.ggml.scores'];
-    for (const id of [0, 1, 107, 262143]) assertEq(dv.getFloat32(scores.start + 4 * id, true), id, `score of ${id}`);
+    const tokens = kv['tokenizer.ggml.tokens'].value, types = kv['tokenizer.ggml.token_type'].value;
+    for (const [id, , s] of GEMMA4_SPECIALS) assertEq([tokens[id], types[id]], [s, TOKEN_TYPE.control], `id ${id}`);
+    for (const id of [0, 1, 107, 262143]) assertEq(kv['tokenizer.ggml.scores'].value[id], id, `score of ${id}`);
+});
+
+// The external fixture was written by someone else's converter (first 1024 Gemma ids). Our
+// truncated vocabulary must hold the same tokens and merges; token types differ by design
+// (tools/vocab.mjs header): the fixture types Gemma 3's non-special added tokens 4.
+test('vocabulary truncated to 1024 ids matches the external gemma4-tiny fixture', async () => {
+    const fx = fixturesDir();
+    if (!fx) throw new Error('fixtures directory not found (set RULLAMA_FIXTURES)');
+    const { kv } = readKeys(path.join(fx, 'gemma4-tiny/model.gguf'));
+    const v = await buildGemma4Vocab({ truncate: 1024 });
+    assertEq(v.tokens, kv['tokenizer.ggml.tokens'].value, 'tokens:');
+    assertEq(v.merges, kv['tokenizer.ggml.merges'].value, 'merges:');
+    assertEq(v.eosIds, [...kv['tokenizer.ggml.eos_token_ids'].value], 'eos_token_ids:');
+    const theirs = kv['tokenizer.ggml.token_type'].value;
+    const differ = [...v.types].flatMap((t, i) => (t !== theirs[i] ? [i] : []));
+    console.error(`    token types differ at ${differ.length} of 1024 ids (e.g. id 107 "\\n": ours ${v.types[107]}, fixture ${theirs[107]})`);
+    for (const [id] of GEMMA4_SPECIALS.filter(([id]) => id < 1024)) assertEq(theirs[id], TOKEN_TYPE.control, `fixture type of ${id}`);
 });
 
 await run('tokenizer');
