@@ -32,7 +32,7 @@ NAT_OBJ     := $(patsubst %.c,$(B)/native/%.o,$(CORE_SRC))
 SAN_OBJ     := $(patsubst %.c,$(B)/san/%.o,$(CORE_SRC))
 TESTS       := $(patsubst tests/c/%.c,$(B)/san/bin/%,$(TEST_SRC))
 
-.PHONY: all native wasm tests test demo deps fuzz clean
+.PHONY: all native wasm tests test demo deps fuzz clean bench
 
 $(KERNELS_C): $(WGSL) scripts/embed-kernels.sh
 	@mkdir -p $(dir $@)
@@ -83,6 +83,11 @@ $(B)/fuzz/%: fuzz/%.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Iinclude -o $@ $< $(filter-out src/platform/host_posix.c,$(CORE_SRC)) src/platform/host_posix.c -lm
 fuzz: $(patsubst fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+
+# Quant dot-product micro-benchmark (not part of `all`): build/native/bench_quant [cols] [types]
+bench: $(B)/native/bench_quant
+$(B)/native/bench_quant: bench/bench_quant.c $(B)/native/librl.a
+	$(CC) $(CSTD) $(WARN) $(NATIVE_OPT) -Isrc -o $@ $^ -lm
 
 deps:
 	@scripts/install-deps.sh
