@@ -4,11 +4,10 @@
 
 #define FIRST_READ ((uint64_t)1 << 20)
 
-rl_status gguf_load_header(rl_host *h, const char *path, gguf_file **out, uint64_t *header_bytes, rl_error *err) {
-    uint64_t size = 0, have = 0;
+rl_status gguf_read_header(rl_host *h, int fd, uint64_t size, const char *path, gguf_file **out,
+                           uint64_t *header_bytes, rl_error *err) {
+    uint64_t have = 0;
     *out = NULL;
-    int fd = h->open(h, path, &size, err);
-    if (fd < 0) return err && err->code ? err->code : RL_ERR_IO;
     uint64_t want = size < FIRST_READ ? size : FIRST_READ;
     uint8_t *buf = NULL;
     rl_status st;
@@ -40,7 +39,16 @@ rl_status gguf_load_header(rl_host *h, const char *path, gguf_file **out, uint64
         want = need;
     }
     free(buf);
-    h->close(h, fd);
     if (header_bytes) *header_bytes = have;
+    return st;
+}
+
+rl_status gguf_load_header(rl_host *h, const char *path, gguf_file **out, uint64_t *header_bytes, rl_error *err) {
+    uint64_t size = 0;
+    *out = NULL;
+    int fd = h->open(h, path, &size, err);
+    if (fd < 0) return err && err->code ? err->code : RL_ERR_IO;
+    rl_status st = gguf_read_header(h, fd, size, path, out, header_bytes, err);
+    h->close(h, fd);
     return st;
 }
