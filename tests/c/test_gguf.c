@@ -966,6 +966,45 @@ static void test_fixture(void) {
     free(file);
 }
 
+/* The fuzz seeds come from a second independent writer (fuzz/make_gguf_seeds.py). */
+static void test_fuzz_seeds(void) {
+    static const char *seeds[] = {"empty_v3", "empty_v2", "scalars_v2", "arrays_align64", "gemma4_like"};
+    const char *dirs[] = {"fuzz/corpus/gguf", "../fuzz/corpus/gguf", "../../fuzz/corpus/gguf"};
+    const char *dir = NULL;
+    char path[512];
+    for (size_t d = 0; d < 3 && !dir; d++) {
+        snprintf(path, sizeof path, "%s/empty_v3.gguf", dirs[d]);
+        FILE *f = fopen(path, "rb");
+        if (f) fclose(f), dir = dirs[d];
+    }
+    CHECK(dir != NULL, "fuzz/corpus/gguf not found (run from the repository root)");
+    for (size_t i = 0; dir && i < sizeof seeds / sizeof *seeds; i++) {
+        snprintf(path, sizeof path, "%s/%s.gguf", dir, seeds[i]);
+        size_t len;
+        uint8_t *p = read_file(path, &len);
+        CHECK(p != NULL, "%s missing", path);
+        if (!p) continue;
+        gguf_file *g = NULL;
+        rl_error err;
+        CHECK(gguf_parse(p, len, len, &g, NULL, &err) == RL_OK, "%s: %s", path, err.msg);
+        if (g && i == 3) { /* arrays_align64: spot checks against the script */
+            const gguf_kv *kv = gguf_find_kv(g, "arr.str");
+            CHECK(g->alignment == 64 && g->n_tensors == 4 && kv && kv->count == 3 && gguf_str_eq(gguf_arr_str(kv, 2), "bc"),
+                  "arrays_align64 contents");
+            kv = gguf_find_kv(g, "arr.i32");
+            CHECK(kv && gguf_arr_int(kv, 0) == -1 && gguf_arr_f64(gguf_find_kv(g, "arr.f32"), 1) == -2.0, "arrays_align64 numbers");
+        }
+        if (g && i == 4) {
+            uint32_t u = 0;
+            CHECK(gguf_get_u32(g, "gemma4.block_count", &u, &err) == RL_OK && u == 2, "gemma4_like block_count");
+            const gguf_tensor *t = gguf_find_tensor(g, "token_embd.weight");
+            CHECK(t && t->type == 14 && t->nbytes == 7 * 210, "gemma4_like token_embd");
+        }
+        gguf_free(g);
+        free(p);
+    }
+}
+
 /* ---- scale: a Gemma-sized tokenizer header ---- */
 
 static double now_s(void) {
@@ -1051,6 +1090,7 @@ const t_case T_CASES[] = {
     {"duplicates_and_alignment", test_duplicates_and_alignment},
     {"random_flips", test_random_flips},
     {"fixture", test_fixture},
+    {"fuzz_seeds", test_fuzz_seeds},
     {"big_vocab", test_big_vocab},
     {0},
 };
