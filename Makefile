@@ -79,9 +79,10 @@ $(B)/wasm/rullama-gen.wasm: $(CORE_SRC) $(GEN_SRC) $(wildcard src/*.h src/*/*.h 
 	$(WASM_CC) $(WASM_CFLAGS) -Isrc -Iinclude -Itools $(CORE_SRC) $(GEN_SRC) $(WASM_LDFLAGS) -o $@
 
 # libFuzzer targets (clang); `make fuzz` builds them, scripts/fuzz.sh runs them for a bounded time.
-$(B)/fuzz/%: fuzz/%.c $(CORE_SRC)
+# UBSan must not recover, or its reports would not fail the run.
+$(B)/fuzz/%: fuzz/%.c $(CORE_SRC) $(wildcard src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Iinclude -o $@ $< $(filter-out src/platform/host_posix.c,$(CORE_SRC)) src/platform/host_posix.c -lm
+	$(FUZZ_CC) $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc -Iinclude -o $@ $< $(CORE_SRC) -lm
 fuzz: $(patsubst fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 
 # Quant dot-product micro-benchmark (not part of `all`): build/native/bench_quant [cols] [types]
