@@ -11,7 +11,6 @@
 #include "chat.h"
 #include "chat_internal.h"
 #include "harness.h"
-#include "json_shim_tmp.h" /* TEMPORARY: until src/json.c lands on main */
 
 #include "chat_vectors.h"
 
