@@ -35,14 +35,32 @@ typedef struct {
     char *arguments_json; /* JSON object text */
 } rl_tool_call;
 
+/* think: thinking was requested; thought text is reported only then (a stray
+ * channel block is dropped otherwise). */
 rl_chat_parser *rl_chat_parser_new(int think);
 void rl_chat_parser_free(rl_chat_parser *p);
+/* Optional, before the first feed (Ollama's parser Init): keep what the tool
+ * schemas say about string arguments (used to repair a call whose string value
+ * lacks its <|"|> delimiters), and start inside the thought channel when
+ * thinking is on and the last message is a tool result (the rendered prompt
+ * then ends with "<|channel>thought\n"). Either argument may be NULL; nothing
+ * is kept pointing into them. */
+rl_status rl_chat_parser_prime(rl_chat_parser *p, const json_value *messages, const json_value *tools,
+                               rl_error *err);
 /* Feed text; newly available content/thinking are appended to content/thinking
  * (either may be NULL to drop). Completed tool calls are queued. */
 rl_status rl_chat_parser_feed(rl_chat_parser *p, const char *text, size_t len, strbuf *content, strbuf *thinking,
                               rl_error *err);
-/* Flush at end of generation (an unterminated block is emitted as what it is). */
+/* Flush at end of generation: held-back text is decided (an unterminated thought
+ * is emitted as thinking, an unterminated tool call is parsed as it stands).
+ * The combined result of feed+finish does not depend on how the text was split:
+ * text a later piece could change (a partial tag, whitespace before a possible
+ * tag, an incomplete UTF-8 sequence) is held back until decided. */
 rl_status rl_chat_parser_finish(rl_chat_parser *p, strbuf *content, strbuf *thinking, rl_error *err);
+/* Tool calls parsed so far, in order (the index of a call is its position).
+ * A call whose arguments cannot be read even after Ollama's repairs is dropped,
+ * as Ollama does. arguments_json is compact: keys in the model's order at the
+ * top level, sorted below, numbers as Go prints float64. */
 size_t rl_chat_parser_tool_calls(const rl_chat_parser *p, const rl_tool_call **calls);
 
 #endif
