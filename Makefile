@@ -65,7 +65,8 @@ $(B)/native/rullama-gen: $(patsubst %.c,$(B)/native/%.o,$(GEN_SRC)) $(B)/native/
 # Each tests/c/test_X.c is its own sanitized binary, linked with the harness.
 # Support files in tests/c (anything not named test_*.c) and the generator's
 # library part are linked into every test binary.
-TEST_DEPS   := $(patsubst %.c,$(B)/san/%.o,$(TEST_LIB) $(filter-out tools/gen/main.c,$(GEN_SRC)))
+TEST_DEPS   := $(patsubst %.c,$(B)/san/%.o,$(TEST_LIB) $(filter-out tools/gen/main.c,$(GEN_SRC)) \
+               $(filter-out src/cli/main.c,$(CLI_SRC)))
 $(B)/san/bin/%: $(B)/san/tests/c/%.o $(TEST_DEPS) $(B)/san/librl.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lm

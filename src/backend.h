@@ -25,7 +25,8 @@ struct rl_backend {
  * model file's text tensors resident; the GPU one wraps an open engine (which
  * the backend then owns). */
 struct rl_gpu_engine;
-rl_status rl_backend_cpu(const void *model_file, int n_ctx, rl_backend **out, rl_error *err);
+struct rl_model_file;
+rl_status rl_backend_cpu(const struct rl_model_file *mf, int n_ctx, rl_backend **out, rl_error *err);
 rl_status rl_backend_gpu(struct rl_gpu_engine *e, rl_backend **out, rl_error *err);
 
 #endif

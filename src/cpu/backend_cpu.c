@@ -18,8 +18,7 @@ static void cpu_free(rl_backend *b) {
     free(b);
 }
 
-rl_status rl_backend_cpu(const void *model_file, int n_ctx, rl_backend **out, rl_error *err) {
-    const rl_model_file *mf = model_file;
+rl_status rl_backend_cpu(const rl_model_file *mf, int n_ctx, rl_backend **out, rl_error *err) {
     rl_backend *b = calloc(1, sizeof *b);
     if (!b) return rl_fail(err, RL_ERR_NOMEM, "backend");
     rl_cpu *c = NULL;

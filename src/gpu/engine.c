@@ -285,6 +285,7 @@ void rl_gpu_engine_free(rl_gpu_engine *e) {
 int rl_gpu_engine_n_past(const rl_gpu_engine *e) { return e->n_past; }
 int rl_gpu_engine_n_vocab(const rl_gpu_engine *e) { return e->m->n_vocab; }
 int rl_gpu_engine_n_ctx(const rl_gpu_engine *e) { return e->n_ctx; }
+const rl_model_file *rl_gpu_engine_model_file(const rl_gpu_engine *e) { return &e->mf; }
 uint64_t rl_gpu_engine_upload_bytes(const rl_gpu_engine *e) { return e->upload_bytes; }
 
 rl_status rl_gpu_engine_truncate(rl_gpu_engine *e, int n_keep, rl_error *err) {
@@ -310,7 +311,7 @@ static rl_status matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t x_buf, 
                         uint32_t y_buf, uint32_t y_off, uint32_t y_stride, int T, float softcap, rl_error *err) {
     const uint32_t rows = (uint32_t)W->ne[1], cols = (uint32_t)W->ne[0];
     const int vec = T <= MATVEC_MAX_TOK;
-    uint32_t wg = 64, rpw = vec ? 1 : 32;
+    uint32_t wg = 64, rpw = 1; /* rows per workgroup of the bring-up kernel */
     char type_def[48], wg_def[32], rows_def[32];
     snprintf(type_def, sizeof type_def, "TYPE_%s", rl_type_get(W->type)->name);
     snprintf(wg_def, sizeof wg_def, "WG=%uu", wg);

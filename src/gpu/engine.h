@@ -34,6 +34,8 @@ rl_status rl_gpu_engine_eval(rl_gpu_engine *e, const int32_t *tokens, int n, flo
 int rl_gpu_engine_n_past(const rl_gpu_engine *e);
 int rl_gpu_engine_n_vocab(const rl_gpu_engine *e);
 int rl_gpu_engine_n_ctx(const rl_gpu_engine *e);
+struct rl_model_file;
+const struct rl_model_file *rl_gpu_engine_model_file(const rl_gpu_engine *e);
 uint64_t rl_gpu_engine_upload_bytes(const rl_gpu_engine *e);
 /* Drop cached positions >= n_keep (within what the sliding rings still hold). */
 rl_status rl_gpu_engine_truncate(rl_gpu_engine *e, int n_keep, rl_error *err);
