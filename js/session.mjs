@@ -130,19 +130,25 @@ export class GpuSession {
 
     // Run tokens at the next positions. Returns logits (Float32Array of
     // n x nVocab when allLogits, else nVocab) or null when logits: false.
-    async eval(tokens, { allLogits = false, logits = true } = {}) {
+    // argmax: also (or only, with logits: false) return the greedy pick(s).
+    async eval(tokens, { allLogits = false, logits = true, argmax = false } = {}) {
         const e = this.engine, n = tokens.length, V = this.nVocab;
         const tp = e.alloc(4 * n);
         new Int32Array(e.memory.buffer, tp, n).set(tokens);
         const rows = allLogits ? n : 1;
         const lp = logits ? e.alloc(4 * rows * V) : 0;
+        const ap = argmax ? e.alloc(4 * rows) : 0;
         try {
-            if (e.exports.rl_api_gpu_eval(this.handle, tp, n, lp, allLogits ? 1 : 0, 0) !== 0) throw new Error(this.error());
+            if (e.exports.rl_api_gpu_eval(this.handle, tp, n, lp, allLogits ? 1 : 0, ap) !== 0) throw new Error(this.error());
             await this.runtime.flush(() => e.memory);
-            return logits ? new Float32Array(e.memory.buffer, lp, rows * V).slice() : null;
+            const out = logits ? new Float32Array(e.memory.buffer, lp, rows * V).slice() : null;
+            if (!argmax) return out;
+            const ids = [...new Int32Array(e.memory.buffer, ap, rows)];
+            return logits ? { logits: out, argmax: ids } : ids;
         } finally {
             e.free(tp);
             if (lp) e.free(lp);
+            if (ap) e.free(ap);
         }
     }
 

@@ -194,6 +194,15 @@ export async function main(args) {
     try {
         if (args[0] === 'logits' && args.includes('--gpu')) return await logitsGpu(args);
         if (args[0] === 'run') return await run(args);
+        if (args[0] === 'bench') {
+            const [model] = positional(args.slice(1), ['--prompt', '--gen', '--ctx']);
+            if (!model) { process.stderr.write('usage: rullama bench MODEL [--prompt N] [--gen N] [--ctx N] [--json] [--no-profile]\n'); return 2; }
+            const { bench } = await import('./bench.mjs');
+            const r = await bench(model, { prompt: Number(opt(args, '--prompt') || 512), gen: Number(opt(args, '--gen') || 64),
+                ctx: Number(opt(args, '--ctx') || 0), profile: !args.includes('--no-profile'), json: args.includes('--json') });
+            if (args.includes('--json')) process.stdout.write(JSON.stringify(r) + '\n');
+            return 0;
+        }
         if (args[0] === 'chat') return await chat(args);
         const engine = await loadEngine();
         return engine.cli(['rullama', ...args]);

@@ -466,6 +466,8 @@ static void rope_table(rl_gpu_engine *e, int pos0, int T) {
     }
 }
 
+/* Logits (and greedy picks) for slots [t0, t0+n) of this pass: final norm,
+ * tied LM head with softcap, argmax; reads land in wasm memory at the flush. */
 static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int32_t *argmax, rl_error *err) {
     const rl_model *m = e->m;
     const uint32_t D = (uint32_t)m->n_embd, V = (uint32_t)m->n_vocab;
@@ -476,7 +478,9 @@ static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int
     if (argmax) {
         argmax_params ap = {V, 0, V, (uint32_t)t0};
         rl_gbind b[2] = {{e->b_logits, 0, 0}, {e->b_argmax, 0, 0}};
-        if ((s = rl_gdev_dispatch(e->dev, e->p_argmax, &ap, b, 1, (uint32_t)n, 1, err))) return s;
+        if ((s = rl_gdev_dispatch(e->dev, e->p_argmax, &ap, b, 1, (uint32_t)n, 1, err)) ||
+            (s = rl_gdev_read(e->dev, e->b_argmax, (uint64_t)t0 * 4, (uint32_t)n * 4, argmax, err)))
+            return s;
     }
     if (logits && (s = rl_gdev_read(e->dev, e->b_logits, 0, (uint32_t)n * V * 4, logits, err))) return s;
     return RL_OK;
@@ -517,18 +521,17 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
     }
     for (int li = 0; li < m->n_layer; li++)
         if ((s = layer(e, li, T, err))) return s;
-    /* outputs: every row, or the last row of the last pass */
-    if (all_logits || argmax) {
-        for (int t0 = all_logits ? 0 : T - 1; t0 < T; t0 += LOGIT_ROWS) {
-            if (!last && !all_logits) break;
+    /* outputs: every row (in chunks: the logits buffer holds LOGIT_ROWS rows), or the last row of the last pass */
+    if (all_logits) {
+        for (int t0 = 0; t0 < T; t0 += LOGIT_ROWS) {
             const int n = T - t0 < LOGIT_ROWS ? T - t0 : LOGIT_ROWS;
-            if ((s = output_rows(e, t0, n, logits ? logits + (size_t)t0 * V : NULL, NULL, err))) return s;
-            if ((s = rl_gdev_submit(e->dev, err))) return s; /* the logits buffer is reused per chunk */
+            if ((s = output_rows(e, t0, n, logits ? logits + (size_t)t0 * V : NULL, argmax ? argmax + t0 : NULL, err)))
+                return s;
+            if (t0 + n < T && (s = rl_gdev_submit(e->dev, err))) return s; /* reads precede the buffer's reuse */
         }
-    } else if (last && logits) {
-        if ((s = output_rows(e, T - 1, 1, logits, NULL, err))) return s;
+    } else if (last && (logits || argmax)) {
+        if ((s = output_rows(e, T - 1, 1, logits, argmax, err))) return s;
     }
-    (void)argmax;
     e->n_past += T;
     return rl_gdev_submit(e->dev, err);
 }
@@ -548,7 +551,7 @@ rl_status rl_gpu_engine_eval(rl_gpu_engine *e, const int32_t *tokens, int n, flo
     for (int t0 = 0; t0 < n; t0 += e->ubatch) {
         const int T = n - t0 < e->ubatch ? n - t0 : e->ubatch;
         rl_status s = eval_ubatch(e, tokens + t0, T, logits_out && all_logits ? logits_out + (size_t)t0 * V : logits_out,
-                                  all_logits, argmax_out, t0 + T == n, err);
+                                  all_logits, argmax_out && all_logits ? argmax_out + t0 : argmax_out, t0 + T == n, err);
         if (s) {
             e->n_past = start;
             return s;
