@@ -14,7 +14,7 @@ static void default_scales(gen_config *c) {
     c->embd_rms = 3.5f;
     c->norm_noise = 0.1f;
     c->post_norm = 1.0f;
-    c->layer_scale = 0.9f;
+    c->layer_scale = 0.0f; /* auto: 0.05^(1/L) */
     c->attn_logit_std = 2.0f;
     c->linear_gain = 1.0f;
     c->clamp_base = 4.0f;
@@ -168,7 +168,7 @@ static const struct {
     O("--scale-embd", OPT_F32, embd_rms, "RMS of sqrt(D)*token_embd rows = logit std (3.5)"),
     O("--scale-norm-noise", OPT_F32, norm_noise, "relative std of norm weights (0.1)"),
     O("--scale-post-norm", OPT_F32, post_norm, "mean of post-norm weights: residual update size (1.0)"),
-    O("--scale-layer", OPT_F32, layer_scale, "mean layer_output_scale (0.9)"),
+    O("--scale-layer", OPT_F32, layer_scale, "mean layer_output_scale (0 = auto: 0.05^(1/layers))"),
     O("--scale-attn", OPT_F32, attn_logit_std, "target std of attention logits (2.0)"),
     O("--scale-linear", OPT_F32, linear_gain, "linear weights N(0, g^2/fan_in) (1.0)"),
     O("--scale-clamp", OPT_F32, clamp_base, "clamp bounds +-(b + U(0,b/2)) (4.0)"),

@@ -50,7 +50,7 @@ typedef struct {
     float embd_rms;       /* RMS of token_embd rows * sqrt(D): also the logit std */
     float norm_noise;     /* relative std of every norm weight around its mean */
     float post_norm;      /* mean of the sandwich post-norm weights (residual update size) */
-    float layer_scale;    /* mean layer_output_scale (and vision out_scale) */
+    float layer_scale;    /* mean layer_output_scale; 0 = auto, 0.05^(1/n_layer) */
     float attn_logit_std; /* target std of q.k at scale 1.0, sets q/k norm weights */
     float linear_gain;    /* linear weights ~ N(0, gain^2 / fan_in) */
     float clamp_base;     /* clamp bounds are +-(base + U(0, base/2)) */

@@ -31,7 +31,7 @@ int gen_plan_vision(gen_model *m) {
         ok &= vblk(m, i, "ffn_up.weight", init_linear(c, Dv), Dv, Fv);
         ok &= vblk(m, i, "ffn_down.weight", init_linear(c, Fv), Fv, Dv);
         ok &= vblk(m, i, "ffn_post_norm.weight", post, Dv, 0);
-        if (c->v_out_scale) ok &= vblk(m, i, "out_scale.weight", init_normal(c->layer_scale, 0.05f * c->layer_scale), 1, 0);
+        if (c->v_out_scale) ok &= vblk(m, i, "out_scale.weight", init_normal(0.9f, 0.045f), 1, 0);
         if (c->v_clamp)
             for (int k = 0; k < 7; k++) {
                 char base[GEN_NAME_MAX];
