@@ -7,10 +7,13 @@ CC          ?= gcc
 WASM_CC     ?= clang
 FUZZ_CC     ?= clang
 
-CORE_SRC    := $(wildcard src/*.c src/core/*.c src/cpu/*.c src/platform/*.c)
+WGSL        := $(sort $(wildcard kernels/*.wgsl))
+KERNELS_C   := build/gen/kernels_embed.c
+CORE_SRC    := $(wildcard src/*.c src/core/*.c src/cpu/*.c src/gpu/*.c src/platform/*.c) $(KERNELS_C)
 CLI_SRC     := $(wildcard src/cli/*.c)
 GEN_SRC     := $(wildcard tools/gen/*.c)
 TEST_SRC    := $(wildcard tests/c/test_*.c)
+TEST_LIB    := $(filter-out tests/c/test_%.c tests/c/harness.c,$(wildcard tests/c/*.c)) tests/c/harness.c
 FUZZ_SRC    := $(wildcard fuzz/fuzz_*.c)
 
 WARN        := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
@@ -18,7 +21,7 @@ CSTD        := -std=c11 -D_POSIX_C_SOURCE=200809L
 NATIVE_OPT  := -O2 -g
 SAN_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-WASM_CFLAGS := --target=wasm32-wasi -std=c11 -O3 -msimd128 -mbulk-memory -mnontrapping-fptoint -msign-ext \
+WASM_CFLAGS := --target=wasm32-wasi -std=c11 -D_POSIX_C_SOURCE=200809L -O3 -msimd128 -mbulk-memory -mnontrapping-fptoint -msign-ext \
                $(WARN) -Wno-unused-command-line-argument
 WASM_LDFLAGS:= -mexec-model=reactor -Wl,-z,stack-size=4194304 -Wl,--stack-first \
                -Wl,--initial-memory=33554432 -Wl,--max-memory=4294967296 \
@@ -27,9 +30,13 @@ WASM_LDFLAGS:= -mexec-model=reactor -Wl,-z,stack-size=4194304 -Wl,--stack-first 
 B           := build
 NAT_OBJ     := $(patsubst %.c,$(B)/native/%.o,$(CORE_SRC))
 SAN_OBJ     := $(patsubst %.c,$(B)/san/%.o,$(CORE_SRC))
-TESTS       := $(patsubst tests/c/%.c,$(B)/san/tests/%,$(TEST_SRC))
+TESTS       := $(patsubst tests/c/%.c,$(B)/san/bin/%,$(TEST_SRC))
 
 .PHONY: all native wasm tests test demo deps fuzz clean
+
+$(KERNELS_C): $(WGSL) scripts/embed-kernels.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-kernels.sh $@ $(WGSL)
 all: native wasm
 
 native: $(B)/native/rullama $(if $(GEN_SRC),$(B)/native/rullama-gen)
@@ -42,7 +49,7 @@ $(B)/native/%.o: %.c
 
 $(B)/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) -Isrc -Iinclude -MMD -MP -c $< -o $@
+	$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) -Isrc -Iinclude -Itools -Itests/c -MMD -MP -c $< -o $@
 
 $(B)/native/librl.a: $(NAT_OBJ)
 	@rm -f $@; ar rcs $@ $^
@@ -56,10 +63,12 @@ $(B)/native/rullama-gen: $(patsubst %.c,$(B)/native/%.o,$(GEN_SRC)) $(B)/native/
 	$(CC) $(NATIVE_OPT) -o $@ $^ -lm
 
 # Each tests/c/test_X.c is its own sanitized binary, linked with the harness.
-$(B)/san/tests/%: tests/c/%.c tests/c/harness.c tests/c/harness.h $(B)/san/librl.a $(patsubst %.c,$(B)/san/%.o,$(filter-out tools/gen/main.c,$(GEN_SRC)))
+# Support files in tests/c (anything not named test_*.c) and the generator's
+# library part are linked into every test binary.
+TEST_DEPS   := $(patsubst %.c,$(B)/san/%.o,$(TEST_LIB) $(filter-out tools/gen/main.c,$(GEN_SRC)))
+$(B)/san/bin/%: $(B)/san/tests/c/%.o $(TEST_DEPS) $(B)/san/librl.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(SAN_FLAGS) -Isrc -Iinclude -Itools -o $@ $< tests/c/harness.c \
-	    $(patsubst %.c,$(B)/san/%.o,$(filter-out tools/gen/main.c,$(GEN_SRC))) $(B)/san/librl.a -lm
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lm
 
 $(B)/wasm/rullama.wasm: $(CORE_SRC) $(CLI_SRC) $(wildcard src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
@@ -87,4 +96,4 @@ demo: deps
 clean:
 	rm -rf $(B)
 
--include $(NAT_OBJ:.o=.d) $(SAN_OBJ:.o=.d)
+-include $(NAT_OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(TEST_DEPS:.o=.d)

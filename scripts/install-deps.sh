@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PKGS=(build-essential clang lld wasi-libc libclang-rt-dev-wasm32 libclang-rt-dev chromium nodejs npm xz-utils)
+APT_PKGS=(build-essential clang lld wasi-libc libclang-rt-dev-wasm32 libclang-rt-dev chromium libvulkan1 nodejs npm xz-utils)
 missing=()
 for p in "${APT_PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -30,7 +30,7 @@ run() { # run a command, echo its output, collect RESULT lines
 for s in $SUITES; do
     case $s in
     c)
-        for t in build/san/tests/test_*; do run "$(basename "$t" | sed 's/^test_//')" "$t"; done ;;
+        for t in build/san/bin/test_*; do run "$(basename "$t" | sed 's/^test_//')" "$t"; done ;;
     fuzz)
         run fuzz scripts/fuzz.sh ;;
     node)

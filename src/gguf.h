@@ -24,11 +24,12 @@ typedef struct {
 typedef struct {
     gguf_str key;
     gguf_vtype type;       /* value type; GGUF_ARRAY for arrays */
-    gguf_vtype elem_type;  /* element type when type == GGUF_ARRAY */
+    gguf_vtype elem_type;  /* element type when type == GGUF_ARRAY; equal to type for scalars */
     uint64_t count;        /* array length (1 for scalars) */
     const uint8_t *data;   /* scalar/array payload (little-endian, unaligned) */
     const gguf_str *strs;  /* string values (scalar string: strs[0]); NULL otherwise */
 } gguf_kv;
+/* Arrays of arrays are rejected (RL_ERR_UNSUPPORTED): no GGUF writer we read emits them. */
 
 #define GGUF_MAX_DIMS 4
 
@@ -53,6 +54,9 @@ typedef struct gguf_file {
     /* internals */
     uint8_t *buf;         /* owned copy of the header bytes */
     gguf_str *str_pool;   /* owned storage for string values */
+    uint32_t *kv_slots;   /* open-addressing name index: entry index + 1, 0 = empty */
+    uint32_t *tensor_slots;
+    uint64_t kv_mask, tensor_mask; /* slot count - 1 (power of two) */
 } gguf_file;
 
 /* Sanity limits that make hostile headers fail fast instead of allocating. */
@@ -60,6 +64,7 @@ typedef struct gguf_file {
 #define GGUF_MAX_KV ((uint64_t)1 << 20)
 #define GGUF_MAX_TENSORS ((uint64_t)1 << 20)
 #define GGUF_MAX_STRING ((uint64_t)1 << 26)
+#define GGUF_MAX_ARRAY ((uint64_t)1 << 28)         /* elements in one metadata array */
 
 /* Parse a header from the first len bytes of a file of file_size bytes.
  * Returns RL_OK and a new gguf_file in *out; or RL_NEED_MORE with *need set to
@@ -81,9 +86,12 @@ rl_status gguf_get_f32(const gguf_file *g, const char *key, float *out, rl_error
 rl_status gguf_get_bool(const gguf_file *g, const char *key, int *out, rl_error *err);
 rl_status gguf_get_str(const gguf_file *g, const char *key, gguf_str *out, rl_error *err);
 
-/* Array element access; kv must be an array of a numeric/bool/string type. */
+/* Array element access; kv must be an array of a numeric/bool/string type. A scalar
+ * reads as an array of one element. Check elem_type and count first: an index out
+ * of range or an element of the wrong kind gives 0 (or an empty string); u64
+ * values above INT64_MAX read as INT64_MAX. */
 int64_t gguf_arr_int(const gguf_kv *kv, uint64_t i);  /* any integer/bool element */
-double gguf_arr_f64(const gguf_kv *kv, uint64_t i);   /* any numeric element */
+double gguf_arr_f64(const gguf_kv *kv, uint64_t i);   /* any numeric/bool element */
 gguf_str gguf_arr_str(const gguf_kv *kv, uint64_t i); /* string element */
 
 const char *gguf_vtype_name(gguf_vtype t);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "core/strbuf.h"
 
 typedef enum { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT } json_type;
 
@@ -29,6 +30,10 @@ struct json_value {
 /* Parse exactly one JSON value (surrounding whitespace allowed). */
 rl_status json_parse(const char *text, size_t len, json_value **out, rl_error *err);
 void json_free(json_value *v);
+
+/* Serialize v as compact JSON (numbers with 17 significant digits, so doubles
+ * round-trip). Strings go through sb_json_str. */
+void json_write(strbuf *sb, const json_value *v);
 
 /* Object member lookup (first match); NULL if v is not an object or key absent. */
 const json_value *json_get(const json_value *v, const char *key);

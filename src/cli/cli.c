@@ -12,7 +12,8 @@ static int cmd_version(rl_host *h, int argc, char **argv) {
 
 static const rl_cli_command commands[] = {
     {"inspect", "inspect MODEL [--json]", "show a model's architecture, hyperparameters, tensors and towers", cmd_inspect},
-    {"list", "list", "list the models in the local Ollama store", cmd_list},
+    {"list", "list [PREFIX] [--json]", "list the models in the local Ollama store", cmd_list},
+    {"logits", "logits MODEL --tokens IDS --out FILE", "write raw float32 next-token logits for each position", cmd_logits},
     {"version", "version", "print the version", cmd_version},
     {"help", "help", "show this help", cmd_help},
 };

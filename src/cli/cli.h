@@ -4,6 +4,8 @@
 #define RL_CLI_H
 
 #include "core/host.h"
+#include "model_file.h"
+#include "ollama.h"
 
 typedef struct {
     const char *name;
@@ -23,8 +25,12 @@ const char *cli_opt(int argc, char **argv, const char *opt);
  * value_opts lists options that take a value (NULL-terminated). */
 const char *cli_positional(int argc, char **argv, int i, const char *const *value_opts);
 
+/* Resolve and open MODEL; prints the error and returns nonzero on failure. */
+int cli_open_model(rl_host *h, const char *spec, rl_model_ref *ref, rl_model_file *mf);
+
 /* Command entry points (one file each). */
 int cmd_inspect(rl_host *h, int argc, char **argv);
 int cmd_list(rl_host *h, int argc, char **argv);
+int cmd_logits(rl_host *h, int argc, char **argv);
 
 #endif

@@ -39,6 +39,10 @@ struct rl_host {
     /* Environment lookup (NULL if unset); the browser host returns NULL. */
     const char *(*getenv)(rl_host *h, const char *name);
     double (*now_ms)(rl_host *h);
+    /* Optional: map [off, off+len) of an open file read-only (native mmap); NULL
+     * where unavailable (wasm), in which case callers read into memory instead. */
+    const void *(*map)(rl_host *h, int fd, uint64_t off, uint64_t len, rl_error *err);
+    void (*unmap)(rl_host *h, const void *p, uint64_t len);
 };
 
 /* The host for this build (POSIX natively, JS imports in wasm). */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -141,6 +142,26 @@ static double posix_now_ms(rl_host *h) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static const void *posix_map(rl_host *h, int fd, uint64_t off, uint64_t len, rl_error *err) {
+    (void)h;
+    /* mmap needs a page-aligned offset: map from the page start and return the inner pointer. */
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t start = off - off % (uint64_t)page;
+    void *p = mmap(NULL, (size_t)(len + (off - start)), PROT_READ, MAP_PRIVATE, fd, (off_t)start);
+    if (p == MAP_FAILED) {
+        rl_fail(err, RL_ERR_IO, "mmap of %llu bytes failed: %s", (unsigned long long)len, strerror(errno));
+        return NULL;
+    }
+    return (const char *)p + (off - start);
+}
+
+static void posix_unmap(rl_host *h, const void *p, uint64_t len) {
+    (void)h;
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)p, start = a - a % (uintptr_t)page;
+    munmap((void *)start, (size_t)(len + (a - start)));
+}
+
 static rl_host posix_host = {
     .user = NULL,
     .open = posix_open,
@@ -155,6 +176,8 @@ static rl_host posix_host = {
     .read_line = posix_read_line,
     .getenv = posix_getenv,
     .now_ms = posix_now_ms,
+    .map = posix_map,
+    .unmap = posix_unmap,
 };
 
 rl_host *rl_host_default(void) { return &posix_host; }

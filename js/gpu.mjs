@@ -1,0 +1,279 @@
+// WebGPU executor: the JS half of src/gpu/gpu_abi.h. It gets a device, creates
+// the objects C asks for (by integer id) and encodes C's command lists. It makes
+// no decisions of its own. Works with navigator.gpu (browser) and npm `webgpu`
+// (Dawn in Node).
+
+const OP = { DISPATCH: 1, WRITE: 2, COPY: 3, READ: 4, UPLOAD: 5, TIMESTAMP: 6, DISPATCH_INDIRECT: 7 };
+const OP_LEN = { 1: 6, 2: 5, 3: 6, 4: 5, 5: 7, 6: 2, 7: 5 };
+const BIND_TYPES = ['uniform', 'read-only-storage', 'storage'];
+const OPTIONAL_FEATURES = ['subgroups', 'shader-f16', 'timestamp-query'];
+
+export class GpuError extends Error {}
+
+// Acquire an adapter and device with the adapter's real limits and whatever
+// optional features exist. options.disable: features to pretend are absent
+// (tests run the fallback paths this way).
+export async function createGpu({ gpu, disable = [], powerPreference = 'high-performance' } = {}) {
+    let keepAlive = null;
+    if (!gpu) {
+        if (globalThis.navigator?.gpu) gpu = globalThis.navigator.gpu;
+        else {
+            const webgpu = await import('webgpu');
+            Object.assign(globalThis, webgpu.globals);
+            keepAlive = webgpu.create([]); // must stay referenced, or Dawn may crash (toolchain.md §6.4)
+            gpu = keepAlive;
+        }
+    }
+    const adapter = await gpu.requestAdapter({ powerPreference });
+    if (!adapter) throw new GpuError('no WebGPU adapter is available (on Linux without a GPU, set VK_ICD_FILENAMES to a Vulkan driver such as SwiftShader)');
+    const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disable.includes(f));
+    const L = adapter.limits;
+    const requiredLimits = {};
+    for (const k of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize',
+        'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBuffersPerShaderStage',
+        'maxComputeWorkgroupsPerDimension', 'maxBindGroups', 'maxUniformBufferBindingSize'])
+        if (L[k] !== undefined) requiredLimits[k] = L[k];
+    const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
+    return new GpuRuntime(adapter, device, features, keepAlive);
+}
+
+export class GpuRuntime {
+    constructor(adapter, device, features, keepAlive) {
+        this.adapter = adapter;
+        this.device = device;
+        this.features = new Set(features);
+        this.keepAlive = keepAlive;
+        this.buffers = new Map();
+        this.shaders = new Map();
+        this.pipelines = new Map();
+        this.bindGroups = new Map();
+        this.pending = [];         // command lists submitted by C, not yet encoded
+        this.errors = [];          // asynchronous device errors, reported at the next await
+        this.lost = null;
+        this.readPool = [];        // reusable MAP_READ staging buffers
+        this.files = null;         // host file access for OP_UPLOAD: {read(fd, pos, view) -> n}
+        this.onProgress = null;    // (bytesDone, bytesTotal) during uploads
+        device.lost.then((info) => { this.lost = `GPU device lost: ${info.message || info.reason}`; });
+        device.onuncapturederror = (e) => this.errors.push(e.error?.message || String(e.error));
+        if (this.features.has('timestamp-query')) {
+            this.querySet = device.createQuerySet({ type: 'timestamp', count: 4096 });
+            this.queryBuf = device.createBuffer({ size: 4096 * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+            this.maxTimestamp = -1;
+        }
+    }
+
+    caps() {
+        const L = this.device.limits, info = this.adapter.info || {};
+        return {
+            hasSubgroups: this.features.has('subgroups') ? 1 : 0,
+            hasF16: this.features.has('shader-f16') ? 1 : 0,
+            hasTimestamps: this.features.has('timestamp-query') ? 1 : 0,
+            subgroupMin: info.subgroupMinSize || 0,
+            subgroupMax: info.subgroupMaxSize || 0,
+            maxBuffer: L.maxBufferSize,
+            maxBinding: L.maxStorageBufferBindingSize,
+            offsetAlign: L.minStorageBufferOffsetAlignment,
+            uniformAlign: L.minUniformBufferOffsetAlignment,
+            maxInvocations: L.maxComputeInvocationsPerWorkgroup,
+            maxWgStorage: L.maxComputeWorkgroupStorageSize,
+            maxStorageBuffers: L.maxStorageBuffersPerShaderStage,
+            maxWorkgroups: L.maxComputeWorkgroupsPerDimension,
+            description: [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' '),
+        };
+    }
+
+    check() {
+        if (this.lost) throw new GpuError(this.lost);
+        if (this.errors.length) {
+            const msg = this.errors.join('\n');
+            this.errors = [];
+            throw new GpuError(`WebGPU error: ${msg}`);
+        }
+    }
+
+    // ---- imports called synchronously from C (see src/gpu/gpu_host.c) ----
+    imports(getMemory) {
+        const mem = () => new Uint8Array(getMemory().buffer);
+        const u32 = () => new Uint32Array(getMemory().buffer);
+        const str = (p, n) => new TextDecoder().decode(mem().subarray(p >>> 0, (p >>> 0) + n));
+        const rt = this;
+        return {
+            gpu_buffer(id, sizeLo, sizeHi, usage) {
+                const size = sizeHi * 4294967296 + (sizeLo >>> 0);
+                try {
+                    rt.buffers.get(id)?.destroy();
+                    rt.buffers.set(id, rt.device.createBuffer({ size, usage }));
+                    return 0;
+                } catch (e) {
+                    rt.errors.push(`cannot create a ${size}-byte buffer: ${e.message}`);
+                    return -1;
+                }
+            },
+            gpu_buffer_destroy(id) {
+                rt.buffers.get(id)?.destroy();
+                rt.buffers.delete(id);
+            },
+            gpu_shader(id, srcPtr, srcLen) {
+                const code = str(srcPtr, srcLen);
+                const module = rt.device.createShaderModule({ code });
+                rt.shaders.set(id, { module, code });
+                return 0;
+            },
+            gpu_pipeline(id, shaderId, entryPtr, entryLen, kindsPtr, nBindings) {
+                const kinds = u32().slice(kindsPtr >>> 2, (kindsPtr >>> 2) + nBindings);
+                const layout = rt.device.createBindGroupLayout({
+                    entries: [...kinds].map((k, i) => ({ binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: BIND_TYPES[k] } })),
+                });
+                const shader = rt.shaders.get(shaderId);
+                const pipeline = rt.device.createComputePipeline({
+                    layout: rt.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+                    compute: { module: shader.module, entryPoint: str(entryPtr, entryLen) },
+                });
+                rt.pipelines.set(id, { pipeline, layout, shaderId });
+                return 0;
+            },
+            gpu_bind_group(id, pipelineId, entriesPtr, n) {
+                const w = u32().slice(entriesPtr >>> 2, (entriesPtr >>> 2) + 4 * n);
+                const entries = [];
+                for (let i = 0; i < n; i++) {
+                    const buffer = rt.buffers.get(w[4 * i + 1]);
+                    if (!buffer) { rt.errors.push(`bind group ${id}: buffer ${w[4 * i + 1]} does not exist`); return -1; }
+                    entries.push({ binding: w[4 * i], resource: { buffer, offset: w[4 * i + 2], size: w[4 * i + 3] } });
+                }
+                rt.bindGroups.set(id, rt.device.createBindGroup({ layout: rt.pipelines.get(pipelineId).layout, entries }));
+                return 0;
+            },
+            gpu_submit(ptr, nWords) {
+                // copy now: C reuses its command memory as soon as this returns
+                const words = u32().slice(ptr >>> 2, (ptr >>> 2) + nWords);
+                // writes read wasm memory: snapshot their bytes now, too
+                const writes = [];
+                for (let i = 0; i < words.length; i += OP_LEN[words[i]] || 1) {
+                    if (!OP_LEN[words[i]]) { rt.errors.push(`bad command opcode ${words[i]} at word ${i}`); return -1; }
+                    if (words[i] === OP.WRITE) writes.push(mem().slice(words[i + 3], words[i + 3] + words[i + 4]));
+                }
+                rt.pending.push({ words, writes });
+                return 0;
+            },
+        };
+    }
+
+    // ---- executing command lists (called from the JS driver, async) ----
+
+    // Encode and submit every pending list. Reads resolve into wasm memory
+    // (via memory()) when the returned promise settles; uploads stream first.
+    async flush(memory) {
+        const lists = this.pending;
+        this.pending = [];
+        const reads = [];
+        for (const list of lists) await this.#run(list, memory, reads);
+        this.check();
+        return this.#finishReads(reads, memory);
+    }
+
+    async #run({ words, writes }, memory, reads) {
+        const dev = this.device;
+        let wi = 0;
+        // writes and uploads are queue operations: they happen before this list's commands
+        for (let i = 0; i < words.length; i += OP_LEN[words[i]]) {
+            const op = words[i];
+            if (op === OP.WRITE) dev.queue.writeBuffer(this.buffers.get(words[i + 1]), words[i + 2], writes[wi++]);
+            else if (op === OP.UPLOAD) await this.#upload(words[i + 1], words[i + 2] + words[i + 3] * 4294967296, words[i + 4], this.buffers.get(words[i + 5]), words[i + 6]);
+        }
+        const enc = dev.createCommandEncoder();
+        let pass = null;
+        const endPass = () => { if (pass) { pass.end(); pass = null; } };
+        for (let i = 0; i < words.length; i += OP_LEN[words[i]]) {
+            const op = words[i];
+            if (op === OP.DISPATCH || op === OP.DISPATCH_INDIRECT) {
+                if (!pass) pass = enc.beginComputePass();
+                const p = this.pipelines.get(words[i + 1]);
+                const bg = this.bindGroups.get(words[i + 2]);
+                if (!p || !bg) throw new GpuError(`dispatch: pipeline ${words[i + 1]} or bind group ${words[i + 2]} does not exist`);
+                pass.setPipeline(p.pipeline);
+                pass.setBindGroup(0, bg);
+                if (op === OP.DISPATCH) pass.dispatchWorkgroups(words[i + 3], words[i + 4], words[i + 5]);
+                else pass.dispatchWorkgroupsIndirect(this.buffers.get(words[i + 3]), words[i + 4]);
+            } else if (op === OP.COPY) {
+                endPass();
+                enc.copyBufferToBuffer(this.buffers.get(words[i + 1]), words[i + 2], this.buffers.get(words[i + 3]), words[i + 4], words[i + 5]);
+            } else if (op === OP.READ) {
+                endPass();
+                const len = words[i + 3];
+                const staging = this.#staging(len);
+                enc.copyBufferToBuffer(this.buffers.get(words[i + 1]), words[i + 2], staging, 0, Math.ceil(len / 4) * 4);
+                reads.push({ staging, len, dst: words[i + 4] });
+            } else if (op === OP.TIMESTAMP && this.querySet) {
+                endPass();
+                enc.writeTimestamp?.(this.querySet, words[i + 1]);
+                this.maxTimestamp = Math.max(this.maxTimestamp, words[i + 1]);
+            }
+        }
+        endPass();
+        dev.queue.submit([enc.finish()]);
+    }
+
+    #staging(len) {
+        const size = Math.max(256, Math.ceil(len / 256) * 256);
+        const i = this.readPool.findIndex((b) => b.size >= size);
+        if (i >= 0) return this.readPool.splice(i, 1)[0];
+        return this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    }
+
+    async #finishReads(reads, memory) {
+        if (!reads.length) return;
+        await Promise.all(reads.map((r) => r.staging.mapAsync(GPUMapMode.READ)));
+        this.check();
+        for (const r of reads) {
+            const src = new Uint8Array(r.staging.getMappedRange(), 0, r.len);
+            new Uint8Array(memory().buffer).set(src, r.dst);
+            r.staging.unmap();
+            this.readPool.push(r.staging);
+        }
+    }
+
+    // Stream file bytes [pos, pos+len) into buffer at offset, in chunks, never
+    // holding more than one chunk in JS. writeBuffer needs 4-byte multiples.
+    async #upload(fd, pos, len, buffer, offset) {
+        if (!this.files) throw new GpuError('no file access for uploads');
+        const CHUNK = 16 << 20;
+        const chunk = new Uint8Array(Math.min(CHUNK, Math.ceil(len / 4) * 4));
+        for (let done = 0; done < len;) {
+            const n = Math.min(chunk.length, len - done);
+            const got = await this.files.read(fd, pos + done, chunk.subarray(0, n));
+            if (got !== n) throw new GpuError(`upload: short read at file offset ${pos + done} (${got} of ${n} bytes)`);
+            const padded = Math.ceil(n / 4) * 4;
+            if (padded > n) chunk.fill(0, n, padded);
+            this.device.queue.writeBuffer(this.buffers.get(buffer) ?? buffer, offset + done, chunk, 0, padded);
+            done += n;
+            this.uploaded = (this.uploaded || 0) + n;
+            this.onProgress?.(this.uploaded);
+            // let the queue drain now and then so staging memory stays bounded
+            if ((done / CHUNK) % 8 === 0) await this.device.queue.onSubmittedWorkDone();
+        }
+    }
+
+    // GPU times in ms between consecutive timestamps written in the last lists.
+    async timestamps() {
+        if (!this.querySet || this.maxTimestamp < 0) return null;
+        const n = this.maxTimestamp + 1;
+        const enc = this.device.createCommandEncoder();
+        enc.resolveQuerySet(this.querySet, 0, n, this.queryBuf, 0);
+        const staging = this.#staging(n * 8);
+        enc.copyBufferToBuffer(this.queryBuf, 0, staging, 0, n * 8);
+        this.device.queue.submit([enc.finish()]);
+        await staging.mapAsync(GPUMapMode.READ);
+        const t = new BigUint64Array(staging.getMappedRange().slice(0, n * 8));
+        staging.unmap();
+        this.readPool.push(staging);
+        this.maxTimestamp = -1;
+        return [...t].map((x) => Number(x) / 1e6);
+    }
+
+    destroy() {
+        for (const b of this.buffers.values()) b.destroy();
+        for (const b of this.readPool) b.destroy();
+        this.buffers.clear();
+        this.device.destroy();
+    }
+}

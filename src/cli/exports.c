@@ -1,0 +1,58 @@
+/* Small wasm exports used by the Node and browser test suites to reach C
+ * reference code directly (block formats, WGSL assembly). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/strbuf.h"
+#include "gpu/wgsl.h"
+#include "platform/wasm.h"
+#include "quant.h"
+
+/* Dequantize n values of `type` from src into dst; returns 0, or -1 if unsupported. */
+RL_EXPORT(rl_test_dequant) int rl_test_dequant(uint32_t type, const void *src, float *dst, uint32_t n) {
+    const rl_type_info *t = rl_type_get(type);
+    if (!t || !t->dequant || n % t->block_size) return -1;
+    t->dequant(src, dst, n);
+    return 0;
+}
+
+RL_EXPORT(rl_test_quantize) int rl_test_quantize(uint32_t type, const float *src, void *dst, uint32_t n) {
+    const rl_type_info *t = rl_type_get(type);
+    if (!t || !t->quantize || n % t->block_size) return -1;
+    t->quantize(src, dst, n);
+    return 0;
+}
+
+/* Row size in bytes of n values of type (0 if n is not a multiple of the block). */
+RL_EXPORT(rl_test_row_bytes) uint32_t rl_test_row_bytes(uint32_t type, uint32_t n) { return (uint32_t)rl_row_bytes(type, n); }
+
+/* Fused dot product of one row with x (the CPU engine's mat-vec primitive). */
+RL_EXPORT(rl_test_dot) float rl_test_dot(uint32_t type, const void *row, const float *x, uint32_t n) {
+    const rl_type_info *t = rl_type_get(type);
+    return t && t->dot ? t->dot(row, x, n) : 0.0f;
+}
+
+/* Build WGSL from comma-separated embedded file names and defines; returns a
+ * malloc'd NUL-terminated string (caller frees), or NULL with the error text
+ * written to err (cap bytes). */
+RL_EXPORT(rl_test_wgsl) char *rl_test_wgsl(const char *files_csv, const char *defines_csv, char *errbuf, uint32_t cap) {
+    char *fcopy = strdup(files_csv), *dcopy = strdup(defines_csv ? defines_csv : "");
+    const char *files[16] = {0}, *defs[32] = {0};
+    int nf = 0, nd = 0;
+    for (char *t = strtok(fcopy, ","); t && nf < 15; t = strtok(NULL, ",")) files[nf++] = t;
+    char *save = NULL;
+    for (char *t = strtok_r(dcopy, ",", &save); t && nd < 31; t = strtok_r(NULL, ",", &save)) defs[nd++] = t;
+    strbuf sb;
+    sb_init(&sb);
+    rl_error err = {0};
+    char *out = NULL;
+    if (rl_wgsl_build(files, defs, &sb, &err) == RL_OK) out = sb_take(&sb);
+    else if (errbuf && cap) {
+        strncpy(errbuf, err.msg, cap - 1);
+        errbuf[cap - 1] = '\0';
+    }
+    sb_free(&sb);
+    free(fcopy);
+    free(dcopy);
+    return out;
+}

@@ -1,0 +1,66 @@
+/* The C <-> JS GPU boundary. C owns every decision (which buffers exist, what
+ * goes where, which pipeline runs with which bindings and grid, in which order);
+ * JS turns records into WebGPU calls. Objects are integer ids chosen by C.
+ *
+ * Object creation is immediate (synchronous imports). Work is a command list:
+ * an array of u32 words in wasm memory that C fills and hands to
+ * gpu_submit(ptr, n_words); JS encodes it (one compute pass per run of
+ * dispatches) and submits it once. Reads land in wasm memory after the host
+ * awaits them (step protocol: C returns, JS awaits, JS calls C again).
+ * js/gpu.mjs is the other half of this file. */
+#ifndef RL_GPU_ABI_H
+#define RL_GPU_ABI_H
+
+#include <stdint.h>
+
+/* Buffer usage bits (a subset of GPUBufferUsage, same values). */
+#define RL_BUF_MAP_READ 0x0001u
+#define RL_BUF_COPY_SRC 0x0004u
+#define RL_BUF_COPY_DST 0x0008u
+#define RL_BUF_UNIFORM 0x0040u
+#define RL_BUF_STORAGE 0x0080u
+#define RL_BUF_INDIRECT 0x0100u
+
+/* Binding kinds of a pipeline layout entry. */
+enum { RL_BIND_UNIFORM = 0, RL_BIND_STORAGE_RO = 1, RL_BIND_STORAGE_RW = 2 };
+
+/* Command words. Each record starts with its opcode; lengths are fixed per op. */
+enum {
+    /* [OP_DISPATCH, pipeline, bind_group, gx, gy, gz] */
+    RL_OP_DISPATCH = 1,
+    /* [OP_WRITE, buffer, offset, src_ptr, len]: queue.writeBuffer from wasm memory, applied
+     * before this submit's commands run (all writes of a list precede its commands). */
+    RL_OP_WRITE = 2,
+    /* [OP_COPY, src, src_off, dst, dst_off, len] */
+    RL_OP_COPY = 3,
+    /* [OP_READ, buffer, offset, len, dst_ptr]: copied into wasm memory before C is called again */
+    RL_OP_READ = 4,
+    /* [OP_UPLOAD, file, off_lo, off_hi, len, buffer, buf_off]: the host streams file bytes
+     * straight into the buffer (never through wasm memory), applied before the commands */
+    RL_OP_UPLOAD = 5,
+    /* [OP_TIMESTAMP, index]: write a GPU timestamp (ignored without timestamp-query) */
+    RL_OP_TIMESTAMP = 6,
+    /* [OP_DISPATCH_INDIRECT, pipeline, bind_group, buffer, offset] */
+    RL_OP_DISPATCH_INDIRECT = 7,
+};
+
+#define RL_OP_LEN_DISPATCH 6
+#define RL_OP_LEN_WRITE 5
+#define RL_OP_LEN_COPY 6
+#define RL_OP_LEN_READ 5
+#define RL_OP_LEN_UPLOAD 7
+#define RL_OP_LEN_TIMESTAMP 2
+#define RL_OP_LEN_DISPATCH_INDIRECT 5
+
+/* What the host reports about the device (filled before the engine starts). */
+typedef struct {
+    uint32_t has_subgroups, has_f16, has_timestamps;
+    uint32_t subgroup_min, subgroup_max;
+    uint64_t max_buffer, max_binding; /* maxBufferSize, maxStorageBufferBindingSize */
+    uint32_t offset_align;            /* minStorageBufferOffsetAlignment */
+    uint32_t uniform_align;           /* minUniformBufferOffsetAlignment */
+    uint32_t max_invocations, max_wg_storage, max_storage_buffers, max_workgroups;
+    uint64_t memory_hint;             /* bytes the host believes the device can hold (0 = unknown) */
+} rl_gpu_caps;
+
+#endif
