@@ -14,8 +14,8 @@
 
 #include "core/err.h"
 #include "core/host.h"
-#include "core/sha256.h"
 #include "gguf.h"
+#include "sha256.h"
 
 /* ---- configuration -------------------------------------------------------- */
 
@@ -102,6 +102,10 @@ int gen_kv_arr(gen_kvs *k, const char *key, gguf_vtype elem, const void *data, u
 /* Array of strings; the gguf_str array and the bytes it points to are NOT copied
  * (the caller keeps them alive, e.g. a vocabulary pool or a parsed GGUF). */
 int gen_kv_strs_ref(gen_kvs *k, const char *key, const gguf_str *strs, uint64_t count);
+/* Any value by reference (nothing copied but the key): for keys taken from a
+ * parsed GGUF that outlives the list. */
+int gen_kv_ref(gen_kvs *k, const char *key, gguf_vtype type, gguf_vtype elem, uint64_t count, const void *data,
+               const gguf_str *strs);
 /* Take ownership of a malloc'd block so it lives as long as the KV list. */
 int gen_kvs_own(gen_kvs *k, void *p);
 void gen_kvs_sort(gen_kvs *k);   /* by key, byte order (Ollama's writer) */

@@ -95,6 +95,12 @@ int gen_kv_strs_ref(gen_kvs *k, const char *key, const gguf_str *strs, uint64_t 
     return kv && (kv->strs = strs, 1);
 }
 
+int gen_kv_ref(gen_kvs *k, const char *key, gguf_vtype type, gguf_vtype elem, uint64_t count, const void *data,
+               const gguf_str *strs) {
+    gen_kv *kv = push(k, key, type, elem, count);
+    return kv && (kv->data = data, kv->strs = strs, 1);
+}
+
 static int kv_cmp(const void *a, const void *b) {
     return strcmp(((const gen_kv *)a)->key, ((const gen_kv *)b)->key);
 }

@@ -7,6 +7,7 @@
 
 #include "core/strbuf.h"
 #include "gen.h"
+#include "ollama.h"
 
 /* The prompt template is ignored when the config names a renderer (§1.5); this
  * one only sketches the gemma4 turn format for tools that still read it. */
@@ -27,9 +28,10 @@ typedef struct {
 } layer;
 
 static void digest_str(const uint8_t d[32], char out[72]) {
-    char hex[65];
-    rl_sha256_hex(d, hex);
-    snprintf(out, 72, "sha256:%s", hex);
+    static const char hex[] = "0123456789abcdef";
+    memcpy(out, "sha256:", 7);
+    for (int i = 0; i < 32; i++) out[7 + 2 * i] = hex[d[i] >> 4], out[8 + 2 * i] = hex[d[i] & 15];
+    out[71] = '\0';
 }
 
 static void blob_path(const char *root, const char *digest, char *out, size_t cap) {
@@ -40,7 +42,10 @@ static rl_status write_small_blob(rl_host *h, const char *root, const char *medi
                                   layer *l, rl_error *err) {
     uint8_t d[32];
     char path[4096];
-    rl_sha256_buf(data, len, d);
+    rl_sha256 sha;
+    rl_sha256_init(&sha);
+    rl_sha256_update(&sha, data, len);
+    rl_sha256_final(&sha, d);
     l->media = media, l->size = len;
     digest_str(d, l->digest);
     blob_path(root, l->digest, path, sizeof path);
@@ -72,49 +77,21 @@ static void json_layer(strbuf *sb, const layer *l) {
               (unsigned long long)l->size);
 }
 
-/* [host/][namespace/]model[:tag] with Ollama's defaults. */
-static rl_status parse_name(const char *name, char parts[4][256], rl_error *err) {
-    char buf[1024];
-    if (strlen(name) >= sizeof buf) return rl_fail(err, RL_ERR_INVALID, "model name too long");
-    strcpy(buf, name);
-    snprintf(parts[0], 256, "registry.ollama.ai");
-    snprintf(parts[1], 256, "library");
-    snprintf(parts[3], 256, "latest");
-    char *colon = strrchr(buf, ':');
-    if (colon && !strchr(colon, '/')) {
-        *colon = '\0';
-        snprintf(parts[3], 256, "%s", colon + 1);
-    }
-    char *seg[4];
-    int n = 0;
-    seg[n++] = buf;
-    for (char *p = buf; (p = strchr(p, '/')) != NULL && n < 4; *p++ = '\0') seg[n++] = p + 1;
-    if (n > 3) return rl_fail(err, RL_ERR_INVALID, "model name '%s' has too many '/' parts", name);
-    for (int i = 0; i < n; i++) snprintf(parts[3 - n + i], 256, "%s", seg[i]);
-    for (int i = 0; i < 4; i++) {
-        if (!parts[i][0] || !strcmp(parts[i], "..") || !strcmp(parts[i], "."))
-            return rl_fail(err, RL_ERR_INVALID, "model name '%s' has an empty or invalid part", name);
-        for (const char *c = parts[i]; *c; c++)
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || strchr("._-", *c)))
-                return rl_fail(err, RL_ERR_INVALID, "model name '%s': character '%c' is not allowed", name, *c);
-    }
-    return RL_OK;
-}
-
 rl_status gen_write_store(const gen_model *m, rl_host *h, const char *root, const char *name, const gen_write_opts *o,
                           rl_error *err) {
-    char parts[4][256], path[4096], tmp[4096];
-    rl_status st = parse_name(name, parts, err);
+    char path[4096], tmp[4096];
+    rl_model_name nm;
+    rl_status st = rl_model_name_parse(name, &nm, err);
     if (st) return st;
     if (!h->mkdirs || !h->rename || !h->create) return rl_fail(err, RL_ERR_UNSUPPORTED, "this host cannot write a store");
     snprintf(path, sizeof path, "%s/blobs", root);
     if ((st = h->mkdirs(h, path, err))) return st;
-    snprintf(path, sizeof path, "%s/manifests/%s/%s/%s", root, parts[0], parts[1], parts[2]);
+    snprintf(path, sizeof path, "%s/manifests/%s/%s/%s", root, nm.host, nm.ns, nm.model);
     if ((st = h->mkdirs(h, path, err))) return st;
 
     layer layers[4], config;
     uint8_t d[32];
-    snprintf(tmp, sizeof tmp, "%s/blobs/sha256-rullama-gen-%s-%s-partial", root, parts[2], parts[3]);
+    snprintf(tmp, sizeof tmp, "%s/blobs/sha256-rullama-gen-%s-%s-partial", root, nm.model, nm.tag);
     if ((st = gen_write_file(m, h, tmp, o, d, err))) return st;
     layers[0].media = "application/vnd.ollama.image.model";
     layers[0].size = m->file_bytes;
@@ -152,7 +129,7 @@ rl_status gen_write_store(const gen_model *m, rl_host *h, const char *root, cons
             json_layer(&sb, &layers[i]);
         }
         sb_puts(&sb, "]}\n");
-        snprintf(path, sizeof path, "%s/manifests/%s/%s/%s/%s", root, parts[0], parts[1], parts[2], parts[3]);
+        snprintf(path, sizeof path, "%s/manifests/%s/%s/%s/%s", root, nm.host, nm.ns, nm.model, nm.tag);
         int fd = sb.failed ? -1 : h->create(h, path, err);
         if (fd < 0) st = sb.failed ? rl_fail(err, RL_ERR_NOMEM, "manifest JSON") : (err ? err->code : RL_ERR_IO);
         else {

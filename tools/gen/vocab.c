@@ -8,6 +8,7 @@
 
 struct gen_vocab {
     uint32_t n;
+    gguf_file *file;    /* vocabulary GGUF, when loaded from one */
     gguf_str *tokens;   /* synthetic: points into pool */
     char *pool;
     float *scores;
@@ -22,18 +23,19 @@ static const struct {
     const char *text;
     int32_t type;
 } specials[] = {
-    {0, "<pad>", 3}, {1, "<eos>", 3}, {2, "<bos>", 3}, {3, "<unk>", 3}, {4, "<mask>", 4},
-    {5, "[multimodal]", 4}, {46, "<|tool>", 4}, {47, "<tool|>", 4}, {48, "<|tool_call>", 4},
-    {49, "<tool_call|>", 4}, {50, "<|tool_response>", 4}, {51, "<tool_response|>", 4}, {52, "<|\"|>", 4},
-    {98, "<|think|>", 4}, {100, "<|channel>", 4}, {101, "<channel|>", 4}, {105, "<|turn>", 4},
-    {106, "<turn|>", 4}, {107, "\n", 1}, {108, "\n\n", 1}, {255999, "<|image>", 4}, {256000, "<|audio>", 4},
-    {258880, "<|image|>", 4}, {258881, "<|audio|>", 4}, {258882, "<image|>", 4}, {258883, "<audio|>", 4},
-    {258884, "<|video|>", 4},
+    {0, "<pad>", 3}, {1, "<eos>", 3}, {2, "<bos>", 3}, {3, "<unk>", 2}, {4, "<mask>", 3},
+    {5, "[multimodal]", 1}, {46, "<|tool>", 3}, {47, "<tool|>", 3}, {48, "<|tool_call>", 3},
+    {49, "<tool_call|>", 3}, {50, "<|tool_response>", 3}, {51, "<tool_response|>", 3}, {52, "<|\"|>", 3},
+    {98, "<|think|>", 3}, {100, "<|channel>", 3}, {101, "<channel|>", 3}, {105, "<|turn>", 3},
+    {106, "<turn|>", 3}, {107, "\n", 1}, {108, "\n\n", 1}, {255999, "<|image>", 3}, {256000, "<|audio>", 3},
+    {258880, "<|image|>", 3}, {258881, "<|audio|>", 3}, {258882, "<image|>", 3}, {258883, "<audio|>", 3},
+    {258884, "<|video|>", 3},
 };
 
-/* A few real-looking pieces and merges so a BPE encoder has something to do. */
+/* Types and byte-token ids as in the real vocabulary (tools/vocab.mjs); a few
+ * real-looking pieces and merges so a BPE encoder has something to do. */
 #define SP "\xe2\x96\x81" /* U+2581, the SentencePiece space */
-#define FIRST_BYTE 109u  /* <0x00>..<0xFF> follow the chat specials */
+#define FIRST_BYTE 238u  /* <0x00>..<0xFF> */
 #define FIRST_WORD (FIRST_BYTE + 256u)
 static const char *const words[] = {SP, "t", "h", "e", "a", "n", "d", "th", "he", "the",
                                     SP "t", SP "th", SP "the", "an", "and", SP "a",
@@ -60,7 +62,7 @@ static rl_status synthetic(uint32_t n, gen_vocab *v, rl_error *err) {
             text = buf, type = 6;
         } else if (!text && id >= FIRST_WORD && id - FIRST_WORD < sizeof words / sizeof *words) {
             text = words[id - FIRST_WORD];
-        } else if (!text && id < FIRST_BYTE) {
+        } else if (!text && id < 109) {
             snprintf(buf, sizeof buf, "<unused%u>", id);
             text = buf, type = 5;
         } else if (!text) {
@@ -80,8 +82,49 @@ static rl_status synthetic(uint32_t n, gen_vocab *v, rl_error *err) {
     return RL_OK;
 }
 
+/* Parse the header of a vocabulary GGUF, growing the read until it fits. */
+static rl_status from_file(rl_host *h, const char *path, gen_vocab *v, rl_error *err) {
+    uint64_t size = 0, want = 1u << 20;
+    int fd = h->open(h, path, &size, err);
+    if (fd < 0) return err->code;
+    uint8_t *buf = NULL;
+    rl_status st;
+    for (;;) {
+        if (want > size) want = size;
+        uint8_t *nb = realloc(buf, want ? (size_t)want : 1);
+        if (!nb) {
+            st = rl_fail(err, RL_ERR_NOMEM, "%s: header buffer", path);
+            break;
+        }
+        buf = nb;
+        int64_t got = h->read(h, fd, 0, buf, (size_t)want, err);
+        if (got < 0) {
+            st = err->code;
+            break;
+        }
+        uint64_t need = 0;
+        st = gguf_parse(buf, (size_t)got, size, &v->file, &need, err);
+        if (st != RL_NEED_MORE) break;
+        if (need <= (uint64_t)got || need > size || need > GGUF_MAX_HEADER_BYTES) {
+            st = rl_fail(err, RL_ERR_FORMAT, "GGUF header does not fit in the file");
+            break;
+        }
+        want = need;
+    }
+    free(buf);
+    h->close(h, fd);
+    if (st) return rl_fail_ctx(err, "--vocab %s", path);
+    const gguf_kv *tok = gguf_find_kv(v->file, "tokenizer.ggml.tokens");
+    if (!tok || tok->type != GGUF_ARRAY || tok->elem_type != GGUF_STRING)
+        return rl_fail(err, RL_ERR_FORMAT, "--vocab %s: no tokenizer.ggml.tokens string array", path);
+    if (tok->count < 8 || tok->count > (1u << 24))
+        return rl_fail(err, RL_ERR_FORMAT, "--vocab %s: %llu tokens is out of range 8..2^24", path,
+                       (unsigned long long)tok->count);
+    v->n = (uint32_t)tok->count;
+    return RL_OK;
+}
+
 rl_status gen_vocab_load(rl_host *h, const char *spec, uint32_t n_vocab, gen_vocab **out, rl_error *err) {
-    (void)h;
     *out = NULL;
     gen_vocab *v = calloc(1, sizeof *v);
     if (!v) return rl_fail(err, RL_ERR_NOMEM, "vocabulary");
@@ -90,7 +133,7 @@ rl_status gen_vocab_load(rl_host *h, const char *spec, uint32_t n_vocab, gen_voc
         st = n_vocab >= 8 && n_vocab <= (1u << 24) ? synthetic(n_vocab, v, err)
                                                      : rl_fail(err, RL_ERR_INVALID, "vocabulary size %u is out of range 8..2^24", n_vocab);
     } else {
-        st = rl_fail(err, RL_ERR_UNSUPPORTED, "--vocab %s: reading vocabulary GGUFs needs src/gguf.c (not merged yet)", spec);
+        st = from_file(h, spec, v, err);
     }
     if (st) {
         gen_vocab_free(v);
@@ -102,7 +145,22 @@ rl_status gen_vocab_load(rl_host *h, const char *spec, uint32_t n_vocab, gen_voc
 
 uint32_t gen_vocab_size(const gen_vocab *v) { return v->n; }
 
+/* Every tokenizer.* key of the vocabulary file, by reference, whatever its type. */
+static rl_status file_keys(const gen_vocab *v, gen_kvs *k, rl_error *err) {
+    for (uint64_t i = 0; i < v->file->n_kv; i++) {
+        const gguf_kv *kv = &v->file->kv[i];
+        if (kv->key.len < 10 || memcmp(kv->key.ptr, "tokenizer.", 10) != 0) continue;
+        char key[256];
+        if (kv->key.len >= sizeof key) return rl_fail(err, RL_ERR_FORMAT, "--vocab: key of %llu bytes", (unsigned long long)kv->key.len);
+        memcpy(key, kv->key.ptr, (size_t)kv->key.len);
+        key[kv->key.len] = '\0';
+        gen_kv_ref(k, key, kv->type, kv->type == GGUF_ARRAY ? kv->elem_type : kv->type, kv->count, kv->data, kv->strs);
+    }
+    return k->failed ? rl_fail(err, RL_ERR_NOMEM, "tokenizer keys") : RL_OK;
+}
+
 rl_status gen_vocab_keys(const gen_vocab *v, gen_kvs *k, rl_error *err) {
+    if (v->file) return file_keys(v, k, err);
     static const int32_t eos_ids[] = {1, 106, 50};
     int32_t eos[3];
     uint64_t n_eos = 0;
@@ -128,5 +186,6 @@ rl_status gen_vocab_keys(const gen_vocab *v, gen_kvs *k, rl_error *err) {
 void gen_vocab_free(gen_vocab *v) {
     if (!v) return;
     free(v->tokens), free(v->pool), free(v->scores), free(v->types);
+    if (v->file) gguf_free(v->file);
     free(v);
 }
