@@ -14,7 +14,7 @@ static void default_scales(gen_config *c) {
     c->embd_rms = 3.5f;
     c->norm_noise = 0.1f;
     c->post_norm = 1.0f;
-    c->layer_scale = 0.0f; /* auto: 0.05^(1/L) */
+    c->layer_scale = 0.0f; /* auto: 0.03^(1/L) */
     c->attn_logit_std = 2.0f;
     c->linear_gain = 1.0f;
     c->clamp_base = 4.0f;
@@ -164,11 +164,12 @@ static const struct {
     O("--audio-ffn", OPT_U32, a_ff, "audio MLP width"),
     O("--audio-out", OPT_U32, a_out, "audio output projection size"),
     O("--shared-kv-tensors", OPT_U32, shared_kv_tensors, "1: attn_k/attn_k_norm/attn_v also on KV-shared layers (default 1)"),
+    O("--exact-quant", OPT_U32, exact_quant, "1: quantize with src/quant.c's error-minimising fits (~20x slower)"),
     O("--param-count-key", OPT_U32, param_count_key, "1: also write general.parameter_count"),
     O("--scale-embd", OPT_F32, embd_rms, "RMS of sqrt(D)*token_embd rows = logit std (3.5)"),
     O("--scale-norm-noise", OPT_F32, norm_noise, "relative std of norm weights (0.1)"),
     O("--scale-post-norm", OPT_F32, post_norm, "mean of post-norm weights: residual update size (1.0)"),
-    O("--scale-layer", OPT_F32, layer_scale, "mean layer_output_scale (0 = auto: 0.05^(1/layers))"),
+    O("--scale-layer", OPT_F32, layer_scale, "mean layer_output_scale (0 = auto: 0.03^(1/layers))"),
     O("--scale-attn", OPT_F32, attn_logit_std, "target std of attention logits (2.0)"),
     O("--scale-linear", OPT_F32, linear_gain, "linear weights N(0, g^2/fan_in) (1.0)"),
     O("--scale-clamp", OPT_F32, clamp_base, "clamp bounds +-(b + U(0,b/2)) (4.0)"),

@@ -46,11 +46,12 @@ typedef struct {
     uint32_t uniform_type;      /* ggml type when mix == GEN_MIX_UNIFORM */
     uint32_t shared_kv_tensors; /* attn_k/attn_k_norm/attn_v on KV-shared layers */
     uint32_t param_count_key;   /* also write general.parameter_count (u64) */
+    uint32_t exact_quant;       /* quantize with src/quant.c (error-minimising, ~20x slower) */
     /* weight scales (see tools/gen/README.md for the reasoning) */
     float embd_rms;       /* RMS of token_embd rows * sqrt(D): also the logit std */
     float norm_noise;     /* relative std of every norm weight around its mean */
     float post_norm;      /* mean of the sandwich post-norm weights (residual update size) */
-    float layer_scale;    /* mean layer_output_scale; 0 = auto, 0.05^(1/n_layer) */
+    float layer_scale;    /* mean layer_output_scale; 0 = auto, 0.03^(1/n_layer) */
     float attn_logit_std; /* target std of q.k at scale 1.0, sets q/k norm weights */
     float linear_gain;    /* linear weights ~ N(0, gain^2 / fan_in) */
     float clamp_base;     /* clamp bounds are +-(base + U(0, base/2)) */
@@ -192,8 +193,9 @@ rl_status gen_parse_type(const char *s, gen_mix *mix, uint32_t *type, rl_error *
 uint64_t gen_tensor_key(uint64_t seed, const char *name);
 /* Values [start, start + n) of tensor t, in GGUF element order. */
 void gen_values(const gen_model *m, const gen_tensor *t, uint64_t start, size_t n, float *out);
-/* Convert n floats (whole rows of t->ne[0]) to t->type. */
-rl_status gen_convert(uint32_t type, const float *src, void *dst, size_t n, rl_error *err);
+/* Convert n floats (whole rows) to type; fast_quant picks tools/gen/fastquant.c
+ * over src/quant.c's (slower, more accurate) quantizers where it has the type. */
+rl_status gen_convert(uint32_t type, const float *src, void *dst, size_t n, int fast_quant, rl_error *err);
 
 /* ---- output --------------------------------------------------------------- */
 

@@ -4,6 +4,7 @@
  * IEEE +,-,*,/,sqrt operations are used (identical natively and in wasm). */
 #include <string.h>
 
+#include "fastquant.h"
 #include "plan.h"
 #include "quant.h"
 
@@ -57,40 +58,16 @@ void gen_values(const gen_model *m, const gen_tensor *t, uint64_t start, size_t 
     }
 }
 
-/* Round to nearest even; overflow to infinity; subnormals exact. */
-static uint16_t to_f16(float f) {
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
-    x &= 0x7fffffffu;
-    if (x >= 0x47800000u) return sign | (x > 0x7f800000u ? 0x7e00 : 0x7c00);
-    if (x < 0x38800000u) { /* below 2^-14: adding 0.5 rounds to a multiple of 2^-24 */
-        float v;
-        memcpy(&v, &x, 4);
-        v += 0.5f;
-        uint32_t b;
-        memcpy(&b, &v, 4);
-        return sign | (uint16_t)(b - 0x3f000000u);
-    }
-    x += 0xc8000fffu + ((x >> 13) & 1); /* rebias the exponent by -112 and round */
-    return sign | (uint16_t)(x >> 13);
-}
-
-static uint16_t to_bf16(float f) {
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40);
-    return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1)) >> 16);
-}
-
-rl_status gen_convert(uint32_t type, const float *src, void *dst, size_t n, rl_error *err) {
-    uint16_t *h = dst;
+/* fast_quant: use fastquant.c where it covers the type (the default). */
+rl_status gen_convert(uint32_t type, const float *src, void *dst, size_t n, int fast_quant, rl_error *err) {
+    uint16_t *h = dst; /* little-endian hosts */
     switch (type) {
     case RL_TYPE_F32: memcpy(dst, src, n * sizeof *src); return RL_OK;
-    case RL_TYPE_F16: for (size_t i = 0; i < n; i++) h[i] = to_f16(src[i]); return RL_OK;
-    case RL_TYPE_BF16: for (size_t i = 0; i < n; i++) h[i] = to_bf16(src[i]); return RL_OK;
+    case RL_TYPE_F16: for (size_t i = 0; i < n; i++) h[i] = rl_f32_to_f16(src[i]); return RL_OK;
+    case RL_TYPE_BF16: for (size_t i = 0; i < n; i++) h[i] = rl_f32_to_bf16(src[i]); return RL_OK;
     default: break;
     }
+    if (fast_quant && gen_fast_quantize(type, src, dst, n)) return RL_OK;
     const rl_type_info *ti = rl_type_get(type);
     if (!ti || !ti->quantize)
         return rl_fail(err, RL_ERR_UNSUPPORTED, "no quantizer for %s in this build (src/quant.c)", ti ? ti->name : "?");

@@ -62,7 +62,7 @@ static rl_status write_tensor(const gen_model *m, const gen_tensor *t, gen_sink 
         uint64_t k = rows - r < per ? rows - r : per;
         size_t n = (size_t)(k * ne0);
         gen_values(m, t, r * ne0, n, vals);
-        rl_status st = gen_convert(t->type, vals, out, n, s->err);
+        rl_status st = gen_convert(t->type, vals, out, n, !m->cfg.exact_quant, s->err);
         if (st) return rl_fail_ctx(s->err, "%s", t->name);
         gen_sink_write(s, out, (size_t)k * row_bytes);
         p->done += (uint64_t)k * row_bytes;
