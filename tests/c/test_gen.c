@@ -683,6 +683,64 @@ static void conditioning_tiny(void) { conditioning("tiny", 24); }
 static void conditioning_moe(void) { conditioning("tiny-moe", 10); } /* the reference's MoE is slow */
 static void conditioning_kv(void) { conditioning("tiny-kv", 24); }
 
+/* ---- --vocab FILE: the tokenizer.* keys of another GGUF, copied verbatim ---- */
+
+static int same_kv(const gguf_kv *x, const gguf_kv *y) {
+    if (x->type != y->type || x->elem_type != y->elem_type || x->count != y->count) return 0;
+    for (uint64_t i = 0; i < x->count; i++) {
+        if (x->elem_type == GGUF_STRING) {
+            gguf_str a = gguf_arr_str(x, i), b = gguf_arr_str(y, i);
+            if (a.len != b.len || memcmp(a.ptr, b.ptr, a.len)) return 0;
+        } else if (gguf_arr_f64(x, i) != gguf_arr_f64(y, i)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void vocab_from_gguf(void) {
+    char *src = tmp_path("vocab_src.gguf"), *out = tmp_path("vocab_out.gguf");
+    static const char *const small[] = {"--vocab-size", "700", "--type", "BF16", NULL};
+    if (generate(src, "tiny", small)) return;
+    rl_error err = {0};
+    gen_config cfg;
+    gen_vocab *v = NULL;
+    gen_model m;
+    if (gen_config_preset(&cfg, "tiny-kv", &err) || gen_vocab_load(rl_host_default(), src, 5, &v, &err) ||
+        gen_model_build(&m, &cfg, v, &err)) {
+        CHECK(0, "%s", err.msg);
+        gen_vocab_free(v);
+        return;
+    }
+    gen_write_opts o = {0};
+    CHECK(!gen_write_file(&m, rl_host_default(), out, &o, NULL, &err), "%s", err.msg);
+    gen_model_free(&m);
+    gen_vocab_free(v);
+    gfile a, b;
+    if (gopen(src, &a)) return;
+    if (gopen(out, &b)) {
+        gclose(&a);
+        return;
+    }
+    int n = 0;
+    for (uint64_t i = 0; i < a.g->n_kv; i++) {
+        const gguf_kv *x = &a.g->kv[i];
+        if (strncmp(kstr(x->key), "tokenizer.", 10)) continue;
+        n++;
+        const gguf_kv *y = gguf_find_kv(b.g, kstr(x->key));
+        CHECK(y && same_kv(x, y), "%s was not copied verbatim", kstr(x->key));
+    }
+    CHECK(n == 14, "%d tokenizer keys in the source", n);
+    const gguf_tensor *te = gguf_find_tensor(b.g, "token_embd.weight");
+    CHECK(te && te->ne[1] == 700, "token_embd has %llu rows; the vocabulary file has 700 tokens",
+          te ? (unsigned long long)te->ne[1] : 0ull);
+    check_layout(&b, "tiny-kv with a vocabulary file");
+    gclose(&a), gclose(&b);
+    /* a file without tokens is refused with a message */
+    CHECK(gen_vocab_load(rl_host_default(), "/nonexistent/vocab.gguf", 0, &v, &err) != RL_OK && !strncmp(err.msg, "--vocab", 7),
+          "missing vocabulary file: %s", err.msg);
+}
+
 /* ---- the fast quantizers (tools/gen/fastquant.c), decoded by src/quant.c ---- */
 
 static void fast_quant(void) {
@@ -845,6 +903,7 @@ const t_case T_CASES[] = {
     {"values", values},
     {"determinism", determinism},
     {"fast_quant", fast_quant},
+    {"vocab_from_gguf", vocab_from_gguf},
     {"conditioning_tiny", conditioning_tiny},
     {"conditioning_moe", conditioning_moe},
     {"conditioning_kv", conditioning_kv},

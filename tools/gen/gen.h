@@ -199,7 +199,7 @@ rl_status gen_convert(uint32_t type, const float *src, void *dst, size_t n, int 
 
 /* ---- output --------------------------------------------------------------- */
 
-/* Buffered writer to a host file that hashes what it writes. Errors are sticky. */
+/* Buffered writer to a host file that can hash what it writes. Errors are sticky. */
 typedef struct {
     rl_host *host;
     int fd;
@@ -207,14 +207,16 @@ typedef struct {
     size_t len, cap;
     uint64_t written;
     rl_sha256 sha;
+    int hashing;
     rl_status status;
     rl_error *err;
 } gen_sink;
 
-rl_status gen_sink_open(gen_sink *s, rl_host *h, const char *path, rl_error *err);
+rl_status gen_sink_open(gen_sink *s, rl_host *h, const char *path, int hash, rl_error *err);
 void gen_sink_write(gen_sink *s, const void *p, size_t n);
 void gen_sink_zeros(gen_sink *s, uint64_t n);
-/* Flush and close; *digest (if not NULL) gets the SHA-256 of everything written. */
+/* Flush and close; *digest (if not NULL, and opened with hash) gets the SHA-256
+ * of everything written. */
 rl_status gen_sink_close(gen_sink *s, uint8_t digest[32]);
 
 typedef struct {
@@ -223,7 +225,7 @@ typedef struct {
 
 /* Stream the whole GGUF (header + data) into an open sink. */
 rl_status gen_write(const gen_model *m, gen_sink *s, const gen_write_opts *o);
-/* Write to a plain file. */
+/* Write to a plain file; the SHA-256 is computed only when digest is not NULL. */
 rl_status gen_write_file(const gen_model *m, rl_host *h, const char *path, const gen_write_opts *o,
                          uint8_t digest[32], rl_error *err);
 

@@ -7,9 +7,9 @@
 
 #define SINK_CAP (4u << 20)
 
-rl_status gen_sink_open(gen_sink *s, rl_host *h, const char *path, rl_error *err) {
+rl_status gen_sink_open(gen_sink *s, rl_host *h, const char *path, int hash, rl_error *err) {
     memset(s, 0, sizeof *s);
-    s->host = h, s->err = err, s->fd = -1;
+    s->host = h, s->err = err, s->fd = -1, s->hashing = hash;
     if (!h->create || !h->write) return s->status = rl_fail(err, RL_ERR_UNSUPPORTED, "this host cannot write files");
     s->buf = malloc(SINK_CAP);
     if (!s->buf) return s->status = rl_fail(err, RL_ERR_NOMEM, "write buffer");
@@ -25,7 +25,7 @@ rl_status gen_sink_open(gen_sink *s, rl_host *h, const char *path, rl_error *err
 
 static void raw_write(gen_sink *s, const void *p, size_t n) {
     if (s->status || !n) return;
-    rl_sha256_update(&s->sha, p, n);
+    if (s->hashing) rl_sha256_update(&s->sha, p, n);
     if (s->host->write(s->host, s->fd, p, n, s->err) != (int64_t)n) {
         s->status = s->err && s->err->code ? s->err->code : RL_ERR_IO;
         return;
@@ -63,6 +63,6 @@ rl_status gen_sink_close(gen_sink *s, uint8_t digest[32]) {
     if (s->fd >= 0) s->host->close(s->host, s->fd);
     free(s->buf);
     s->buf = NULL, s->fd = -1;
-    if (!s->status && digest) rl_sha256_final(&s->sha, digest);
+    if (!s->status && digest && s->hashing) rl_sha256_final(&s->sha, digest);
     return s->status;
 }

@@ -86,7 +86,7 @@ static rl_status synthetic(uint32_t n, gen_vocab *v, rl_error *err) {
 static rl_status from_file(rl_host *h, const char *path, gen_vocab *v, rl_error *err) {
     uint64_t size = 0, want = 1u << 20;
     int fd = h->open(h, path, &size, err);
-    if (fd < 0) return err->code;
+    if (fd < 0) return rl_fail_ctx(err, "--vocab");
     uint8_t *buf = NULL;
     rl_status st;
     for (;;) {

@@ -120,7 +120,7 @@ rl_status gen_write(const gen_model *m, gen_sink *s, const gen_write_opts *o) {
 rl_status gen_write_file(const gen_model *m, rl_host *h, const char *path, const gen_write_opts *o, uint8_t digest[32],
                          rl_error *err) {
     gen_sink s;
-    rl_status st = gen_sink_open(&s, h, path, err);
+    rl_status st = gen_sink_open(&s, h, path, digest != NULL, err);
     if (st) return st;
     st = gen_write(m, &s, o);
     rl_status cst = gen_sink_close(&s, digest);
