@@ -32,7 +32,7 @@ NAT_OBJ     := $(patsubst %.c,$(B)/native/%.o,$(CORE_SRC))
 SAN_OBJ     := $(patsubst %.c,$(B)/san/%.o,$(CORE_SRC))
 TESTS       := $(patsubst tests/c/%.c,$(B)/san/bin/%,$(TEST_SRC))
 
-.PHONY: all native wasm tests test demo deps fuzz clean
+.PHONY: all native wasm tests test demo deps fuzz clean bench
 
 $(KERNELS_C): $(WGSL) scripts/embed-kernels.sh
 	@mkdir -p $(dir $@)
@@ -65,7 +65,8 @@ $(B)/native/rullama-gen: $(patsubst %.c,$(B)/native/%.o,$(GEN_SRC)) $(B)/native/
 # Each tests/c/test_X.c is its own sanitized binary, linked with the harness.
 # Support files in tests/c (anything not named test_*.c) and the generator's
 # library part are linked into every test binary.
-TEST_DEPS   := $(patsubst %.c,$(B)/san/%.o,$(TEST_LIB) $(filter-out tools/gen/main.c,$(GEN_SRC)))
+TEST_DEPS   := $(patsubst %.c,$(B)/san/%.o,$(TEST_LIB) $(filter-out tools/gen/main.c,$(GEN_SRC)) \
+               $(filter-out src/cli/main.c,$(CLI_SRC)))
 $(B)/san/bin/%: $(B)/san/tests/c/%.o $(TEST_DEPS) $(B)/san/librl.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lm
@@ -79,10 +80,16 @@ $(B)/wasm/rullama-gen.wasm: $(CORE_SRC) $(GEN_SRC) $(wildcard src/*.h src/*/*.h 
 	$(WASM_CC) $(WASM_CFLAGS) -Isrc -Iinclude -Itools $(CORE_SRC) $(GEN_SRC) $(WASM_LDFLAGS) -o $@
 
 # libFuzzer targets (clang); `make fuzz` builds them, scripts/fuzz.sh runs them for a bounded time.
-$(B)/fuzz/%: fuzz/%.c $(CORE_SRC)
+# UBSan must not recover, or its reports would not fail the run.
+$(B)/fuzz/%: fuzz/%.c $(CORE_SRC) $(wildcard src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -Iinclude -o $@ $< $(filter-out src/platform/host_posix.c,$(CORE_SRC)) src/platform/host_posix.c -lm
+	$(FUZZ_CC) $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc -Iinclude -o $@ $< $(CORE_SRC) -lm
 fuzz: $(patsubst fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+
+# Quant dot-product micro-benchmark (not part of `all`): build/native/bench_quant [cols] [types]
+bench: $(B)/native/bench_quant
+$(B)/native/bench_quant: bench/bench_quant.c $(B)/native/librl.a
+	$(CC) $(CSTD) $(WARN) $(NATIVE_OPT) -Isrc -o $@ $^ -lm
 
 deps:
 	@scripts/install-deps.sh

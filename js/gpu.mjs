@@ -10,6 +10,12 @@ const OPTIONAL_FEATURES = ['subgroups', 'shader-f16', 'timestamp-query'];
 
 export class GpuError extends Error {}
 
+// Imports for an engine without a GPU (the CPU engine): every call fails.
+export function noGpuImports() {
+    const fail = () => -1;
+    return { gpu_buffer: fail, gpu_buffer_destroy() {}, gpu_shader: fail, gpu_pipeline: fail, gpu_bind_group: fail, gpu_submit: fail };
+}
+
 // Acquire an adapter and device with the adapter's real limits and whatever
 // optional features exist. options.disable: features to pretend are absent
 // (tests run the fallback paths this way).

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 SUITES=${SUITES:-"c fuzz node browser"}
 export RULLAMA_FIXTURES=${RULLAMA_FIXTURES:-$(for d in ../shared/fixtures /work/shared/fixtures; do [ -d "$d" ] && { cd "$d" && pwd; break; }; done)}
 export VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-/usr/lib/chromium/vk_swiftshader_icd.json}
-log=$(mktemp -d)/test.log
+log=$(mktemp -d)/test.log; : > "$log"
 jobs=$(nproc 2>/dev/null || echo 2)
 
 if ! make -s -j"$jobs" all tests >"$log.build" 2>&1; then
@@ -17,14 +17,21 @@ if ! make -s -j"$jobs" all tests >"$log.build" 2>&1; then
     exit 1
 fi
 
-run() { # run a command, echo its output, collect RESULT lines
+run() { # run a command, echo its output, collect its RESULT line (a crash counts as a failure)
     local name=$1; shift
+    local out; out=$(mktemp)
     echo "== $name"
-    "$@" 2>&1 | tee -a "$log"
+    "$@" 2>&1 | tee "$out"
     local rc=${PIPESTATUS[0]}
-    if [ "$rc" -ne 0 ] && ! tail -n 50 "$log" | grep -q "^RESULT $name "; then
+    if grep -q '^RESULT ' "$out"; then
+        grep '^RESULT ' "$out" >> "$log"
+        if [ "$rc" -ne 0 ] && ! grep -q '^RESULT .* failed=[1-9]' "$out"; then
+            echo "RESULT $name-exit passed=0 failed=1" | tee -a "$log"   # failed after reporting success
+        fi
+    else
         echo "RESULT $name passed=0 failed=1" | tee -a "$log"   # crashed before reporting
     fi
+    rm -f "$out"
 }
 
 for s in $SUITES; do

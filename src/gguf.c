@@ -79,8 +79,8 @@ static rl_status want(reader *r, uint64_t n, const char *what) {
     /* Suggest at least double what we have so a host re-reading prefixes does O(log n) rounds. */
     uint64_t cap = GGUF_MAX_HEADER_BYTES;
     if (r->file_size && r->file_size < cap) cap = r->file_size;
-    uint64_t guess = r->len * 2 > MIN_NEED_GUESS ? r->len * 2 : MIN_NEED_GUESS;
-    if (guess > cap) guess = cap;
+    uint64_t guess = r->len >= cap / 2 ? cap : r->len * 2;
+    if (guess < MIN_NEED_GUESS) guess = MIN_NEED_GUESS < cap ? MIN_NEED_GUESS : cap;
     *r->need = end > guess ? end : guess;
     return rl_fail(r->err, RL_NEED_MORE, "%s at byte offset %llu: need %llu bytes of the file, have %llu",
                    what, (ull)r->pos, (ull)end, (ull)r->len);
@@ -404,7 +404,7 @@ static rl_status take_copy(parser *p) {
         gguf_kv *kv = &g->kv[i];
         MOVE(kv->key.ptr, const char *);
         MOVE(kv->data, const uint8_t *);
-        if (kv->elem_type == GGUF_STRING) { /* strings were pooled in kv order */
+        if (kv->elem_type == GGUF_STRING && kv->count) { /* strings were pooled in kv order */
             kv->strs = g->str_pool + next_str;
             next_str += kv->count;
         }

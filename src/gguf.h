@@ -69,7 +69,16 @@ typedef struct gguf_file {
 /* Parse a header from the first len bytes of a file of file_size bytes.
  * Returns RL_OK and a new gguf_file in *out; or RL_NEED_MORE with *need set to
  * a byte count to retry with (the host reads more and calls again); or an error.
- * The buffer is copied; the caller may free it afterwards. */
+ * The buffer is copied; the caller may free it afterwards.
+ * file_size 0 means unknown: then nothing is checked against the end of the file
+ * (tensor data placement included) and a short prefix always gives RL_NEED_MORE.
+ * With a known size, a structure that runs past it is RL_ERR_TRUNCATED, as is
+ * tensor data past it; bytes of buf beyond file_size are ignored. *need is at
+ * least the exact minimum known so far and usually about twice len (so a host
+ * loop takes O(log n) rounds), never above file_size or GGUF_MAX_HEADER_BYTES;
+ * it is 0 unless RL_NEED_MORE. need and err may be NULL. Counts are checked
+ * against the bytes present before anything is allocated for them, so memory
+ * stays O(len). */
 rl_status gguf_parse(const uint8_t *buf, size_t len, uint64_t file_size, gguf_file **out,
                      uint64_t *need, rl_error *err);
 void gguf_free(gguf_file *g);

@@ -1,8 +1,12 @@
 /* Small JSON parser (RFC 8259) producing a tree. Used for Ollama manifests,
- * config and params blobs, and server requests. Depth, size and count limits
- * make hostile input fail with a message (line:column) instead of exhausting
- * memory or the stack. Strings are unescaped to UTF-8 (\u surrogate pairs
- * combined; lone surrogates rejected). */
+ * config and params blobs, and server requests. Nesting is limited to
+ * JSON_MAX_DEPTH and memory use is proportional to the input actually given,
+ * so hostile input fails with a message ("line L, column C: what") instead of
+ * exhausting memory or the stack. Strings are unescaped to UTF-8 (\u surrogate
+ * pairs combined; lone surrogates, invalid UTF-8 and raw control characters
+ * rejected). Numbers must match the JSON grammar and fit a double. A leading
+ * UTF-8 BOM is ignored (RFC 8259 §8.1). Object keys containing U+0000 are
+ * rejected, because keys are NUL-terminated C strings. */
 #ifndef RL_JSON_H
 #define RL_JSON_H
 

@@ -3,40 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gguf_load.h"
 #include "quant.h"
-
-#define FIRST_READ (1u << 20)
-
-/* Read the header prefix, growing it until the parser is satisfied. */
-static rl_status read_header(rl_model_file *mf, rl_error *err) {
-    uint64_t want = mf->size < FIRST_READ ? mf->size : FIRST_READ;
-    uint8_t *buf = NULL;
-    for (;;) {
-        uint8_t *nb = realloc(buf, want ? (size_t)want : 1);
-        if (!nb) {
-            free(buf);
-            return rl_fail(err, RL_ERR_NOMEM, "%s: cannot allocate %llu bytes for the GGUF header", mf->path,
-                           (unsigned long long)want);
-        }
-        buf = nb;
-        int64_t got = mf->host->read(mf->host, mf->fd, 0, buf, (size_t)want, err);
-        if (got < 0) {
-            free(buf);
-            return err->code;
-        }
-        uint64_t need = 0;
-        rl_status s = gguf_parse(buf, (size_t)got, mf->size, &mf->gguf, &need, err);
-        if (s != RL_NEED_MORE) {
-            free(buf);
-            return s == RL_OK ? s : rl_fail_ctx(err, "%s", mf->path);
-        }
-        if (need <= (uint64_t)got || need > mf->size || need > GGUF_MAX_HEADER_BYTES) {
-            free(buf);
-            return rl_fail(err, RL_ERR_FORMAT, "%s: GGUF header does not fit in the file", mf->path);
-        }
-        want = need;
-    }
-}
 
 rl_status rl_model_file_open(rl_host *h, const char *path, rl_model_file *mf, rl_error *err) {
     memset(mf, 0, sizeof *mf);
@@ -50,7 +18,7 @@ rl_status rl_model_file_open(rl_host *h, const char *path, rl_model_file *mf, rl
         s = err->code;
         goto fail;
     }
-    if ((s = read_header(mf, err)) != RL_OK) goto fail;
+    if ((s = gguf_read_header(h, mf->fd, mf->size, path, &mf->gguf, NULL, err)) != RL_OK) goto fail;
     /* rope_freqs is tiny and needed for binding; read it straight from the file. */
     const gguf_tensor *rf = gguf_find_tensor(mf->gguf, "rope_freqs.weight");
     void *rf_data = NULL;

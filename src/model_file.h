@@ -12,7 +12,7 @@
 #include "gguf.h"
 #include "model.h"
 
-typedef struct {
+typedef struct rl_model_file {
     rl_host *host;
     int fd;
     uint64_t size;

@@ -352,19 +352,54 @@ static rl_status not_found(rl_host *h, const char *root, const char *spec, rl_er
     return st;
 }
 
-/* Find the manifest for n: the exact path, then a case-insensitive match at
- * each directory level (exact-case entries preferred). Fills *found with the
- * on-disk spelling. Returns RL_ERR_NOT_FOUND (without a message) if absent. */
+/* Case-insensitive search below dir for parts[level..3]: directories for the
+ * first three levels, a file for the tag. Exact-case entries are tried first,
+ * then the other spellings in name order, backtracking if a branch dead-ends.
+ * Depth is fixed at 4, and only entries equal to the wanted part (ignoring
+ * ASCII case) are followed, so the walk stays small. */
+static rl_status scan_fold(rl_host *h, const char *dir, const char *const parts[4], int level, char *fparts[4],
+                           const size_t caps[4], char **path) {
+    dir_list d;
+    rl_error e = {0};
+    if (dir_read(h, dir, &d, &e)) return e.code == RL_ERR_NOMEM ? RL_ERR_NOMEM : RL_ERR_NOT_FOUND;
+    rl_status st = RL_ERR_NOT_FOUND;
+    for (int pass = 0; pass < 2 && st == RL_ERR_NOT_FOUND; pass++) {
+        for (size_t i = 0; i < d.n && st == RL_ERR_NOT_FOUND; i++) {
+            const char *name = d.names[i];
+            int exact = !strcmp(name, parts[level]);
+            if (d.is_dir[i] != (level < 3) || exact != (pass == 0) || !equal_fold(name, parts[level])) continue;
+            char *sub = path_join(dir, name);
+            if (!sub) {
+                st = RL_ERR_NOMEM;
+                break;
+            }
+            snprintf(fparts[level], caps[level], "%s", name);
+            if (level == 3) {
+                *path = sub;
+                st = RL_OK;
+            } else {
+                st = scan_fold(h, sub, parts, level + 1, fparts, caps, path);
+                free(sub);
+            }
+        }
+    }
+    dir_list_free(&d);
+    return st;
+}
+
+/* Find the manifest for n: the exact path, then a case-insensitive scan (the
+ * spelling on disk may differ from what was typed, as on macOS, where Ollama
+ * finds it through the filesystem). Fills *found with the on-disk spelling.
+ * Returns RL_ERR_NOT_FOUND (without a message) if absent. */
 static rl_status find_manifest(rl_host *h, const char *root, const rl_model_name *n, char **path,
                                rl_model_name *found) {
-    const char *parts[4] = {n->host, n->ns, n->model, n->tag};
+    const char *const parts[4] = {n->host, n->ns, n->model, n->tag};
     char *fparts[4] = {found->host, found->ns, found->model, found->tag};
-    size_t caps[4] = {sizeof found->host, sizeof found->ns, sizeof found->model, sizeof found->tag};
+    const size_t caps[4] = {sizeof found->host, sizeof found->ns, sizeof found->model, sizeof found->tag};
     *found = *n;
     *path = NULL;
     char *dir = path_join(root, "manifests");
     if (!dir) return RL_ERR_NOMEM;
-    /* exact */
     strbuf sb;
     sb_init(&sb);
     sb_printf(&sb, "%s/%s/%s/%s/%s", dir, n->host, n->ns, n->model, n->tag);
@@ -383,27 +418,10 @@ static rl_status find_manifest(rl_host *h, const char *root, const rl_model_name
         return RL_OK;
     }
     sb_free(&sb);
-    /* case-insensitive scan */
-    for (int level = 0; level < 4; level++) {
-        dir_list d;
-        if (dir_read(h, dir, &d, &e)) {
-            free(dir);
-            return RL_ERR_NOT_FOUND;
-        }
-        const char *match = NULL;
-        for (size_t i = 0; i < d.n; i++) {
-            if (d.is_dir[i] != (level < 3) || !equal_fold(d.names[i], parts[level])) continue;
-            if (!match || !strcmp(d.names[i], parts[level])) match = d.names[i];
-        }
-        char *next = match ? path_join(dir, match) : NULL;
-        if (match) snprintf(fparts[level], caps[level], "%s", match);
-        dir_list_free(&d);
-        free(dir);
-        if (!next) return match ? RL_ERR_NOMEM : RL_ERR_NOT_FOUND;
-        dir = next;
-    }
-    *path = dir;
-    return RL_OK;
+    rl_status st = scan_fold(h, dir, parts, 0, fparts, caps, path);
+    free(dir);
+    if (st) *found = *n;
+    return st;
 }
 
 /* Resolve a layer's blob, check it exists and has the manifest's size. */
@@ -594,6 +612,11 @@ rl_status rl_model_resolve(rl_host *h, const char *root, const char *spec, rl_mo
     rl_error nerr = {0};
     if (rl_model_name_parse(spec, &n, &nerr))
         return rl_fail(err, RL_ERR_INVALID, "'%.200s' is neither a file nor a model name (%s)", spec, nerr.msg);
+    if (!root || !root[0])
+        return rl_fail(err, RL_ERR_NOT_FOUND,
+                       "'%.200s' is not a file, and no Ollama model store is known to look it up in "
+                       "(set OLLAMA_MODELS to the directory that holds manifests/ and blobs/)",
+                       spec);
 
     char *path = NULL;
     rl_status st = find_manifest(h, root, &n, &path, &found);

@@ -109,8 +109,15 @@ rl_status rl_ollama_root(rl_host *h, char *out, size_t cap, rl_error *err);
 
 /* Resolve spec: an existing regular file path (GGUF or blob) is used as is;
  * otherwise spec is a model name looked up under root (exact path first, then a
- * case-insensitive scan). Errors: unknown model (message lists the models that
- * are available), malformed manifest, missing blob, bad digest. */
+ * case-insensitive scan). Requires exactly one model layer and at most one
+ * projector; every referenced blob must exist (hex as written, then lowercase)
+ * and have the manifest's size. Text layers and the config blob are read (at
+ * most RL_TEXT_LAYER_MAX each); params must be a JSON object; later template/
+ * system/params layers win, license layers are joined with a blank line, and a
+ * legacy prompt layer is the template when there is no template layer.
+ * Errors: unknown model (message lists the models that are available),
+ * malformed manifest, missing blob (media type, digest, expected path), bad
+ * digest, size mismatch, oversized text layer. */
 rl_status rl_model_resolve(rl_host *h, const char *root, const char *spec, rl_model_ref *out, rl_error *err);
 void rl_model_ref_free(rl_model_ref *r);
 

@@ -90,30 +90,35 @@ void quant_f16_quantize(const float *src, void *dst, size_t n) {
     for (size_t i = 0; i < n; i++) quant_wr16(p + 2 * i, rl_f32_to_f16(src[i]));
 }
 
-/* Four halves (zero-extended into u32 lanes) to f32, exactly. Placing the
- * 15 magnitude bits at f32 bit 13 gives 2^-112 times the value, for normals
- * and subnormals alike, so one multiply by 2^112 rebiases; exponent 31
- * (inf/NaN) is then forced to 255 and the sign ORed in. */
-static inline v4f f16x4_to_f32(v4u h) {
-    v4u mag = (h & 0x7FFF) << 13;
-    v4f f = (v4f)mag * v4f_splat(0x1p112f);
-    v4u special = (v4u)((h & 0x7C00) == 0x7C00) & 0x7F800000;
-    return (v4f)((v4u)f | special | ((h & 0x8000) << 16));
+/* Four halves, each in the high half of a u32 lane (h << 16), to f32 for
+ * finite h: moving the 15 magnitude bits down to f32 bit 13 gives 2^-112
+ * times the value for normals and subnormals alike, so one multiply by 2^112
+ * rebiases (the sign rides along). Exponent 31 (inf/NaN) needs the general
+ * conversion. */
+static inline v4f f16x4_finite_to_f32(v4u hi) {
+    v4u f = ((hi >> 3) & 0x0FFFE000) | (hi & 0x80000000);
+    return (v4f)f * v4f_splat(0x1p112f);
 }
 
 float quant_f16_dot(const void *row, const float *x, size_t n) {
     const uint8_t *p = row;
     const v8u16 z = {0};
     v4f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    float s = 0;
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         v8u16 h0 = v8u16_load(p + 2 * i), h1 = v8u16_load(p + 2 * i + 16);
-        a0 += f16x4_to_f32((v4u)__builtin_shufflevector(h0, z, 0, 8, 1, 9, 2, 10, 3, 11)) * v4f_load(x + i);
-        a1 += f16x4_to_f32((v4u)__builtin_shufflevector(h0, z, 4, 12, 5, 13, 6, 14, 7, 15)) * v4f_load(x + i + 4);
-        a2 += f16x4_to_f32((v4u)__builtin_shufflevector(h1, z, 0, 8, 1, 9, 2, 10, 3, 11)) * v4f_load(x + i + 8);
-        a3 += f16x4_to_f32((v4u)__builtin_shufflevector(h1, z, 4, 12, 5, 13, 6, 14, 7, 15)) * v4f_load(x + i + 12);
+        v2u64 special = (v2u64)(((h0 & 0x7C00) == 0x7C00) | ((h1 & 0x7C00) == 0x7C00));
+        if (special[0] | special[1]) { /* inf or NaN among these 16: exact scalar path */
+            for (size_t k = i; k < i + 16; k++) s += rl_f16_to_f32(quant_rd16(p + 2 * k)) * x[k];
+            continue;
+        }
+        a0 += f16x4_finite_to_f32((v4u)__builtin_shufflevector(z, h0, 0, 8, 1, 9, 2, 10, 3, 11)) * v4f_load(x + i);
+        a1 += f16x4_finite_to_f32((v4u)__builtin_shufflevector(z, h0, 4, 12, 5, 13, 6, 14, 7, 15)) * v4f_load(x + i + 4);
+        a2 += f16x4_finite_to_f32((v4u)__builtin_shufflevector(z, h1, 0, 8, 1, 9, 2, 10, 3, 11)) * v4f_load(x + i + 8);
+        a3 += f16x4_finite_to_f32((v4u)__builtin_shufflevector(z, h1, 4, 12, 5, 13, 6, 14, 7, 15)) * v4f_load(x + i + 12);
     }
-    float s = v4f_hsum((a0 + a1) + (a2 + a3));
+    s += v4f_hsum((a0 + a1) + (a2 + a3));
     for (; i < n; i++) s += rl_f16_to_f32(quant_rd16(p + 2 * i)) * x[i];
     return s;
 }

@@ -7,8 +7,10 @@
  * Element order inside a block is spelled out at each dequant function.
  * Dequant follows ggml's f32 expressions exactly (d*sc and the products with
  * q are exact in f32, so each value is rounded at most once, in the
- * subtraction of the min term). Dot products sum q*x per sub-block in vector
- * lanes and apply the sub-block scale (and min times sum x) afterwards. */
+ * subtraction of the min term). Dot products: the types with a min
+ * (Q2_K, Q4_K, Q5_K) form each weight d*sc*q - dmin*m in registers exactly as
+ * dequant does and multiply by x; the symmetric ones (Q3_K, Q6_K) sum q*x per
+ * sub-block in vector lanes and apply the scale afterwards. */
 #include "quant.h"
 #include "quant_rows.h"
 #include "quant_simd.h"
@@ -57,17 +59,19 @@ void quant_q2_k_dequant(const void *src, float *dst, size_t n) {
     }
 }
 
+/* The j loops below are unrolled so byte shifts get constant counts
+ * (variable i8x16 shifts are slow in V8). */
 float quant_q2_k_dot(const void *row, const float *x, size_t n) {
     const uint8_t *b = row;
     v4f acc = {0};
     for (size_t i = 0; i < n / QK_K; i++, b += 84) {
         float d = rl_f16_to_f32(quant_rd16(b + 80)), dmin = rl_f16_to_f32(quant_rd16(b + 82));
         for (int h = 0; h < 2; h++)
-            for (int j = 0; j < 4; j++)
+            _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++)
                 for (int g = 0; g < 2; g++, x += 16) {
                     uint8_t sc = b[8 * h + 2 * j + g];
                     v16u8 q = (v16u8_load(b + 16 + 32 * h + 16 * g) >> (2 * j)) & 3;
-                    acc += dot16_u8(q, x) * v4f_splat(d * (float)(sc & 0xF)) - sum16(x) * v4f_splat(dmin * (float)(sc >> 4));
+                    acc += dot16_affine(widen_u8(q), x, v4f_splat(d * (float)(sc & 0xF)), v4f_splat(-(dmin * (float)(sc >> 4))));
                 }
     }
     return v4f_hsum(acc);
@@ -103,11 +107,12 @@ float quant_q3_k_dot(const void *row, const float *x, size_t n) {
         int sc[16];
         k3_scales(b + 96, sc);
         for (int h = 0; h < 2; h++)
-            for (int j = 0; j < 4; j++)
+            _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++)
                 for (int g = 0; g < 2; g++, x += 16) {
                     v16u8 low = (v16u8_load(b + 32 + 32 * h + 16 * g) >> (2 * j)) & 3;
-                    v16u8 high = (v16u8_load(b + 16 * g) >> (4 * h + j)) & 1;
-                    v16i8 q = (v16i8)(low | (high << 2)) - 4;
+                    v16u8 hm = v16u8_load(b + 16 * g) & (uint8_t)(1u << (4 * h + j));
+                    v16u8 high4 = (v16u8)(hm != 0) & 4; /* compare gives all-ones lanes */
+                    v16i8 q = (v16i8)(low | high4) - 4;
                     acc += dot16_i8(q, x) * v4f_splat(d * (float)sc[8 * h + 2 * j + g]);
                 }
     }
@@ -145,16 +150,13 @@ float quant_q4_k_dot(const void *row, const float *x, size_t n) {
         uint8_t sc[8], mn[8];
         k4_scales(b + 4, sc, mn);
         const uint8_t *qs = b + 16;
-        v4f aq = {0}, am = {0};
         for (int c = 0; c < 4; c++, qs += 32, x += 64) {
+            v4f d1 = v4f_splat(d * (float)sc[2 * c]), m1 = v4f_splat(-(dmin * (float)mn[2 * c]));
+            v4f d2 = v4f_splat(d * (float)sc[2 * c + 1]), m2 = v4f_splat(-(dmin * (float)mn[2 * c + 1]));
             v16u8 q0 = v16u8_load(qs), q1 = v16u8_load(qs + 16);
-            v4f lo = dot16_u8(q0 & 0xF, x) + dot16_u8(q1 & 0xF, x + 16);
-            v4f hi = dot16_u8(q0 >> 4, x + 32) + dot16_u8(q1 >> 4, x + 48);
-            aq += lo * v4f_splat(d * (float)sc[2 * c]) + hi * v4f_splat(d * (float)sc[2 * c + 1]);
-            am += (sum16(x) + sum16(x + 16)) * v4f_splat((float)mn[2 * c]) +
-                  (sum16(x + 32) + sum16(x + 48)) * v4f_splat((float)mn[2 * c + 1]);
+            acc += (dot16_affine(widen_u8(q0 & 0xF), x, d1, m1) + dot16_affine(widen_u8(q1 & 0xF), x + 16, d1, m1)) +
+                   (dot16_affine(widen_u8(q0 >> 4), x + 32, d2, m2) + dot16_affine(widen_u8(q1 >> 4), x + 48, d2, m2));
         }
-        acc += aq - am * v4f_splat(dmin);
     }
     return v4f_hsum(acc);
 }
@@ -192,18 +194,15 @@ float quant_q5_k_dot(const void *row, const float *x, size_t n) {
         k4_scales(b + 4, sc, mn);
         v16u8 h0 = v16u8_load(b + 16), h1 = v16u8_load(b + 32);
         const uint8_t *qs = b + 48;
-        v4f aq = {0}, am = {0};
         for (int c = 0; c < 4; c++, qs += 32, x += 64) {
+            v4f d1 = v4f_splat(d * (float)sc[2 * c]), m1 = v4f_splat(-(dmin * (float)mn[2 * c]));
+            v4f d2 = v4f_splat(d * (float)sc[2 * c + 1]), m2 = v4f_splat(-(dmin * (float)mn[2 * c + 1]));
             v16u8 q0 = v16u8_load(qs), q1 = v16u8_load(qs + 16);
             v16u8 lo0 = (q0 & 0xF) | (((h0 >> (2 * c)) & 1) << 4), lo1 = (q1 & 0xF) | (((h1 >> (2 * c)) & 1) << 4);
             v16u8 hi0 = (q0 >> 4) | (((h0 >> (2 * c + 1)) & 1) << 4), hi1 = (q1 >> 4) | (((h1 >> (2 * c + 1)) & 1) << 4);
-            v4f lo = dot16_u8(lo0, x) + dot16_u8(lo1, x + 16);
-            v4f hi = dot16_u8(hi0, x + 32) + dot16_u8(hi1, x + 48);
-            aq += lo * v4f_splat(d * (float)sc[2 * c]) + hi * v4f_splat(d * (float)sc[2 * c + 1]);
-            am += (sum16(x) + sum16(x + 16)) * v4f_splat((float)mn[2 * c]) +
-                  (sum16(x + 32) + sum16(x + 48)) * v4f_splat((float)mn[2 * c + 1]);
+            acc += (dot16_affine(widen_u8(lo0), x, d1, m1) + dot16_affine(widen_u8(lo1), x + 16, d1, m1)) +
+                   (dot16_affine(widen_u8(hi0), x + 32, d2, m2) + dot16_affine(widen_u8(hi1), x + 48, d2, m2));
         }
-        acc += aq - am * v4f_splat(dmin);
     }
     return v4f_hsum(acc);
 }

@@ -6,8 +6,9 @@
  * Values: Q4_0 d*(q-8), Q5_0 d*(q-16), Q8_0 d*q, Q4_1/Q5_1 d*q + m; each is
  * computed in f32 exactly as ggml's dequantize_row_* does (d*q is exact,
  * so Q4_1/Q5_1 round once, in the add).
- * Dot products work per block: the integer quants times x summed in vector
- * lanes, then scaled by d once (plus m times the sum of x for Q4_1/Q5_1). */
+ * Dot products work per block: for the symmetric types the integer quants
+ * times x are summed in vector lanes and scaled by d once; Q4_1/Q5_1 form
+ * each weight q*d + m in registers (as dequant does) and multiply by x. */
 #include "quant.h"
 #include "quant_rows.h"
 #include "quant_simd.h"
@@ -56,9 +57,8 @@ float quant_q4_1_dot(const void *row, const float *x, size_t n) {
     v4f acc = {0};
     for (size_t i = 0; i < n / QK; i++, b += 20, x += QK) {
         v16u8 qs = v16u8_load(b + 4);
-        v4f qx = dot16_u8(qs & 0xF, x) + dot16_u8(qs >> 4, x + 16);
-        v4f sx = sum16(x) + sum16(x + 16);
-        acc += qx * v4f_splat(rl_f16_to_f32(quant_rd16(b))) + sx * v4f_splat(rl_f16_to_f32(quant_rd16(b + 2)));
+        v4f d = v4f_splat(rl_f16_to_f32(quant_rd16(b))), m = v4f_splat(rl_f16_to_f32(quant_rd16(b + 2)));
+        acc += dot16_affine(widen_u8(qs & 0xF), x, d, m) + dot16_affine(widen_u8(qs >> 4), x + 16, d, m);
     }
     return v4f_hsum(acc);
 }
@@ -116,9 +116,8 @@ float quant_q5_1_dot(const void *row, const float *x, size_t n) {
         v16u8 qs = v16u8_load(b + 8);
         v16u8 lo = (qs & 0xF) | (bits16_u8(qh, 0) << 4);
         v16u8 hi = (qs >> 4) | (bits16_u8(qh, 16) << 4);
-        v4f qx = dot16_u8(lo, x) + dot16_u8(hi, x + 16);
-        v4f sx = sum16(x) + sum16(x + 16);
-        acc += qx * v4f_splat(rl_f16_to_f32(quant_rd16(b))) + sx * v4f_splat(rl_f16_to_f32(quant_rd16(b + 2)));
+        v4f d = v4f_splat(rl_f16_to_f32(quant_rd16(b))), m = v4f_splat(rl_f16_to_f32(quant_rd16(b + 2)));
+        acc += dot16_affine(widen_u8(lo), x, d, m) + dot16_affine(widen_u8(hi), x + 16, d, m);
     }
     return v4f_hsum(acc);
 }

@@ -28,11 +28,18 @@ rl_status rl_tokenizer_encode(const rl_tokenizer *t, const char *text, size_t le
 void rl_tokenizer_decode_token(const rl_tokenizer *t, int32_t id, strbuf *out);
 /* Token text as stored, or NULL if out of range. */
 const char *rl_tokenizer_token(const rl_tokenizer *t, int32_t id);
-/* Id of an exact token string, or -1. */
+/* Id of an exact token string, or -1 (a string present twice maps to its last id). */
 int32_t rl_tokenizer_find(const rl_tokenizer *t, const char *token);
+int32_t rl_tokenizer_find_n(const rl_tokenizer *t, const char *token, size_t len);
 size_t rl_tokenizer_vocab_size(const rl_tokenizer *t);
-/* End-of-generation ids: eos, eos_token_ids, and <turn|> (106) / <|tool_response> (50) when present. */
+/* tokenizer.ggml.token_type of id (1 normal, 2 unknown, 3 control, 4 user-defined,
+ * 5 unused, 6 byte), or 0 if out of range. */
+int rl_tokenizer_type(const rl_tokenizer *t, int32_t id);
+/* End-of-generation ids: eos, eos_token_ids (and eot_token_id if present), and
+ * <turn|> (106) / <|tool_response> (50) when present (looked up by string). */
 int rl_tokenizer_is_eog(const rl_tokenizer *t, int32_t id);
+/* tokenizer.ggml.bos/eos_token_id (from create: the ids of "<bos>"/"<eos>"), -1 if none. */
 int32_t rl_tokenizer_bos(const rl_tokenizer *t);
+int32_t rl_tokenizer_eos(const rl_tokenizer *t);
 
 #endif

@@ -14,6 +14,8 @@ static const rl_cli_command commands[] = {
     {"inspect", "inspect MODEL [--json]", "show a model's architecture, hyperparameters, tensors and towers", cmd_inspect},
     {"list", "list [PREFIX] [--json]", "list the models in the local Ollama store", cmd_list},
     {"logits", "logits MODEL --tokens IDS --out FILE", "write raw float32 next-token logits for each position", cmd_logits},
+    {"tokenize", "tokenize MODEL TEXT [--json]", "print the token ids of TEXT (--file PATH: text from a file)",
+     cmd_tokenize},
     {"version", "version", "print the version", cmd_version},
     {"help", "help", "show this help", cmd_help},
 };

@@ -32,5 +32,6 @@ int cli_open_model(rl_host *h, const char *spec, rl_model_ref *ref, rl_model_fil
 int cmd_inspect(rl_host *h, int argc, char **argv);
 int cmd_list(rl_host *h, int argc, char **argv);
 int cmd_logits(rl_host *h, int argc, char **argv);
+int cmd_tokenize(rl_host *h, int argc, char **argv);
 
 #endif

@@ -58,6 +58,9 @@ static rl_status preprocess(const char *file, const char *text, const char *cons
 }
 
 rl_status rl_wgsl_build(const char *const *files, const char *const *defines, strbuf *out, rl_error *err) {
+    /* directives must precede every declaration, so they come before the constants */
+    if (defined(defines, "SUBGROUPS", 9)) sb_puts(out, "enable subgroups;\n");
+    if (defined(defines, "F16", 3)) sb_puts(out, "enable f16;\n");
     for (const char *const *d = defines; d && *d; d++) {
         const char *eq = strchr(*d, '=');
         if (eq) sb_printf(out, "const %.*s = %s;\n", (int)(eq - *d), *d, eq + 1);

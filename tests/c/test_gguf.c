@@ -439,7 +439,11 @@ static void test_getter_edges(void) {
     bb_put(&b, "GGUF", 4);
     bb_le(&b, 3, 4);
     bb_le(&b, 0, 8);
-    bb_le(&b, (uint64_t)n + 1, 8);
+    bb_le(&b, (uint64_t)n + 2, 8);
+    bb_str(&b, "str.empty", 9); /* the only string value: an empty array (no string storage at all) */
+    bb_le(&b, 9, 4);
+    bb_le(&b, 8, 4);
+    bb_le(&b, 0, 8);
     for (int i = 0; i < n; i++) {
         bb_str(&b, cases[i].key, strlen(cases[i].key));
         bb_le(&b, cases[i].type, 4);
@@ -461,6 +465,8 @@ static void test_getter_edges(void) {
     if (g) CHECK(gguf_get_f32(g, "f64.huge", &f, &err) == RL_ERR_FORMAT && strstr(err.msg, "f64.huge"), "huge f64: %s", err.msg);
     const gguf_kv *kv = g ? gguf_find_kv(g, "i64.neg") : NULL;
     CHECK(kv && gguf_arr_int(kv, 0) == -1 && gguf_arr_f64(kv, 0) == -1.0, "i64 -1 as array element");
+    kv = g ? gguf_find_kv(g, "str.empty") : NULL;
+    CHECK(kv && kv->elem_type == GGUF_STRING && kv->count == 0 && gguf_arr_str(kv, 0).len == 0, "empty string array");
     kv = g ? gguf_find_kv(g, "i32.min") : NULL;
     CHECK(kv && gguf_arr_int(kv, 0) == INT32_MIN, "i32 min");
     gguf_free(g);
@@ -685,6 +691,8 @@ static void test_absurd_fields(void) {
                     expect_failure(&b, (mutation){k->at_count, huge[h], 8, RL_ERR_LIMIT, "array count"}, 0);
                 expect_failure(&b, (mutation){k->at_count, (1u << 28) + 1, 8, RL_ERR_LIMIT, "array count over limit"}, 0);
                 expect_failure(&b, (mutation){k->at_count, 10000000, 8, RL_ERR_TRUNCATED, "array count past the file"}, 0);
+                if (vsize(k->elem) >= 4) /* within the count limit, but 2^28 elements would pass the 1 GiB header limit */
+                    expect_failure(&b, (mutation){k->at_count, 1u << 28, 8, RL_ERR_LIMIT, "array bytes over the header limit"}, 0);
             }
             if (k->elem == 8 && k->count > 0) {
                 for (int h = 0; h < 4; h++)
@@ -710,7 +718,9 @@ static void test_absurd_fields(void) {
             if (t->n_dims > 1)
                 expect_failure(&b, (mutation){t->at_ne0 + 8, (uint64_t)1 << 62, 8, 0, "ne[1] overflow"}, 0);
             if (gs->block > 1) expect_failure(&b, (mutation){t->at_ne0, gs->block + 1, 8, RL_ERR_FORMAT, "ne[0] not whole blocks"}, 0);
-            expect_failure(&b, (mutation){t->at_ne0, t->ne[0] * 1000, 8, RL_ERR_TRUNCATED, "data past the file"}, 1);
+            /* 1000x the data: past the end of the file, or else over the next tensor (gaps are < 1000 bytes) */
+            int past = t->offset + t->nbytes * 1000 > m->file_size - m->data_offset;
+            expect_failure(&b, (mutation){t->at_ne0, t->ne[0] * 1000, 8, past ? RL_ERR_TRUNCATED : RL_ERR_FORMAT, "data grows"}, 1);
             expect_failure(&b, (mutation){t->at_type, bad_ggml_type(), 4, RL_ERR_UNSUPPORTED, "ggml type"}, 0);
             expect_failure(&b, (mutation){t->at_offset, t->offset + 1 + rnd(31), 8, RL_ERR_FORMAT, "unaligned offset"}, 0);
             expect_failure(&b, (mutation){t->at_offset, UINT64_MAX - 31, 8, 0, "offset overflow"}, 0);
@@ -966,6 +976,45 @@ static void test_fixture(void) {
     free(file);
 }
 
+/* The fuzz seeds come from a second independent writer (fuzz/make_gguf_seeds.py). */
+static void test_fuzz_seeds(void) {
+    static const char *seeds[] = {"empty_v3", "empty_v2", "scalars_v2", "arrays_align64", "gemma4_like"};
+    const char *dirs[] = {"fuzz/corpus/gguf", "../fuzz/corpus/gguf", "../../fuzz/corpus/gguf"};
+    const char *dir = NULL;
+    char path[512];
+    for (size_t d = 0; d < 3 && !dir; d++) {
+        snprintf(path, sizeof path, "%s/empty_v3.gguf", dirs[d]);
+        FILE *f = fopen(path, "rb");
+        if (f) fclose(f), dir = dirs[d];
+    }
+    CHECK(dir != NULL, "fuzz/corpus/gguf not found (run from the repository root)");
+    for (size_t i = 0; dir && i < sizeof seeds / sizeof *seeds; i++) {
+        snprintf(path, sizeof path, "%s/%s.gguf", dir, seeds[i]);
+        size_t len;
+        uint8_t *p = read_file(path, &len);
+        CHECK(p != NULL, "%s missing", path);
+        if (!p) continue;
+        gguf_file *g = NULL;
+        rl_error err;
+        CHECK(gguf_parse(p, len, len, &g, NULL, &err) == RL_OK, "%s: %s", path, err.msg);
+        if (g && i == 3) { /* arrays_align64: spot checks against the script */
+            const gguf_kv *kv = gguf_find_kv(g, "arr.str");
+            CHECK(g->alignment == 64 && g->n_tensors == 4 && kv && kv->count == 3 && gguf_str_eq(gguf_arr_str(kv, 2), "bc"),
+                  "arrays_align64 contents");
+            kv = gguf_find_kv(g, "arr.i32");
+            CHECK(kv && gguf_arr_int(kv, 0) == -1 && gguf_arr_f64(gguf_find_kv(g, "arr.f32"), 1) == -2.0, "arrays_align64 numbers");
+        }
+        if (g && i == 4) {
+            uint32_t u = 0;
+            CHECK(gguf_get_u32(g, "gemma4.block_count", &u, &err) == RL_OK && u == 2, "gemma4_like block_count");
+            const gguf_tensor *t = gguf_find_tensor(g, "token_embd.weight");
+            CHECK(t && t->type == 14 && t->nbytes == 7 * 210, "gemma4_like token_embd");
+        }
+        gguf_free(g);
+        free(p);
+    }
+}
+
 /* ---- scale: a Gemma-sized tokenizer header ---- */
 
 static double now_s(void) {
@@ -1051,6 +1100,7 @@ const t_case T_CASES[] = {
     {"duplicates_and_alignment", test_duplicates_and_alignment},
     {"random_flips", test_random_flips},
     {"fixture", test_fixture},
+    {"fuzz_seeds", test_fuzz_seeds},
     {"big_vocab", test_big_vocab},
     {0},
 };

@@ -476,6 +476,20 @@ static void t_case_insensitive(void) {
     st = resolve(root, "Gemma4:E2B", &r, &err);
     CHECK(st == RL_OK && !strcmp(r.model_path, upper.blob[1]), "exact path preferred (upper): %s", err.msg);
     rl_model_ref_free(&r);
+    /* the scan backtracks: the first case-insensitive match may be a dead end */
+    const char *root2 = new_store();
+    fake_model dead, live;
+    put_simple(root2, "registry.ollama.ai/library/Gemma4/other", &dead);
+    put_simple(root2, "registry.ollama.ai/library/gemma4/E2B", &live);
+    st = resolve(root2, "GEMMA4:e2b", &r, &err);
+    CHECK(st == RL_OK && !strcmp(r.model_path, live.blob[1]) && !strcmp(r.name, "registry.ollama.ai/library/gemma4:E2B"),
+          "backtracking scan: %s", err.msg);
+    if (st == RL_OK) rl_model_ref_free(&r);
+    /* exact-case entries win at each level when the full path is not exact */
+    put_simple(root2, "registry.ollama.ai/library/Gemma4/e2b", &dead);
+    st = resolve(root2, "gemma4:e2b", &r, &err);
+    CHECK(st == RL_OK && !strcmp(r.model_path, live.blob[1]), "exact-case directory preferred: %s", err.msg);
+    if (st == RL_OK) rl_model_ref_free(&r);
     /* a directory where the tag file should be is not a manifest */
     char dir[700];
     snprintf(dir, sizeof dir, "%s/manifests/registry.ollama.ai/library/dironly/latest", root);
@@ -536,6 +550,12 @@ static void t_path_spec(void) {
     /* a directory is not a model file, and not a name either */
     st = resolve(root, root, &r, &err);
     CHECK(st == RL_ERR_INVALID && strstr(err.msg, "neither a file nor a model name"), "directory: %s", err.msg);
+    /* without a store only files resolve */
+    st = resolve("", "gemma4", &r, &err);
+    CHECK(st == RL_ERR_NOT_FOUND && strstr(err.msg, "no Ollama model store"), "no root: %s", err.msg);
+    st = resolve("", path, &r, &err);
+    CHECK(st == RL_OK, "file without a root: %s", err.msg);
+    if (st == RL_OK) rl_model_ref_free(&r);
     char missing[700];
     snprintf(missing, sizeof missing, "%s/nope.gguf", root);
     st = resolve(root, missing, &r, &err);
@@ -574,6 +594,13 @@ static void t_traversal(void) {
     write_file(secret, "{}", 2);
     const char *specs[] = {"../../etc/passwd", "registry.ollama.ai/../secret", "../secret:latest",
                            "registry.ollama.ai/library/..:..", "x/../../secret"};
+    /* An existing file is a path spec by design, so run from a directory where
+     * none of these relative paths exist: only name handling is under test. */
+    char cwd[4096], deep[700];
+    if (!getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
+    snprintf(deep, sizeof deep, "%s/cwd/a/b/c/d", root);
+    mkdirs(deep);
+    CHECK(chdir(deep) == 0, "chdir %s", deep);
     for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
         rl_model_ref r;
         rl_error err;
@@ -581,6 +608,7 @@ static void t_traversal(void) {
         CHECK(st == RL_ERR_INVALID, "'%s' must be rejected as a name, got %s: %s", specs[i], rl_status_name(st), err.msg);
         if (st == RL_OK) rl_model_ref_free(&r);
     }
+    if (cwd[0]) CHECK(chdir(cwd) == 0, "chdir back");
 }
 
 /* ---- malformed manifests ---- */

@@ -1,0 +1,158 @@
+// Model sessions over the engine wasm, for the CLI, the server and the browser
+// worker. ChatSession (CPU or GPU) runs Ollama-style chat/generate requests with
+// the step protocol; GpuSession exposes raw forward passes (logits) for parity
+// checks and benchmarks.
+import { instantiate } from './engine.mjs';
+import { createGpu, noGpuImports } from './gpu.mjs';
+
+const FLUSH = 1, TEXT = 2, DONE = 4;
+
+function withCString(engine, str, fn) {
+    const p = engine.cstr(str);
+    try { return fn(p); } finally { engine.free(p); }
+}
+
+// Instantiate the wasm with host imports and, for the GPU, a WebGPU runtime.
+async function start({ wasm, host, gpu, disable }) {
+    const runtime = gpu === false ? null : gpu || (await createGpu({ disable }));
+    let engine = null;
+    host.extraImports = runtime ? runtime.imports(() => engine.memory) : noGpuImports();
+    engine = await instantiate(wasm, host);
+    if (runtime) runtime.files = { read: (fd, pos, view) => host.read(fd, pos, view) };
+    return { engine, runtime };
+}
+
+export class ChatSession {
+    // gpu: false for the CPU engine, a GpuRuntime, or undefined to create one.
+    static async open({ wasm, host, model, nCtx = 0, gpu, disable = [], onProgress = null }) {
+        const { engine, runtime } = await start({ wasm, host, gpu, disable });
+        const s = new ChatSession(engine, runtime);
+        const t0 = performance.now();
+        if (runtime) {
+            runtime.uploaded = 0;
+            runtime.onProgress = onProgress ? (done) => onProgress(done) : null;
+        }
+        const caps = runtime ? JSON.stringify(runtime.caps()) : '';
+        s.handle = withCString(engine, model, (m) => withCString(engine, caps, (c) => engine.exports.rl_api_session_open(m, c, nCtx)));
+        if (!s.handle) {
+            const msg = s.error();
+            runtime?.destroy();
+            throw new Error(msg);
+        }
+        if (runtime) await runtime.flush(() => engine.memory); // stream the weights
+        s.loadMs = performance.now() - t0;
+        return s;
+    }
+
+    constructor(engine, runtime) {
+        this.engine = engine;
+        this.runtime = runtime;
+        this.busy = false;
+    }
+
+    error() { return this.engine.readCString(this.engine.exports.rl_api_session_error()) || 'unknown error'; }
+
+    // Run one request. body: an Ollama /api/chat (kind 'chat') or /api/generate
+    // body. onText(content, thinking) streams; returns the final result object.
+    async run(kind, body, { onText = null, signal = null } = {}) {
+        if (this.busy) throw new Error('this session is already generating');
+        this.busy = true;
+        const e = this.engine, x = e.exports;
+        try {
+            const begin = kind === 'chat' ? x.rl_api_session_chat : x.rl_api_session_generate;
+            if (withCString(e, JSON.stringify(body), (b) => begin(this.handle, b)) !== 0) throw new Error(this.error());
+            let content = '', thinking = '';
+            for (;;) {
+                if (signal?.aborted) x.rl_api_session_cancel(this.handle);
+                const f = x.rl_api_session_step(this.handle);
+                if (f < 0) throw new Error(this.error());
+                if (f & TEXT) {
+                    const c = e.readCString(x.rl_api_session_text(this.handle));
+                    const t = e.readCString(x.rl_api_session_thinking(this.handle));
+                    content += c;
+                    thinking += t;
+                    if (onText && (c || t)) await onText(c, t);
+                }
+                if (f & DONE) break;
+                if (f & FLUSH) await this.runtime.flush(() => e.memory);
+            }
+            const p = x.rl_api_session_result(this.handle);
+            const result = JSON.parse(e.readCString(p));
+            e.free(p);
+            result.content = content;
+            if (thinking) result.thinking = thinking;
+            return result;
+        } finally {
+            this.busy = false;
+        }
+    }
+
+    close() {
+        if (this.handle) this.engine.exports.rl_api_session_close(this.handle);
+        this.handle = 0;
+        this.runtime?.destroy();
+    }
+}
+
+export class GpuSession {
+    static async open({ wasm, host, modelPath, nCtx = 4096, ubatch = 0, gpu = null, disable = [], onProgress = null }) {
+        const { engine, runtime } = await start({ wasm, host, gpu, disable });
+        const s = new GpuSession(engine, runtime);
+        const path = withCString(engine, modelPath, (p) => engine.exports.rl_api_resolve(p));
+        if (!path) throw new Error(s.error());
+        const resolved = engine.readCString(path);
+        engine.free(path);
+        const t0 = performance.now();
+        const handle = withCString(engine, resolved, (p) =>
+            withCString(engine, JSON.stringify(runtime.caps()), (c) => engine.exports.rl_api_gpu_open(p, c, nCtx, ubatch)));
+        if (!handle) throw new Error(s.error());
+        s.handle = handle;
+        s.path = resolved;
+        s.nVocab = engine.exports.rl_api_gpu_n_vocab(handle);
+        const total = engine.exports.rl_api_gpu_upload_bytes(handle);
+        runtime.uploaded = 0;
+        runtime.onProgress = onProgress ? (done) => onProgress(done, total) : null;
+        await runtime.flush(() => engine.memory);
+        runtime.onProgress = null;
+        s.loadMs = performance.now() - t0;
+        s.loadBytes = total;
+        return s;
+    }
+
+    constructor(engine, runtime) {
+        this.engine = engine;
+        this.runtime = runtime;
+    }
+
+    error() { return this.engine.readCString(this.engine.exports.rl_api_error()) || 'unknown error'; }
+
+    get nPast() { return this.engine.exports.rl_api_gpu_n_past(this.handle); }
+
+    // Run tokens at the next positions. Returns logits (Float32Array of
+    // n x nVocab when allLogits, else nVocab) or null when logits: false.
+    async eval(tokens, { allLogits = false, logits = true } = {}) {
+        const e = this.engine, n = tokens.length, V = this.nVocab;
+        const tp = e.alloc(4 * n);
+        new Int32Array(e.memory.buffer, tp, n).set(tokens);
+        const rows = allLogits ? n : 1;
+        const lp = logits ? e.alloc(4 * rows * V) : 0;
+        try {
+            if (e.exports.rl_api_gpu_eval(this.handle, tp, n, lp, allLogits ? 1 : 0, 0) !== 0) throw new Error(this.error());
+            await this.runtime.flush(() => e.memory);
+            return logits ? new Float32Array(e.memory.buffer, lp, rows * V).slice() : null;
+        } finally {
+            e.free(tp);
+            if (lp) e.free(lp);
+        }
+    }
+
+    truncate(nKeep) {
+        if (this.engine.exports.rl_api_gpu_truncate(this.handle, nKeep) !== 0) throw new Error(this.error());
+    }
+
+    close() {
+        if (this.handle) this.engine.exports.rl_api_gpu_close(this.handle);
+        this.handle = 0;
+        this.runtime.destroy();
+    }
+}

@@ -1,0 +1,32 @@
+/* What text generation needs from an engine: run tokens at the next positions
+ * and produce the last position's logits, rewind the cache. The CPU engine
+ * finishes synchronously; the GPU engine records work and its logits are valid
+ * only after the host flushes (async). */
+#ifndef RL_BACKEND_H
+#define RL_BACKEND_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+
+typedef struct rl_backend rl_backend;
+struct rl_backend {
+    void *impl;
+    int n_vocab;
+    int n_ctx;
+    int async; /* logits are valid only after the host's flush */
+    rl_status (*eval)(rl_backend *b, const int32_t *tokens, int n, float *last_logits, rl_error *err);
+    int (*n_past)(const rl_backend *b);
+    rl_status (*truncate)(rl_backend *b, int n_keep, rl_error *err);
+    void (*free)(rl_backend *b);
+};
+
+/* Constructors (cpu/backend_cpu.c, gpu/backend_gpu.c). The CPU one needs the
+ * model file's text tensors resident; the GPU one wraps an open engine (which
+ * the backend then owns). */
+struct rl_gpu_engine;
+struct rl_model_file;
+rl_status rl_backend_cpu(const struct rl_model_file *mf, int n_ctx, rl_backend **out, rl_error *err);
+rl_status rl_backend_gpu(struct rl_gpu_engine *e, rl_backend **out, rl_error *err);
+
+#endif

@@ -1,0 +1,82 @@
+/* wasm exports for chat/generation sessions (CPU or GPU), driven by the JS
+ * CLI, server and browser worker with the step protocol:
+ *   h = rl_api_session_open(spec, caps_json | "", n_ctx)
+ *   rl_api_session_chat(h, body_json) / rl_api_session_generate(h, body_json)
+ *   loop: f = rl_api_session_step(h); f & 1: await flush; f & 2: read text/thinking; f & 4: done
+ *   rl_api_session_result(h) -> JSON (malloc'd; caller frees) */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "platform/wasm.h"
+#include "session.h"
+
+static rl_error last_err; /* the API boundary's only state */
+
+RL_EXPORT(rl_api_session_error) const char *rl_api_session_error(void) { return last_err.msg; }
+
+static uint64_t num(const json_value *o, const char *k) {
+    double v = json_get_num(o, k, 0);
+    return v > 0 ? (uint64_t)v : 0;
+}
+
+/* caps_json empty: CPU engine; otherwise js/gpu.mjs caps() for the GPU engine. */
+RL_EXPORT(rl_api_session_open) rl_session *rl_api_session_open(const char *spec, const char *caps_json, int n_ctx) {
+    rl_error_clear(&last_err);
+    rl_gpu_caps caps = {0};
+    rl_session_opts opts = {.n_ctx = n_ctx};
+    if (caps_json && caps_json[0]) {
+        json_value *j = NULL;
+        if (json_parse(caps_json, strlen(caps_json), &j, &last_err) != RL_OK) return NULL;
+        caps = (rl_gpu_caps){
+            .has_subgroups = (uint32_t)num(j, "hasSubgroups"), .has_f16 = (uint32_t)num(j, "hasF16"),
+            .has_timestamps = (uint32_t)num(j, "hasTimestamps"), .subgroup_min = (uint32_t)num(j, "subgroupMin"),
+            .subgroup_max = (uint32_t)num(j, "subgroupMax"), .max_buffer = num(j, "maxBuffer"),
+            .max_binding = num(j, "maxBinding"), .offset_align = (uint32_t)num(j, "offsetAlign"),
+            .uniform_align = (uint32_t)num(j, "uniformAlign"), .max_invocations = (uint32_t)num(j, "maxInvocations"),
+            .max_wg_storage = (uint32_t)num(j, "maxWgStorage"),
+            .max_storage_buffers = (uint32_t)num(j, "maxStorageBuffers"),
+            .max_workgroups = (uint32_t)num(j, "maxWorkgroups"),
+        };
+        json_free(j);
+        opts.gpu = 1;
+        opts.caps = &caps;
+    }
+    rl_session *s = NULL;
+    if (rl_session_open(rl_host_default(), spec, &opts, &s, &last_err) != RL_OK) return NULL;
+    return s;
+}
+
+RL_EXPORT(rl_api_session_close) void rl_api_session_close(rl_session *s) { rl_session_free(s); }
+
+static int begin(rl_session *s, const char *body_json, int chat) {
+    rl_error_clear(&last_err);
+    json_value *body = NULL;
+    if (json_parse(body_json, strlen(body_json), &body, &last_err) != RL_OK) return -1;
+    rl_status st = chat ? rl_session_chat(s, body, &last_err) : rl_session_generate(s, body, &last_err);
+    json_free(body);
+    return st == RL_OK ? 0 : -1;
+}
+
+RL_EXPORT(rl_api_session_chat) int rl_api_session_chat(rl_session *s, const char *body_json) { return begin(s, body_json, 1); }
+RL_EXPORT(rl_api_session_generate) int rl_api_session_generate(rl_session *s, const char *body_json) {
+    return begin(s, body_json, 0);
+}
+
+RL_EXPORT(rl_api_session_step) int rl_api_session_step(rl_session *s) {
+    rl_error_clear(&last_err);
+    return rl_gen_step(rl_session_gen(s), &last_err);
+}
+
+RL_EXPORT(rl_api_session_text) const char *rl_api_session_text(rl_session *s) { return rl_gen_text(rl_session_gen(s), NULL); }
+RL_EXPORT(rl_api_session_thinking) const char *rl_api_session_thinking(rl_session *s) {
+    return rl_gen_thinking(rl_session_gen(s), NULL);
+}
+RL_EXPORT(rl_api_session_cancel) void rl_api_session_cancel(rl_session *s) { rl_gen_cancel(rl_session_gen(s)); }
+
+RL_EXPORT(rl_api_session_result) char *rl_api_session_result(rl_session *s) {
+    strbuf out;
+    sb_init(&out);
+    rl_session_result_json(s, NULL, NULL, &out);
+    return sb_take(&out);
+}

@@ -1,0 +1,74 @@
+/* GPU object management on the C side: ids for buffers, pipelines and bind
+ * groups (cached by content), a uniform arena for per-dispatch parameters, and
+ * the command list builder. Creation goes through the host imports of
+ * gpu_abi.h; everything is decided here. */
+#ifndef RL_GPU_DEVICE_H
+#define RL_GPU_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "gpu/gpu_abi.h"
+
+/* One row of the kernel table (src/gpu/kernels.c). */
+typedef struct {
+    const char *name;
+    const char *files[6];    /* embedded WGSL files, concatenated */
+    uint8_t binds[12];       /* RL_BIND_* per binding; binding 0 is the uniform Params */
+    uint8_t n_binds;
+    uint16_t params_size;    /* bytes of the Params struct */
+} rl_kernel;
+
+typedef enum {
+    K_NORM, K_ATTN_PREP, K_ATTENTION, K_GLU, K_PLE, K_ARGMAX, K_MATVEC, K_MATMUL, K_GET_ROWS,
+    K_COUNT
+} rl_kernel_id;
+
+const rl_kernel *rl_kernel_get(rl_kernel_id id);
+
+typedef struct {
+    uint32_t id;
+    uint64_t size;
+} rl_gbuf;
+
+/* A binding: a range of a buffer. size 0 = to the end of the buffer. */
+typedef struct {
+    uint32_t buffer;
+    uint64_t offset, size;
+} rl_gbind;
+
+typedef struct rl_gpu_device rl_gpu_device;
+
+rl_status rl_gdev_new(const rl_gpu_caps *caps, rl_gpu_device **out, rl_error *err);
+void rl_gdev_free(rl_gpu_device *d);
+const rl_gpu_caps *rl_gdev_caps(const rl_gpu_device *d);
+
+/* Buffers: usage is RL_BUF_* bits. Returns the id (0 on failure, err set). */
+uint32_t rl_gdev_buffer(rl_gpu_device *d, uint64_t size, uint32_t usage, rl_error *err);
+uint64_t rl_gdev_buffer_size(const rl_gpu_device *d, uint32_t id);
+
+/* A pipeline for kernel k with defines ("NAME" or "NAME=VALUE", NULL-terminated);
+ * cached by (kernel, defines). Returns 0 on failure. */
+uint32_t rl_gdev_pipeline(rl_gpu_device *d, rl_kernel_id k, const char *const *defines, rl_error *err);
+
+/* Record a dispatch: params (the kernel's Params bytes) are placed in the
+ * uniform arena (deduplicated), the bind group is cached by content. */
+rl_status rl_gdev_dispatch(rl_gpu_device *d, uint32_t pipeline, const void *params, const rl_gbind *binds,
+                           uint32_t gx, uint32_t gy, uint32_t gz, rl_error *err);
+
+/* Other command records (see gpu_abi.h). write copies src now (kept until submit). */
+rl_status rl_gdev_write(rl_gpu_device *d, uint32_t buffer, uint64_t offset, const void *src, uint32_t len,
+                        rl_error *err);
+rl_status rl_gdev_read(rl_gpu_device *d, uint32_t buffer, uint64_t offset, uint32_t len, void *dst, rl_error *err);
+rl_status rl_gdev_upload(rl_gpu_device *d, int file, uint64_t file_off, uint32_t len, uint32_t buffer,
+                         uint64_t buf_off, rl_error *err);
+rl_status rl_gdev_timestamp(rl_gpu_device *d, uint32_t index, rl_error *err);
+
+/* Hand the recorded list to the host (uploads the uniform arena first if it
+ * changed). The list is empty afterwards. */
+rl_status rl_gdev_submit(rl_gpu_device *d, rl_error *err);
+size_t rl_gdev_pending_words(const rl_gpu_device *d);
+uint32_t rl_gdev_dispatch_count(const rl_gpu_device *d); /* dispatches recorded since creation */
+
+#endif

@@ -1,0 +1,558 @@
+#include "gpu/engine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rmath.h"
+#include "gpu/device.h"
+#include "model_file.h"
+#include "quant.h"
+
+#define DEFAULT_UBATCH 128
+#define LOGIT_ROWS 8      /* output rows computed per pass when every row's logits are wanted */
+#define MAX_HD 512
+#define NORM_WG 64
+#define ATTN_WG 64
+#define SMALL_WG 64
+#define MATVEC_MAX_TOK 8  /* up to this many slots use the mat-vec kernel, more use mat-mat */
+
+typedef struct {
+    uint32_t buffer;
+    uint64_t offset; /* bytes within buffer (256-aligned) */
+    uint64_t size;
+} placed;
+
+typedef struct {
+    uint32_t pos0, n_tok, pad0, pad1;
+} gpu_step;
+
+struct rl_gpu_engine {
+    rl_model_file mf;
+    const rl_model *m;
+    rl_gpu_device *dev;
+    placed *where;        /* per tensor index: weight placement (buffer 0 = not on the GPU) */
+    uint32_t *vec_at;     /* per tensor index: float offset in the vec buffer (1-D F32 tensors) */
+    uint32_t vec_buf;
+    uint32_t ple_chunk[4];
+    uint32_t ple_rows_per_chunk;
+    uint64_t upload_bytes;
+    /* activations */
+    uint32_t b_step, b_ids, b_rope, b_h, b_x, b_q, b_k, b_v, b_o, b_f1, b_f2, b_ple, b_logits, b_argmax, b_dummy;
+    uint32_t *kc, *vc;    /* per layer (0 for layers that read a donor's cache) */
+    int *cap;
+    int n_ctx, n_past, ubatch, rt_stride;
+    /* host staging for per-step writes */
+    float *rope_rows;
+    uint32_t *ids_rows;
+    /* pipelines */
+    uint32_t p_norm, p_prep, p_attn, p_glu, p_ple, p_argmax;
+};
+
+/* ---- placement ------------------------------------------------------------- */
+
+static int is_text(const gguf_tensor *t) {
+    const char *p = t->name.ptr;
+    return !((t->name.len >= 2 && (!memcmp(p, "v.", 2) || !memcmp(p, "a.", 2))) ||
+             (t->name.len >= 3 && !memcmp(p, "mm.", 3)));
+}
+
+static int is_vec(const gguf_tensor *t) { return t->n_dims == 1 && t->type == RL_TYPE_F32; }
+
+static uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+/* Weights go into arenas no larger than one binding; 1-D F32 tensors (norms,
+ * scales) are packed into one small buffer addressed by float offsets; the
+ * per-layer-embedding table is split by rows into at most four chunks. */
+static rl_status place_weights(rl_gpu_engine *e, rl_error *err) {
+    const gguf_file *g = e->mf.gguf;
+    const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
+    uint64_t arena_cap = caps->max_binding < caps->max_buffer ? caps->max_binding : caps->max_buffer;
+    arena_cap = arena_cap / 256 * 256;
+    if (arena_cap > (1ull << 30)) arena_cap = 1ull << 30; /* moderate buffers allocate more reliably */
+    e->where = calloc(g->n_tensors, sizeof *e->where);
+    e->vec_at = calloc(g->n_tensors, sizeof *e->vec_at);
+    if (!e->where || !e->vec_at) return rl_fail(err, RL_ERR_NOMEM, "placement tables");
+    const gguf_tensor *ple = e->m->per_layer_token_embd;
+    const int fd = e->mf.fd;
+    rl_status s;
+
+    /* 1-D F32 tensors */
+    uint64_t vec_floats = 0;
+    for (uint64_t i = 0; i < g->n_tensors; i++)
+        if (is_text(&g->tensors[i]) && is_vec(&g->tensors[i])) {
+            e->vec_at[i] = (uint32_t)vec_floats;
+            vec_floats += align_up(g->tensors[i].ne[0], 64); /* keep each vector 256-byte aligned */
+        }
+    e->vec_buf = rl_gdev_buffer(e->dev, (vec_floats ? vec_floats : 64) * 4, RL_BUF_STORAGE | RL_BUF_COPY_DST, err);
+    if (!e->vec_buf) return err->code;
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const gguf_tensor *t = &g->tensors[i];
+        if (!is_text(t) || !is_vec(t)) continue;
+        if ((s = rl_gdev_upload(e->dev, fd, g->data_offset + t->offset, (uint32_t)t->nbytes, e->vec_buf,
+                                (uint64_t)e->vec_at[i] * 4, err)))
+            return s;
+        e->upload_bytes += t->nbytes;
+    }
+
+    /* matrices, first fit into arenas in file order */
+    uint32_t arena = 0;
+    uint64_t used = 0;
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const gguf_tensor *t = &g->tensors[i];
+        if (!is_text(t) || is_vec(t) || t == ple || gguf_str_eq(t->name, "rope_freqs.weight")) continue;
+        if (t->nbytes > arena_cap)
+            return rl_fail(err, RL_ERR_LIMIT, "tensor %.*s (%llu bytes) is larger than this GPU's binding limit (%llu)",
+                           (int)t->name.len, t->name.ptr, (unsigned long long)t->nbytes, (unsigned long long)arena_cap);
+        if (!arena || align_up(used, 256) + t->nbytes > arena_cap) {
+            /* size the next arena to what remains (in file order), capped */
+            uint64_t need = 0;
+            for (uint64_t j = i; j < g->n_tensors && need < arena_cap; j++) {
+                const gguf_tensor *u = &g->tensors[j];
+                if (is_text(u) && !is_vec(u) && u != ple) need = align_up(need, 256) + u->nbytes;
+            }
+            arena = rl_gdev_buffer(e->dev, need < arena_cap ? need : arena_cap, RL_BUF_STORAGE | RL_BUF_COPY_DST, err);
+            if (!arena) return err->code;
+            used = 0;
+        }
+        used = align_up(used, 256);
+        e->where[i] = (placed){arena, used, t->nbytes};
+        uint64_t done = 0;
+        while (done < t->nbytes) { /* OP_UPLOAD lengths are 32-bit */
+            uint64_t n = t->nbytes - done > (1u << 30) ? (1u << 30) : t->nbytes - done;
+            if ((s = rl_gdev_upload(e->dev, fd, g->data_offset + t->offset + done, (uint32_t)n, arena, used + done, err)))
+                return s;
+            done += n;
+        }
+        used += t->nbytes;
+        e->upload_bytes += t->nbytes;
+    }
+
+    /* per-layer-embedding table (BF16 rows of L*P) */
+    if (ple) {
+        const uint64_t row = rl_row_bytes(ple->type, ple->ne[0]), rows = ple->ne[1];
+        if (ple->type != RL_TYPE_BF16) return rl_fail(err, RL_ERR_UNSUPPORTED, "per_layer_token_embd must be BF16 on the GPU");
+        uint64_t per = arena_cap / row;
+        if (per * 4 < rows)
+            return rl_fail(err, RL_ERR_LIMIT, "the per-layer-embedding table (%llu bytes) needs more than four GPU bindings",
+                           (unsigned long long)ple->nbytes);
+        e->ple_rows_per_chunk = (uint32_t)(per < rows ? per : rows);
+        for (uint64_t r0 = 0, c = 0; r0 < rows; r0 += e->ple_rows_per_chunk, c++) {
+            uint64_t n = rows - r0 < e->ple_rows_per_chunk ? rows - r0 : e->ple_rows_per_chunk;
+            e->ple_chunk[c] = rl_gdev_buffer(e->dev, n * row, RL_BUF_STORAGE | RL_BUF_COPY_DST, err);
+            if (!e->ple_chunk[c]) return err->code;
+            for (uint64_t done = 0; done < n * row;) {
+                uint64_t len = n * row - done > (1u << 30) ? (1u << 30) : n * row - done;
+                if ((s = rl_gdev_upload(e->dev, fd, g->data_offset + ple->offset + r0 * row + done, (uint32_t)len,
+                                        e->ple_chunk[c], done, err)))
+                    return s;
+                done += len;
+            }
+        }
+        for (int c = 0; c < 4; c++)
+            if (!e->ple_chunk[c]) e->ple_chunk[c] = e->ple_chunk[0]; /* unused chunk slots still need a binding */
+        e->upload_bytes += ple->nbytes;
+    }
+    return RL_OK;
+}
+
+static rl_gbind wbind(const rl_gpu_engine *e, const gguf_tensor *t) {
+    const placed *p = &e->where[t - e->mf.gguf->tensors];
+    return (rl_gbind){p->buffer, p->offset, align_up(p->size, 4)};
+}
+
+static uint32_t vec_off(const rl_gpu_engine *e, const gguf_tensor *t) { return e->vec_at[t - e->mf.gguf->tensors]; }
+
+/* ---- activations and caches ------------------------------------------------ */
+
+static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
+    const rl_model *m = e->m;
+    const uint64_t U = (uint64_t)e->ubatch, D = (uint64_t)m->n_embd;
+    uint64_t qdim = 0, kvdim = 0, ff = 0;
+    for (int i = 0; i < m->n_layer; i++) {
+        const rl_layer *l = &m->layers[i];
+        uint64_t q = (uint64_t)m->n_head * l->head_dim, kv = (uint64_t)l->n_kv_head * l->head_dim;
+        if (q > qdim) qdim = q;
+        if (kv > kvdim) kvdim = kv;
+        if ((uint64_t)l->n_ff > ff) ff = (uint64_t)l->n_ff;
+        if (l->head_dim > MAX_HD) return rl_fail(err, RL_ERR_UNSUPPORTED, "head dim %d exceeds %d", l->head_dim, MAX_HD);
+    }
+    if ((uint64_t)m->ple_dim > ff) ff = (uint64_t)m->ple_dim;
+    const uint64_t wide = D > qdim ? D : qdim;
+    const uint32_t st = RL_BUF_STORAGE | RL_BUF_COPY_DST | RL_BUF_COPY_SRC;
+    e->rt_stride = m->head_dim_swa / 2 * 2 + m->head_dim_full / 2 * 2; /* cos,sin per pair: sliding then full */
+    struct {
+        uint32_t *id;
+        uint64_t bytes;
+    } bufs[] = {
+        {&e->b_step, sizeof(gpu_step)},
+        {&e->b_ids, U * 4},
+        {&e->b_rope, U * (uint64_t)e->rt_stride * 4},
+        {&e->b_h, U * D * 4},
+        {&e->b_x, U * wide * 4},
+        {&e->b_q, U * qdim * 4},
+        {&e->b_k, U * kvdim * 4},
+        {&e->b_v, U * kvdim * 4},
+        {&e->b_o, U * qdim * 4},
+        {&e->b_f1, U * ff * 4},
+        {&e->b_f2, U * ff * 4},
+        {&e->b_ple, U * (uint64_t)(m->n_layer * m->ple_dim + 1) * 4},
+        {&e->b_logits, (uint64_t)LOGIT_ROWS * m->n_vocab * 4},
+        {&e->b_argmax, U * 4},
+        {&e->b_dummy, 256},
+    };
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        if (!(*bufs[i].id = rl_gdev_buffer(e->dev, bufs[i].bytes, st, err))) return err->code;
+    e->kc = calloc((size_t)m->n_layer, sizeof *e->kc);
+    e->vc = calloc((size_t)m->n_layer, sizeof *e->vc);
+    e->cap = calloc((size_t)m->n_layer, sizeof *e->cap);
+    e->rope_rows = malloc(U * (uint64_t)e->rt_stride * sizeof(float));
+    e->ids_rows = malloc(U * sizeof(uint32_t));
+    if (!e->kc || !e->vc || !e->cap || !e->rope_rows || !e->ids_rows) return rl_fail(err, RL_ERR_NOMEM, "cache tables");
+    for (int i = 0; i < m->n_layer; i++) {
+        const rl_layer *l = &m->layers[i];
+        if (l->kv_shared) continue;
+        e->cap[i] = l->is_swa && m->window + e->ubatch < e->n_ctx ? m->window + e->ubatch : e->n_ctx;
+        const uint64_t bytes = (uint64_t)e->cap[i] * (uint64_t)l->n_kv_head * (uint64_t)l->head_dim * 4;
+        if (!(e->kc[i] = rl_gdev_buffer(e->dev, bytes, st, err)) || !(e->vc[i] = rl_gdev_buffer(e->dev, bytes, st, err)))
+            return rl_fail_ctx(err, "KV cache of layer %d (%d positions)", i, e->cap[i]);
+    }
+    return RL_OK;
+}
+
+static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
+    const rl_gpu_caps *c = rl_gdev_caps(e->dev);
+    const char *sg = c->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS";
+    char dpt[32];
+    snprintf(dpt, sizeof dpt, "DPT=%du", (MAX_HD + ATTN_WG - 1) / ATTN_WG);
+    const char *norm[] = {"WG=64u", sg, NULL};
+    const char *prep[] = {"WG=64u", "MAX_HD=512u", sg, NULL};
+    const char *attn[] = {"WG=64u", "MAX_HD=512u", dpt, sg, NULL};
+    const char *small[] = {"WG=64u", sg, NULL};
+    const char *argmax[] = {"WG=256u", sg, NULL};
+    if (!(e->p_norm = rl_gdev_pipeline(e->dev, K_NORM, norm, err)) ||
+        !(e->p_prep = rl_gdev_pipeline(e->dev, K_ATTN_PREP, prep, err)) ||
+        !(e->p_attn = rl_gdev_pipeline(e->dev, K_ATTENTION, attn, err)) ||
+        !(e->p_glu = rl_gdev_pipeline(e->dev, K_GLU, small, err)) ||
+        !(e->p_ple = rl_gdev_pipeline(e->dev, K_PLE, small, err)) ||
+        !(e->p_argmax = rl_gdev_pipeline(e->dev, K_ARGMAX, argmax, err)))
+        return err->code;
+    return RL_OK;
+}
+
+/* ---- open/close ------------------------------------------------------------ */
+
+rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *caps, const rl_gpu_opts *opts,
+                             rl_gpu_engine **out, rl_error *err) {
+    rl_gpu_engine *e = calloc(1, sizeof *e);
+    if (!e) return rl_fail(err, RL_ERR_NOMEM, "gpu engine");
+    rl_status s;
+    e->mf.fd = -1;
+    if ((s = rl_model_file_open(h, path, &e->mf, err))) goto fail;
+    e->m = &e->mf.model;
+    if (e->m->n_expert) {
+        s = rl_fail(err, RL_ERR_UNSUPPORTED, "mixture-of-experts models do not run on the GPU yet; use --cpu");
+        goto fail;
+    }
+    e->n_ctx = opts && opts->n_ctx > 0 ? opts->n_ctx : 4096;
+    if (e->n_ctx > e->m->n_ctx_train) e->n_ctx = e->m->n_ctx_train;
+    e->ubatch = opts && opts->ubatch > 0 ? opts->ubatch : DEFAULT_UBATCH;
+    if ((s = rl_gdev_new(caps, &e->dev, err)) || (s = make_pipelines(e, err)) || (s = place_weights(e, err)) ||
+        (s = alloc_activations(e, err)) || (s = rl_gdev_submit(e->dev, err)))
+        goto fail;
+    *out = e;
+    return RL_OK;
+fail:
+    rl_gpu_engine_free(e);
+    return s;
+}
+
+void rl_gpu_engine_free(rl_gpu_engine *e) {
+    if (!e) return;
+    rl_gdev_free(e->dev);
+    free(e->where);
+    free(e->vec_at);
+    free(e->kc);
+    free(e->vc);
+    free(e->cap);
+    free(e->rope_rows);
+    free(e->ids_rows);
+    if (e->mf.gguf || e->mf.fd >= 0) rl_model_file_close(&e->mf);
+    free(e);
+}
+
+int rl_gpu_engine_n_past(const rl_gpu_engine *e) { return e->n_past; }
+int rl_gpu_engine_n_vocab(const rl_gpu_engine *e) { return e->m->n_vocab; }
+int rl_gpu_engine_n_ctx(const rl_gpu_engine *e) { return e->n_ctx; }
+const rl_model_file *rl_gpu_engine_model_file(const rl_gpu_engine *e) { return &e->mf; }
+uint64_t rl_gpu_engine_upload_bytes(const rl_gpu_engine *e) { return e->upload_bytes; }
+
+rl_status rl_gpu_engine_truncate(rl_gpu_engine *e, int n_keep, rl_error *err) {
+    if (n_keep < 0 || n_keep > e->n_past) return rl_fail(err, RL_ERR_INVALID, "cannot keep %d of %d positions", n_keep, e->n_past);
+    const int need_from = n_keep - e->m->window + 1 > 0 ? n_keep - e->m->window + 1 : 0;
+    for (int i = 0; i < e->m->n_layer; i++)
+        if (e->kc[i] && e->cap[i] < e->n_ctx && n_keep > 0 && need_from < e->n_past - e->cap[i])
+            return rl_fail(err, RL_ERR_INVALID, "cannot rewind to %d: sliding-window layers no longer hold it", n_keep);
+    e->n_past = n_keep;
+    return RL_OK;
+}
+
+/* ---- recording ------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t rows, cols, n_tok, w_off, x_off, x_stride, y_off, y_stride, grid_x;
+    float softcap;
+    uint32_t pad0, pad1;
+} mm_params;
+
+/* y = W x for T slots (rows of x at x_stride floats, rows of y at y_stride). */
+static rl_status matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t x_buf, uint32_t x_off, uint32_t x_stride,
+                        uint32_t y_buf, uint32_t y_off, uint32_t y_stride, int T, float softcap, rl_error *err) {
+    const uint32_t rows = (uint32_t)W->ne[1], cols = (uint32_t)W->ne[0];
+    const int vec = T <= MATVEC_MAX_TOK;
+    uint32_t wg = 64, rpw = 1; /* rows per workgroup of the bring-up kernel */
+    char type_def[48], wg_def[32], rows_def[32];
+    snprintf(type_def, sizeof type_def, "TYPE_%s", rl_type_get(W->type)->name);
+    snprintf(wg_def, sizeof wg_def, "WG=%uu", wg);
+    snprintf(rows_def, sizeof rows_def, "ROWS=%uu", rpw);
+    const char *sg = rl_gdev_caps(e->dev)->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS";
+    const char *defs[] = {type_def, wg_def, rows_def, sg, NULL};
+    uint32_t pipe = rl_gdev_pipeline(e->dev, vec ? K_MATVEC : K_MATMUL, defs, err);
+    if (!pipe) return err->code;
+    const uint32_t groups = (rows + rpw - 1) / rpw, maxg = 65535;
+    const uint32_t gx = groups < maxg ? groups : maxg, gy = (groups + gx - 1) / gx;
+    uint32_t gz = 1, gyy = gy;
+    if (!vec) { /* mat-mat also tiles tokens: the kernel uses the z dimension for token tiles */
+        gz = (uint32_t)(T + 7) / 8; /* token tiles of the bring-up kernel (TT = 8) */
+    }
+    mm_params p = {rows, cols, (uint32_t)T, 0, x_off, x_stride, y_off, y_stride, gx, softcap, 0, 0};
+    rl_gbind b[3] = {wbind(e, W), {x_buf, 0, 0}, {y_buf, 0, 0}};
+    return rl_gdev_dispatch(e->dev, pipe, &p, b, gx, gyy, gz, err);
+}
+
+typedef struct {
+    uint32_t n, groups, x_off, x_stride, y_off, y_stride, w_off, s_off, flags;
+    float eps, in_scale;
+    uint32_t pad0;
+} norm_params;
+enum { NF_WEIGHT = 1, NF_RESIDUAL = 2, NF_SCALE = 4, NF_IN_PLACE = 8 };
+
+static rl_status norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err) {
+    p.eps = e->m->eps;
+    if (p.in_scale == 0) p.in_scale = 1;
+    rl_gbind b[3] = {{x_buf ? x_buf : e->b_dummy, 0, 0}, {e->vec_buf, 0, 0}, {y_buf, 0, 0}};
+    return rl_gdev_dispatch(e->dev, e->p_norm, &p, b, p.groups, (uint32_t)T, 1, err);
+}
+
+/* h = (h + RMSNorm(x; w)) [* layer scale] */
+static rl_status residual(rl_gpu_engine *e, const gguf_tensor *w, const gguf_tensor *scale, int T, rl_error *err) {
+    const uint32_t D = (uint32_t)e->m->n_embd;
+    norm_params p = {D, 1, 0, D, 0, D, vec_off(e, w), scale ? vec_off(e, scale) : 0,
+                     NF_WEIGHT | NF_RESIDUAL | (scale ? NF_SCALE : 0), 0, 1, 0};
+    return norm(e, e->b_x, e->b_h, p, T, err);
+}
+
+typedef struct {
+    uint32_t H, kvh, hd, rope_dims, q_stride, kv_stride, kv_cap, rt_stride, rt_col, qn_off, kn_off;
+    float eps;
+} prep_params;
+
+typedef struct {
+    uint32_t H, kvh, hd, window, q_stride, kv_stride, kv_cap, pad0;
+} attn_params;
+
+typedef struct {
+    uint32_t n, mode, a_off, a_stride, y_off, y_stride, pad0, pad1;
+} glu_params;
+
+static rl_status glu(rl_gpu_engine *e, uint32_t a_buf, uint32_t y_buf, glu_params p, int T, rl_error *err) {
+    rl_gbind b[2] = {{a_buf, 0, 0}, {y_buf, 0, 0}};
+    return rl_gdev_dispatch(e->dev, e->p_glu, &p, b, (p.n + SMALL_WG - 1) / SMALL_WG, (uint32_t)T, 1, err);
+}
+
+static rl_status layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
+    const rl_model *m = e->m;
+    const rl_layer *l = &m->layers[li];
+    const uint32_t D = (uint32_t)m->n_embd, H = (uint32_t)m->n_head, hd = (uint32_t)l->head_dim;
+    const uint32_t kvh = (uint32_t)l->n_kv_head, qdim = H * hd, kvdim = kvh * hd, F = (uint32_t)l->n_ff;
+    const uint32_t LP = (uint32_t)(m->n_layer * m->ple_dim), P = (uint32_t)m->ple_dim;
+    const int donor = l->kv_donor;
+    rl_status s;
+    /* attention */
+    norm_params np = {D, 1, 0, D, 0, D, vec_off(e, l->attn_norm), 0, NF_WEIGHT, 0, 1, 0};
+    if ((s = norm(e, e->b_h, e->b_x, np, T, err))) return s;
+    if ((s = matmul(e, l->attn_q, e->b_x, 0, D, e->b_q, 0, qdim, T, 0, err))) return s;
+    if (!l->kv_shared) {
+        if ((s = matmul(e, l->attn_k, e->b_x, 0, D, e->b_k, 0, kvdim, T, 0, err))) return s;
+        if (!l->v_from_k && (s = matmul(e, l->attn_v, e->b_x, 0, D, e->b_v, 0, kvdim, T, 0, err))) return s;
+    }
+    prep_params pp = {H, kvh, hd, (uint32_t)l->rope_dims, qdim, kvdim, (uint32_t)e->cap[donor], (uint32_t)e->rt_stride,
+                      l->is_swa ? 0 : (uint32_t)m->head_dim_swa, vec_off(e, l->attn_q_norm),
+                      l->attn_k_norm ? vec_off(e, l->attn_k_norm) : 0, m->eps};
+    rl_gbind pb[8] = {{e->b_step, 0, 0}, {e->b_q, 0, 0}, {e->b_k, 0, 0}, {l->v_from_k ? e->b_k : e->b_v, 0, 0},
+                      {e->vec_buf, 0, 0}, {e->b_rope, 0, 0}, {e->kc[donor], 0, 0}, {e->vc[donor], 0, 0}};
+    if ((s = rl_gdev_dispatch(e->dev, e->p_prep, &pp, pb, H + (l->kv_shared ? 0 : kvh), (uint32_t)T, 1, err))) return s;
+    attn_params ap = {H, kvh, hd, l->is_swa ? (uint32_t)m->window : 0, qdim, kvdim, (uint32_t)e->cap[donor], 0};
+    rl_gbind ab[5] = {{e->b_step, 0, 0}, {e->b_q, 0, 0}, {e->kc[donor], 0, 0}, {e->vc[donor], 0, 0}, {e->b_o, 0, 0}};
+    if ((s = rl_gdev_dispatch(e->dev, e->p_attn, &ap, ab, H, (uint32_t)T, 1, err))) return s;
+    if ((s = matmul(e, l->attn_output, e->b_o, 0, qdim, e->b_x, 0, D, T, 0, err))) return s;
+    if ((s = residual(e, l->post_attention_norm, NULL, T, err))) return s;
+    /* feed-forward */
+    np.w_off = vec_off(e, l->ffn_norm);
+    if ((s = norm(e, e->b_h, e->b_x, np, T, err))) return s;
+    if ((s = matmul(e, l->ffn_gate, e->b_x, 0, D, e->b_f1, 0, F, T, 0, err)) ||
+        (s = matmul(e, l->ffn_up, e->b_x, 0, D, e->b_f2, 0, F, T, 0, err)))
+        return s;
+    glu_params gp = {F, 0, 0, F, 0, F, 0, 0};
+    if ((s = glu(e, e->b_f1, e->b_f2, gp, T, err))) return s;
+    if ((s = matmul(e, l->ffn_down, e->b_f2, 0, F, e->b_x, 0, D, T, 0, err))) return s;
+    const int ple = m->ple_dim > 0;
+    if ((s = residual(e, l->post_ffw_norm, ple ? NULL : l->layer_output_scale, T, err))) return s;
+    /* per-layer embedding injection, then the layer scalar */
+    if (ple) {
+        if ((s = matmul(e, l->inp_gate, e->b_h, 0, D, e->b_f1, 0, P, T, 0, err))) return s;
+        glu_params pg = {P, 1, (uint32_t)li * P, LP, 0, P, 0, 0};
+        if ((s = glu(e, e->b_ple, e->b_f1, pg, T, err))) return s;
+        if ((s = matmul(e, l->proj, e->b_f1, 0, P, e->b_x, 0, D, T, 0, err))) return s;
+        if ((s = residual(e, l->post_norm, l->layer_output_scale, T, err))) return s;
+    }
+    return RL_OK;
+}
+
+typedef struct {
+    uint32_t n, mode_unused, scale_bits, pad;
+} get_rows_params_unused;
+
+typedef struct {
+    uint32_t cols, n_tok, ids_off, out_stride;
+    float scale;
+    uint32_t w_off, pad0, pad1;
+} get_rows_params;
+
+typedef struct {
+    uint32_t P, L, rows_per_chunk, w_off;
+    float in_scale, table_scale, combine, eps;
+} ple_params;
+
+typedef struct {
+    uint32_t n, x_off, x_stride, out_off;
+} argmax_params;
+
+/* Host-computed RoPE table for T slots from pos0: per slot, (cos, sin) of every
+ * sliding pair, then every full pair (angles in double, with rope_freqs). */
+static void rope_table(rl_gpu_engine *e, int pos0, int T) {
+    const rl_model *m = e->m;
+    const int ns = m->head_dim_swa / 2, nf = m->head_dim_full / 2;
+    int swa_dims = m->head_dim_swa, full_dims = m->head_dim_full;
+    for (int i = 0; i < m->n_layer; i++) { /* rope dims per type (the same for every layer of a type) */
+        if (m->layers[i].is_swa) swa_dims = m->layers[i].rope_dims;
+        else full_dims = m->layers[i].rope_dims;
+    }
+    for (int t = 0; t < T; t++) {
+        float *row = e->rope_rows + (size_t)t * e->rt_stride;
+        for (int j = 0; j < ns + nf; j++) {
+            const int full = j >= ns, jj = full ? j - ns : j, dims = full ? full_dims : swa_dims;
+            double theta = 0;
+            if (2 * jj < dims) {
+                theta = (double)(pos0 + t) * rl_pow(full ? m->rope_base_full : m->rope_base_swa, -2.0 * jj / dims);
+                if (full && m->rope_freqs) theta /= m->rope_freqs[jj];
+            }
+            double sn, cs;
+            rl_sincos(theta, &sn, &cs);
+            row[2 * j] = (float)cs;
+            row[2 * j + 1] = (float)sn;
+        }
+    }
+}
+
+static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int32_t *argmax, rl_error *err) {
+    const rl_model *m = e->m;
+    const uint32_t D = (uint32_t)m->n_embd, V = (uint32_t)m->n_vocab;
+    rl_status s;
+    norm_params np = {D, 1, (uint32_t)t0 * D, D, 0, D, vec_off(e, m->output_norm), 0, NF_WEIGHT, 0, 1, 0};
+    if ((s = norm(e, e->b_h, e->b_x, np, n, err))) return s;
+    if ((s = matmul(e, m->output, e->b_x, 0, D, e->b_logits, 0, V, n, m->softcap, err))) return s;
+    if (argmax) {
+        argmax_params ap = {V, 0, V, (uint32_t)t0};
+        rl_gbind b[2] = {{e->b_logits, 0, 0}, {e->b_argmax, 0, 0}};
+        if ((s = rl_gdev_dispatch(e->dev, e->p_argmax, &ap, b, 1, (uint32_t)n, 1, err))) return s;
+    }
+    if (logits && (s = rl_gdev_read(e->dev, e->b_logits, 0, (uint32_t)n * V * 4, logits, err))) return s;
+    return RL_OK;
+}
+
+static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, float *logits, int all_logits,
+                             int32_t *argmax, int last, rl_error *err) {
+    const rl_model *m = e->m;
+    const uint32_t D = (uint32_t)m->n_embd, V = (uint32_t)m->n_vocab;
+    rl_status s;
+    gpu_step st = {(uint32_t)e->n_past, (uint32_t)T, 0, 0};
+    for (int t = 0; t < T; t++) e->ids_rows[t] = (uint32_t)tokens[t];
+    rope_table(e, e->n_past, T);
+    if ((s = rl_gdev_write(e->dev, e->b_step, 0, &st, sizeof st, err)) ||
+        (s = rl_gdev_write(e->dev, e->b_ids, 0, e->ids_rows, (uint32_t)T * 4, err)) ||
+        (s = rl_gdev_write(e->dev, e->b_rope, 0, e->rope_rows, (uint32_t)(T * e->rt_stride * 4), err)))
+        return s;
+    /* embeddings */
+    {
+        char type_def[48];
+        snprintf(type_def, sizeof type_def, "TYPE_%s", rl_type_get(m->token_embd->type)->name);
+        const char *defs[] = {type_def, "WG=64u", rl_gdev_caps(e->dev)->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", NULL};
+        uint32_t pipe = rl_gdev_pipeline(e->dev, K_GET_ROWS, defs, err);
+        if (!pipe) return err->code;
+        get_rows_params gp = {D, (uint32_t)T, 0, D, sqrtf((float)D), 0, 0, 0};
+        rl_gbind b[3] = {wbind(e, m->token_embd), {e->b_ids, 0, 0}, {e->b_h, 0, 0}};
+        if ((s = rl_gdev_dispatch(e->dev, pipe, &gp, b, (D + 63) / 64, (uint32_t)T, 1, err))) return s;
+    }
+    if (m->ple_dim) {
+        const uint32_t LP = (uint32_t)(m->n_layer * m->ple_dim);
+        if ((s = matmul(e, m->per_layer_model_proj, e->b_h, 0, D, e->b_ple, 0, LP, T, 0, err))) return s;
+        ple_params pp = {(uint32_t)m->ple_dim, (uint32_t)m->n_layer, e->ple_rows_per_chunk,
+                         vec_off(e, m->per_layer_proj_norm), 1.0f / sqrtf((float)D), sqrtf((float)m->ple_dim),
+                         1.0f / sqrtf(2.0f), m->eps};
+        rl_gbind b[7] = {{e->b_ids, 0, 0}, {e->vec_buf, 0, 0}, {e->b_ple, 0, 0}, {e->ple_chunk[0], 0, 0},
+                         {e->ple_chunk[1], 0, 0}, {e->ple_chunk[2], 0, 0}, {e->ple_chunk[3], 0, 0}};
+        if ((s = rl_gdev_dispatch(e->dev, e->p_ple, &pp, b, (uint32_t)m->n_layer, (uint32_t)T, 1, err))) return s;
+    }
+    for (int li = 0; li < m->n_layer; li++)
+        if ((s = layer(e, li, T, err))) return s;
+    /* outputs: every row, or the last row of the last pass */
+    if (all_logits || argmax) {
+        for (int t0 = all_logits ? 0 : T - 1; t0 < T; t0 += LOGIT_ROWS) {
+            if (!last && !all_logits) break;
+            const int n = T - t0 < LOGIT_ROWS ? T - t0 : LOGIT_ROWS;
+            if ((s = output_rows(e, t0, n, logits ? logits + (size_t)t0 * V : NULL, NULL, err))) return s;
+            if ((s = rl_gdev_submit(e->dev, err))) return s; /* the logits buffer is reused per chunk */
+        }
+    } else if (last && logits) {
+        if ((s = output_rows(e, T - 1, 1, logits, NULL, err))) return s;
+    }
+    (void)argmax;
+    e->n_past += T;
+    return rl_gdev_submit(e->dev, err);
+}
+
+rl_status rl_gpu_engine_eval(rl_gpu_engine *e, const int32_t *tokens, int n, float *logits_out, int all_logits,
+                             int32_t *argmax_out, rl_error *err) {
+    const int V = e->m->n_vocab;
+    if (n <= 0) return rl_fail(err, RL_ERR_INVALID, "empty batch");
+    if (n > e->n_ctx - e->n_past)
+        return rl_fail(err, RL_ERR_LIMIT, "context full: %d positions cached, %d more requested, context size %d",
+                       e->n_past, n, e->n_ctx);
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= V)
+            return rl_fail(err, RL_ERR_INVALID, "token id %d at position %d is outside the vocabulary (%d tokens)",
+                           tokens[i], e->n_past + i, V);
+    const int start = e->n_past;
+    for (int t0 = 0; t0 < n; t0 += e->ubatch) {
+        const int T = n - t0 < e->ubatch ? n - t0 : e->ubatch;
+        rl_status s = eval_ubatch(e, tokens + t0, T, logits_out && all_logits ? logits_out + (size_t)t0 * V : logits_out,
+                                  all_logits, argmax_out, t0 + T == n, err);
+        if (s) {
+            e->n_past = start;
+            return s;
+        }
+    }
+    return RL_OK;
+}

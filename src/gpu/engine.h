@@ -1,0 +1,43 @@
+/* The WebGPU engine: places a gemma4 model's text weights in GPU buffers (an
+ * upload plan the host streams from the file), keeps the KV cache on the GPU,
+ * and records prefill/decode work as command lists (gpu_abi.h). Same maths as
+ * the CPU reference (src/cpu/forward.c), which its tests compare against. */
+#ifndef RL_GPU_ENGINE_H
+#define RL_GPU_ENGINE_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/host.h"
+#include "gpu/gpu_abi.h"
+
+typedef struct rl_gpu_engine rl_gpu_engine;
+
+typedef struct {
+    int n_ctx;       /* positions held by full-attention layers */
+    int ubatch;      /* slots per prefill pass (0 = default) */
+} rl_gpu_opts;
+
+/* Open the model, create buffers and record the upload plan (submitted; the
+ * host streams it on its next flush). */
+rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *caps, const rl_gpu_opts *opts,
+                             rl_gpu_engine **out, rl_error *err);
+void rl_gpu_engine_free(rl_gpu_engine *e);
+
+/* Record and submit one forward pass over tokens at the next positions.
+ * logits_out (wasm memory, filled when the host's flush completes): NULL, or
+ * room for n rows (all_logits) or 1 row of n_vocab floats. argmax_out: NULL or
+ * n (all) / 1 ids. */
+rl_status rl_gpu_engine_eval(rl_gpu_engine *e, const int32_t *tokens, int n, float *logits_out, int all_logits,
+                             int32_t *argmax_out, rl_error *err);
+
+int rl_gpu_engine_n_past(const rl_gpu_engine *e);
+int rl_gpu_engine_n_vocab(const rl_gpu_engine *e);
+int rl_gpu_engine_n_ctx(const rl_gpu_engine *e);
+struct rl_model_file;
+const struct rl_model_file *rl_gpu_engine_model_file(const rl_gpu_engine *e);
+uint64_t rl_gpu_engine_upload_bytes(const rl_gpu_engine *e);
+/* Drop cached positions >= n_keep (within what the sliding rings still hold). */
+rl_status rl_gpu_engine_truncate(rl_gpu_engine *e, int n_keep, rl_error *err);
+
+#endif

@@ -1,0 +1,21 @@
+/* The kernel table: one row per WGSL kernel. Variants (types, workgroup sizes,
+ * subgroups) are defines passed with a row, never copies of it. */
+#include "gpu/device.h"
+
+#define U RL_BIND_UNIFORM
+#define R RL_BIND_STORAGE_RO
+#define W RL_BIND_STORAGE_RW
+
+static const rl_kernel kernels[K_COUNT] = {
+    [K_NORM] = {"norm", {"common.wgsl", "reduce.wgsl", "norm.wgsl"}, {U, R, R, W}, 4, 48},
+    [K_ATTN_PREP] = {"attn_prep", {"common.wgsl", "reduce.wgsl", "attn_prep.wgsl"}, {U, R, W, R, R, R, R, W, W}, 9, 48},
+    [K_ATTENTION] = {"attention", {"common.wgsl", "reduce.wgsl", "attention.wgsl"}, {U, R, R, R, R, W}, 6, 32},
+    [K_GLU] = {"glu", {"common.wgsl", "glu.wgsl"}, {U, R, W}, 3, 32},
+    [K_PLE] = {"ple", {"common.wgsl", "reduce.wgsl", "ple.wgsl"}, {U, R, R, W, R, R, R, R}, 8, 32},
+    [K_ARGMAX] = {"argmax", {"common.wgsl", "argmax.wgsl"}, {U, R, W}, 3, 16},
+    [K_MATVEC] = {"matvec", {"common.wgsl", "reduce.wgsl", "quant.wgsl", "matvec.wgsl"}, {U, R, R, W}, 4, 48},
+    [K_MATMUL] = {"matmul", {"common.wgsl", "reduce.wgsl", "quant.wgsl", "matvec.wgsl"}, {U, R, R, W}, 4, 48},
+    [K_GET_ROWS] = {"get_rows", {"common.wgsl", "quant.wgsl", "get_rows.wgsl"}, {U, R, R, W}, 4, 32},
+};
+
+const rl_kernel *rl_kernel_get(rl_kernel_id id) { return id < K_COUNT ? &kernels[id] : 0; }
