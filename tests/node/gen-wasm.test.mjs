@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { assert, repoRoot, run, test, tmpDir } from './harness.mjs';
+import { assert, fixturesDir, repoRoot, run, test, tmpDir } from './harness.mjs';
 import { runGen } from '../../tools/gen.mjs';
 
 const native = path.join(repoRoot, 'build/native/rullama-gen');
@@ -55,6 +55,23 @@ test('wasm = native: store with a vocabulary from a GGUF', async () => {
     const at = blob.indexOf(key);
     assert(at > 0 && blob.readUInt32LE(at + key.length) === 9 && blob.readUInt32LE(at + key.length + 4) === 8 &&
         Number(blob.readBigUInt64LE(at + key.length + 8)) === 700, 'tokenizer.ggml.tokens is not a 700-string array');
+});
+
+test('wasm = native: the real vocabulary (tools/vocab.mjs --truncate 1024) matches the fixture header', async () => {
+    const vocab = path.join(dir, 'vocab1024.gguf');
+    execFileSync(process.execPath, [path.join(repoRoot, 'tools/vocab.mjs'), '--out', vocab, '--truncate', '1024'], { stdio: 'ignore' });
+    const a = path.join(dir, 'v-native.gguf'), b = path.join(dir, 'v-wasm.gguf');
+    const args = ['--preset', 'tiny', '--vocab', vocab, '--shared-kv-tensors', '0'];
+    nativeGen([...args, '--out', a]);
+    assert((await runGen([...args, '--out', b], quiet)) === 0, 'wasm generator failed');
+    sameFiles(a, b);
+    // with the same vocabulary, the header is exactly as long as the external fixture's
+    // (same keys, tensors, names and shapes; only the vision position count differs)
+    const fx = fixturesDir();
+    if (!fx) return;
+    const headerEnd = (buf) => buf.indexOf(Buffer.from('blk.0.attn_k.weight')); // first tensor info
+    const mine = fs.readFileSync(a), theirs = fs.readFileSync(path.join(fx, 'gemma4-tiny/model.gguf'));
+    assert(headerEnd(mine) === headerEnd(theirs), `metadata ends at ${headerEnd(mine)}, fixture ${headerEnd(theirs)}`);
 });
 
 test('wasm: bad arguments fail with a message', async () => {

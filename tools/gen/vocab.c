@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gen.h"
+#include "gguf_load.h"
 
 struct gen_vocab {
     uint32_t n;
@@ -82,38 +83,9 @@ static rl_status synthetic(uint32_t n, gen_vocab *v, rl_error *err) {
     return RL_OK;
 }
 
-/* Parse the header of a vocabulary GGUF, growing the read until it fits. */
+/* The header of a vocabulary GGUF (tools/vocab.mjs writes only tokenizer.* keys). */
 static rl_status from_file(rl_host *h, const char *path, gen_vocab *v, rl_error *err) {
-    uint64_t size = 0, want = 1u << 20;
-    int fd = h->open(h, path, &size, err);
-    if (fd < 0) return rl_fail_ctx(err, "--vocab");
-    uint8_t *buf = NULL;
-    rl_status st;
-    for (;;) {
-        if (want > size) want = size;
-        uint8_t *nb = realloc(buf, want ? (size_t)want : 1);
-        if (!nb) {
-            st = rl_fail(err, RL_ERR_NOMEM, "%s: header buffer", path);
-            break;
-        }
-        buf = nb;
-        int64_t got = h->read(h, fd, 0, buf, (size_t)want, err);
-        if (got < 0) {
-            st = err->code;
-            break;
-        }
-        uint64_t need = 0;
-        st = gguf_parse(buf, (size_t)got, size, &v->file, &need, err);
-        if (st != RL_NEED_MORE) break;
-        if (need <= (uint64_t)got || need > size || need > GGUF_MAX_HEADER_BYTES) {
-            st = rl_fail(err, RL_ERR_FORMAT, "GGUF header does not fit in the file");
-            break;
-        }
-        want = need;
-    }
-    free(buf);
-    h->close(h, fd);
-    if (st) return rl_fail_ctx(err, "--vocab %s", path);
+    if (gguf_load_header(h, path, &v->file, NULL, err)) return rl_fail_ctx(err, "--vocab");
     const gguf_kv *tok = gguf_find_kv(v->file, "tokenizer.ggml.tokens");
     if (!tok || tok->type != GGUF_ARRAY || tok->elem_type != GGUF_STRING)
         return rl_fail(err, RL_ERR_FORMAT, "--vocab %s: no tokenizer.ggml.tokens string array", path);
