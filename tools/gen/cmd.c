@@ -52,7 +52,11 @@ int gen_main(rl_host *h, int argc, char **argv) {
     }
     char *args[256];
     int n = 0;
-    for (int i = 0; i < argc && n < 256; i++) {
+    if (argc > 256) {
+        rl_printf(h, 2, "rullama-gen: too many arguments (%d)\n", argc);
+        return 2;
+    }
+    for (int i = 0; i < argc; i++) {
         int bare = 0;
         for (size_t k = 0; k < sizeof bare_flags / sizeof *bare_flags; k++) bare |= !strcmp(argv[i], bare_flags[k]);
         if (!bare) args[n++] = argv[i];
