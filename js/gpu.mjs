@@ -90,6 +90,12 @@ export class GpuRuntime {
         };
     }
 
+    // A CPU implementation of WebGPU (SwiftShader, lavapipe, WARP)?
+    isSoftware() {
+        const d = this.caps().description.toLowerCase();
+        return /swiftshader|llvmpipe|lavapipe|warp|software|cpu/.test(d);
+    }
+
     check() {
         if (this.lost) throw new GpuError(this.lost);
         if (this.errors.length) {
