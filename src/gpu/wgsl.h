@@ -2,7 +2,9 @@
  * kernel variants from one source. A kernel's source is the concatenation of
  * its files; lines "#ifdef NAME", "#ifndef NAME", "#else", "#endif" select
  * text by the variant's defines, and each define NAME=VALUE also becomes
- * "const NAME = VALUE;" at the top (defines without a value are flags only). */
+ * "const NAME = VALUE;" at the top (defines without a value are flags only).
+ * Directive lines ("enable ...;", "requires ...;", "diagnostic(...);") are
+ * moved before those consts, since WGSL wants directives first. */
 #ifndef RL_WGSL_H
 #define RL_WGSL_H
 
