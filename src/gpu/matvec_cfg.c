@@ -52,21 +52,19 @@ enum { MM_MIN_GROUPS = 132 }; /* about one workgroup per SM of an H100: to be tu
 
 void rl_matmul_config(uint32_t rows, uint32_t n_tok, const rl_gpu_caps *caps, uint32_t *tm, uint32_t *tn,
                       uint32_t *bk) {
-    static const uint8_t tiles[][2] = {{8, 8}, {8, 4}, {4, 4}, {4, 2}, {2, 2}, {2, 1}, {1, 1}};
+    /* largest tiles first; 2 x 1 is the floor (1 x 1 is load-bound) */
+    static const uint8_t tiles[][2] = {{8, 8}, {8, 4}, {4, 4}, {4, 2}, {2, 2}, {2, 1}};
     uint32_t mem = caps && caps->max_wg_storage ? caps->max_wg_storage : 16384;
     size_t n = sizeof tiles / sizeof tiles[0], pick = n - 1;
     for (size_t i = 0; i < n; i++) {
         uint32_t bm = 16u * tiles[i][0], bn = 16u * tiles[i][1];
         uint64_t groups = (uint64_t)((rows + bm - 1) / bm) * ((n_tok + bn - 1) / bn);
-        if ((bm + bn) * (16 + 4) * 4 <= mem && groups >= MM_MIN_GROUPS) {
-            pick = i;
-            break;
-        }
+        if (bn / 2 >= n_tok && tiles[i][1] > 1) continue; /* half the tile would hold every token */
+        if ((bm + bn) * (8 + 4) * 4 > mem) continue;
+        pick = i;
+        if (groups >= MM_MIN_GROUPS) break;
     }
-    /* tokens fewer than the tile: narrow it (a 16-token tile per 16 threads is the floor) */
-    uint32_t t_m = tiles[pick][0], t_n = tiles[pick][1];
-    while (t_n > 1 && 16u * t_n / 2 >= n_tok) t_n >>= 1;
-    uint32_t k = 32;
+    uint32_t t_m = tiles[pick][0], t_n = tiles[pick][1], k = 32;
     while (k > 8 && (16u * t_m + 16u * t_n) * (k + 4) * 4 > mem) k >>= 1;
     *tm = t_m;
     *tn = t_n;

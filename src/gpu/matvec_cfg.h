@@ -23,8 +23,9 @@ void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_to
 uint32_t rl_matvec_nt(uint32_t n_tok);
 
 /* TM, TN (per-thread tile, workgroup tile 16*TM x 16*TN) and BK for the
- * prefill matmul: the largest tile that still gives the grid a few hundred
- * workgroups, and the largest K step whose tiles fit the workgroup memory. */
+ * prefill matmul: the largest tile (not much wider than n_tok) that still gives
+ * the grid about one workgroup per SM of a large GPU, else the smallest, and
+ * the largest K step whose tiles fit the workgroup memory. */
 void rl_matmul_config(uint32_t rows, uint32_t n_tok, const rl_gpu_caps *caps, uint32_t *tm, uint32_t *tn,
                       uint32_t *bk);
 

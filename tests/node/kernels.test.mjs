@@ -11,17 +11,12 @@
 // Every case also checks that no other element of Y was written, and the C
 // fused dot (rl_test_dot) against the same reference.
 import { test, run, assert, rng } from './harness.mjs';
-import { CRef, KernelRunner, TYPES, rowBytes, mvParams, grParams } from './lib/gpu-kernel.mjs';
+import { CRef, KernelRunner, TYPES, rowBytes, mvParams, grParams, randomWeights } from './lib/gpu-kernel.mjs';
 
 const TOL = 1e-5;
 const MV_FILES = ['quant.wgsl', 'quant_chunk.wgsl', 'matvec.wgsl'];
 const MM_FILES = ['quant.wgsl', 'matmul.wgsl'];
 const GR_FILES = ['quant.wgsl', 'get_rows.wgsl'];
-// byte offsets of the f16 scale fields inside a block
-const SCALE_FIELDS = {
-    Q4_0: [0], Q4_1: [0, 2], Q5_0: [0], Q5_1: [0, 2], Q8_0: [0],
-    Q2_K: [80, 82], Q3_K: [108], Q4_K: [0, 2], Q5_K: [0, 2], Q6_K: [208],
-};
 
 const cref = await CRef.load();
 const gpu = await KernelRunner.open();
@@ -39,21 +34,12 @@ function randBytes(n) {
     for (let i = 0; i < n; i++) b[i] = (rng() * 256) | 0;
     return b;
 }
-// a normal f16 of magnitude 2^-10 .. 2^-3, random sign and mantissa
-const saneF16 = () => ((rng() < 0.5 ? 0x8000 : 0) | (randInt(5, 12) << 10) | randInt(0, 1023));
-
 // rows x cols weights of `type` as GGUF bytes: 'quant' = quantized normals,
-// 'bytes' = random bytes (float types: random finite bit patterns with a
-// bounded exponent; F16 includes subnormals) with sane scale fields.
+// 'bytes' = random blocks with sane scale fields (lib randomWeights).
 function makeWeights(type, rows, cols, mode) {
     const n = rows * cols;
     if (mode === 'quant') return type === 'F32' ? new Uint8Array(randn(n).buffer) : cref.quantize(type, randn(n));
-    const T = TYPES[type], b = randBytes(rowBytes(type, cols) * rows), dv = new DataView(b.buffer);
-    if (type === 'F32') for (let i = 0; i < n; i++) dv.setUint32(4 * i, (randInt(0, 1) << 31) | (randInt(110, 140) << 23) | randInt(0, (1 << 23) - 1), true);
-    else if (type === 'BF16') for (let i = 0; i < n; i++) dv.setUint16(2 * i, (randInt(0, 1) << 15) | (randInt(110, 140) << 7) | randInt(0, 127), true);
-    else if (type === 'F16') for (let i = 0; i < n; i++) dv.setUint16(2 * i, (randInt(0, 1) << 15) | (randInt(0, 30) << 10) | randInt(0, 1023), true);
-    else for (let blk = 0; blk < b.length / T.qb; blk++) for (const f of SCALE_FIELDS[type]) dv.setUint16(blk * T.qb + f, saneF16(), true);
-    return b;
+    return randomWeights(type, n, rng);
 }
 
 // W binding: `pad` random bytes, the matrix, random tail

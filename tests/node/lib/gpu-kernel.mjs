@@ -6,23 +6,41 @@ import { loadEngine } from '../../../js/node/cli.mjs';
 
 // ggml type ids and block geometry (elements, bytes); `align` is the byte
 // alignment a row start needs on the GPU (kernels/quant.wgsl).
+// `scales`: byte offsets of the f16 scale fields inside a block.
 export const TYPES = {
     F32: { id: 0, qk: 1, qb: 4, align: 4 },
     F16: { id: 1, qk: 1, qb: 2, align: 4 },
     BF16: { id: 30, qk: 1, qb: 2, align: 4 },
-    Q4_0: { id: 2, qk: 32, qb: 18, align: 2 },
-    Q4_1: { id: 3, qk: 32, qb: 20, align: 4 },
-    Q5_0: { id: 6, qk: 32, qb: 22, align: 2 },
-    Q5_1: { id: 7, qk: 32, qb: 24, align: 4 },
-    Q8_0: { id: 8, qk: 32, qb: 34, align: 2 },
-    Q2_K: { id: 10, qk: 256, qb: 84, align: 4 },
-    Q3_K: { id: 11, qk: 256, qb: 110, align: 2 },
-    Q4_K: { id: 12, qk: 256, qb: 144, align: 4 },
-    Q5_K: { id: 13, qk: 256, qb: 176, align: 4 },
-    Q6_K: { id: 14, qk: 256, qb: 210, align: 2 },
+    Q4_0: { id: 2, qk: 32, qb: 18, align: 2, scales: [0] },
+    Q4_1: { id: 3, qk: 32, qb: 20, align: 4, scales: [0, 2] },
+    Q5_0: { id: 6, qk: 32, qb: 22, align: 2, scales: [0] },
+    Q5_1: { id: 7, qk: 32, qb: 24, align: 4, scales: [0, 2] },
+    Q8_0: { id: 8, qk: 32, qb: 34, align: 2, scales: [0] },
+    Q2_K: { id: 10, qk: 256, qb: 84, align: 4, scales: [80, 82] },
+    Q3_K: { id: 11, qk: 256, qb: 110, align: 2, scales: [108] },
+    Q4_K: { id: 12, qk: 256, qb: 144, align: 4, scales: [0, 2] },
+    Q5_K: { id: 13, qk: 256, qb: 176, align: 4, scales: [0, 2] },
+    Q6_K: { id: 14, qk: 256, qb: 210, align: 2, scales: [208] },
 };
 
 export const rowBytes = (type, cols) => (cols / TYPES[type].qk) * TYPES[type].qb;
+
+// n elements of `type` as random GGUF bytes that decode to sane finite values:
+// quant blocks are random bytes with normal f16 scales of magnitude 2^-10..2^-3;
+// float types random bit patterns with a bounded exponent (F16 including
+// subnormals). rand() -> [0, 1).
+export function randomWeights(type, n, rand) {
+    const T = TYPES[type], bytes = (n / T.qk) * T.qb;
+    const u32 = new Uint32Array(Math.ceil(bytes / 4));
+    for (let i = 0; i < u32.length; i++) u32[i] = (rand() * 4294967296) >>> 0;
+    const b = new Uint8Array(u32.buffer, 0, bytes), dv = new DataView(u32.buffer);
+    const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
+    if (type === 'F32') for (let i = 0; i < n; i++) dv.setUint32(4 * i, (dv.getUint32(4 * i, true) & 0x807FFFFF) | (int(110, 140) << 23), true);
+    else if (type === 'BF16') for (let i = 0; i < n; i++) dv.setUint16(2 * i, (dv.getUint16(2 * i, true) & 0x807F) | (int(110, 140) << 7), true);
+    else if (type === 'F16') for (let i = 0; i < n; i++) dv.setUint16(2 * i, (dv.getUint16(2 * i, true) & 0x83FF) | (int(0, 30) << 10), true);
+    else for (let o = 0; o < bytes; o += T.qb) for (const f of T.scales) dv.setUint16(o + f, (dv.getUint16(o + f, true) & 0x83FF) | (int(5, 12) << 10), true);
+    return b;
+}
 
 // The C side: quantize/dequantize/dot and WGSL assembly via the wasm exports.
 export class CRef {
