@@ -16,7 +16,9 @@
 // Each K step dequantizes a BM x BK slice of W (dq8 from quant.wgsl) and a
 // BN x BK slice of X into workgroup memory, row-major with one vec4 of padding
 // per row (conflict-free vec4 reads), then every thread accumulates its
-// TM x TN outputs with fused multiply-adds over the step's K.
+// TM x TN outputs (rows tx + 16i, tokens ty + 16j) with fused multiply-adds
+// over the step's K. The next step's slices are loaded into registers while
+// the current one computes (one workgroup barrier pair per step).
 
 struct Params {
     rows: u32,
@@ -50,6 +52,57 @@ fn softcap(y: f32) -> f32 {
     return y;
 }
 
+// Per K step, each thread loads WL runs of 8 weights and XL vec4 of X; the
+// next step's are fetched into registers while this step computes.
+const WN: u32 = BM * (BK / 8u);
+const XN: u32 = BN * (BK / 4u);
+const WL: u32 = (WN + 255u) / 256u;
+const XL: u32 = (XN + 255u) / 256u;
+
+var<private> wr: array<array<vec4<f32>, 2>, WL>;
+var<private> xr: array<vec4<f32>, XL>;
+
+// W slice: BM rows x BK/8 runs of 8 (runs of a row on neighbouring threads);
+// X slice: BN tokens x BK/4 vec4 (tokens past n_tok repeat the last one).
+fn fetch(li: u32, r0: u32, n0: u32, k0: u32, row_bytes: u32) {
+    for (var i = 0u; i < WL; i++) {
+        let c = li + 256u * i;
+        if (c < WN) {
+            let m = c / (BK / 8u);
+            let k = k0 + 8u * (c % (BK / 8u));
+            let v = dq8(p.w_off + min(r0 + m, p.rows - 1u) * row_bytes, k >> 3u);
+            // K tail (float types only: quant rows are whole blocks of >= 32)
+            wr[i][0] = select(v[0], vec4<f32>(0.0), k >= p.cols);
+            wr[i][1] = select(v[1], vec4<f32>(0.0), k + 4u >= p.cols);
+        }
+    }
+    for (var i = 0u; i < XL; i++) {
+        let c = li + 256u * i;
+        if (c < XN) {
+            let k = k0 + 4u * (c % (BK / 4u));
+            let t = min(n0 + c / (BK / 4u), p.n_tok - 1u);
+            var v = vec4<f32>(0.0);
+            if (k < p.cols) { v = X[(p.x_off + t * p.x_stride + k) >> 2u]; }
+            xr[i] = v;
+        }
+    }
+}
+
+fn stash(li: u32) {
+    for (var i = 0u; i < WL; i++) {
+        let c = li + 256u * i;
+        if (c < WN) {
+            let o = (c / (BK / 8u)) * KS + 2u * (c % (BK / 8u));
+            ws[o] = wr[i][0];
+            ws[o + 1u] = wr[i][1];
+        }
+    }
+    for (var i = 0u; i < XL; i++) {
+        let c = li + 256u * i;
+        if (c < XN) { xs[(c / (BK / 4u)) * KS + c % (BK / 4u)] = xr[i]; }
+    }
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let tx = li & 15u;
@@ -59,30 +112,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let row_bytes = (p.cols / QK) * QB;
     var acc: array<f32, TM * TN>;
     let nk = (p.cols + BK - 1u) / BK;
+    fetch(li, r0, n0, 0u, row_bytes);
     for (var kt = 0u; kt < nk; kt++) {
-        let k0 = kt * BK;
-        // W slice: BM rows x BK/8 runs of 8; runs of a row on neighbouring threads
-        for (var c = li; c < BM * (BK / 8u); c += 256u) {
-            let m = c / (BK / 8u);
-            let jr = c % (BK / 8u);
-            let k = k0 + 8u * jr;
-            let r = min(r0 + m, p.rows - 1u);
-            let v = dq8(p.w_off + r * row_bytes, k >> 3u);
-            // K tail (float types only: quant rows are whole blocks of >= 32)
-            ws[m * KS + 2u * jr] = select(v[0], vec4<f32>(0.0), k >= p.cols);
-            ws[m * KS + 2u * jr + 1u] = select(v[1], vec4<f32>(0.0), k + 4u >= p.cols);
-        }
-        // X slice: BN tokens x BK/4 vec4; tokens past n_tok repeat the last one
-        for (var c = li; c < BN * (BK / 4u); c += 256u) {
-            let n = c / (BK / 4u);
-            let kq = c % (BK / 4u);
-            let k = k0 + 4u * kq;
-            let t = min(n0 + n, p.n_tok - 1u);
-            var v = vec4<f32>(0.0);
-            if (k < p.cols) { v = X[(p.x_off + t * p.x_stride + k) >> 2u]; }
-            xs[n * KS + kq] = v;
-        }
+        stash(li);
         workgroupBarrier();
+        if (kt + 1u < nk) { fetch(li, r0, n0, (kt + 1u) * BK, row_bytes); }
         for (var kq = 0u; kq < BK / 4u; kq++) {
             var a: array<vec4<f32>, TM>;
             var b: array<vec4<f32>, TN>;

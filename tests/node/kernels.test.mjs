@@ -156,7 +156,8 @@ for (const type of Object.keys(TYPES)) {
     });
     test(`matvec ${type}: random blocks, odd WG/ROWS, 2-D grid, softcap, both reductions`, async () => {
         for (const sub of [true, false]) {
-            const [wg, rpw] = pick([[64, 1], [64, 4], [32, 32], [128, 2], [256, 16], [16, 16]]);
+            // threads per row 1, 2, 4, 16, 64 against subgroup sizes 4 (SwiftShader) .. 32+
+            const [wg, rpw] = pick([[64, 1], [64, 4], [32, 32], [128, 2], [256, 16], [16, 16], [32, 16], [64, 16]]);
             const rows = randInt(20, 90), cols = blocksOf(type, randInt(64, 700)), nTok = randInt(1, 8);
             const nwg = Math.ceil(rows / rpw);
             await product(`matvec ${type} ${sub ? 'sg' : 'wg'}`, {
@@ -181,10 +182,12 @@ for (const type of Object.keys(TYPES)) {
     });
 }
 
-test('matmul: a production tile size (4 x 4 x 16)', async () => {
-    for (const [type, tm, tn, bk] of [[pick(['Q4_K', 'Q6_K', 'F16']), 4, 4, 16]]) {
+test('matmul: a production tile size', async () => {
+    for (const [tm, tn, bk] of [pick([[4, 4, 32], [8, 8, 16], [8, 4, 16], [4, 4, 16]])]) {
+        const type = pick(['Q4_K', 'Q6_K', 'Q8_0', 'F16']);
         const rows = randInt(70, 140), nTok = randInt(40, 70), cols = blocksOf(type, 512);
         await product(`matmul ${type} ${tm}x${tn}x${bk}`, { type, rows, cols, nTok, mode: 'quant', kernel: 'mm', defines: [`TM=${tm}`, `TN=${tn}`, `BK=${bk}`] });
+        console.error(`    (${type} ${tm}x${tn}x${bk}, ${rows}x${cols}, ${nTok} tokens)`);
     }
 });
 
