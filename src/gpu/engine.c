@@ -134,7 +134,9 @@ static rl_status place_weights(rl_gpu_engine *e, rl_error *err) {
     if (ple) {
         const uint64_t row = rl_row_bytes(ple->type, ple->ne[0]), rows = ple->ne[1];
         if (ple->type != RL_TYPE_BF16) return rl_fail(err, RL_ERR_UNSUPPORTED, "per_layer_token_embd must be BF16 on the GPU");
-        uint64_t per = arena_cap / row;
+        /* the table may use whole bindings (2 GiB on big GPUs), unlike the 1 GiB arenas */
+        const uint64_t bind_cap = (caps->max_binding < caps->max_buffer ? caps->max_binding : caps->max_buffer) / 256 * 256;
+        uint64_t per = bind_cap / row;
         if (per * 4 < rows)
             return rl_fail(err, RL_ERR_LIMIT, "the per-layer-embedding table (%llu bytes) needs more than four GPU bindings",
                            (unsigned long long)ple->nbytes);
