@@ -21,7 +21,7 @@ typedef struct {
 } rl_kernel;
 
 typedef enum {
-    K_NORM, K_ATTN_PREP, K_ATTENTION, K_GLU, K_PLE, K_ARGMAX, K_MATVEC, K_MATMUL, K_GET_ROWS,
+    K_NORM, K_ATTN_PREP, K_ATTENTION, K_ATTN_COMBINE, K_GLU, K_PLE, K_ARGMAX, K_MATVEC, K_MATVEC_GEGLU, K_MATMUL, K_GET_ROWS,
     K_COUNT
 } rl_kernel_id;
 
