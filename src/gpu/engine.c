@@ -18,7 +18,7 @@
 #define ATTN_HC 8          /* query heads per attention workgroup (of one KV group) */
 #define ATTN_KC 32         /* keys per attention chunk */
 #define NORM_WG 256
-#define ATTN_TARGET_WG 256 /* split the keys until a pass has about this many attention workgroups */
+#define ATTN_TARGET_WG 256 /* split the keys until a pass has about this many attention workgroups (MAXS) */
 #define SMALL_WG 64
 #define MATVEC_MAX_TOK 8  /* up to this many slots use the mat-vec kernel, more use mat-mat */
 #define ARGMAX_SLICES 128 /* first pass of the greedy pick: slices per logit row */
@@ -277,15 +277,17 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
 static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     const rl_gpu_caps *c = rl_gdev_caps(e->dev);
     const char *sg = c->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS";
+    char sgmin[32];
+    snprintf(sgmin, sizeof sgmin, "SGMIN=%uu", c->subgroup_min >= 4 ? c->subgroup_min : 4);
     /* norms: every invocation keeps NV vec4 of its row in registers */
     int max_n = e->m->n_embd > e->m->head_dim_full ? e->m->n_embd : e->m->head_dim_full;
     if (e->m->ple_dim > max_n) max_n = e->m->ple_dim;
     char nv[32];
     snprintf(nv, sizeof nv, "NV=%du", (max_n / 4 + NORM_WG - 1) / NORM_WG);
-    const char *norm[] = {"WG=256u", nv, sg, NULL};
-    const char *prep[] = {"WG=64u", "MAX_HD=512u", sg, NULL};
-    const char *combine[] = {"WG=128u", NULL};
-    const char *small[] = {"WG=64u", sg, NULL};
+    const char *norm[] = {"WG=256u", nv, sg, sgmin, NULL};
+    const char *prep[] = {"WG=64u", "MAX_HD=512u", sg, sgmin, NULL};
+    const char *combine[] = {"WG=128u", "MAXS=256u", sg, sgmin, NULL};
+    const char *small[] = {"WG=64u", sg, sgmin, NULL};
     const char *argmax[] = {"WG=256u", sg, NULL};
     if (!(e->p_norm = rl_gdev_pipeline(e->dev, K_NORM, norm, err)) ||
         !(e->p_prep = rl_gdev_pipeline(e->dev, K_ATTN_PREP, prep, err)) ||
@@ -479,7 +481,10 @@ static rl_status attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, r
     char d_hc[32], d_kc[32];
     snprintf(d_hc, sizeof d_hc, "HC=%uu", hc);
     snprintf(d_kc, sizeof d_kc, "KCH=%uu", ATTN_KC);
-    const char *defs[] = {"WG=128u", "MAX_HD=512u", "SD=64u", d_hc, d_kc, NULL};
+    /* K/V tile slices as wide as the workgroup memory allows (fewer round trips per chunk) */
+    if (hd % 64) return rl_fail(err, RL_ERR_UNSUPPORTED, "head dim %u is not a multiple of 64", hd);
+    const char *sd = rl_gdev_caps(e->dev)->max_wg_storage >= 40960 && hd % 128 == 0 ? "SD=128u" : "SD=64u";
+    const char *defs[] = {"WG=128u", "MAX_HD=512u", sd, d_hc, d_kc, NULL};
     uint32_t pipe = rl_gdev_pipeline(e->dev, K_ATTENTION, defs, err);
     if (!pipe) return err->code;
     attn_params ap = {H, kvh, hd, l->is_swa ? (uint32_t)m->window : 0, q_stride, 0, kvdim, (uint32_t)e->cap[donor],
