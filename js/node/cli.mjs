@@ -7,6 +7,7 @@ import { instantiate } from '../engine.mjs';
 import { noGpuImports } from '../gpu.mjs';
 import { ChatSession, GpuSession } from '../session.mjs';
 import { nodeHost } from './host.mjs';
+import { serve } from './server.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const wasmPath = path.join(root, 'build/wasm/rullama.wasm');
@@ -195,6 +196,7 @@ export async function main(args) {
         if (args[0] === 'logits' && args.includes('--gpu')) return await logitsGpu(args);
         if (args[0] === 'run') return await run(args);
         if (args[0] === 'chat') return await chat(args);
+        if (args[0] === 'serve') return await serve(args, { wasmPath });
         const engine = await loadEngine();
         return engine.cli(['rullama', ...args]);
     } catch (e) {
