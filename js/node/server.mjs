@@ -88,17 +88,23 @@ export async function startServer({ host = DEFAULT_HOST, port = DEFAULT_PORT, cp
     async function handle(req, res) {
         const t0 = performance.now();
         const stats = {};
-        const ctx = { req, res, server: state, stats, body: null };
         const abort = new AbortController();
-        ctx.signal = abort.signal;
+        const ctx = { req, res, server: state, stats, body: null, signal: abort.signal };
         // the client is gone (not merely done): stop its generation
         res.on('close', () => { if (!res.writableFinished) abort.abort(); });
-        res.on('close', () => {
+        try {
+            await dispatch(ctx);
+        } finally {
+            // one line per request, once its handler is done (a cancelled generation included)
             const ms = (performance.now() - t0).toFixed(0);
-            const what = [ctx.body?.model, stats.tokens, stats.cancelled || !res.writableFinished ? 'client went away' : ''].filter(Boolean).join(' ');
-            log(`${new Date().toISOString()} ${req.method} ${req.url.slice(0, 200)} ${res.statusCode} ${ms}ms${what ? ` ${what}` : ''}`);
-        });
+            const what = [ctx.body?.model, stats.tokens, abort.signal.aborted ? 'client went away' : ''].filter(Boolean).join(' ');
+            const status = !res.headersSent && abort.signal.aborted ? 499 : res.statusCode; // 499: closed before an answer
+            log(`${new Date().toISOString()} ${req.method} ${req.url.slice(0, 200)} ${status} ${ms}ms${what ? ` ${what}` : ''}`);
+        }
+    }
 
+    async function dispatch(ctx) {
+        const { req, res } = ctx;
         let url;
         try {
             url = new URL(req.url, 'http://localhost');

@@ -7,8 +7,8 @@ import { HttpError, badRequest, msToNs } from './http.mjs';
 const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 // options.num_ctx selects the context size (a reload when it changes; absent:
-// the loaded model's size is kept); the rest of the options go to the engine,
-// which validates them.
+// the server's default); the rest of the options go to the engine, which
+// validates them.
 export function contextSize(options) {
     if (options === undefined || options === null) return undefined;
     if (typeof options !== 'object' || Array.isArray(options)) throw badRequest('options must be an object', 'options');
@@ -34,7 +34,7 @@ export async function generate(server, { kind, entry, body, nCtx, keepAliveMs, s
                     onStep: () => { started = true; return yieldToLoop(); },
                 });
             } catch (e) {
-                if (e instanceof WebAssembly.RuntimeError) throw new HttpError(500, `engine error: ${e.message}`);
+                if (e instanceof WebAssembly.RuntimeError) throw Object.assign(new HttpError(500, `engine error: ${e.message}`), { trap: true });
                 throw started ? new HttpError(500, e.message) : badRequest(e.message);
             }
             // Ollama counts the whole prompt, cached prefix included

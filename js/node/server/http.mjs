@@ -17,30 +17,38 @@ export class HttpError extends Error {
 
 export const badRequest = (message, param = null) => new HttpError(400, message, { param });
 
-// Read the whole body, refusing more than `limit` bytes (413) without
-// buffering the excess.
+// Read the whole body, refusing more than `limit` bytes (413). The excess is
+// read and dropped rather than buffered, and the answer waits for the end of
+// the upload, so the client is still listening when the 413 comes; a body
+// past 4 x limit is cut off by closing the connection.
 export function readBody(req, limit = BODY_LIMIT) {
     return new Promise((resolve, reject) => {
         const declared = Number(req.headers['content-length']);
-        if (Number.isFinite(declared) && declared > limit) {
-            req.resume(); // drain what arrives; the answer goes out now
-            reject(new HttpError(413, `request body is ${declared} bytes; the limit is ${limit}`));
+        const tooBig = () => new HttpError(413, `request body is over the limit of ${limit} bytes${Number.isFinite(declared) ? ` (${declared})` : ''}`);
+        if (Number.isFinite(declared) && declared > 4 * limit) {
+            reject(tooBig());
+            req.destroy();
             return;
         }
         const chunks = [];
-        let size = 0, failed = false;
+        let size = 0, done = false;
         req.on('data', (c) => {
-            if (failed) return;
             size += c.length;
-            if (size > limit) {
-                failed = true;
-                reject(new HttpError(413, `request body is over the limit of ${limit} bytes`));
-                return;
+            if (size <= limit) chunks.push(c);
+            else if (size > 4 * limit && !done) {
+                done = true;
+                reject(tooBig());
+                req.destroy();
             }
-            chunks.push(c);
         });
-        req.on('end', () => { if (!failed) resolve(Buffer.concat(chunks)); });
-        req.on('error', (e) => { if (!failed) { failed = true; reject(new HttpError(400, `reading the request: ${e.message}`)); } });
+        req.on('end', () => {
+            if (done) return;
+            done = true;
+            if (size > limit) reject(tooBig());
+            else resolve(Buffer.concat(chunks));
+        });
+        req.on('error', (e) => { if (!done) { done = true; reject(new HttpError(400, `reading the request: ${e.message}`)); } });
+        req.on('close', () => { if (!done) { done = true; reject(new HttpError(400, 'the request body ended early')); } });
     });
 }
 

@@ -17,7 +17,7 @@ const randomId = (prefix) => `${prefix}-${crypto.randomBytes(12).toString('hex')
 
 // OpenAI's error object; the type follows the status as in Ollama's layer.
 export function openaiError(e) {
-    const type = e.status === 400 || e.status === 413 ? 'invalid_request_error' : e.status === 404 ? 'not_found_error' : 'api_error';
+    const type = e.status === 404 ? 'not_found_error' : e.status >= 400 && e.status < 500 ? 'invalid_request_error' : 'api_error';
     return { error: { message: e.message, type, param: e.param ?? null, code: e.code ?? null } };
 }
 
@@ -143,7 +143,7 @@ async function prepare(server, body) {
     checkCommon(body);
     const keepAliveMs = parseKeepAlive(body.keep_alive);
     const entry = await server.catalog.find(body.model);
-    return { entry, keepAliveMs, nCtx: undefined }; // OpenAI has no context size: keep the loaded one
+    return { entry, keepAliveMs, nCtx: undefined }; // OpenAI has no context size: the server's default
 }
 
 // Run and answer: SSE chunks (then [DONE]) or one JSON object.

@@ -83,7 +83,7 @@ export class Runner {
             return await job.work(session, { loadMs });
         } catch (e) {
             // a trap leaves the wasm instance in an unknown state: start afresh next time
-            if (e instanceof WebAssembly.RuntimeError) this.unload('engine trap');
+            if (e instanceof WebAssembly.RuntimeError || e.trap) this.unload('engine trap');
             throw e;
         } finally {
             this.keep(job.keepAliveMs);
@@ -91,12 +91,11 @@ export class Runner {
     }
 
     // Make entry (with nCtx) the loaded model. loadMs: 0 when it already was.
-    // No nCtx: whatever size the model is loaded with, else the server's.
+    // No nCtx: the server's default (--ctx), as Ollama reloads to its default.
     async ensure(entry, nCtx) {
         const l = this.loaded;
-        const same = l && l.entry.full_name === entry.full_name;
-        nCtx = nCtx ?? (same ? l.nCtx : this.nCtx);
-        if (same && l.nCtx === nCtx) return { session: l.session, loadMs: 0 };
+        nCtx = nCtx ?? this.nCtx;
+        if (l && l.entry.full_name === entry.full_name && l.nCtx === nCtx) return { session: l.session, loadMs: 0 };
         if (l) this.unload(l.entry.full_name === entry.full_name ? `context size ${l.nCtx || 'default'} -> ${nCtx || 'default'}` : `switching to ${entry.name}`);
         const t0 = performance.now();
         const { session, gpu } = await this.open(entry, nCtx);
