@@ -173,11 +173,12 @@ export async function startServer({ host = DEFAULT_HOST, port = DEFAULT_PORT, cp
         state,
         url: `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`,
         port: addr.port,
-        close: () => new Promise((resolve) => {
-            runner.close();
-            server.close(() => resolve());
-            server.closeAllConnections?.();
-        }),
+        close: async () => {
+            const closed = new Promise((resolve) => server.close(resolve));
+            server.closeAllConnections(); // cancels generations in flight
+            await runner.close();
+            await closed;
+        },
     };
 }
 

@@ -291,12 +291,13 @@ test('in-process: tool calls and thinking in Ollama\'s and OpenAI\'s shapes (str
     const r = await o.chat({ model: 'gemma4:tiny', messages });
     assertEq([r.message.content, r.message.thinking, r.message.tool_calls[0].function], ['Checking.', 'let me see', { index: 0, name: 'get_weather', arguments: { city } }], 'ollama');
     assert(/^call_[a-z0-9]{8}$/.test(r.message.tool_calls[0].id), 'tool call id');
-    let calls = [], thinking = '';
+    let calls = [], thinking = '', callChunkDone = null;
     for await (const part of await o.chat({ model: 'gemma4:tiny', messages, stream: true })) {
         thinking += part.message.thinking || '';
+        if (part.message.tool_calls) callChunkDone = part.done;
         calls.push(...(part.message.tool_calls || []));
     }
-    assertEq([thinking, calls.map((c) => c.function.name)], ['let me see', ['get_weather']], 'ollama stream');
+    assertEq([thinking, calls.map((c) => c.function.name), callChunkDone], ['let me see', ['get_weather'], false], 'ollama stream');
     const c = await a.chat.completions.create({ model: 'gemma4:tiny', messages });
     const m = c.choices[0].message;
     assertEq([c.choices[0].finish_reason, m.content, m.reasoning, m.tool_calls[0].type, m.tool_calls[0].function], ['tool_calls', 'Checking.', 'let me see', 'function', { name: 'get_weather', arguments: JSON.stringify({ city }) }], 'openai');

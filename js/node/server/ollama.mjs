@@ -65,8 +65,9 @@ async function loadOnly(ctx, prep, shape) {
 }
 
 // Stream or collect one generation in Ollama's shape. piece(content, thinking)
-// and final(result) build the kind-specific parts of each chunk.
-async function respond(ctx, prep, kind, body, { piece, final }) {
+// and final(result, streamed) build the kind-specific parts of each chunk;
+// before(result) gives chunks streamed ahead of the final one.
+async function respond(ctx, prep, kind, body, { piece, final, before }) {
     const { res, server, signal } = ctx;
     const stream = ctx.body.stream !== false;
     const out = stream ? new ChunkWriter(res, 'ndjson') : null;
@@ -84,6 +85,7 @@ async function respond(ctx, prep, kind, body, { piece, final }) {
     }
     const last = { ...base(), ...final(r, stream), done: true, done_reason: r.done_reason, ...metrics(r) };
     if (!stream) return sendJson(res, 200, last);
+    for (const p of before?.(r) || []) await out.write({ ...base(), ...p, done: false });
     await out.write(last);
     out.end();
 }
@@ -104,11 +106,17 @@ async function chat(ctx) {
     await respond(ctx, prep, 'chat', req, {
         piece: (content, thinking) => ({ message: { role: 'assistant', content, ...(thinking ? { thinking } : {}) } }),
         final: (r, streamed) => {
-            const calls = toolCalls(r);
             const message = { role: 'assistant', content: streamed ? '' : r.content };
-            if (!streamed && r.thinking) message.thinking = r.thinking;
-            if (calls.length) message.tool_calls = calls; // tool calls are parsed whole, so they come with the last chunk
+            if (streamed) return { message };
+            if (r.thinking) message.thinking = r.thinking;
+            const calls = toolCalls(r);
+            if (calls.length) message.tool_calls = calls;
             return { message };
+        },
+        // tool calls are parsed whole: streamed in one chunk of their own before the last, as Ollama does
+        before: (r) => {
+            const calls = toolCalls(r);
+            return calls.length ? [{ message: { role: 'assistant', content: '', tool_calls: calls } }] : [];
         },
     });
 }

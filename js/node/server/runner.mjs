@@ -57,6 +57,8 @@ export class Runner {
     async pump() {
         if (this.running) return;
         this.running = true;
+        let idle;
+        this.idle = new Promise((r) => { idle = r; });
         try {
             while (this.queue.length) {
                 const job = this.queue.shift();
@@ -72,6 +74,7 @@ export class Runner {
             }
         } finally {
             this.running = false;
+            idle();
         }
     }
 
@@ -170,8 +173,11 @@ export class Runner {
         if (this.loaded) this.loaded.timer = null;
     }
 
-    close() {
+    // Drop queued jobs, let the running one end (its client is being
+    // disconnected, which cancels it), then unload.
+    async close() {
         for (const job of this.queue.splice(0)) job.reject(new AbortedError('the server is shutting down'));
+        if (this.running) await this.idle;
         this.unload('shutting down');
     }
 }
