@@ -17,7 +17,7 @@ import { HttpError, sendJson } from './server/http.mjs';
 import { ollamaRoutes } from './server/ollama.mjs';
 import { openaiError, openaiRoutes } from './server/openai.mjs';
 import { AbortedError, Runner } from './server/runner.mjs';
-import { ISOLATION_HEADERS, serveStatic, staticRoots } from './server/static.mjs';
+import { serveStatic, staticRoots } from './server/static.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_HOST = '127.0.0.1';
@@ -97,7 +97,7 @@ export async function startServer({ host = DEFAULT_HOST, port = DEFAULT_PORT, cp
         } finally {
             // one line per request, once its handler is done (a cancelled generation included)
             const ms = (performance.now() - t0).toFixed(0);
-            const what = [ctx.body?.model, stats.tokens, abort.signal.aborted ? 'client went away' : ''].filter(Boolean).join(' ');
+            const what = [typeof ctx.body?.model === 'string' ? ctx.body.model.slice(0, 100) : '', stats.tokens, abort.signal.aborted ? 'client went away' : '', stats.error ? `error: ${stats.error}` : ''].filter(Boolean).join(' ');
             const status = !res.headersSent && abort.signal.aborted ? 499 : res.statusCode; // 499: closed before an answer
             log(`${new Date().toISOString()} ${req.method} ${req.url.slice(0, 200)} ${status} ${ms}ms${what ? ` ${what}` : ''}`);
         }
@@ -135,6 +135,7 @@ export async function startServer({ host = DEFAULT_HOST, port = DEFAULT_PORT, cp
             const status = e instanceof HttpError ? e.status : 500;
             if (!(e instanceof HttpError)) log(`rullama: ${req.method} ${p}: ${e.stack || e}`);
             const err = e instanceof HttpError ? e : new HttpError(500, e.message || String(e));
+            if (status >= 500) ctx.stats.error = err.message.slice(0, 300);
             if (res.headersSent) return res.destroy();
             const headers = status === 413 ? { Connection: 'close' } : {};
             sendJson(res, status, openai ? openaiError(err) : { error: err.message }, headers);

@@ -1,13 +1,13 @@
 // Ollama's API (docs/api.md in github.com/ollama/ollama): version, tags, show,
 // ps, generate, chat. Request bodies are checked here for shape; the engine
 // checks option values and renders the gemma4 chat format.
+import fs from 'node:fs';
+import path from 'node:path';
 import { bareDigest, details, manifestTime } from './catalog.mjs';
 import { contextSize, generate, metrics, toolCallId } from './generate.mjs';
 import { ChunkWriter, HttpError, badRequest, isoNow, readJson, sendJson } from './http.mjs';
 import { sendFile } from './static.mjs';
 import { parseKeepAlive } from './runner.mjs';
-import fs from 'node:fs';
-import path from 'node:path';
 
 export const VERSION = '0.1.0';
 const DEFAULT_CTX = 8192; // the engine's default when no num_ctx is asked for (src/session.c)
@@ -80,6 +80,7 @@ async function respond(ctx, prep, kind, body, { piece, final, before }) {
         });
     } catch (e) {
         if (!out?.started) throw e; // still time for a proper status
+        ctx.stats.error = e.message;
         await out.write({ error: e.message });
         return out.end();
     }

@@ -159,7 +159,8 @@ async function respond(ctx, prep, kind, request, { chunk, finish, whole }) {
             onText: stream ? (c, t) => Promise.all(chunk(c, t).map((d) => out.write({ ...meta, ...d }))) : null,
         });
     } catch (e) {
-        if (!out?.started) throw e;
+        if (!out?.started) throw e; // still time for a proper status
+        ctx.stats.error = e.message;
         await out.write(openaiError(e));
         return out.end();
     }
