@@ -63,10 +63,10 @@ function hostAllowed(hostHeader, bound) {
     return isLoopback(name) || name.endsWith('.localhost') || name === bound;
 }
 
-export async function startServer({ host = DEFAULT_HOST, port = DEFAULT_PORT, cpu = false, nCtx = 0, wasmPath, webRoot = repoRoot, log = (line) => process.stderr.write(`${line}\n`) } = {}) {
+export async function startServer({ host = DEFAULT_HOST, port = DEFAULT_PORT, cpu = false, gpu = false, nCtx = 0, wasmPath, webRoot = repoRoot, log = (line) => process.stderr.write(`${line}\n`) } = {}) {
     const wasmModule = await WebAssembly.compile(fs.readFileSync(wasmPath));
     const catalog = new Catalog(wasmModule);
-    const runner = new Runner({ wasmModule, cpu, nCtx: nCtx || 0, log: (m) => log(`rullama: ${m}`) });
+    const runner = new Runner({ wasmModule, cpu, forceGpu: gpu, nCtx: nCtx || 0, log: (m) => log(`rullama: ${m}`) });
     const state = { catalog, runner, nCtx: nCtx || 0 };
     const roots = staticRoots(webRoot);
     const extraOrigins = (process.env.RULLAMA_ORIGINS || '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -183,7 +183,7 @@ export async function startServer({ host = DEFAULT_HOST, port = DEFAULT_PORT, cp
     };
 }
 
-// bin/rullama serve [--host H] [--port P] [--cpu] [--ctx N]
+// bin/rullama serve [--host H] [--port P] [--cpu | --gpu] [--ctx N]
 export async function serve(args, { wasmPath }) {
     const opt = (name) => {
         const i = args.indexOf(name);
@@ -191,11 +191,11 @@ export async function serve(args, { wasmPath }) {
         const kv = args.find((a) => a.startsWith(`${name}=`));
         return kv ? kv.slice(name.length + 1) : undefined;
     };
-    const known = new Set(['serve', '--host', '--port', '--cpu', '--ctx']);
+    const known = new Set(['serve', '--host', '--port', '--cpu', '--gpu', '--ctx']);
     for (let i = 1; i < args.length; i++) {
         const a = args[i].split('=')[0];
         if (!known.has(a)) {
-            process.stderr.write(`rullama serve: unknown argument '${args[i]}'\nusage: rullama serve [--host H] [--port P] [--cpu] [--ctx N]   (env RULLAMA_HOST=host:port)\n`);
+            process.stderr.write(`rullama serve: unknown argument '${args[i]}'\nusage: rullama serve [--host H] [--port P] [--cpu | --gpu] [--ctx N]   (env RULLAMA_HOST=host:port)\n`);
             return 2;
         }
         if (['--host', '--port', '--ctx'].includes(args[i])) i++;
@@ -212,8 +212,8 @@ export async function serve(args, { wasmPath }) {
     // a bug must not take the server down with every client's request in it
     process.on('unhandledRejection', (e) => process.stderr.write(`rullama: unhandled rejection: ${e?.stack || e}\n`));
     process.on('uncaughtException', (e) => process.stderr.write(`rullama: uncaught exception: ${e?.stack || e}\n`));
-    const s = await startServer({ host, port, cpu: args.includes('--cpu'), nCtx, wasmPath });
-    process.stderr.write(`rullama serve: listening on ${s.url} (${args.includes('--cpu') ? 'CPU engine' : 'GPU engine, CPU if no WebGPU adapter'}; Ollama API at /api, OpenAI API at /v1)\n`);
+    const s = await startServer({ host, port, cpu: args.includes('--cpu'), gpu: args.includes('--gpu'), nCtx, wasmPath });
+    process.stderr.write(`rullama serve: listening on ${s.url} (${args.includes('--cpu') ? 'CPU engine' : args.includes('--gpu') ? 'GPU engine' : 'GPU engine, CPU if there is no hardware WebGPU adapter'}; Ollama API at /api, OpenAI API at /v1)\n`);
     return new Promise((resolve) => {
         const stop = (sig) => {
             process.stderr.write(`rullama serve: ${sig}, shutting down\n`);

@@ -4,6 +4,7 @@
 // another model or context size. Jobs run one at a time, in arrival order; a
 // job whose client went away before its turn is skipped, and a running one is
 // cancelled through its AbortSignal (the session stops at the next step).
+import { createGpu, GpuError } from '../../gpu.mjs';
 import { ChatSession } from '../../session.mjs';
 import { nodeHost } from '../host.mjs';
 import { HttpError } from './http.mjs';
@@ -32,14 +33,14 @@ export function parseKeepAlive(v) {
 const FOREVER_MS = 292 * 365.25 * 86400e3;
 
 export class Runner {
-    // open(entry, nCtx, {cpu}) -> ChatSession; defaults: the server's flags.
-    constructor({ wasmModule, cpu = false, nCtx = 0, keepAliveMs = Infinity, log = () => {} }) {
+    constructor({ wasmModule, cpu = false, forceGpu = false, nCtx = 0, keepAliveMs = Infinity, log = () => {} }) {
         this.wasmModule = wasmModule;
         this.cpu = cpu;
+        this.forceGpu = forceGpu;
         this.nCtx = nCtx;
         this.keepAliveMs = keepAliveMs;
         this.log = log;
-        this.loaded = null; // {entry, session, nCtx, gpu, expiresAt, timer}
+        this.loaded = null; // {entry, session, runtime (GPU, or null), gpu, nCtx, expiresAt, timer}
         this.queue = [];
         this.running = false;
     }
@@ -101,26 +102,44 @@ export class Runner {
         if (l && l.entry.full_name === entry.full_name && l.nCtx === nCtx) return { session: l.session, loadMs: 0 };
         if (l) this.unload(l.entry.full_name === entry.full_name ? `context size ${l.nCtx || 'default'} -> ${nCtx || 'default'}` : `switching to ${entry.name}`);
         const t0 = performance.now();
-        const { session, gpu } = await this.open(entry, nCtx);
+        const { session, runtime } = await this.open(entry, nCtx);
         const loadMs = performance.now() - t0;
-        this.loaded = { entry, session, nCtx, gpu, expiresAt: null, timer: null };
-        this.log(`loaded ${entry.name} on the ${gpu ? 'GPU' : 'CPU'} in ${(loadMs / 1000).toFixed(2)} s`);
+        this.loaded = { entry, session, runtime, gpu: !!runtime, nCtx, expiresAt: null, timer: null };
+        this.log(`loaded ${entry.name} on the ${runtime ? 'GPU' : 'CPU'} in ${(loadMs / 1000).toFixed(2)} s`);
         return { session, loadMs };
     }
 
+    // The GPU engine when there is a hardware WebGPU adapter (a software one,
+    // such as SwiftShader, is slower than the CPU engine: only with --gpu),
+    // else the CPU engine. The runtime is ours to destroy on unload.
     async open(entry, nCtx) {
         const base = { wasm: this.wasmModule, host: nodeHost(), model: entry.full_name, nCtx };
         if (!this.cpu) {
+            let runtime = null;
             try {
-                return { session: await ChatSession.open(base), gpu: true };
+                runtime = await createGpu();
             } catch (e) {
-                if (!/no WebGPU adapter/.test(e.message)) throw new HttpError(500, `loading ${entry.name}: ${e.message}`);
+                if (!(e instanceof GpuError)) throw new HttpError(500, `starting WebGPU: ${e.message}`);
                 this.log(`${e.message}; using the CPU engine from now on`);
                 this.cpu = true;
             }
+            if (runtime && runtime.isSoftware() && !this.forceGpu) {
+                this.log(`the WebGPU adapter is a software renderer (${runtime.caps().description}); using the CPU engine from now on (--gpu forces the GPU)`);
+                runtime.destroy();
+                runtime = null;
+                this.cpu = true;
+            }
+            if (runtime) {
+                try {
+                    return { session: await ChatSession.open({ ...base, gpu: runtime }), runtime };
+                } catch (e) {
+                    runtime.destroy();
+                    throw new HttpError(500, `loading ${entry.name}: ${e.message}`);
+                }
+            }
         }
         try {
-            return { session: await ChatSession.open({ ...base, host: nodeHost(), gpu: false }), gpu: false };
+            return { session: await ChatSession.open({ ...base, gpu: false }), runtime: null };
         } catch (e) {
             throw new HttpError(500, `loading ${entry.name}: ${e.message}`);
         }
@@ -149,6 +168,7 @@ export class Runner {
         this.loaded = null;
         try {
             l.session.close();
+            l.runtime?.destroy();
         } catch (e) {
             this.log(`closing ${l.entry.name}: ${e.message}`);
         }
