@@ -1,5 +1,6 @@
-// `rullama serve --cpu` against the real npm clients (ollama, openai) on a
-// fake Ollama store around the external gemma4-tiny fixture. References are
+// `rullama serve --cpu` against the real npm clients (ollama, openai) on an
+// Ollama store holding the external gemma4-tiny fixture (manifests written
+// here) and a model from our generator (tools/gen.mjs). References are
 // independent of the server: a ChatSession opened here in-process (greedy
 // output), a GGUF metadata reader written in the test (model_info), the
 // store as this test wrote it (names, sizes, digests, license, params).
@@ -15,6 +16,7 @@ import { readGgufKv } from './lib/gguf-kv.mjs';
 import { ChatSession } from '../../js/session.mjs';
 import { nodeHost } from '../../js/node/host.mjs';
 import { wasmPath } from '../../js/node/cli.mjs';
+import { runGen } from '../../tools/gen.mjs';
 
 const fixture = path.join(fixturesDir(), 'gemma4-tiny/model.gguf');
 const store = tmpDir('server');
@@ -22,7 +24,8 @@ const LICENSE = `license ${crypto.randomBytes(8).toString('hex')}`;
 const PARAMS = { temperature: 0.7, top_k: 64, top_p: 0.95, stop: ['<turn|>'] };
 const tiny = addModel(store, 'gemma4:tiny', fixture, { config: { model_type: '8.2M', file_type: 'Q4_K_M' }, params: PARAMS, license: LICENSE });
 const other = addModel(store, 'myns/other:v1', fixture, { config: { model_type: '8.2M', file_type: 'Q4_K_M' } });
-process.env.OLLAMA_MODELS = store; // for the in-process reference session
+process.env.OLLAMA_MODELS = store; // for the in-process reference session and the generator
+assertEq(await runGen(['--preset', 'tiny', '--seed', String(Math.floor(rng() * 1e6)), '--store', store, '--name', 'gemma4:gen', '--quiet']), 0, 'generator');
 
 // A few words from a fixed list, chosen by the seeded RNG: each run asks something new.
 const WORDS = ['hello', 'sky', 'blue', 'why', 'river', 'stone', 'light', 'seven', 'green', 'window', 'paper', 'quiet'];
@@ -47,10 +50,14 @@ test('ollama: version, list (names, sizes, digests, details, modified_at)', asyn
     const v = await ollama.version();
     assert(typeof v.version === 'string' && v.version.length > 0, 'version');
     const { models } = await ollama.list();
-    assertEq(models.map((m) => m.name), ['gemma4:tiny', 'myns/other:v1'], 'names');
-    const t = models[0];
+    assertEq(models.map((m) => m.name), ['gemma4:gen', 'gemma4:tiny', 'myns/other:v1'], 'names');
+    const t = models[1];
     assertEq([t.model, t.size, t.digest], ['gemma4:tiny', tiny.size, tiny.digest], 'tiny entry');
-    assertEq([models[1].size, models[1].digest], [other.size, other.digest], 'other entry');
+    assertEq([models[2].size, models[2].digest], [other.size, other.digest], 'other entry');
+    // the generated model: size and digest from its manifest as the generator wrote it
+    const manifest = fs.readFileSync(path.join(store, 'manifests/registry.ollama.ai/library/gemma4/gen'));
+    const m = JSON.parse(manifest);
+    assertEq([models[0].size, models[0].digest], [m.config.size + m.layers.reduce((a, l) => a + l.size, 0), crypto.createHash('sha256').update(manifest).digest('hex')], 'generated entry');
     assertEq(t.details, { parent_model: '', format: 'gguf', family: 'gemma4', families: ['gemma4'], parameter_size: '8.2M', quantization_level: 'Q4_K_M' }, 'details');
     const mtime = fs.statSync(path.join(store, 'manifests/registry.ollama.ai/library/gemma4/tiny')).mtime;
     assertEq(new Date(t.modified_at).getTime(), mtime.getTime(), 'modified_at is the manifest time');
@@ -193,7 +200,7 @@ test('tools: both APIs render the same prompt (token counts, greedy output) for 
 
 test('models: /v1/models, ps, num_ctx reloads, another model replaces the loaded one, keep_alive 0 unloads', async () => {
     const list = await openai.models.list();
-    assertEq(list.data.map((m) => [m.id, m.object, m.owned_by]), [['gemma4:tiny', 'model', 'library'], ['myns/other:v1', 'model', 'myns']], '/v1/models');
+    assertEq(list.data.map((m) => [m.id, m.object, m.owned_by]), [['gemma4:gen', 'model', 'library'], ['gemma4:tiny', 'model', 'library'], ['myns/other:v1', 'model', 'myns']], '/v1/models');
     assertEq((await openai.models.retrieve('gemma4:tiny')).id, 'gemma4:tiny', 'retrieve');
     const loaded = await ollama.chat({ model: 'gemma4:tiny', messages: [], keep_alive: '10m' });
     assertEq([loaded.done_reason, loaded.message.content], ['load', ''], 'empty messages load');
@@ -210,6 +217,23 @@ test('models: /v1/models, ps, num_ctx reloads, another model replaces the loaded
     const unload = await ollama.generate({ model: 'myns/other:v1', prompt: '', keep_alive: 0 });
     assertEq(unload.done_reason, 'unload', 'unload');
     assertEq((await ollama.ps()).models, [], 'nothing loaded');
+});
+
+test('generated model: show has its template and license blobs; chat through both APIs equals the session', async () => {
+    const m = JSON.parse(fs.readFileSync(path.join(store, 'manifests/registry.ollama.ai/library/gemma4/gen')));
+    const blob = (type) => fs.readFileSync(path.join(store, 'blobs', m.layers.find((l) => l.mediaType === type).digest.replace(':', '-')), 'utf8');
+    const s = await ollama.show({ model: 'gemma4:gen' });
+    assertEq([s.template, s.license], [blob('application/vnd.ollama.image.template'), blob('application/vnd.ollama.image.license')], 'text layers');
+    const gen = await ChatSession.open({ wasm: fs.readFileSync(wasmPath), host: nodeHost(), model: 'gemma4:gen', gpu: false });
+    try {
+        const messages = [{ role: 'user', content: prompt() }];
+        const want = await gen.run('chat', { messages, options: { temperature: 0, num_predict: N } });
+        const o = await ollama.chat({ model: 'gemma4:gen', messages, options: { temperature: 0, num_predict: N } });
+        const a = await openai.chat.completions.create({ model: 'gemma4:gen', messages, temperature: 0, max_tokens: N });
+        assertEq([o.message.content, a.choices[0].message.content, o.eval_count], [want.content, want.content, want.eval_count], 'answers');
+    } finally {
+        gen.close();
+    }
 });
 
 test('the request log has one line per request', async () => {
