@@ -21,7 +21,7 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     });
     const loadMs = performance.now() - t0;
     const r = {
-        model, device: s.runtime.caps().description, loadMs, loadBytes: s.loadBytes,
+        model, device: s.runtime.caps().description, features: [...s.runtime.adapter.features].sort(), loadMs, loadBytes: s.loadBytes,
         loadGBs: s.loadBytes / 1e9 / (loadMs / 1e3), nVocab: s.nVocab,
     };
     try {
@@ -61,7 +61,7 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         s.close();
     }
     if (json) return r;
-    log(`model        ${model}\ndevice       ${r.device}\n`);
+    log(`model        ${model}\ndevice       ${r.device}\nfeatures     ${r.features.join(' ')}\n`);
     log(`load         ${(r.loadMs / 1e3).toFixed(2)} s for ${(r.loadBytes / 1e9).toFixed(3)} GB (${r.loadGBs.toFixed(2)} GB/s)\n`);
     log(`prefill      ${prompt} tokens in ${r.prefillMs.toFixed(1)} ms: ${r.prefillTokS.toFixed(1)} tokens/s\n`);
     log(`decode       ${gen} tokens in ${r.decodeMs.toFixed(1)} ms: ${r.decodeTokS.toFixed(1)} tokens/s\n`);
