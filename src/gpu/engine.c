@@ -47,6 +47,8 @@ struct rl_gpu_engine {
     /* h: residual stream; xn: the next mat-vec's normed input; x: mat-vec outputs that feed a residual;
      * q: [q | k | v] per slot; f: [gate | up] per slot */
     uint32_t b_step, b_ids, b_rope, b_h, b_x, b_xn, b_q, b_o, b_part, b_f, b_ple, b_logits, b_argpart, b_argmax, b_dummy;
+    /* mixture of experts: router logits, chosen ids and weights, expert input, gate|up, outputs */
+    uint32_t b_router, b_eids, b_ewts, b_x2, b_egu, b_eout;
     uint32_t *kc, *vc;    /* per layer (0 for layers that read a donor's cache) */
     int *cap;
     int n_ctx, n_past, ubatch, rt_stride;
@@ -54,7 +56,7 @@ struct rl_gpu_engine {
     float *rope_rows;
     uint32_t *ids_rows;
     /* pipelines */
-    uint32_t p_norm, p_prep, p_combine, p_glu, p_ple, p_argmax;
+    uint32_t p_norm, p_prep, p_combine, p_glu, p_ple, p_argmax, p_route, p_moe_combine;
 };
 
 /* ---- placement ------------------------------------------------------------- */
@@ -254,6 +256,12 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
         {&e->b_argpart, (uint64_t)LOGIT_ROWS * ARGMAX_SLICES * 8},
         {&e->b_argmax, U * 4},
         {&e->b_dummy, 256},
+        {&e->b_router, U * (uint64_t)(m->n_expert + 1) * 4},
+        {&e->b_eids, U * (uint64_t)(m->n_expert_used + 1) * 4},
+        {&e->b_ewts, U * (uint64_t)(m->n_expert_used + 1) * 4},
+        {&e->b_x2, U * D * 4},
+        {&e->b_egu, U * (uint64_t)(m->n_expert_used * 2 * m->n_ff_exp + 1) * 4},
+        {&e->b_eout, U * (uint64_t)(m->n_expert_used * m->n_embd + 1) * 4},
     };
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (!(*bufs[i].id = rl_gdev_buffer(e->dev, bufs[i].bytes, st, err))) return err->code;
@@ -289,12 +297,16 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     const char *combine[] = {"WG=128u", "MAXS=256u", sg, sgmin, NULL};
     const char *small[] = {"WG=64u", sg, sgmin, NULL};
     const char *argmax[] = {"WG=256u", sg, NULL};
+    const char *route[] = {"WG=64u", "MAXE=256u", "MAXK=64u", sg, sgmin, NULL};
+    const char *moe_combine[] = {"WG=256u", sg, sgmin, NULL};
     if (!(e->p_norm = rl_gdev_pipeline(e->dev, K_NORM, norm, err)) ||
         !(e->p_prep = rl_gdev_pipeline(e->dev, K_ATTN_PREP, prep, err)) ||
         !(e->p_combine = rl_gdev_pipeline(e->dev, K_ATTN_COMBINE, combine, err)) ||
         !(e->p_glu = rl_gdev_pipeline(e->dev, K_GLU, small, err)) ||
         !(e->p_ple = rl_gdev_pipeline(e->dev, K_PLE, small, err)) ||
-        !(e->p_argmax = rl_gdev_pipeline(e->dev, K_ARGMAX, argmax, err)))
+        !(e->p_argmax = rl_gdev_pipeline(e->dev, K_ARGMAX, argmax, err)) ||
+        (e->m->n_expert && (!(e->p_route = rl_gdev_pipeline(e->dev, K_MOE_ROUTE, route, err)) ||
+                            !(e->p_moe_combine = rl_gdev_pipeline(e->dev, K_MOE_COMBINE, moe_combine, err)))))
         return err->code;
     return RL_OK;
 }
@@ -309,10 +321,6 @@ rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *ca
     e->mf.fd = -1;
     if ((s = rl_model_file_open(h, path, &e->mf, err))) goto fail;
     e->m = &e->mf.model;
-    if (e->m->n_expert) {
-        s = rl_fail(err, RL_ERR_UNSUPPORTED, "mixture-of-experts models do not run on the GPU yet; use --cpu");
-        goto fail;
-    }
     e->n_ctx = opts && opts->n_ctx > 0 ? opts->n_ctx : 4096;
     if (e->n_ctx > e->m->n_ctx_train) e->n_ctx = e->m->n_ctx_train;
     e->ubatch = opts && opts->ubatch > 0 ? opts->ubatch : DEFAULT_UBATCH;
@@ -507,6 +515,75 @@ static rl_status glu(rl_gpu_engine *e, uint32_t a_buf, uint32_t y_buf, glu_param
     return rl_gdev_dispatch(e->dev, e->p_glu, &p, b, (p.n + SMALL_WG - 1) / SMALL_WG, (uint32_t)T, 1, err);
 }
 
+typedef struct {
+    uint32_t E, K, es_off, pad0;
+    float in_scale;
+    uint32_t pad1, pad2, pad3;
+} route_params;
+
+typedef struct {
+    uint32_t rows, cols, K, expert_bytes, x_off, x_stride_t, x_stride_k, y_off, y_stride, pad0, pad1, pad2;
+} moe_mv_params;
+
+typedef struct {
+    uint32_t n, K, w_off, pad0;
+    float eps;
+    uint32_t pad1, pad2, pad3;
+} moe_combine_params;
+
+/* y[t][k] = W_{ids[t][k]} x for the chosen experts (a 3-D expert tensor). */
+static rl_status expert_matvec(rl_gpu_engine *e, const gguf_tensor *W, act x, uint32_t x_stride_k, act y, int T,
+                               rl_error *err) {
+    const uint32_t rows = (uint32_t)W->ne[1], cols = (uint32_t)W->ne[0], K = (uint32_t)e->m->n_expert_used;
+    char type_def[48];
+    snprintf(type_def, sizeof type_def, "TYPE_%s", rl_type_get(W->type)->name);
+    const char *defs[] = {type_def, "WG=128u", "ROWS=4u", NULL};
+    uint32_t pipe = rl_gdev_pipeline(e->dev, K_MOE_MATVEC, defs, err);
+    if (!pipe) return err->code;
+    moe_mv_params p = {rows, cols, K, (uint32_t)(rows * rl_row_bytes(W->type, cols)), x.off, x.stride, x_stride_k,
+                       y.off, y.stride, 0, 0, 0};
+    const placed *pw = &e->where[W - e->mf.gguf->tensors];
+    rl_gbind b[4] = {{pw->buffer, pw->offset, align_up(W->nbytes, 4)}, {x.buf, 0, 0}, {y.buf, 0, 0}, {e->b_eids, 0, 0}};
+    return rl_gdev_dispatch(e->dev, pipe, &p, b, (rows + 3) / 4, K, (uint32_t)T, err);
+}
+
+/* The MoE half of a 26B-style feed-forward (gemma4.md §4.4). On entry b_x holds
+ * the dense branch's output; on exit b_x = RMSNorm(dense; post_ffw_norm_1) +
+ * RMSNorm(sum_k w_k expert_k(RMSNorm(h; pre_ffw_norm_2)); post_ffw_norm_2). */
+static rl_status moe(rl_gpu_engine *e, const rl_layer *l, int T, rl_error *err) {
+    const rl_model *m = e->m;
+    const uint32_t D = (uint32_t)m->n_embd, E = (uint32_t)m->n_expert, K = (uint32_t)m->n_expert_used;
+    const uint32_t Fe = (uint32_t)m->n_ff_exp;
+    rl_status s;
+    norm_params d1 = {D, 1, 0, D, 0, D, vec_off(e, l->post_ffw_norm_1), 0, NF_WEIGHT | NF_IN_PLACE, 0, 1, 0};
+    if ((s = norm(e, 0, e->b_x, d1, T, err))) return s;
+    /* router: logits of RMSNorm(h) * router scale; the 1/sqrt(D) factor is applied to the logits (linear) */
+    norm_params z = {D, 1, 0, D, 0, D, vec_off(e, l->ffn_gate_inp_scale), 0, NF_WEIGHT, 0, 1, 0};
+    if ((s = norm(e, e->b_h, e->b_x2, z, T, err)) ||
+        (s = matmul(e, l->ffn_gate_inp, E, (act){e->b_x2, 0, D}, (act){e->b_router, 0, E}, T, 0, NULL, err)))
+        return s;
+    route_params rp = {E, K, vec_off(e, l->ffn_down_exps_scale), 0, 1.0f / sqrtf((float)D), 0, 0, 0};
+    rl_gbind rb[4] = {{e->b_router, 0, 0}, {e->vec_buf, 0, 0}, {e->b_eids, 0, 0}, {e->b_ewts, 0, 0}};
+    if ((s = rl_gdev_dispatch(e->dev, e->p_route, &rp, rb, 1, (uint32_t)T, 1, err))) return s;
+    norm_params x2 = {D, 1, 0, D, 0, D, vec_off(e, l->pre_ffw_norm_2), 0, NF_WEIGHT, 0, 1, 0};
+    if ((s = norm(e, e->b_h, e->b_x2, x2, T, err))) return s;
+    /* experts: [gate | up] per (slot, choice), GeGLU, down */
+    const act xin = {e->b_x2, 0, D}, gu = {e->b_egu, 0, 2 * Fe};
+    if (l->ffn_gate_up_exps) {
+        if ((s = expert_matvec(e, l->ffn_gate_up_exps, xin, 0, gu, T, err))) return s;
+    } else if ((s = expert_matvec(e, l->ffn_gate_exps, xin, 0, gu, T, err)) ||
+               (s = expert_matvec(e, l->ffn_up_exps, xin, 0, (act){e->b_egu, Fe, 2 * Fe}, T, err))) {
+        return s;
+    }
+    glu_params gp = {Fe, 0, 0, 2 * Fe, Fe, 2 * Fe, 0, 0};
+    if ((s = glu(e, 0, e->b_egu, gp, T * (int)K, err))) return s;
+    if ((s = expert_matvec(e, l->ffn_down_exps, (act){e->b_egu, Fe, K * 2 * Fe}, 2 * Fe, (act){e->b_eout, 0, D}, T, err)))
+        return s;
+    moe_combine_params cp = {D, K, vec_off(e, l->post_ffw_norm_2), 0, m->eps, 0, 0, 0};
+    rl_gbind cb[4] = {{e->b_eout, 0, 0}, {e->b_ewts, 0, 0}, {e->vec_buf, 0, 0}, {e->b_x, 0, 0}};
+    return rl_gdev_dispatch(e->dev, e->p_moe_combine, &cp, cb, 1, (uint32_t)T, 1, err);
+}
+
 /* The norm that comes after layer li's last residual: the next layer's
  * attention norm, or the output norm after the last layer. */
 static const gguf_tensor *next_norm(const rl_gpu_engine *e, int li) {
@@ -558,6 +635,7 @@ static rl_status layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
     glu_params gp = {F, 0, 0, 2 * F, F, 2 * F, 0, 0};
     if ((s = glu(e, 0, e->b_f, gp, T, err))) return s;
     if ((s = matmul(e, l->ffn_down, D, (act){e->b_f, F, 2 * F}, x, T, 0, NULL, err))) return s;
+    if (l->is_moe && (s = moe(e, l, T, err))) return s;
     const int ple = m->ple_dim > 0;
     if ((s = residual(e, l->post_ffw_norm, ple ? NULL : l->layer_output_scale, ple ? NULL : next_norm(e, li), T, err)))
         return s;
