@@ -136,7 +136,7 @@ rl_status rl_session_chat(rl_session *s, const json_value *body, rl_error *err) 
     int has_system = 0;
     for (size_t i = 0; i < msgs->count; i++) {
         const char *role = json_get_str(&msgs->items[i], "role");
-        if (role && !strcmp(role, "system")) has_system = 1;
+        if (role && (!strcmp(role, "system") || !strcmp(role, "developer"))) has_system = 1; /* the renderer treats both as the system turn */
     }
     if (!has_system && s->ref.system_text && s->ref.system_text[0]) {
         strbuf j;
