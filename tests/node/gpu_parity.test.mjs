@@ -110,7 +110,8 @@ test('MoE and K=V architectures: GPU logits match the CPU engine', async () => {
 test('generated models of every type: GPU logits match the CPU engine', async () => {
     const gpu = await createGpu();
     try {
-        for (const type of ['Q4_K_M', 'F32', 'F16', 'BF16', 'Q8_0', 'Q6_K', 'Q5_K', 'Q4_K', 'Q5_0', 'Q5_1', 'Q4_0', 'Q4_1', 'Q3_K', 'Q2_K']) {
+        // every type's kernels are checked one by one in kernels.test.mjs; here a spread of them end to end
+        for (const type of ['Q4_K_M', 'F32', 'BF16', 'Q8_0', 'Q5_K', 'Q4_0', 'Q3_K']) {
             const file = generate(type);
             const tokens = [2, ...Array.from({ length: 11 }, () => 3 + Math.floor(rng() * 500))];
             const cpu = await cpuLogits(tokens, file);

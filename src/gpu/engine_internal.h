@@ -1,0 +1,99 @@
+/* Internals of the GPU engine shared by its files: the engine struct, the
+ * weight placement (placement.c), the recording primitives (record.c), the
+ * decoder layer (layer.c) and the entry points (engine.c). */
+#ifndef RL_GPU_ENGINE_INTERNAL_H
+#define RL_GPU_ENGINE_INTERNAL_H
+
+#include <stdint.h>
+
+#include "gpu/device.h"
+#include "gpu/engine.h"
+#include "model_file.h"
+
+#define DEFAULT_UBATCH 128
+#define LOGIT_ROWS 8 /* output rows computed per pass when every row's logits are wanted */
+#define MAX_HD 512
+#define ATTN_WG 128
+#define ATTN_HC 8  /* query heads per attention workgroup (of one KV group) */
+#define ATTN_KC 32 /* keys per attention chunk */
+#define NORM_WG 256
+#define ATTN_TARGET_WG 256 /* split the keys until a pass has about this many attention workgroups (MAXS) */
+#define SMALL_WG 64
+#define MATVEC_MAX_TOK 8  /* up to this many slots use the mat-vec kernel, more use mat-mat */
+#define ARGMAX_SLICES 128 /* first pass of the greedy pick: slices per logit row */
+
+typedef struct {
+    uint32_t buffer;
+    uint64_t offset; /* bytes within buffer (256-aligned) */
+    uint64_t size;
+} placed;
+
+typedef struct {
+    uint32_t pos0, n_tok, pad0, pad1;
+} gpu_step;
+
+struct rl_gpu_engine {
+    rl_model_file mf;
+    const rl_model *m;
+    rl_gpu_device *dev;
+    placed *where;    /* per tensor index: weight placement (buffer 0 = not on the GPU) */
+    uint32_t *vec_at; /* per tensor index: float offset in the vec buffer (1-D F32 tensors) */
+    uint32_t vec_buf;
+    uint32_t ple_chunk[4];
+    uint32_t ple_rows_per_chunk;
+    uint64_t upload_bytes;
+    /* activations */
+    /* h: residual stream; xn: the next mat-vec's normed input; x: mat-vec outputs that feed a residual;
+     * q: [q | k | v] per slot; f: [gate | up] per slot */
+    uint32_t b_step, b_ids, b_rope, b_h, b_x, b_xn, b_q, b_o, b_part, b_f, b_ple, b_logits, b_argpart, b_argmax,
+        b_dummy;
+    /* mixture of experts: router logits, chosen ids and weights, expert input, gate|up, outputs */
+    uint32_t b_router, b_eids, b_ewts, b_x2, b_egu, b_eout;
+    uint32_t *kc, *vc; /* per layer (0 for layers that read a donor's cache) */
+    int *cap;
+    int n_ctx, n_past, ubatch, rt_stride;
+    /* host staging for per-step writes */
+    float *rope_rows;
+    uint32_t *ids_rows;
+    /* pipelines */
+    uint32_t p_norm, p_prep, p_combine, p_glu, p_ple, p_argmax, p_route, p_moe_combine;
+};
+
+/* An activation operand: a buffer, the float offset of slot 0, floats between slots. */
+typedef struct {
+    uint32_t buf, off, stride;
+} act;
+
+static inline uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+typedef struct {
+    uint32_t n, groups, x_off, x_stride, y_off, y_stride, w_off, s_off, flags;
+    float eps, in_scale;
+    uint32_t nw_off;
+} norm_params;
+enum { NF_WEIGHT = 1, NF_RESIDUAL = 2, NF_SCALE = 4, NF_IN_PLACE = 8, NF_NEXT = 16 };
+
+typedef struct {
+    uint32_t n, mode, a_off, a_stride, y_off, y_stride, pad0, pad1;
+} glu_params;
+
+/* placement.c */
+rl_status gpu_place_weights(rl_gpu_engine *e, rl_error *err);
+uint32_t gpu_vec_off(const rl_gpu_engine *e, const gguf_tensor *t);
+rl_gbind gpu_wbind(const rl_gpu_engine *e, const gguf_tensor *t);
+int gpu_adjacent(const rl_gpu_engine *e, const gguf_tensor *a, const gguf_tensor *b);
+
+/* record.c: one dispatch (or two) each */
+rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T, float softcap,
+                     const act *geglu, rl_error *err);
+rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err);
+rl_status gpu_residual(rl_gpu_engine *e, const gguf_tensor *w, const gguf_tensor *scale, const gguf_tensor *next, int T,
+                       rl_error *err);
+rl_status gpu_glu(rl_gpu_engine *e, uint32_t a_buf, uint32_t y_buf, glu_params p, int T, rl_error *err);
+rl_status gpu_attn_prep(rl_gpu_engine *e, int li, int T, uint32_t qs, rl_error *err);
+rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_error *err);
+
+/* layer.c */
+rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err);
+
+#endif

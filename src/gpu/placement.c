@@ -1,0 +1,181 @@
+/* Where the weights go: arenas no larger than a binding, 1-D vectors packed
+ * together, the per-layer-embedding table in row chunks, adjacent runs of
+ * matrices that can share a dispatch; the upload plan that streams them. */
+#include "gpu/engine_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quant.h"
+
+/* ---- placement ------------------------------------------------------------- */
+
+static int is_text(const gguf_tensor *t) {
+    const char *p = t->name.ptr;
+    return !((t->name.len >= 2 && (!memcmp(p, "v.", 2) || !memcmp(p, "a.", 2))) ||
+             (t->name.len >= 3 && !memcmp(p, "mm.", 3)));
+}
+
+static int is_vec(const gguf_tensor *t) { return t->n_dims == 1 && t->type == RL_TYPE_F32; }
+
+/* Matrices that can share a dispatch: [q, k, v] (or [q, k]) and [gate, up] of
+ * one layer, when they exist, have one type and one input width. */
+static int same_kind(const gguf_tensor *a, const gguf_tensor *b) {
+    return a && b && a->type == b->type && a->ne[0] == b->ne[0] && a->n_dims == 2 && b->n_dims == 2;
+}
+
+static void group_of(const rl_gpu_engine *e, const gguf_tensor *t, const gguf_tensor **grp, int *n) {
+    const rl_model *m = e->m;
+    for (int i = 0; i < m->n_layer; i++) {
+        const rl_layer *l = &m->layers[i];
+        if (t == l->attn_q || t == l->attn_k || t == l->attn_v) {
+            *n = 0;
+            grp[(*n)++] = l->attn_q;
+            if (same_kind(l->attn_q, l->attn_k)) {
+                grp[(*n)++] = l->attn_k;
+                if (same_kind(l->attn_q, l->attn_v)) grp[(*n)++] = l->attn_v;
+            }
+            if (t != grp[0] && t != grp[1 < *n ? 1 : 0] && t != grp[2 < *n ? 2 : 0]) {
+                grp[0] = t; /* not part of the fusable run: on its own */
+                *n = 1;
+            }
+            return;
+        }
+        if ((t == l->ffn_gate || t == l->ffn_up) && same_kind(l->ffn_gate, l->ffn_up)) {
+            grp[0] = l->ffn_gate;
+            grp[1] = l->ffn_up;
+            *n = 2;
+            return;
+        }
+    }
+}
+
+/* Weights go into arenas no larger than one binding; 1-D F32 tensors (norms,
+ * scales) are packed into one small buffer addressed by float offsets; the
+ * per-layer-embedding table is split by rows into at most four chunks. */
+rl_status gpu_place_weights(rl_gpu_engine *e, rl_error *err) {
+    const gguf_file *g = e->mf.gguf;
+    const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
+    uint64_t arena_cap = caps->max_binding < caps->max_buffer ? caps->max_binding : caps->max_buffer;
+    arena_cap = arena_cap / 256 * 256;
+    if (arena_cap > (1ull << 30)) arena_cap = 1ull << 30; /* moderate buffers allocate more reliably */
+    e->where = calloc(g->n_tensors, sizeof *e->where);
+    e->vec_at = calloc(g->n_tensors, sizeof *e->vec_at);
+    if (!e->where || !e->vec_at) return rl_fail(err, RL_ERR_NOMEM, "placement tables");
+    const gguf_tensor *ple = e->m->per_layer_token_embd;
+    const int fd = e->mf.fd;
+    rl_status s;
+
+    /* 1-D F32 tensors */
+    uint64_t vec_floats = 0;
+    for (uint64_t i = 0; i < g->n_tensors; i++)
+        if (is_text(&g->tensors[i]) && is_vec(&g->tensors[i])) {
+            e->vec_at[i] = (uint32_t)vec_floats;
+            vec_floats += align_up(g->tensors[i].ne[0], 64); /* keep each vector 256-byte aligned */
+        }
+    e->vec_buf = rl_gdev_buffer(e->dev, (vec_floats ? vec_floats : 64) * 4, RL_BUF_STORAGE | RL_BUF_COPY_DST, err);
+    if (!e->vec_buf) return err->code;
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const gguf_tensor *t = &g->tensors[i];
+        if (!is_text(t) || !is_vec(t)) continue;
+        if ((s = rl_gdev_upload(e->dev, fd, g->data_offset + t->offset, (uint32_t)t->nbytes, e->vec_buf,
+                                (uint64_t)e->vec_at[i] * 4, err)))
+            return s;
+        e->upload_bytes += t->nbytes;
+    }
+
+    /* matrices: q/k/v and gate/up of a layer go back to back when they share a
+     * type and width, so one dispatch can treat them as one taller matrix */
+    uint64_t remaining = 0;
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const gguf_tensor *t = &g->tensors[i];
+        if (is_text(t) && !is_vec(t) && t != ple) remaining += align_up(t->nbytes, 256);
+    }
+    uint32_t arena = 0;
+    uint64_t used = 0, arena_size = 0;
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const gguf_tensor *t = &g->tensors[i];
+        if (!is_text(t) || is_vec(t) || t == ple || gguf_str_eq(t->name, "rope_freqs.weight") || e->where[i].buffer)
+            continue;
+        const gguf_tensor *grp[3] = {t};
+        int n = 1;
+        group_of(e, t, grp, &n);
+        uint64_t bytes = 0;
+        for (int k = 0; k < n; k++)
+            bytes += grp[k]->nbytes;
+        if (bytes > arena_cap)
+            return rl_fail(err, RL_ERR_LIMIT, "tensor %.*s (%llu bytes) is larger than this GPU's binding limit (%llu)",
+                           (int)t->name.len, t->name.ptr, (unsigned long long)bytes, (unsigned long long)arena_cap);
+        if (!arena || align_up(used, 256) + bytes > arena_size) {
+            arena_size = remaining < arena_cap ? remaining + 256 : arena_cap;
+            if (arena_size < bytes) arena_size = bytes;
+            arena = rl_gdev_buffer(e->dev, arena_size, RL_BUF_STORAGE | RL_BUF_COPY_DST, err);
+            if (!arena) return err->code;
+            used = 0;
+        }
+        used = align_up(used, 256);
+        for (int k = 0; k < n; k++) { /* members back to back: no padding inside a group */
+            const gguf_tensor *u = grp[k];
+            e->where[u - g->tensors] = (placed){arena, used, u->nbytes};
+            for (uint64_t done = 0; done < u->nbytes;) { /* OP_UPLOAD lengths are 32-bit */
+                uint64_t len = u->nbytes - done > (1u << 30) ? (1u << 30) : u->nbytes - done;
+                if ((s = rl_gdev_upload(e->dev, fd, g->data_offset + u->offset + done, (uint32_t)len, arena,
+                                        used + done, err)))
+                    return s;
+                done += len;
+            }
+            used += u->nbytes;
+            remaining -= align_up(u->nbytes, 256) < remaining ? align_up(u->nbytes, 256) : remaining;
+            e->upload_bytes += u->nbytes;
+        }
+    }
+
+    /* per-layer-embedding table (BF16 rows of L*P) */
+    if (ple) {
+        const uint64_t row = rl_row_bytes(ple->type, ple->ne[0]), rows = ple->ne[1];
+        if (ple->type != RL_TYPE_BF16)
+            return rl_fail(err, RL_ERR_UNSUPPORTED, "per_layer_token_embd must be BF16 on the GPU");
+        /* the table may use whole bindings (2 GiB on big GPUs), unlike the 1 GiB arenas */
+        const uint64_t bind_cap =
+            (caps->max_binding < caps->max_buffer ? caps->max_binding : caps->max_buffer) / 256 * 256;
+        uint64_t per = bind_cap / row;
+        if (per * 4 < rows)
+            return rl_fail(err, RL_ERR_LIMIT,
+                           "the per-layer-embedding table (%llu bytes) needs more than four GPU bindings",
+                           (unsigned long long)ple->nbytes);
+        e->ple_rows_per_chunk = (uint32_t)(per < rows ? per : rows);
+        for (uint64_t r0 = 0, c = 0; r0 < rows; r0 += e->ple_rows_per_chunk, c++) {
+            uint64_t n = rows - r0 < e->ple_rows_per_chunk ? rows - r0 : e->ple_rows_per_chunk;
+            e->ple_chunk[c] = rl_gdev_buffer(e->dev, n * row, RL_BUF_STORAGE | RL_BUF_COPY_DST, err);
+            if (!e->ple_chunk[c]) return err->code;
+            for (uint64_t done = 0; done < n * row;) {
+                uint64_t len = n * row - done > (1u << 30) ? (1u << 30) : n * row - done;
+                if ((s = rl_gdev_upload(e->dev, fd, g->data_offset + ple->offset + r0 * row + done, (uint32_t)len,
+                                        e->ple_chunk[c], done, err)))
+                    return s;
+                done += len;
+            }
+        }
+        for (int c = 0; c < 4; c++)
+            if (!e->ple_chunk[c]) e->ple_chunk[c] = e->ple_chunk[0]; /* unused chunk slots still need a binding */
+        e->upload_bytes += ple->nbytes;
+    }
+    return RL_OK;
+}
+
+rl_gbind gpu_wbind(const rl_gpu_engine *e, const gguf_tensor *t) {
+    const placed *p = &e->where[t - e->mf.gguf->tensors];
+    return (rl_gbind){p->buffer, p->offset, align_up(p->size, 4)};
+}
+
+uint32_t gpu_vec_off(const rl_gpu_engine *e, const gguf_tensor *t) { return e->vec_at[t - e->mf.gguf->tensors]; }
+
+/* Are a and b back to back in one buffer (one dispatch can cover both)? */
+int gpu_adjacent(const rl_gpu_engine *e, const gguf_tensor *a, const gguf_tensor *b) {
+    if (!a || !b) return 0;
+    const placed *pa = &e->where[a - e->mf.gguf->tensors], *pb = &e->where[b - e->mf.gguf->tensors];
+    return pa->buffer && pa->buffer == pb->buffer && pa->offset + a->nbytes == pb->offset && a->type == b->type &&
+           a->ne[0] == b->ne[0];
+}

@@ -1,0 +1,187 @@
+/* Recording primitives: each turns one operation into one dispatch (two for
+ * split-K attention), with the kernel variant that suits the shape. */
+#include "gpu/engine_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu/matvec_cfg.h"
+#include "quant.h"
+
+typedef struct {
+    uint32_t rows, cols, n_tok, w_off, x_off, x_stride, y_off, y_stride, grid_x;
+    float softcap;
+    uint32_t pad0, pad1;
+} mm_params;
+
+/* y = W x for T slots, W being `rows` rows starting at tensor W (a run of
+ * adjacent tensors when rows exceeds W's own): the mat-vec kernel for up to
+ * MATVEC_MAX_TOK slots, else the tiled mat-mat, each in the variant
+ * src/gpu/matvec_cfg.c picks for the shape. geglu (mat-vec only): y = gelu(Wx) * B. */
+rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T, float softcap,
+                     const act *geglu, rl_error *err) {
+    const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
+    const uint32_t cols = (uint32_t)W->ne[0];
+    const uint32_t nt = rl_matvec_nt((uint32_t)T);
+    char d0[48], d1[32], d2[32], d3[32];
+    snprintf(d0, sizeof d0, "TYPE_%s", rl_type_get(W->type)->name);
+    uint32_t pipe, gx, gy;
+    mm_params p = {rows,
+                   cols,
+                   (uint32_t)T,
+                   0,
+                   x.off,
+                   x.stride,
+                   y.off,
+                   y.stride,
+                   0,
+                   softcap,
+                   geglu ? geglu->off : 0,
+                   geglu ? geglu->stride : 0};
+    if (nt) {
+        uint32_t wg, rpw;
+        rl_matvec_config(W->type, rows, cols, (uint32_t)T, caps, &wg, &rpw);
+        snprintf(d1, sizeof d1, "WG=%uu", wg);
+        snprintf(d2, sizeof d2, "ROWS=%uu", rpw);
+        snprintf(d3, sizeof d3, "NT=%uu", nt);
+        const char *defs[] = {
+            d0, d1, d2, d3, caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", geglu ? "EPI_GEGLU" : NULL, NULL};
+        if (!(pipe = rl_gdev_pipeline(e->dev, geglu ? K_MATVEC_GEGLU : K_MATVEC, defs, err))) return err->code;
+        const uint32_t groups = (rows + rpw - 1) / rpw, maxg = caps->max_workgroups ? caps->max_workgroups : 65535;
+        gx = groups < maxg ? groups : maxg;
+        gy = (groups + gx - 1) / gx;
+        p.grid_x = gx;
+    } else {
+        if (geglu) return rl_fail(err, RL_ERR_INVALID, "the GeGLU epilogue is a mat-vec variant");
+        uint32_t tm, tn, bk;
+        rl_matmul_config(rows, (uint32_t)T, caps, &tm, &tn, &bk);
+        snprintf(d1, sizeof d1, "TM=%uu", tm);
+        snprintf(d2, sizeof d2, "TN=%uu", tn);
+        snprintf(d3, sizeof d3, "BK=%uu", bk);
+        const char *defs[] = {d0, d1, d2, d3, NULL};
+        if (!(pipe = rl_gdev_pipeline(e->dev, K_MATMUL, defs, err))) return err->code;
+        gx = (rows + 16 * tm - 1) / (16 * tm);
+        gy = ((uint32_t)T + 16 * tn - 1) / (16 * tn);
+    }
+    const placed *pw = &e->where[W - e->mf.gguf->tensors];
+    rl_gbind b[4] = {{pw->buffer, pw->offset, align_up((uint64_t)rows * rl_row_bytes(W->type, cols), 4)},
+                     {x.buf, 0, 0},
+                     {y.buf, 0, 0},
+                     {geglu ? geglu->buf : 0, 0, 0}};
+    return rl_gdev_dispatch(e->dev, pipe, &p, b, gx, gy, 1, err);
+}
+
+rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err) {
+    p.eps = e->m->eps;
+    if (p.in_scale == 0) p.in_scale = 1;
+    rl_gbind b[4] = {{x_buf ? x_buf : e->b_dummy, 0, 0}, {e->vec_buf, 0, 0}, {y_buf, 0, 0}, {e->b_xn, 0, 0}};
+    if (y_buf == e->b_xn) b[3].buffer = e->b_dummy; /* Z unused: never bind one buffer twice writable */
+    return rl_gdev_dispatch(e->dev, e->p_norm, &p, b, p.groups, (uint32_t)T, 1, err);
+}
+
+/* h = (h + RMSNorm(x; w)) [* layer scale]; then, with next, xn = RMSNorm(h; next). */
+rl_status gpu_residual(rl_gpu_engine *e, const gguf_tensor *w, const gguf_tensor *scale, const gguf_tensor *next, int T,
+                       rl_error *err) {
+    const uint32_t D = (uint32_t)e->m->n_embd;
+    norm_params p = {D,
+                     1,
+                     0,
+                     D,
+                     0,
+                     D,
+                     gpu_vec_off(e, w),
+                     scale ? gpu_vec_off(e, scale) : 0,
+                     NF_WEIGHT | NF_RESIDUAL | (scale ? NF_SCALE : 0) | (next ? NF_NEXT : 0),
+                     0,
+                     1,
+                     next ? gpu_vec_off(e, next) : 0};
+    return gpu_norm(e, e->b_x, e->b_h, p, T, err);
+}
+
+typedef struct {
+    uint32_t H, kvh, hd, rope_dims, q_stride, kv_stride, kv_cap, rt_stride, rt_col, qn_off, kn_off;
+    float eps;
+    uint32_t k_off, v_off, pad0, pad1;
+} prep_params;
+
+/* Per-head norms and RoPE of q (in place) and, for layers that own their
+ * cache, k and v into the cache at each slot's position. */
+rl_status gpu_attn_prep(rl_gpu_engine *e, int li, int T, uint32_t qs, rl_error *err) {
+    const rl_model *m = e->m;
+    const rl_layer *l = &m->layers[li];
+    const uint32_t H = (uint32_t)m->n_head, hd = (uint32_t)l->head_dim, kvh = (uint32_t)l->n_kv_head;
+    const uint32_t qdim = H * hd, kvdim = kvh * hd;
+    const int donor = l->kv_donor;
+    prep_params pp = {H,
+                      kvh,
+                      hd,
+                      (uint32_t)l->rope_dims,
+                      qs,
+                      kvdim,
+                      (uint32_t)e->cap[donor],
+                      (uint32_t)e->rt_stride,
+                      l->is_swa ? 0 : (uint32_t)m->head_dim_swa,
+                      gpu_vec_off(e, l->attn_q_norm),
+                      l->attn_k_norm ? gpu_vec_off(e, l->attn_k_norm) : 0,
+                      m->eps,
+                      qdim,
+                      l->v_from_k ? qdim : qdim + kvdim,
+                      0,
+                      0};
+    rl_gbind pb[6] = {{e->b_step, 0, 0}, {e->b_q, 0, 0},       {e->vec_buf, 0, 0},
+                      {e->b_rope, 0, 0}, {e->kc[donor], 0, 0}, {e->vc[donor], 0, 0}};
+    return rl_gdev_dispatch(e->dev, e->p_prep, &pp, pb, H + (l->kv_shared ? 0 : kvh), (uint32_t)T, 1, err);
+}
+
+typedef struct {
+    uint32_t H, kvh, hd, window, q_stride, q_off, kv_stride, kv_cap, o_stride, n_split, head_chunks, pad0;
+} attn_params;
+
+typedef struct {
+    uint32_t H, hd, n_split, o_stride;
+} combine_params;
+
+/* Attention of layer li for T slots from the donor's cache into b_o, split
+ * over the keys until the pass has enough workgroups (then merged). */
+rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_error *err) {
+    const rl_model *m = e->m;
+    const rl_layer *l = &m->layers[li];
+    const int donor = l->kv_donor;
+    const uint32_t H = (uint32_t)m->n_head, kvh = (uint32_t)l->n_kv_head, hd = (uint32_t)l->head_dim;
+    const uint32_t group = H / kvh, hc = group < ATTN_HC ? group : ATTN_HC, chunks = (group + hc - 1) / hc;
+    const uint32_t qdim = H * hd, kvdim = kvh * hd;
+    (void)qdim;
+    /* the longest key range of this pass */
+    const int last = e->n_past + T - 1;
+    const uint32_t max_keys = l->is_swa && last + 1 > m->window ? (uint32_t)m->window : (uint32_t)last + 1;
+    const uint32_t per_pass = (uint32_t)T * kvh * chunks;
+    uint32_t n_split = (ATTN_TARGET_WG + per_pass - 1) / per_pass, by_keys = (max_keys + ATTN_KC - 1) / ATTN_KC;
+    if (n_split > by_keys) n_split = by_keys;
+    if (n_split < 1) n_split = 1;
+    char d_hc[32], d_kc[32];
+    snprintf(d_hc, sizeof d_hc, "HC=%uu", hc);
+    snprintf(d_kc, sizeof d_kc, "KCH=%uu", ATTN_KC);
+    /* K/V tile slices as wide as the workgroup memory allows (fewer round trips per chunk) */
+    if (hd % 64) return rl_fail(err, RL_ERR_UNSUPPORTED, "head dim %u is not a multiple of 64", hd);
+    const char *sd = rl_gdev_caps(e->dev)->max_wg_storage >= 40960 && hd % 128 == 0 ? "SD=128u" : "SD=64u";
+    const char *defs[] = {"WG=128u", "MAX_HD=512u", sd, d_hc, d_kc, NULL};
+    uint32_t pipe = rl_gdev_pipeline(e->dev, K_ATTENTION, defs, err);
+    if (!pipe) return err->code;
+    attn_params ap = {H,        kvh,     hd,     l->is_swa ? (uint32_t)m->window : 0,
+                      q_stride, 0,       kvdim,  (uint32_t)e->cap[donor],
+                      qdim,     n_split, chunks, 0};
+    rl_gbind ab[6] = {{e->b_step, 0, 0},    {e->b_q, 0, 0}, {e->kc[donor], 0, 0},
+                      {e->vc[donor], 0, 0}, {e->b_o, 0, 0}, {e->b_part, 0, 0}};
+    rl_status s = rl_gdev_dispatch(e->dev, pipe, &ap, ab, n_split, kvh * chunks, (uint32_t)T, err);
+    if (s || n_split == 1) return s;
+    combine_params cp = {H, hd, n_split, qdim};
+    rl_gbind cb[2] = {{e->b_part, 0, 0}, {e->b_o, 0, 0}};
+    return rl_gdev_dispatch(e->dev, e->p_combine, &cp, cb, H, (uint32_t)T, 1, err);
+}
+
+rl_status gpu_glu(rl_gpu_engine *e, uint32_t a_buf, uint32_t y_buf, glu_params p, int T, rl_error *err) {
+    rl_gbind b[2] = {{a_buf ? a_buf : e->b_dummy, 0, 0}, {y_buf, 0, 0}};
+    return rl_gdev_dispatch(e->dev, e->p_glu, &p, b, (p.n + SMALL_WG - 1) / SMALL_WG, (uint32_t)T, 1, err);
+}
