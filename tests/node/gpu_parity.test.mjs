@@ -107,7 +107,7 @@ test('MoE and K=V architectures: GPU logits match the CPU engine', async () => {
 });
 
 // One GPU runtime for the type sweep: pipelines are compiled once per type.
-test('generated models of every type: GPU logits match the CPU engine', async () => {
+test('generated models of seven type mixes: GPU logits match the CPU engine', async () => {
     const gpu = await createGpu();
     try {
         // every type's kernels are checked one by one in kernels.test.mjs; here a spread of them end to end
