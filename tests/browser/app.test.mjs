@@ -1,0 +1,210 @@
+// The web app (web/) in real headless Chromium: the folder, file and URL
+// flows, the capability check, loading, greedy chat against the CLI's text for
+// the same prompt, multi-turn KV reuse, stop, actionable errors, device loss
+// and the CPU fallback without WebGPU. WebGPU here is SwiftShader (seconds per
+// token), so the GPU test generates only a few tokens; the CPU engine does the
+// longer conversations.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { test, run, assert, assertEq, tmpDir, repoRoot, fixturesDir } from '../node/harness.mjs';
+import { GGUFWriter } from '../node/lib/gguf-writer.mjs';
+import { ChatSession } from '../../js/session.mjs';
+import { nodeHost } from '../../js/node/host.mjs';
+import { serve } from './lib/server.mjs';
+import { putModel } from './lib/store.mjs';
+import { launch, openApp } from './lib/browser.mjs';
+
+const fixture = path.join(fixturesDir() || '', 'gemma4-tiny/model.gguf');
+const NAME = 'gemma4:tiny';
+const store = tmpDir('web-store');
+const blob = putModel(store, NAME, fixture);
+const ggufCopy = path.join(tmpDir('web-file'), 'tiny.gguf');
+fs.copyFileSync(fixture, ggufCopy);
+
+// `rullama run` for the same prompt: the text the app must show. The CLI's
+// CPU engine is used by default because SwiftShader makes the GPU CLI take
+// as long as the browser (GPU and CPU engines agree on logits to 1e-6;
+// RULLAMA_WEB_CLI_GPU=1 compares against the GPU CLI instead).
+function cliText(prompt, n) {
+    const args = [path.join(repoRoot, 'bin/rullama'), 'run', NAME, prompt, '--temperature', '0', '--num-predict', String(n)];
+    if (!process.env.RULLAMA_WEB_CLI_GPU) args.push('--cpu');
+    const p = spawnSync(process.execPath, args, { env: { ...process.env, OLLAMA_MODELS: store }, encoding: 'utf8' });
+    assertEq(p.status, 0, `rullama run failed: ${p.stderr}`);
+    assert(p.stdout.endsWith('\n'), 'CLI output ends with its newline');
+    return p.stdout.slice(0, -1);
+}
+
+const server = await serve(repoRoot, { '/models/tiny.gguf': ggufCopy });
+const appUrl = `${server.url}/web/`;
+let gpuBrowser = null;
+const browser = async () => (gpuBrowser ||= await launch());
+
+// Wait for a selector or for the error box, whichever comes first; fail with the error's text.
+async function waitOrError(page, selector, timeout = 60000) {
+    await page.waitForSelector(`${selector}, #error:not([hidden])`, { timeout });
+    if (await page.isVisible('#error')) throw new Error(`app error: ${await page.locator('#error').innerText()}`);
+}
+
+async function loadModel(page, engine, timeout = 60000) {
+    await waitOrError(page, '#check-body .verdict');
+    await page.selectOption('#engine', engine);
+    await page.click('#load');
+    await page.waitForFunction(() => !document.querySelector('#prompt').disabled || !document.querySelector('#error').hidden, null, { timeout });
+    if (await page.isVisible('#error')) throw new Error(`load failed: ${await page.locator('#error').innerText()}`);
+}
+
+// Send one message with greedy sampling; returns {text, stats} of the reply.
+async function say(page, prompt, n, timeout = 60000) {
+    await page.fill('#temperature', '0');
+    await page.fill('#num_predict', String(n));
+    const before = await page.locator('.msg.assistant').count();
+    await page.fill('#prompt', prompt);
+    await page.press('#prompt', 'Enter');
+    const reply = page.locator('.msg.assistant').nth(before);
+    await waitOrError(page, `.msg.assistant:nth-child(${2 * before + 2}) .stats`, timeout);
+    return { text: await reply.locator('.content').textContent(), stats: await reply.locator('.stats').textContent() };
+}
+
+const statNum = (stats, label) => Number(new RegExp(`(\\d+) ${label}`).exec(stats)?.[1]);
+
+test('folder flow on WebGPU: list, check, load with progress, greedy text equals the CLI; device loss offers a reload', async () => {
+    const page = await openApp(await browser(), appUrl);
+    await page.setInputFiles('#folder-input', store); // the <input webkitdirectory> fallback of showDirectoryPicker
+    await page.waitForSelector(`#models button[data-spec="${NAME}"]`);
+    await waitOrError(page, '#check-body .verdict');
+    const check = await page.locator('#check-body').innerText();
+    assert(/GPU memory needed: about [\d.]+ MB = weights [\d.]+ MB \+ KV cache/.test(check), `estimate shown: ${check}`);
+    assert(/swiftshader/i.test(check) && /software/.test(check), `adapter named, software renderer flagged: ${check}`);
+    await loadModel(page, 'gpu');
+    assert(/WebGPU/.test(await page.locator('#status').innerText()), 'status names the GPU engine');
+    assert(/^Loaded [\d.]+ MB in [\d.]+ s\.$/.test(await page.locator('#progress-text').innerText()), 'progress ends with the loaded bytes');
+    const t0 = performance.now();
+    const { text, stats } = await say(page, 'Hi', 3, 120000);
+    console.error(`    gpu: 3 tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s (${stats})`);
+    assertEq(text, cliText('Hi', 3), 'greedy text vs rullama run');
+    assertEq(statNum(stats, 'tokens'), 3, 'eval count');
+    assert(/tokens\/s/.test(stats), 'tokens/s shown');
+
+    await page.evaluate(() => window.rullama.loseDevice());
+    await page.waitForSelector('#error:not([hidden])');
+    assertEq(await page.locator('#error .title').innerText(), 'The GPU device was lost');
+    assert(await page.isVisible('#error button[data-action="reload-model"]'), 'reload offered');
+    assert(await page.isDisabled('#prompt'), 'chat disabled until reloaded');
+    await page.close();
+});
+
+test('file flow on the CPU engine: greedy text equals the CLI; a second turn reuses the KV cache', async () => {
+    const page = await openApp(await browser(), appUrl);
+    await page.setInputFiles('#file-input', blob);
+    await loadModel(page, 'cpu');
+    const one = await say(page, 'Hello there', 12);
+    assertEq(one.text, cliText('Hello there', 12), 'turn 1 vs rullama run');
+
+    const two = await say(page, 'And then?', 10);
+    // reference: a fresh CPU session in Node over the same wasm, given the whole conversation
+    const s = await ChatSession.open({ wasm: fs.readFileSync(path.join(repoRoot, 'build/wasm/rullama.wasm')), host: nodeHost(), model: blob, nCtx: 4096, gpu: false });
+    const ref = await s.run('chat', {
+        messages: [{ role: 'user', content: 'Hello there' }, { role: 'assistant', content: one.text }, { role: 'user', content: 'And then?' }],
+        options: { temperature: 0, num_predict: 10 },
+    });
+    s.close();
+    assertEq(two.text, ref.content, 'turn 2 vs a fresh session with the full history');
+    const evaluated = statNum(two.stats, 'prompt tokens evaluated');
+    assert(evaluated < ref.prompt_eval_count, `turn 2 evaluated ${evaluated} prompt tokens, a fresh session ${ref.prompt_eval_count}: the cached prefix was reused`);
+
+    await page.click('#new-chat');
+    assertEq(await page.locator('.msg').count(), 0, 'new chat clears the conversation');
+    const again = await say(page, 'Hello there', 12);
+    assertEq(again.text, one.text, 'after New chat, the first answer again');
+    await page.close();
+});
+
+test('stop ends a long generation early', async () => {
+    const page = await openApp(await browser(), appUrl);
+    await page.setInputFiles('#file-input', blob);
+    await loadModel(page, 'cpu');
+    // this seed runs 1272 tokens before the random model picks its end token (checked with the CLI)
+    for (const [k, v] of [['temperature', '2'], ['top_k', '0'], ['top_p', '1'], ['seed', '2'], ['num_predict', '3000']]) await page.fill(`#${k}`, v);
+    await page.fill('#prompt', 'Tell me a long story');
+    await page.click('#send');
+    await page.waitForFunction(() => document.querySelector('.msg.assistant .content')?.textContent.length > 0);
+    await page.click('#stop');
+    await waitOrError(page, '.msg.assistant .stats');
+    const stats = await page.locator('.msg.assistant .stats').innerText();
+    assert(/stopped/.test(stats) && statNum(stats, 'tokens') < 1272, `stopped early: ${stats}`);
+    await page.close();
+});
+
+test('URL flow streams the file with HTTP Range requests', async () => {
+    const page = await openApp(await browser(), appUrl);
+    const ranges = [];
+    page.on('request', (r) => { if (r.url().endsWith('/models/tiny.gguf')) ranges.push(r.headers().range); });
+    await page.fill('#url', `${server.url}/models/tiny.gguf`);
+    await page.click('#url-form button');
+    await loadModel(page, 'cpu');
+    const { text } = await say(page, 'Hi', 6);
+    assertEq(text, cliText('Hi', 6), 'greedy text vs rullama run');
+    await page.close();
+    // worker requests are not always reported to the page; when they are, each is a range
+    assert(ranges.every((r) => r === undefined || /^bytes=\d+-\d+$/.test(r)), `range requests: ${ranges}`);
+});
+
+test('actionable errors: not a GGUF, wrong architecture, missing blob, a folder without models', async () => {
+    const dir = tmpDir('web-bad');
+    const junk = path.join(dir, 'notes.gguf');
+    fs.writeFileSync(junk, 'this is not a model file, just some text\n'.repeat(20));
+    const llama = path.join(dir, 'llama.gguf');
+    const w = new GGUFWriter();
+    w.kv('general.architecture', 'str', 'llama');
+    w.kv('llama.block_count', 'u32', 1);
+    w.tensor('token_embd.weight', [4, 4], 0, new Uint8Array(64).fill(1));
+    fs.writeFileSync(llama, w.toBytes());
+    const broken = tmpDir('web-missing');
+    fs.rmSync(putModel(broken, 'gemma4:gone', fixture));
+    const empty = tmpDir('web-empty');
+    fs.writeFileSync(path.join(empty, 'readme.txt'), 'nothing here');
+
+    const page = await openApp(await browser(), appUrl);
+    const expectError = async (title, pattern) => {
+        await page.waitForSelector('#error:not([hidden])');
+        assertEq(await page.locator('#error .title').innerText(), title);
+        const detail = await page.locator('#error .detail').innerText();
+        assert(pattern.test(detail), `${title}: detail ${JSON.stringify(detail)}`);
+        assert((await page.locator('#error .hint').innerText()).length > 20, `${title}: a hint`);
+    };
+    await page.setInputFiles('#file-input', junk);
+    await expectError('This is not a valid model file', /not a GGUF file/);
+    await page.setInputFiles('#file-input', llama);
+    await expectError('Not a Gemma 4 model', /llama/);
+    await page.setInputFiles('#folder-input', broken);
+    await expectError('A model file is missing', /gemma4:gone.*missing/);
+    await page.setInputFiles('#folder-input', empty);
+    await expectError('No models in this folder', /no manifests/);
+    await page.close();
+});
+
+test('without WebGPU: the check says so and the CPU engine runs', async () => {
+    const b = await launch({ webgpu: false });
+    try {
+        const page = await openApp(b, appUrl);
+        await page.setInputFiles('#folder-input', store);
+        await waitOrError(page, '#check-body .verdict');
+        const check = await page.locator('#check-body').innerText();
+        assert(/no WebGPU|no GPU adapter/i.test(check), `says why: ${check}`);
+        assertEq(await page.inputValue('#engine'), 'cpu', 'CPU engine preselected');
+        assert(await page.locator('#engine option[value=gpu]').isDisabled(), 'GPU option disabled');
+        await loadModel(page, 'cpu');
+        const { text } = await say(page, 'Hi', 5);
+        assertEq(text, cliText('Hi', 5), 'greedy text vs rullama run');
+    } finally {
+        await b.close();
+    }
+});
+
+try {
+    await run('browser-app');
+} finally {
+    await gpuBrowser?.close();
+    await server.close();
+}

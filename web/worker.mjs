@@ -1,0 +1,167 @@
+// The engine's Dedicated Worker: owns the wasm, the model files and the GPU
+// device, so the page never blocks. Protocol (page -> worker, each answered
+// by one reply of the same `type`, or {type:'error', op, message}):
+//   open {source}            -> {models, root, files}   mount a folder / file / URL
+//   check {model, nCtx}      -> {model, inspect, gpu, plan}
+//   load {model, nCtx, gpu}  -> progress* then {loadMs, engine}
+//   chat {body}              -> text* then {result}
+//   stop                     (no reply: the running chat ends with done_reason "cancel")
+// The worker also posts {type:'lost', message} if the GPU device goes away.
+import { instantiate } from '../js/engine.mjs';
+import { createGpu } from '../js/gpu.mjs';
+import { ChatSession } from '../js/session.mjs';
+import { WebHost, findStoreRoot, ggufFilesIn } from '../js/web/host.mjs';
+import { GpuPlanner, capsFromAdapter, planModel } from '../js/web/plan.mjs';
+
+const MOUNT = '/picked';
+const wasmUrl = new URL('../build/wasm/rullama.wasm', import.meta.url);
+
+let module = null;        // compiled once; instantiated for the probe and for the session
+let host = null;
+let probe = null;         // engine with recording GPU imports: list, inspect, plan
+let planner = null;
+let session = null;
+let abort = null;
+let adapterPromise = null;
+
+const post = (msg) => self.postMessage(msg);
+
+// A macrotask turn, so 'stop' messages get through during CPU generation
+// (awaiting a resolved promise alone never lets the event loop run).
+const channel = new MessageChannel();
+const waiting = [];
+channel.port1.onmessage = () => waiting.shift()?.();
+const yieldToEvents = () => new Promise((r) => { waiting.push(r); channel.port2.postMessage(0); });
+
+async function engineModule() {
+    if (!module) {
+        const r = await fetch(wasmUrl);
+        if (!r.ok) throw new Error(`cannot load the engine (${wasmUrl.pathname}): HTTP ${r.status}`);
+        module = await WebAssembly.compileStreaming(r).catch(async () => WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer()));
+    }
+    return module;
+}
+
+// Run the C command line on the probe engine and capture stdout/stderr.
+function cli(args) {
+    const out = ['', '', ''];
+    host.out = (stream, text) => { out[stream] += text; };
+    const code = probe.cli(['rullama', ...args]);
+    host.out = () => {};
+    return { code, out: out[1], err: out[2].trim() };
+}
+
+async function open({ source }) {
+    host = new WebHost();
+    planner = new GpuPlanner();
+    host.extraImports = planner.imports(() => probe.memory);
+    let files = [];
+    if (source.kind === 'dir') await host.addDirectoryHandle(MOUNT, source.handle);
+    else if (source.kind === 'tree') host.addTree(MOUNT, source.entries);
+    else if (source.kind === 'file') {
+        host.addBlob(`${MOUNT}/${source.file.name}`, source.file);
+        files = [`${MOUNT}/${source.file.name}`];
+    } else if (source.kind === 'opfs') {
+        const h = await source.handle.createSyncAccessHandle();
+        host.addSyncHandle(`${MOUNT}/${source.name}`, h);
+        files = [`${MOUNT}/${source.name}`];
+    } else if (source.kind === 'url') {
+        const name = decodeURIComponent(new URL(source.url).pathname.split('/').pop() || 'model.gguf');
+        host.addUrl(`${MOUNT}/${name}`, source.url);
+        files = [`${MOUNT}/${name}`];
+    } else throw new Error(`unknown source kind ${source.kind}`);
+    probe = await instantiate(await engineModule(), host);
+    if (source.kind !== 'dir' && source.kind !== 'tree') return { root: null, models: [], files };
+    const root = findStoreRoot(host, MOUNT);
+    if (!root) return { root: null, models: [], files: ggufFilesIn(host, MOUNT) };
+    host.env.OLLAMA_MODELS = root;
+    const r = cli(['list', '--json']);
+    if (r.code !== 0) throw new Error(r.err || 'cannot list the models in this folder');
+    return { root, models: JSON.parse(r.out).models, files: [] };
+}
+
+function adapter() {
+    adapterPromise ||= (async () => {
+        if (!self.navigator.gpu) return { reason: 'This browser has no WebGPU (navigator.gpu is missing).' };
+        const a = await self.navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
+        if (!a) return { reason: 'WebGPU is present but no GPU adapter is available (the GPU may be blocklisted or disabled).' };
+        return { adapter: a };
+    })();
+    return adapterPromise;
+}
+
+async function check({ model, nCtx }) {
+    const ins = cli(['inspect', model, '--json']);
+    if (ins.code !== 0) throw new Error(ins.err || `cannot read ${model}`);
+    const inspect = JSON.parse(ins.out);
+    nCtx = Math.min(nCtx, inspect.hparams.context_length || nCtx);
+    const { adapter: a, reason } = await adapter();
+    const gpu = { available: !!a, reason };
+    if (a) {
+        const info = a.info || {};
+        gpu.description = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
+        gpu.fallback = !!(info.isFallbackAdapter ?? a.isFallbackAdapter) || /swiftshader|llvmpipe|software/i.test(gpu.description);
+        gpu.limits = { maxBufferSize: a.limits.maxBufferSize, maxStorageBufferBindingSize: a.limits.maxStorageBufferBindingSize };
+        gpu.features = [...a.features].filter((f) => ['shader-f16', 'subgroups', 'timestamp-query'].includes(f));
+    }
+    const plan = planModel(probe, planner, model, capsFromAdapter(a), nCtx);
+    return { model, nCtx, inspect, gpu, plan, deviceMemory: self.navigator.deviceMemory ?? null };
+}
+
+async function load({ model, nCtx, gpu, total }) {
+    let last = 0, done = 0;
+    const progress = (bytes) => {
+        const now = performance.now();
+        if (now - last > 100 || bytes >= total) { last = now; post({ type: 'progress', done: bytes, total }); }
+    };
+    let runtime = false;
+    if (gpu) {
+        const { adapter: a, reason } = await adapter();
+        if (!a) throw new Error(reason);
+        runtime = await createGpu({ gpu: self.navigator.gpu });
+        runtime.device.lost.then((info) => {
+            if (session?.runtime === runtime) post({ type: 'lost', message: `GPU device lost: ${info.message || info.reason}` });
+        });
+    } else {
+        host.onRead = (n) => progress((done += n));
+    }
+    session = await ChatSession.open({ wasm: await engineModule(), host, model, nCtx, gpu: runtime, onProgress: gpu ? progress : null });
+    host.onRead = null;
+    post({ type: 'progress', done: total, total });
+    return { loadMs: session.loadMs, engine: gpu ? 'gpu' : 'cpu' };
+}
+
+async function chat({ body }) {
+    if (!session) throw new Error('no model is loaded');
+    abort = new AbortController();
+    let lastYield = performance.now();
+    try {
+        const result = await session.run('chat', body, {
+            signal: abort.signal,
+            onText: async (content, thinking) => {
+                post({ type: 'text', content, thinking });
+                if (performance.now() - lastYield > 30) { await yieldToEvents(); lastYield = performance.now(); }
+            },
+        });
+        return { result };
+    } finally {
+        abort = null;
+    }
+}
+
+const handlers = {
+    open, check, load, chat,
+    stop() { abort?.abort(); },
+    // for tests: make the device go away as a driver reset would
+    'lose-device'() { session?.runtime?.device.destroy(); },
+};
+
+self.onmessage = async ({ data }) => {
+    const fn = handlers[data.type];
+    try {
+        const reply = await fn(data);
+        if (reply !== undefined) post({ type: data.type, ...reply });
+    } catch (e) {
+        post({ type: 'error', op: data.type, message: e?.message || String(e) });
+    }
+};
