@@ -177,40 +177,42 @@ async function checkModel() {
 }
 
 function renderCheck({ inspect: ins, gpu, plan, nCtx, deviceMemory }) {
-    const p = (cls, ...c) => el('p', { class: cls }, ...c);
+    const rows = [];
+    const row = (term, ...desc) => rows.push(el('dt', {}, term), el('dd', {}, ...desc));
     const types = Object.entries(ins.bytes_by_type || {}).sort((a, b) => b[1].bytes - a[1].bytes).map(([t]) => t).join(', ');
-    const out = [p('', el('b', {}, choice.label), `: ${ins.architecture}, ${count(ins.parameters.text)} text parameters (${types}), ${ins.hparams.block_count} layers, trained context ${ins.hparams.context_length}.`)];
-    const cpuNeed = (plan.uploadBytes || ins.file_size);
+    row('Model', `${ins.architecture} · ${count(ins.parameters.text)} text parameters · ${ins.hparams.block_count} layers · ${types} · trained context ${ins.hparams.context_length}`);
+    const cpuNeed = plan.uploadBytes || ins.file_size;
     const cpuFits = cpuNeed < 3.5 * GiB;
     let verdict, cls, useGpu = false;
     if (!gpu.available) {
-        out.push(p('bad', gpu.reason));
+        row('GPU', el('span', { class: 'bad' }, gpu.reason));
         [verdict, cls] = ['No WebGPU here: the CPU engine can run it, slowly.', 'warn'];
     } else {
-        out.push(p('', `GPU: ${gpu.description}${gpu.fallback ? ' (a software renderer: expect seconds per token)' : ''}. Largest buffer ${bytes(gpu.limits.maxBufferSize)}, largest binding ${bytes(gpu.limits.maxStorageBufferBindingSize)}; features: ${gpu.features.join(', ') || 'none of shader-f16, subgroups'}.`));
+        row('GPU', `${gpu.description}${gpu.fallback ? ' (software renderer)' : ''} · buffers up to ${bytes(gpu.limits.maxBufferSize)}, bindings up to ${bytes(gpu.limits.maxStorageBufferBindingSize)} · ${gpu.features.join(', ') || 'no shader-f16, no subgroups'}`);
         if (plan.error) {
-            out.push(p('bad', `The GPU engine cannot place this model: ${plan.error}`));
+            row('Needs', el('span', { class: 'bad' }, `the GPU engine cannot place this model: ${plan.error}`));
             [verdict, cls] = ['It cannot run on this GPU.', 'bad'];
         } else {
-            out.push(p('', `GPU memory needed: about ${bytes(plan.total)} = weights ${bytes(plan.weights)} + KV cache and work buffers ${bytes(plan.work)} (context ${nCtx}); largest single buffer ${bytes(plan.largest)}.`));
-            out.push(p('hint', 'WebGPU does not report how much GPU memory is free, so this is what the model needs, not a promise that it fits: if the GPU (or, for an integrated GPU, shared system memory) has less free, loading stops with an out-of-memory error. A smaller context needs less.'));
+            row('Needs', `about ${bytes(plan.total)} of GPU memory: weights ${bytes(plan.weights)} + KV cache and work buffers ${bytes(plan.work)} at context ${nCtx}; largest buffer ${bytes(plan.largest)}`,
+                el('details', {}, el('summary', {}, 'why an estimate?'),
+                    'This is exactly what the engine will allocate (its planner ran without a GPU). WebGPU does not report how much GPU memory is free, so it is what the model needs, not a promise that it fits: if the GPU (or, for an integrated GPU, shared system memory) has less free, loading stops with an out-of-memory error. A smaller context needs less.'));
             useGpu = true;
             if (deviceMemory && plan.total > deviceMemory * GiB * 0.75) [verdict, cls] = [`This device reports about ${deviceMemory} GB of memory: the model may not fit.`, 'warn'];
-            else if (gpu.fallback) [verdict, cls] = ['Runs, but on a software GPU: very slow. The CPU engine may be faster.', 'warn'];
+            else if (gpu.fallback) [verdict, cls] = ['Runs, but on a software GPU: expect seconds per token. The CPU engine may be faster.', 'warn'];
             else [verdict, cls] = ['Ready to load on the GPU.', 'ok'];
         }
     }
-    out.push(p('hint', cpuFits
-        ? `CPU engine: about ${bytes(cpuNeed)} of weights in WebAssembly memory; works without WebGPU, much slower.`
-        : `CPU engine: the weights (${bytes(cpuNeed)}) do not fit in WebAssembly's 4 GB memory.`));
-    out.push(p(`verdict ${cls}`, verdict));
-    $('check-body').replaceChildren(...out);
+    row('CPU', cpuFits
+        ? `about ${bytes(cpuNeed)} of weights in WebAssembly memory, plus the KV cache; works without WebGPU, much slower`
+        : el('span', { class: 'bad' }, `the weights (${bytes(cpuNeed)}) do not fit in WebAssembly's 4 GB memory`));
+    $('check-body').replaceChildren(el('dl', {}, ...rows), el('p', { class: `verdict ${cls}` }, verdict));
     const gpuOpt = $('engine').querySelector('[value=gpu]'), cpuOpt = $('engine').querySelector('[value=cpu]');
     gpuOpt.disabled = !useGpu;
     cpuOpt.disabled = !cpuFits;
     if (!useGpu) $('engine').value = 'cpu';
+    else if (!cpuFits) $('engine').value = 'gpu';
     $('load').disabled = !useGpu && !cpuFits;
-    $('opfs-row').hidden = !(source.kind === 'dir' || source.kind === 'tree' || source.kind === 'file') || !navigator.storage?.getDirectory;
+    $('opfs-row').hidden = !['dir', 'tree', 'file'].includes(source.kind) || !navigator.storage?.getDirectory || !cpuFits && !useGpu;
 }
 
 // ---- loading ----
@@ -231,8 +233,19 @@ async function load() {
         $('bar').value = Math.min(1, done / total);
         $('progress-text').textContent = `${bytes(done)} of ${bytes(total)} · ${bytes(rate)}/s · ${Number.isFinite(left) ? `${Math.ceil(left)} s left` : ''}`;
     };
-    onProgress({ done: 0 });
     try {
+        if ($('opfs').checked && !$('opfs-row').hidden) {
+            $('progress-text').textContent = 'Copying into browser storage…';
+            const t1 = performance.now();
+            await call('save', { model: choice.spec, name: opfsName(choice.label) }, {
+                progress: ({ done, total: size }) => {
+                    $('bar').value = done / size;
+                    $('progress-text').textContent = `Copying into browser storage: ${bytes(done)} of ${bytes(size)} · ${bytes(done / Math.max(1e-3, (performance.now() - t1) / 1000))}/s`;
+                },
+            });
+            listSaved();
+        }
+        onProgress({ done: 0 });
         const r = await call('load', { model: choice.spec, nCtx: report.nCtx, gpu, total }, { progress: onProgress });
         loaded = { ...choice, engine: r.engine, nCtx: report.nCtx };
         $('progress-text').textContent = `Loaded ${bytes(total)} in ${(r.loadMs / 1000).toFixed(1)} s.`;
@@ -373,6 +386,30 @@ function newChat() {
 
 // ---- remembering things ----
 
+const opfsName = (label) => label.replace(/[^\w.-]+/g, '_').replace(/(\.gguf)?$/i, '.gguf');
+const opfsDir = async () => (await navigator.storage.getDirectory()).getDirectoryHandle('models', { create: true });
+
+// Model files kept in the origin-private file system: one click to reopen.
+async function listSaved() {
+    if (!navigator.storage?.getDirectory) return;
+    const items = [];
+    try {
+        for await (const [name, h] of (await opfsDir()).entries())
+            if (h.kind === 'file' && !name.endsWith('.partial')) items.push({ name, size: (await h.getFile()).size });
+    } catch {
+        return; // no OPFS here (e.g. some private windows)
+    }
+    $('saved').hidden = !items.length;
+    $('saved-list').replaceChildren(...items.map(({ name, size }) => el('div', { class: 'row saved' },
+        el('button', { type: 'button', 'data-name': name, onclick: () => openSource({ kind: 'opfs', name }) }, name.replace(/\.gguf$/, ''), el('small', {}, bytes(size))),
+        el('button', { type: 'button', title: 'Delete this copy', 'aria-label': `Delete ${name}`, onclick: async () => {
+            if (source?.kind === 'opfs' && source.name === name) startWorker(); // release its access handle
+            await (await opfsDir()).removeEntry(name).catch(showError);
+            listSaved();
+        } }, '×'))));
+}
+
+
 function idb(mode, fn) {
     return new Promise((resolve, reject) => {
         const req = indexedDB.open('rullama', 1);
@@ -449,6 +486,7 @@ function init() {
     $('new-chat').onclick = newChat;
     for (const k of SETTINGS) $(k).addEventListener('change', saveSettings);
     if (window.showDirectoryPicker) idb('readonly', (s) => s.get('folder')).then((h) => h && showReopen(h)).catch(() => {});
+    listSaved();
     startWorker();
     // for tests and debugging: simulate a GPU reset
     window.rullama = { loseDevice: () => worker.postMessage({ type: 'lose-device' }) };

@@ -3,6 +3,7 @@
 // by one reply of the same `type`, or {type:'error', op, message}):
 //   open {source}            -> {models, root, files}   mount a folder / file / URL
 //   check {model, nCtx}      -> {model, inspect, gpu, plan}
+//   save {model, name}       -> progress* then {name, size}   copy the model file into OPFS
 //   load {model, nCtx, gpu}  -> progress* then {loadMs, engine}
 //   chat {body}              -> text* then {result}
 //   stop                     (no reply: the running chat ends with done_reason "cancel")
@@ -62,8 +63,8 @@ async function open({ source }) {
         host.addBlob(`${MOUNT}/${source.file.name}`, source.file);
         files = [`${MOUNT}/${source.file.name}`];
     } else if (source.kind === 'opfs') {
-        const h = await source.handle.createSyncAccessHandle();
-        host.addSyncHandle(`${MOUNT}/${source.name}`, h);
+        const file = await (await opfsDir()).getFileHandle(source.name);
+        host.addSyncHandle(`${MOUNT}/${source.name}`, await file.createSyncAccessHandle());
         files = [`${MOUNT}/${source.name}`];
     } else if (source.kind === 'url') {
         const name = decodeURIComponent(new URL(source.url).pathname.split('/').pop() || 'model.gguf');
@@ -108,6 +109,42 @@ async function check({ model, nCtx }) {
     return { model, nCtx, inspect, gpu, plan, deviceMemory: self.navigator.deviceMemory ?? null };
 }
 
+// Copies kept in the origin-private file system (OPFS): read back with a
+// synchronous access handle, no picker or permission needed next time.
+const opfsDir = async () => (await self.navigator.storage.getDirectory()).getDirectoryHandle('models', { create: true });
+
+async function save({ model, name }) {
+    const pathPtr = probe.cstr(model);
+    const resolved = probe.exports.rl_api_resolve(pathPtr);
+    probe.free(pathPtr);
+    if (!resolved) throw new Error(probe.readCString(probe.exports.rl_api_error()));
+    const path = probe.readCString(resolved);
+    probe.free(resolved);
+    const src = host.files.get(path);
+    if (!src?.blob) throw new Error('only picked files can be kept in browser storage');
+    const { quota = Infinity, usage = 0 } = (await self.navigator.storage.estimate?.()) || {};
+    if (src.size > quota - usage) throw new Error(`not enough browser storage to keep a copy: ${src.size} bytes needed, ${quota - usage} free (out of memory)`);
+    const dir = await opfsDir();
+    const partial = await dir.getFileHandle(`${name}.partial`, { create: true });
+    const h = await partial.createSyncAccessHandle();
+    const CHUNK = 16 << 20;
+    let last = 0;
+    try {
+        h.truncate(0);
+        for (let pos = 0; pos < src.size; pos += CHUNK) {
+            const buf = new Uint8Array(await src.blob.slice(pos, Math.min(src.size, pos + CHUNK)).arrayBuffer());
+            if (h.write(buf, { at: pos }) !== buf.length) throw new Error('browser storage write failed (out of memory?)');
+            if (performance.now() - last > 100) { last = performance.now(); post({ type: 'progress', done: pos + buf.length, total: src.size }); }
+        }
+        h.flush();
+    } finally {
+        h.close();
+    }
+    await dir.removeEntry(name).catch(() => {});
+    await partial.move(name); // complete copies only carry the final name
+    return { name, size: src.size };
+}
+
 async function load({ model, nCtx, gpu, total }) {
     let last = 0, done = 0;
     const progress = (bytes) => {
@@ -150,7 +187,7 @@ async function chat({ body }) {
 }
 
 const handlers = {
-    open, check, load, chat,
+    open, check, save, load, chat,
     stop() { abort?.abort(); },
     // for tests: make the device go away as a driver reset would
     'lose-device'() { session?.runtime?.device.destroy(); },

@@ -12,28 +12,30 @@ import { GGUFWriter } from '../node/lib/gguf-writer.mjs';
 import { ChatSession } from '../../js/session.mjs';
 import { nodeHost } from '../../js/node/host.mjs';
 import { serve } from './lib/server.mjs';
-import { putModel } from './lib/store.mjs';
+import { putModel, tinyModel } from './lib/store.mjs';
 import { launch, openApp } from './lib/browser.mjs';
 
 const fixture = path.join(fixturesDir() || '', 'gemma4-tiny/model.gguf');
 const NAME = 'gemma4:tiny';
 const store = tmpDir('web-store');
-const blob = putModel(store, NAME, fixture);
+const { blob, source: modelSource } = tinyModel(repoRoot, store, NAME, fixture);
+console.error(`model: ${modelSource === 'gen' ? 'tools/gen.mjs --preset tiny' : 'the external gemma4-tiny fixture'} in an Ollama store`);
 const ggufCopy = path.join(tmpDir('web-file'), 'tiny.gguf');
-fs.copyFileSync(fixture, ggufCopy);
+fs.copyFileSync(blob, ggufCopy);
 
 // `rullama run` for the same prompt: the text the app must show. The CLI's
 // CPU engine is used by default because SwiftShader makes the GPU CLI take
 // as long as the browser (GPU and CPU engines agree on logits to 1e-6;
 // RULLAMA_WEB_CLI_GPU=1 compares against the GPU CLI instead).
-function cliText(prompt, n) {
-    const args = [path.join(repoRoot, 'bin/rullama'), 'run', NAME, prompt, '--temperature', '0', '--num-predict', String(n)];
-    if (!process.env.RULLAMA_WEB_CLI_GPU) args.push('--cpu');
+function cli(prompt, options, { gpu = !!process.env.RULLAMA_WEB_CLI_GPU } = {}) {
+    const args = [path.join(repoRoot, 'bin/rullama'), 'run', NAME, prompt, '--verbose', ...Object.entries(options).flatMap(([k, v]) => [`--${k}`, String(v)])];
+    if (!gpu) args.push('--cpu');
     const p = spawnSync(process.execPath, args, { env: { ...process.env, OLLAMA_MODELS: store }, encoding: 'utf8' });
     assertEq(p.status, 0, `rullama run failed: ${p.stderr}`);
     assert(p.stdout.endsWith('\n'), 'CLI output ends with its newline');
-    return p.stdout.slice(0, -1);
+    return { text: p.stdout.slice(0, -1), evalCount: Number(/^eval count:\s+(\d+)/m.exec(p.stderr)?.[1]) };
 }
+const cliText = (prompt, n) => cli(prompt, { temperature: 0, 'num-predict': n }).text;
 
 const server = await serve(repoRoot, { '/models/tiny.gguf': ggufCopy });
 const appUrl = `${server.url}/web/`;
@@ -74,7 +76,7 @@ test('folder flow on WebGPU: list, check, load with progress, greedy text equals
     await page.waitForSelector(`#models button[data-spec="${NAME}"]`);
     await waitOrError(page, '#check-body .verdict');
     const check = await page.locator('#check-body').innerText();
-    assert(/GPU memory needed: about [\d.]+ MB = weights [\d.]+ MB \+ KV cache/.test(check), `estimate shown: ${check}`);
+    assert(/about [\d.]+ MB of GPU memory: weights [\d.]+ MB \+ KV cache and work buffers [\d.]+ MB at context 4096/.test(check), `estimate shown: ${check}`);
     assert(/swiftshader/i.test(check) && /software/.test(check), `adapter named, software renderer flagged: ${check}`);
     await loadModel(page, 'gpu');
     assert(/WebGPU/.test(await page.locator('#status').innerText()), 'status names the GPU engine');
@@ -121,18 +123,41 @@ test('file flow on the CPU engine: greedy text equals the CLI; a second turn reu
 });
 
 test('stop ends a long generation early', async () => {
+    // a seed whose full answer is long (the CLI runs it to the end), so stopping shows
+    const sampling = { temperature: 2, 'top-k': 0, 'top-p': 1, 'num-predict': 3000 };
+    let seed = 0, full = 0;
+    while (full < 400 && seed < 20) full = cli('Tell me a long story', { ...sampling, seed: ++seed }).evalCount;
+    assert(full >= 400, `no seed in 1..20 gives a long answer (last: ${full} tokens)`);
     const page = await openApp(await browser(), appUrl);
     await page.setInputFiles('#file-input', blob);
     await loadModel(page, 'cpu');
-    // this seed runs 1272 tokens before the random model picks its end token (checked with the CLI)
-    for (const [k, v] of [['temperature', '2'], ['top_k', '0'], ['top_p', '1'], ['seed', '2'], ['num_predict', '3000']]) await page.fill(`#${k}`, v);
+    for (const [k, v] of [['temperature', 2], ['top_k', 0], ['top_p', 1], ['seed', seed], ['num_predict', 3000]]) await page.fill(`#${k}`, String(v));
     await page.fill('#prompt', 'Tell me a long story');
     await page.click('#send');
     await page.waitForFunction(() => document.querySelector('.msg.assistant .content')?.textContent.length > 0);
     await page.click('#stop');
     await waitOrError(page, '.msg.assistant .stats');
     const stats = await page.locator('.msg.assistant .stats').innerText();
-    assert(/stopped/.test(stats) && statNum(stats, 'tokens') < 1272, `stopped early: ${stats}`);
+    assert(/stopped/.test(stats) && statNum(stats, 'tokens') < full, `stopped before the ${full} tokens of the full answer: ${stats}`);
+    await page.close();
+});
+
+test('a copy kept in browser storage (OPFS) reopens after a page reload', async () => {
+    const page = await openApp(await browser(), appUrl);
+    await page.setInputFiles('#file-input', ggufCopy);
+    await waitOrError(page, '#check-body .verdict');
+    await page.check('#opfs');
+    await loadModel(page, 'cpu');
+    const first = await say(page, 'Hi', 6);
+    await page.reload();
+    const saved = page.locator('#saved-list button[data-name="tiny.gguf"]');
+    await saved.waitFor();
+    assert((await saved.innerText()).includes(`${(fs.statSync(ggufCopy).size / 1e6).toFixed(1)} MB`), 'saved copy listed with its size');
+    await saved.click();
+    await loadModel(page, 'cpu');
+    assertEq((await say(page, 'Hi', 6)).text, first.text, 'same answer from the copy');
+    await page.click('#saved-list button[aria-label="Delete tiny.gguf"]');
+    await page.waitForSelector('#saved', { state: 'hidden' });
     await page.close();
 });
 

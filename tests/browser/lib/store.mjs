@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 
 function putBlob(root, content) {
     const hex = crypto.createHash('sha256').update(content).digest('hex');
@@ -32,4 +33,33 @@ export function putModel(root, name, gguf, { family = 'gemma4', params = null } 
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, JSON.stringify(manifest));
     return model.file;
+}
+
+// The model blob a manifest names (the file the CLI and the app load).
+export function modelBlob(root, name) {
+    const [repo, tag] = name.split(':');
+    const m = JSON.parse(fs.readFileSync(path.join(root, 'manifests', 'registry.ollama.ai', 'library', repo, tag || 'latest'), 'utf8'));
+    const layer = m.layers.find((l) => l.mediaType === 'application/vnd.ollama.image.model');
+    return path.join(root, 'blobs', layer.digest.replace(':', '-'));
+}
+
+// A tiny gemma4 model in an Ollama store at root: written by our generator
+// (tools/gen.mjs, with the real vocabulary when tools/vocab.mjs can build it)
+// where it exists, else the external fixture wrapped in a manifest.
+// RULLAMA_WEB_MODEL=fixture|gen forces one. Returns {blob, source}.
+export function tinyModel(repoRoot, root, name, fixture) {
+    const want = process.env.RULLAMA_WEB_MODEL || (fs.existsSync(path.join(repoRoot, 'tools/gen.mjs')) ? 'gen' : 'fixture');
+    if (want === 'fixture') return { blob: putModel(root, name, fixture), source: 'fixture' };
+    const vocab = path.join(repoRoot, 'build/vocab/gemma4-vocab.gguf');
+    if (!fs.existsSync(vocab)) {
+        fs.mkdirSync(path.dirname(vocab), { recursive: true });
+        run(repoRoot, ['tools/vocab.mjs', '--out', vocab]);
+    }
+    run(repoRoot, ['tools/gen.mjs', '--preset', 'tiny', '--vocab', vocab, '--store', root, '--name', name]);
+    return { blob: modelBlob(root, name), source: 'gen' };
+}
+
+function run(cwd, args) {
+    const p = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
+    if (p.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${p.stderr || p.stdout}`);
 }
