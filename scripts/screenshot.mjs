@@ -2,7 +2,7 @@
 // Takes docs/web-app.png: the web app in headless Chromium with a tiny model
 // loaded from an Ollama-style folder and a short conversation.
 //   node scripts/screenshot.mjs [--cpu] [--out FILE]
-// (WebGPU here is SwiftShader: the GPU engine takes a minute for the few tokens.)
+// (On SwiftShader, WebGPU takes minutes for these few tokens; --cpu is quick.)
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,13 +26,14 @@ try {
     await page.selectOption('#engine', args.includes('--cpu') ? 'cpu' : 'gpu');
     await page.click('#load');
     await page.waitForFunction(() => !document.querySelector('#prompt').disabled, null, { timeout: 120000 });
-    await page.fill('#system', 'You are a helpful assistant.');
-    await page.fill('#num_predict', '12');
+    await page.fill('#num_predict', '8');
     await page.fill('#seed', '7');
-    for (const [i, text] of ['Hi! What can you do?', 'Tell me more.'].entries()) {
+    for (const [i, text] of ['Hi!', 'Tell me more.'].entries()) {
         await page.fill('#prompt', text);
         await page.click('#send');
-        await page.waitForSelector(`.msg.assistant:nth-child(${2 * i + 2}) .stats`, { timeout: 300000 });
+        await page.waitForSelector(`.msg.assistant:nth-child(${2 * i + 2}) .stats, #error:not([hidden])`, { timeout: 600000 });
+        if (await page.isVisible('#error')) throw new Error(await page.locator('#error').innerText());
+        console.log(`turn ${i + 1}: ${await page.locator('.stats').nth(i).innerText()}`);
     }
     await page.fill('#prompt', 'Write a haiku about GPUs.');
     await page.evaluate(() => document.querySelector('aside').scrollTo(0, 0));

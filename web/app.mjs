@@ -5,8 +5,9 @@ const SETTINGS = ['system', 'think', 'temperature', 'top_k', 'top_p', 'seed', 'n
 const GiB = 1024 ** 3;
 
 let worker = null;
-let waits = new Map();          // reply type -> {resolve, reject}
-let listeners = {};             // progress / text events of the running request
+let waits = new Map();          // request id -> {resolve, reject, events: {progress, text}}
+let nextId = 1;
+let workerError = null;         // set when the worker could not start (every call fails with it)
 let source = null;              // what the worker has mounted (re-sent after a restart)
 let choice = null;              // {spec, label} of the selected model
 let report = null;              // last capability check
@@ -21,20 +22,20 @@ function startWorker() {
     worker?.terminate();
     for (const w of waits.values()) w.reject(new Error('cancelled'));
     waits = new Map();
+    workerError = null;
     worker = new Worker(new URL('worker.mjs', import.meta.url), { type: 'module' });
     worker.onmessage = ({ data }) => {
-        if (data.type === 'progress' || data.type === 'text') return listeners[data.type]?.(data);
         if (data.type === 'lost') return deviceLost(data.message);
-        const key = data.type === 'error' ? data.op : data.type;
-        const w = waits.get(key);
+        const w = waits.get(data.id);
         if (!w) return;
-        waits.delete(key);
+        if (data.type === 'progress' || data.type === 'text') return w.events[data.type]?.(data);
+        waits.delete(data.id);
         if (data.type === 'error') w.reject(new Error(data.message));
         else w.resolve(data);
     };
     worker.onerror = (e) => {
         e.preventDefault();
-        const err = new Error(e.message || 'the engine worker failed to start (is the page served over http(s) with the js/ and build/wasm/ folders next to web/?)');
+        const err = workerError = new Error(`the engine worker stopped: ${e.message || 'it could not start (is the page served over http(s), with js/ and build/wasm/ beside web/?)'}`);
         for (const w of waits.values()) w.reject(err);
         waits = new Map();
     };
@@ -42,9 +43,10 @@ function startWorker() {
 
 function call(type, payload = {}, events = {}) {
     return new Promise((resolve, reject) => {
-        waits.set(type, { resolve, reject });
-        listeners = events;
-        worker.postMessage({ type, ...payload });
+        if (workerError) return reject(workerError);
+        const id = nextId++;
+        waits.set(id, { resolve, reject, events });
+        worker.postMessage({ type, id, ...payload });
     });
 }
 
@@ -161,16 +163,21 @@ async function selectModel(item, button) {
     await checkModel();
 }
 
+let checks = 0;
 async function checkModel() {
+    const mine = ++checks; // a newer check (another model, another context) wins
     clearError();
     $('check').hidden = false;
     $('check-body').replaceChildren(el('p', { class: 'hint' }, 'Checking…'));
     $('load').disabled = true;
+    report = null;
     try {
-        report = await call('check', { model: choice.spec, nCtx: Number($('ctx').value) });
+        const r = await call('check', { model: choice.spec, nCtx: Number($('ctx').value) });
+        if (mine !== checks) return;
+        report = r;
         renderCheck(report);
     } catch (e) {
-        report = null;
+        if (mine !== checks) return;
         $('check-body').replaceChildren();
         showError(e);
     }
@@ -222,12 +229,13 @@ async function load() {
     clearError();
     const gpu = $('engine').value === 'gpu';
     const total = report.plan.uploadBytes || report.inspect.file_size;
-    const t0 = performance.now();
+    let t0 = performance.now();
     $('progress').hidden = false;
     $('load').disabled = true;
     setChatEnabled(false);
     loaded = null;
-    const onProgress = ({ done }) => {
+    const onProgress = ({ done: got }) => {
+        const done = Math.min(got, total); // the CPU engine also reads the header: do not count past 100 %
         const s = (performance.now() - t0) / 1000, rate = done / Math.max(s, 1e-3);
         const left = rate > 0 ? Math.max(0, (total - done) / rate) : NaN;
         $('bar').value = Math.min(1, done / total);
@@ -245,6 +253,7 @@ async function load() {
             });
             listSaved();
         }
+        t0 = performance.now();
         onProgress({ done: 0 });
         const r = await call('load', { model: choice.spec, nCtx: report.nCtx, gpu, total }, { progress: onProgress });
         loaded = { ...choice, engine: r.engine, nCtx: report.nCtx };

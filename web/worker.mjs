@@ -1,6 +1,7 @@
 // The engine's Dedicated Worker: owns the wasm, the model files and the GPU
-// device, so the page never blocks. Protocol (page -> worker, each answered
-// by one reply of the same `type`, or {type:'error', op, message}):
+// device, so the page never blocks. Protocol: the page posts {type, id, ...};
+// the worker answers {type:'reply', id, ...} or {type:'error', id, message},
+// with events {type:'progress'|'text', id, ...} before the answer:
 //   open {source}            -> {models, root, files}   mount a folder / file / URL
 //   check {model, nCtx}      -> {model, inspect, gpu, plan}
 //   save {model, name}       -> progress* then {name, size}   copy the model file into OPFS
@@ -113,7 +114,7 @@ async function check({ model, nCtx }) {
 // synchronous access handle, no picker or permission needed next time.
 const opfsDir = async () => (await self.navigator.storage.getDirectory()).getDirectoryHandle('models', { create: true });
 
-async function save({ model, name }) {
+async function save({ model, name }, emit) {
     const pathPtr = probe.cstr(model);
     const resolved = probe.exports.rl_api_resolve(pathPtr);
     probe.free(pathPtr);
@@ -134,7 +135,7 @@ async function save({ model, name }) {
         for (let pos = 0; pos < src.size; pos += CHUNK) {
             const buf = new Uint8Array(await src.blob.slice(pos, Math.min(src.size, pos + CHUNK)).arrayBuffer());
             if (h.write(buf, { at: pos }) !== buf.length) throw new Error('browser storage write failed (out of memory?)');
-            if (performance.now() - last > 100) { last = performance.now(); post({ type: 'progress', done: pos + buf.length, total: src.size }); }
+            if (performance.now() - last > 100) { last = performance.now(); emit({ type: 'progress', done: pos + buf.length, total: src.size }); }
         }
         h.flush();
     } finally {
@@ -145,11 +146,11 @@ async function save({ model, name }) {
     return { name, size: src.size };
 }
 
-async function load({ model, nCtx, gpu, total }) {
+async function load({ model, nCtx, gpu, total }, emit) {
     let last = 0, done = 0;
     const progress = (bytes) => {
         const now = performance.now();
-        if (now - last > 100 || bytes >= total) { last = now; post({ type: 'progress', done: bytes, total }); }
+        if (now - last > 100 || bytes >= total) { last = now; emit({ type: 'progress', done: bytes, total }); }
     };
     let runtime = false;
     if (gpu) {
@@ -164,11 +165,11 @@ async function load({ model, nCtx, gpu, total }) {
     }
     session = await ChatSession.open({ wasm: await engineModule(), host, model, nCtx, gpu: runtime, onProgress: gpu ? progress : null });
     host.onRead = null;
-    post({ type: 'progress', done: total, total });
+    emit({ type: 'progress', done: total, total });
     return { loadMs: session.loadMs, engine: gpu ? 'gpu' : 'cpu' };
 }
 
-async function chat({ body }) {
+async function chat({ body }, emit) {
     if (!session) throw new Error('no model is loaded');
     abort = new AbortController();
     let lastYield = performance.now();
@@ -176,7 +177,7 @@ async function chat({ body }) {
         const result = await session.run('chat', body, {
             signal: abort.signal,
             onText: async (content, thinking) => {
-                post({ type: 'text', content, thinking });
+                emit({ type: 'text', content, thinking });
                 if (performance.now() - lastYield > 30) { await yieldToEvents(); lastYield = performance.now(); }
             },
         });
@@ -193,12 +194,23 @@ const handlers = {
     'lose-device'() { session?.runtime?.device.destroy(); },
 };
 
-self.onmessage = async ({ data }) => {
-    const fn = handlers[data.type];
-    try {
-        const reply = await fn(data);
-        if (reply !== undefined) post({ type: data.type, ...reply });
-    } catch (e) {
-        post({ type: 'error', op: data.type, message: e?.message || String(e) });
-    }
+// Requests run one at a time, in order (a load must not start before the
+// open it depends on has finished); stop and lose-device act at once.
+const IMMEDIATE = new Set(['stop', 'lose-device']);
+let queue = Promise.resolve();
+self.onmessage = ({ data }) => {
+    if (IMMEDIATE.has(data.type)) handle(data);
+    else queue = queue.then(() => handle(data));
 };
+
+async function handle(data) {
+    const emit = (msg) => post({ ...msg, id: data.id });
+    try {
+        const fn = handlers[data.type];
+        if (!fn) throw new Error(`unknown request ${data.type}`);
+        const reply = await fn(data, emit);
+        if (data.id !== undefined) emit({ type: 'reply', ...reply });
+    } catch (e) {
+        emit({ type: 'error', message: e?.message || String(e) });
+    }
+}

@@ -22,6 +22,10 @@ const { blob, source: modelSource } = tinyModel(repoRoot, store, NAME, fixture);
 console.error(`model: ${modelSource === 'gen' ? 'tools/gen.mjs --preset tiny' : 'the external gemma4-tiny fixture'} in an Ollama store`);
 const ggufCopy = path.join(tmpDir('web-file'), 'tiny.gguf');
 fs.copyFileSync(blob, ggufCopy);
+// a model of another family in the same store: listed, but not offered
+const other = path.join(tmpDir('web-other'), 'other.gguf');
+fs.writeFileSync(other, 'GGUF');
+putModel(store, 'llama3:tiny', other, { family: 'llama' });
 
 // `rullama run` for the same prompt: the text the app must show. The CLI's
 // CPU engine is used by default because SwiftShader makes the GPU CLI take
@@ -37,7 +41,13 @@ function cli(prompt, options, { gpu = !!process.env.RULLAMA_WEB_CLI_GPU } = {}) 
 }
 const cliText = (prompt, n) => cli(prompt, { temperature: 0, 'num-predict': n }).text;
 
-const server = await serve(repoRoot, { '/models/tiny.gguf': ggufCopy });
+const requests = [];
+const server = await serve(repoRoot, {
+    files: { '/models/tiny.gguf': ggufCopy, '/slow/tiny.gguf': ggufCopy },
+    dirs: { '/store/': store },
+    slow: { '/slow/tiny.gguf': 150 },
+    log: requests,
+});
 const appUrl = `${server.url}/web/`;
 let gpuBrowser = null;
 const browser = async () => (gpuBrowser ||= await launch());
@@ -74,6 +84,7 @@ test('folder flow on WebGPU: list, check, load with progress, greedy text equals
     const page = await openApp(await browser(), appUrl);
     await page.setInputFiles('#folder-input', store); // the <input webkitdirectory> fallback of showDirectoryPicker
     await page.waitForSelector(`#models button[data-spec="${NAME}"]`);
+    assert(await page.isDisabled('#models button[data-spec="llama3:tiny"]'), 'the llama model is listed but disabled');
     await waitOrError(page, '#check-body .verdict');
     const check = await page.locator('#check-body').innerText();
     assert(/about [\d.]+ MB of GPU memory: weights [\d.]+ MB \+ KV cache and work buffers [\d.]+ MB at context 4096/.test(check), `estimate shown: ${check}`);
@@ -142,6 +153,59 @@ test('stop ends a long generation early', async () => {
     await page.close();
 });
 
+// showDirectoryPicker cannot be driven headless: stand in an OPFS folder
+// (also a FileSystemDirectoryHandle) holding the store, so the handle walk, the
+// IndexedDB memory of the folder and "Reopen" run for real.
+test('folder picker flow: the handle is walked, remembered, and reopened after a reload', async () => {
+    const page = await openApp(await browser(), appUrl);
+    const files = [];
+    (function walk(d) {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) e.isDirectory() ? walk(path.join(d, e.name)) : files.push(path.relative(store, path.join(d, e.name)));
+    })(store);
+    await page.evaluate(async (list) => {
+        const top = await (await navigator.storage.getDirectory()).getDirectoryHandle('ollama-models', { create: true });
+        for (const f of list) {
+            const parts = f.split('/');
+            let d = top;
+            for (const p of parts.slice(0, -1)) d = await d.getDirectoryHandle(p, { create: true });
+            const w = await (await d.getFileHandle(parts.at(-1), { create: true })).createWritable();
+            await w.write(await (await fetch(`/store/${f}`)).blob());
+            await w.close();
+        }
+        window.showDirectoryPicker = async () => top;
+    }, files);
+    await page.click('#pick-folder');
+    await page.waitForSelector(`#models button[data-spec="${NAME}"].selected`);
+    await waitOrError(page, '#check-body .verdict');
+    await page.reload();
+    await page.waitForSelector('#reopen:not([hidden])');
+    assertEq(await page.locator('#reopen').innerText(), 'Reopen “ollama-models”');
+    await page.click('#reopen');
+    await waitOrError(page, '#check-body .verdict');
+    await loadModel(page, 'cpu');
+    assertEq((await say(page, 'Hi', 4)).text, cliText('Hi', 4), 'greedy text vs rullama run');
+    await page.evaluate(async () => (await navigator.storage.getDirectory()).removeEntry('ollama-models', { recursive: true }));
+    await page.close();
+});
+
+test('cancel stops a slow load; loading again works', async () => {
+    const page = await openApp(await browser(), appUrl);
+    await page.fill('#url', `${server.url}/slow/tiny.gguf`);
+    await page.click('#url-form button');
+    await waitOrError(page, '#check-body .verdict', 60000);
+    await page.selectOption('#engine', 'cpu');
+    await page.click('#load');
+    await page.waitForSelector('#progress:not([hidden])');
+    assert(await page.isDisabled('#prompt'), 'still loading when cancelled');
+    await page.click('#cancel');
+    await page.waitForSelector('#progress', { state: 'hidden' });
+    assertEq(await page.locator('#status').innerText(), 'Loading cancelled.');
+    assert(await page.isDisabled('#prompt'), 'nothing loaded');
+    await loadModel(page, 'cpu', 120000);
+    assertEq((await say(page, 'Hi', 4)).text, cliText('Hi', 4), 'greedy text vs rullama run');
+    await page.close();
+});
+
 test('a copy kept in browser storage (OPFS) reopens after a page reload', async () => {
     const page = await openApp(await browser(), appUrl);
     await page.setInputFiles('#file-input', ggufCopy);
@@ -163,16 +227,20 @@ test('a copy kept in browser storage (OPFS) reopens after a page reload', async 
 
 test('URL flow streams the file with HTTP Range requests', async () => {
     const page = await openApp(await browser(), appUrl);
-    const ranges = [];
-    page.on('request', (r) => { if (r.url().endsWith('/models/tiny.gguf')) ranges.push(r.headers().range); });
+    requests.length = 0;
     await page.fill('#url', `${server.url}/models/tiny.gguf`);
     await page.click('#url-form button');
     await loadModel(page, 'cpu');
     const { text } = await say(page, 'Hi', 6);
     assertEq(text, cliText('Hi', 6), 'greedy text vs rullama run');
     await page.close();
-    // worker requests are not always reported to the page; when they are, each is a range
-    assert(ranges.every((r) => r === undefined || /^bytes=\d+-\d+$/.test(r)), `range requests: ${ranges}`);
+    const gets = requests.filter((r) => r.path === '/models/tiny.gguf' && r.method === 'GET');
+    const size = fs.statSync(ggufCopy).size;
+    assert(gets.length > 1, `several reads: ${gets.length}`);
+    for (const { range } of gets) {
+        const m = /^bytes=(\d+)-(\d+)$/.exec(range || '');
+        assert(m && Number(m[2]) - Number(m[1]) + 1 < size, `every read is a part of the file: ${range}`);
+    }
 });
 
 test('actionable errors: not a GGUF, wrong architecture, missing blob, a folder without models', async () => {

@@ -2,7 +2,9 @@
 // serves the repository root (the app is /web/), with the COOP/COEP headers
 // `rullama serve` sends, the MIME types module workers and wasm need, and
 // byte ranges (the app's URL flow streams models with Range requests).
-// extra: {'/url-path': '/file/on/disk'} to expose files outside the tree.
+// options: files {'/url-path': '/file/on/disk'} and dirs {'/prefix/': '/dir'}
+// expose things outside the tree; slow {'/url-path': ms} delays each response
+// (to test cancelling a load); log, an array, receives {path, method, range}.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -12,17 +14,21 @@ const MIME = {
     '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png',
 };
 
-export function serve(root, extra = {}) {
-    const server = http.createServer((req, res) => {
+export function serve(root, { files = {}, dirs = {}, slow = {}, log = null } = {}) {
+    const server = http.createServer(async (req, res) => {
         const url = new URL(req.url, 'http://x');
         const rel = decodeURIComponent(url.pathname);
+        log?.push({ path: rel, method: req.method, range: req.headers.range });
         const headers = {
             'Cross-Origin-Opener-Policy': 'same-origin',
             'Cross-Origin-Embedder-Policy': 'require-corp',
             'Cache-Control': 'no-store',
             'Accept-Ranges': 'bytes',
         };
-        let st, file = extra[rel] || path.join(root, path.normalize(rel).replace(/^(\.\.[/\\])+/, ''));
+        const inside = (dir, p) => path.join(dir, path.normalize(`/${p}`));
+        const prefix = Object.keys(dirs).find((d) => rel.startsWith(d));
+        let st, file = files[rel] || (prefix ? inside(dirs[prefix], rel.slice(prefix.length)) : inside(root, rel));
+        if (slow[rel]) await new Promise((r) => setTimeout(r, slow[rel]));
         try { st = fs.statSync(file); } catch { st = null; }
         if (st?.isDirectory()) {
             file = path.join(file, 'index.html');
