@@ -104,6 +104,10 @@ test('folder flow on WebGPU: list, check, load with progress, greedy text equals
     assertEq(await page.locator('#error .title').innerText(), 'The GPU device was lost');
     assert(await page.isVisible('#error button[data-action="reload-model"]'), 'reload offered');
     assert(await page.isDisabled('#prompt'), 'chat disabled until reloaded');
+    await page.click('#error button[data-action="reload-model"]');
+    await page.waitForFunction(() => !document.querySelector('#prompt').disabled, null, { timeout: 60000 });
+    assert(await page.isHidden('#error'), 'error cleared after the reload');
+    assertEq(await page.locator('.msg.assistant .content').textContent(), text, 'the conversation is kept');
     await page.close();
 });
 
@@ -130,6 +134,30 @@ test('file flow on the CPU engine: greedy text equals the CLI; a second turn reu
     assertEq(await page.locator('.msg').count(), 0, 'new chat clears the conversation');
     const again = await say(page, 'Hello there', 12);
     assertEq(again.text, one.text, 'after New chat, the first answer again');
+    await page.close();
+});
+
+test('thinking streams into a collapsed <details>, apart from the answer', async () => {
+    // a seed for which the random model opens a thought channel (found with a Node session)
+    const s = await ChatSession.open({ wasm: fs.readFileSync(path.join(repoRoot, 'build/wasm/rullama.wasm')), host: nodeHost(), model: blob, nCtx: 4096, gpu: false });
+    const options = { temperature: 1.5, top_k: 0, top_p: 1, num_predict: 300 };
+    let ref = null, seed = 0;
+    while (!ref?.thinking && seed < 40) ref = await s.run('chat', { messages: [{ role: 'user', content: 'Hi' }], think: true, options: { ...options, seed: ++seed } });
+    s.close();
+    assert(ref.thinking, 'no seed in 1..40 makes the model think');
+    const page = await openApp(await browser(), appUrl);
+    await page.setInputFiles('#file-input', blob);
+    await loadModel(page, 'cpu');
+    await page.check('#think');
+    for (const [k, v] of Object.entries({ ...options, seed })) await page.fill(`#${k}`, String(v));
+    await page.fill('#prompt', 'Hi');
+    await page.click('#send');
+    await waitOrError(page, '.msg.assistant .stats');
+    const reply = page.locator('.msg.assistant');
+    assertEq(await reply.locator('details .thinking').textContent(), ref.thinking, 'thinking text');
+    assertEq(await reply.locator('.content').textContent(), ref.content, 'answer text');
+    assertEq(await reply.locator('details').getAttribute('open'), null, 'collapsed');
+    assertEq(await reply.locator('details summary').innerText(), 'Thinking');
     await page.close();
 });
 
