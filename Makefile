@@ -103,4 +103,4 @@ demo: deps
 clean:
 	rm -rf $(B)
 
--include $(NAT_OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(TEST_DEPS:.o=.d)
+-include $(NAT_OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(TEST_DEPS:.o=.d) $(patsubst %.c,$(B)/native/%.d,$(GEN_SRC) $(CLI_SRC))

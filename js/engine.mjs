@@ -13,6 +13,7 @@ const WASI_EBADF = 8;
 //   close(fd)
 //   listDir(path) -> [{name, isDir}] | null (missing)
 //   create(path) -> fd | -1;  write(fd, u8view) -> n | -1;  mkdirs(path) -> 0 | -1
+//   rename(from, to) -> 0 | -1   (optional, tools only)
 //   out(stream, text);  readLine() -> string | null;  getenv(name) -> string | undefined
 export async function instantiate(wasmSource, host) {
     const module = wasmSource instanceof WebAssembly.Module ? wasmSource : await WebAssembly.compile(wasmSource);
@@ -56,6 +57,9 @@ export async function instantiate(wasmSource, host) {
             return host.write ? host.write(fd, mem().subarray(src >>> 0, (src >>> 0) + (len >>> 0))) : -1;
         },
         host_mkdirs(pathPtr, pathLen) { return host.mkdirs ? host.mkdirs(str(pathPtr, pathLen)) : -1; },
+        host_rename(fromPtr, fromLen, toPtr, toLen) {
+            return host.rename ? host.rename(str(fromPtr, fromLen), str(toPtr, toLen)) : -1;
+        },
         host_out(stream, ptr, len) { emit(stream, str(ptr, len)); },
         host_read_line(buf, cap) {
             const line = host.readLine ? host.readLine() : null;
@@ -156,14 +160,14 @@ export class Engine {
         while (m[e]) e++;
         return this.io.str(p, e - (p >>> 0));
     }
-    // Run the C command-line entry point with argv (strings); returns the exit code.
-    cli(argv) {
+    // Run a C command-line entry point (default rl_cli) with argv (strings); returns the exit code.
+    cli(argv, entry = 'rl_cli') {
         const ptrs = argv.map((a) => this.cstr(a));
         const arr = this.alloc(4 * ptrs.length);
         const dv = new DataView(this.memory.buffer);
         ptrs.forEach((p, i) => dv.setUint32(arr + 4 * i, p, true));
         try {
-            return this.exports.rl_cli(ptrs.length, arr);
+            return this.exports[entry](ptrs.length, arr);
         } finally {
             this.io.flush();
             ptrs.forEach((p) => this.free(p));

@@ -3,8 +3,9 @@
 // no decisions of its own. Works with navigator.gpu (browser) and npm `webgpu`
 // (Dawn in Node).
 
-const OP = { DISPATCH: 1, WRITE: 2, COPY: 3, READ: 4, UPLOAD: 5, TIMESTAMP: 6, DISPATCH_INDIRECT: 7 };
-const OP_LEN = { 1: 6, 2: 5, 3: 6, 4: 5, 5: 7, 6: 2, 7: 5 };
+// command-list opcodes and their lengths in words (src/gpu/gpu_abi.h); js/web/plan.mjs reads them too
+export const OP = { DISPATCH: 1, WRITE: 2, COPY: 3, READ: 4, UPLOAD: 5, DISPATCH_INDIRECT: 7 };
+export const OP_LEN = { 1: 6, 2: 5, 3: 6, 4: 5, 5: 7, 7: 5 };
 const BIND_TYPES = ['uniform', 'read-only-storage', 'storage'];
 const OPTIONAL_FEATURES = ['subgroups', 'shader-f16', 'timestamp-query'];
 
@@ -58,13 +59,15 @@ export class GpuRuntime {
         this.lost = null;
         this.readPool = [];        // reusable MAP_READ staging buffers
         this.files = null;         // host file access for OP_UPLOAD: {read(fd, pos, view) -> n}
+        this.profile = null;       // when set (an object), each dispatch runs in its own timed pass: label -> {ms, n}
+        this.profileQueries = [];  // [label, query index] awaiting resolution
+        this.profileReads = [];
         this.onProgress = null;    // (bytesDone, bytesTotal) during uploads
         device.lost.then((info) => { this.lost = `GPU device lost: ${info.message || info.reason}`; });
         device.onuncapturederror = (e) => this.errors.push(e.error?.message || String(e.error));
         if (this.features.has('timestamp-query')) {
             this.querySet = device.createQuerySet({ type: 'timestamp', count: 4096 });
             this.queryBuf = device.createBuffer({ size: 4096 * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-            this.maxTimestamp = -1;
         }
     }
 
@@ -86,6 +89,12 @@ export class GpuRuntime {
             maxWorkgroups: L.maxComputeWorkgroupsPerDimension,
             description: [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' '),
         };
+    }
+
+    // A CPU implementation of WebGPU (SwiftShader, lavapipe, WARP)?
+    isSoftware() {
+        const d = this.caps().description.toLowerCase();
+        return /swiftshader|llvmpipe|lavapipe|warp|software|cpu/.test(d);
     }
 
     check() {
@@ -125,7 +134,7 @@ export class GpuRuntime {
                 rt.shaders.set(id, { module, code });
                 return 0;
             },
-            gpu_pipeline(id, shaderId, entryPtr, entryLen, kindsPtr, nBindings) {
+            gpu_pipeline(id, shaderId, entryPtr, entryLen, kindsPtr, nBindings, labelPtr, labelLen) {
                 const kinds = u32().slice(kindsPtr >>> 2, (kindsPtr >>> 2) + nBindings);
                 const layout = rt.device.createBindGroupLayout({
                     entries: [...kinds].map((k, i) => ({ binding: i, visibility: GPUShaderStage.COMPUTE, buffer: { type: BIND_TYPES[k] } })),
@@ -135,7 +144,7 @@ export class GpuRuntime {
                     layout: rt.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
                     compute: { module: shader.module, entryPoint: str(entryPtr, entryLen) },
                 });
-                rt.pipelines.set(id, { pipeline, layout, shaderId });
+                rt.pipelines.set(id, { pipeline, layout, shaderId, label: str(labelPtr, labelLen) });
                 return 0;
             },
             gpu_bind_group(id, pipelineId, entriesPtr, n) {
@@ -192,8 +201,13 @@ export class GpuRuntime {
         for (let i = 0; i < words.length; i += OP_LEN[words[i]]) {
             const op = words[i];
             if (op === OP.DISPATCH || op === OP.DISPATCH_INDIRECT) {
-                if (!pass) pass = enc.beginComputePass();
                 const p = this.pipelines.get(words[i + 1]);
+                if (this.profile && this.querySet && this.profileQueries.length < 2047) {
+                    endPass();
+                    const q = 2 * this.profileQueries.length;
+                    this.profileQueries.push([p?.label || '?', q]);
+                    pass = enc.beginComputePass({ timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 } });
+                } else if (!pass) pass = enc.beginComputePass();
                 const bg = this.bindGroups.get(words[i + 2]);
                 if (!p || !bg) throw new GpuError(`dispatch: pipeline ${words[i + 1]} or bind group ${words[i + 2]} does not exist`);
                 pass.setPipeline(p.pipeline);
@@ -209,13 +223,17 @@ export class GpuRuntime {
                 const staging = this.#staging(len);
                 enc.copyBufferToBuffer(this.buffers.get(words[i + 1]), words[i + 2], staging, 0, Math.ceil(len / 4) * 4);
                 reads.push({ staging, len, dst: words[i + 4] });
-            } else if (op === OP.TIMESTAMP && this.querySet) {
-                endPass();
-                enc.writeTimestamp?.(this.querySet, words[i + 1]);
-                this.maxTimestamp = Math.max(this.maxTimestamp, words[i + 1]);
             }
         }
         endPass();
+        if (this.profileQueries.length) {
+            const n = 2 * this.profileQueries.length;
+            enc.resolveQuerySet(this.querySet, 0, n, this.queryBuf, 0);
+            const staging = this.#staging(n * 8);
+            enc.copyBufferToBuffer(this.queryBuf, 0, staging, 0, n * 8);
+            this.profileReads.push({ staging, entries: this.profileQueries });
+            this.profileQueries = [];
+        }
         dev.queue.submit([enc.finish()]);
     }
 
@@ -227,6 +245,17 @@ export class GpuRuntime {
     }
 
     async #finishReads(reads, memory) {
+        for (const pr of this.profileReads.splice(0)) {
+            await pr.staging.mapAsync(GPUMapMode.READ);
+            const t = new BigUint64Array(pr.staging.getMappedRange().slice(0, pr.entries.length * 16));
+            pr.staging.unmap();
+            this.readPool.push(pr.staging);
+            for (const [label, q] of pr.entries) {
+                const ms = Number(t[q + 1] - t[q]) / 1e6;
+                const e = (this.profile[label] ??= { ms: 0, n: 0 });
+                if (ms >= 0 && ms < 1e4) { e.ms += ms; e.n++; }
+            }
+        }
         if (!reads.length) return;
         await Promise.all(reads.map((r) => r.staging.mapAsync(GPUMapMode.READ)));
         this.check();
@@ -257,23 +286,6 @@ export class GpuRuntime {
             // let the queue drain now and then so staging memory stays bounded
             if ((done / CHUNK) % 8 === 0) await this.device.queue.onSubmittedWorkDone();
         }
-    }
-
-    // GPU times in ms between consecutive timestamps written in the last lists.
-    async timestamps() {
-        if (!this.querySet || this.maxTimestamp < 0) return null;
-        const n = this.maxTimestamp + 1;
-        const enc = this.device.createCommandEncoder();
-        enc.resolveQuerySet(this.querySet, 0, n, this.queryBuf, 0);
-        const staging = this.#staging(n * 8);
-        enc.copyBufferToBuffer(this.queryBuf, 0, staging, 0, n * 8);
-        this.device.queue.submit([enc.finish()]);
-        await staging.mapAsync(GPUMapMode.READ);
-        const t = new BigUint64Array(staging.getMappedRange().slice(0, n * 8));
-        staging.unmap();
-        this.readPool.push(staging);
-        this.maxTimestamp = -1;
-        return [...t].map((x) => Number(x) / 1e6);
     }
 
     destroy() {

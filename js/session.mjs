@@ -14,20 +14,22 @@ function withCString(engine, str, fn) {
 
 // Instantiate the wasm with host imports and, for the GPU, a WebGPU runtime.
 async function start({ wasm, host, gpu, disable }) {
+    const ownsRuntime = gpu !== false && !gpu; // a runtime we create is ours to destroy
     const runtime = gpu === false ? null : gpu || (await createGpu({ disable }));
     let engine = null;
     host.extraImports = runtime ? runtime.imports(() => engine.memory) : noGpuImports();
     engine = await instantiate(wasm, host);
     // uploads may read asynchronously (browser: Blob slices, HTTP ranges) where the host offers it
     if (runtime) runtime.files = { read: (fd, pos, view) => (host.readAsync ? host.readAsync(fd, pos, view) : host.read(fd, pos, view)) };
-    return { engine, runtime };
+    return { engine, runtime, ownsRuntime };
 }
 
 export class ChatSession {
     // gpu: false for the CPU engine, a GpuRuntime, or undefined to create one.
     static async open({ wasm, host, model, nCtx = 0, gpu, disable = [], onProgress = null }) {
-        const { engine, runtime } = await start({ wasm, host, gpu, disable });
+        const { engine, runtime, ownsRuntime } = await start({ wasm, host, gpu, disable });
         const s = new ChatSession(engine, runtime);
+        s.ownsRuntime = ownsRuntime;
         const t0 = performance.now();
         if (runtime) {
             runtime.uploaded = 0;
@@ -37,7 +39,7 @@ export class ChatSession {
         s.handle = withCString(engine, model, (m) => withCString(engine, caps, (c) => engine.exports.rl_api_session_open(m, c, nCtx)));
         if (!s.handle) {
             const msg = s.error();
-            runtime?.destroy();
+            if (ownsRuntime) runtime?.destroy();
             throw new Error(msg);
         }
         if (runtime) await runtime.flush(() => engine.memory); // stream the weights
@@ -91,14 +93,15 @@ export class ChatSession {
     close() {
         if (this.handle) this.engine.exports.rl_api_session_close(this.handle);
         this.handle = 0;
-        this.runtime?.destroy();
+        if (this.ownsRuntime) this.runtime?.destroy();
     }
 }
 
 export class GpuSession {
     static async open({ wasm, host, modelPath, nCtx = 4096, ubatch = 0, gpu = null, disable = [], onProgress = null }) {
-        const { engine, runtime } = await start({ wasm, host, gpu, disable });
+        const { engine, runtime, ownsRuntime } = await start({ wasm, host, gpu, disable });
         const s = new GpuSession(engine, runtime);
+        s.ownsRuntime = ownsRuntime;
         const path = withCString(engine, modelPath, (p) => engine.exports.rl_api_resolve(p));
         if (!path) throw new Error(s.error());
         const resolved = engine.readCString(path);
@@ -131,19 +134,25 @@ export class GpuSession {
 
     // Run tokens at the next positions. Returns logits (Float32Array of
     // n x nVocab when allLogits, else nVocab) or null when logits: false.
-    async eval(tokens, { allLogits = false, logits = true } = {}) {
+    // argmax: also (or only, with logits: false) return the greedy pick(s).
+    async eval(tokens, { allLogits = false, logits = true, argmax = false } = {}) {
         const e = this.engine, n = tokens.length, V = this.nVocab;
         const tp = e.alloc(4 * n);
         new Int32Array(e.memory.buffer, tp, n).set(tokens);
         const rows = allLogits ? n : 1;
         const lp = logits ? e.alloc(4 * rows * V) : 0;
+        const ap = argmax ? e.alloc(4 * rows) : 0;
         try {
-            if (e.exports.rl_api_gpu_eval(this.handle, tp, n, lp, allLogits ? 1 : 0, 0) !== 0) throw new Error(this.error());
+            if (e.exports.rl_api_gpu_eval(this.handle, tp, n, lp, allLogits ? 1 : 0, ap) !== 0) throw new Error(this.error());
             await this.runtime.flush(() => e.memory);
-            return logits ? new Float32Array(e.memory.buffer, lp, rows * V).slice() : null;
+            const out = logits ? new Float32Array(e.memory.buffer, lp, rows * V).slice() : null;
+            if (!argmax) return out;
+            const ids = [...new Int32Array(e.memory.buffer, ap, rows)];
+            return logits ? { logits: out, argmax: ids } : ids;
         } finally {
             e.free(tp);
             if (lp) e.free(lp);
+            if (ap) e.free(ap);
         }
     }
 
@@ -154,6 +163,6 @@ export class GpuSession {
     close() {
         if (this.handle) this.engine.exports.rl_api_gpu_close(this.handle);
         this.handle = 0;
-        this.runtime.destroy();
+        if (this.ownsRuntime) this.runtime.destroy();
     }
 }

@@ -1,5 +1,8 @@
 // Workgroup sum and max reductions of one f32 per invocation, with a subgroup
 // fast path. Requires WG (threads per workgroup) and `lid` passed in.
+#ifdef SUBGROUPS
+enable subgroups;
+#endif
 var<workgroup> red_buf: array<f32, WG>;
 
 fn wg_sum(v: f32, lid: u32) -> f32 {

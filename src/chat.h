@@ -14,12 +14,15 @@
 typedef struct {
     int think;          /* thinking enabled */
     int large;          /* gemma4-large renderer (12b/26b/31b); else gemma4-small */
-    int add_generation_prompt; /* normally 1 */
+    int add_generation_prompt; /* normally 1; 0 leaves out "<|turn>model\n" (and what follows it) */
 } rl_chat_opts;
 
-/* messages: JSON array of {role, content, thinking?, tool_calls?: [{function:{name, arguments}}],
- * tool_name?, images?}; tools: JSON array of {type:"function", function:{name, description,
- * parameters}} or NULL. Output is the prompt text beginning with "<bos>". */
+/* messages: JSON array of {role, content, thinking?, tool_calls?: [{id?, function:{name, arguments}}],
+ * tool_name?, tool_call_id?, images?}; tools: JSON array of {type:"function", function:{name,
+ * description, parameters}} or NULL. Output (appended to out) is the prompt text beginning with
+ * "<bos>", byte for byte what Ollama's gemma4 renderer produces; images only count, each becomes
+ * an "[img-N]" tag (gemma4.md §5.8). Fields of the wrong JSON type are RL_ERR_INVALID naming the
+ * path (e.g. "messages[2].content"), as Ollama's decoder would reject them; nothing is written then. */
 rl_status rl_chat_render(const json_value *messages, const json_value *tools, const rl_chat_opts *opts,
                          strbuf *out, rl_error *err);
 

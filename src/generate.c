@@ -17,6 +17,7 @@ struct rl_gen {
     int32_t *pending;       /* prompt tokens still to evaluate */
     int n_pending;
     int state, num_predict, cancelled;
+    uint64_t requests;
     int32_t last_token;
     const char *done_reason;
     /* output: raw text not yet released (held back for stop strings / UTF-8), and this step's pieces */
@@ -113,7 +114,17 @@ rl_status rl_gen_begin(rl_gen *g, const rl_gen_request *req, rl_error *err) {
     memcpy(g->pending, ids + keep, (size_t)g->n_pending * sizeof *ids);
     g->stats.prompt_tokens = (int)n;
     g->stats.prompt_evaluated = g->n_pending;
-    g->sampler = rl_sampler_new(&req->sampling, (size_t)g->b->n_vocab);
+    rl_sampler_params sp = req->sampling;
+    if (sp.seed == RL_SAMPLER_SEED_RANDOM) { /* no seed asked for: a fresh one per request */
+        double t = now(g);
+        uint64_t bits;
+        memcpy(&bits, &t, sizeof bits);
+        uint64_t z = bits ^ ((uint64_t)(uintptr_t)g << 17) ^ (++g->requests * 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        sp.seed = (z ^ (z >> 31)) & 0x7fffffffffffffffull;
+    }
+    g->sampler = rl_sampler_new(&sp, (size_t)g->b->n_vocab);
     if (!g->sampler) {
         free(ids);
         return rl_fail(err, RL_ERR_NOMEM, "sampler");

@@ -26,7 +26,7 @@ struct rl_sampler {
      * window is the whole context), per-token counts, and the distinct tokens
      * with a nonzero count (active, with each token's index in active_pos) */
     int32_t *ring;
-    size_t ring_cap, ring_len, ring_head;
+    size_t window, ring_cap, ring_len, ring_head; /* the ring grows up to window */
     int32_t *counts, *active, *active_pos;
     size_t n_active;
     cand *cands;     /* scratch, n_vocab entries each, allocated on first use */
@@ -79,10 +79,11 @@ rl_sampler *rl_sampler_new(const rl_sampler_params *p, size_t n_vocab) {
         s->active = malloc(n_vocab * sizeof *s->active);
         s->active_pos = malloc(n_vocab * sizeof *s->active_pos);
         if (p->repeat_last_n > 0) {
-            s->ring_cap = (size_t)p->repeat_last_n;
+            s->window = (size_t)p->repeat_last_n;
+            s->ring_cap = s->window < 256 ? s->window : 256;
             s->ring = malloc(s->ring_cap * sizeof *s->ring);
         }
-        if (!s->counts || !s->active || !s->active_pos || (s->ring_cap && !s->ring)) {
+        if (!s->counts || !s->active || !s->active_pos || (s->window && !s->ring)) {
             rl_sampler_free(s);
             return NULL;
         }
@@ -117,9 +118,24 @@ static void count_remove(rl_sampler *s, int32_t t) {
     }
 }
 
+/* Grow a full ring toward the window; 0 if memory is short (the ring then
+ * keeps its size, a narrower window than asked). */
+static int ring_grow(rl_sampler *s) {
+    size_t cap = s->ring_cap * 2 < s->window ? s->ring_cap * 2 : s->window;
+    int32_t *r = malloc(cap * sizeof *r);
+    if (!r) return 0;
+    for (size_t i = 0; i < s->ring_len; i++) r[i] = s->ring[(s->ring_head + i) % s->ring_cap];
+    free(s->ring);
+    s->ring = r;
+    s->ring_cap = cap;
+    s->ring_head = 0;
+    return 1;
+}
+
 void rl_sampler_accept(rl_sampler *s, int32_t token) {
     if (!s || !s->penalize || token < 0 || (size_t)token >= s->n_vocab) return;
-    if (s->ring_cap) {
+    if (s->window) {
+        if (s->ring_len == s->ring_cap && s->ring_cap < s->window) ring_grow(s);
         if (s->ring_len == s->ring_cap) {
             count_remove(s, s->ring[s->ring_head]);
             s->ring[s->ring_head] = token;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { instantiate } from '../engine.mjs';
-import { noGpuImports } from '../gpu.mjs';
+import { createGpu, GpuError, noGpuImports } from '../gpu.mjs';
 import { ChatSession, GpuSession } from '../session.mjs';
 import { nodeHost } from './host.mjs';
 
@@ -81,25 +81,40 @@ function runOptions(args) {
 
 // Open a chat session: the GPU unless --cpu, falling back to the CPU when no
 // WebGPU adapter exists. Load progress goes to stderr.
+// Open a chat session: the GPU unless --cpu, falling back to the CPU when no
+// WebGPU adapter exists or the adapter is a software renderer (SwiftShader is
+// far slower than the CPU engine; --gpu forces it). Load progress goes to stderr.
 export async function openChatSession(model, args = []) {
     const nCtx = Number(opt(args, '--ctx') || 0);
     const base = { wasm: wasmBytes(), host: nodeHost(), model, nCtx };
     if (!args.includes('--cpu')) {
+        let gpu = null;
         try {
+            gpu = await createGpu();
+        } catch (e) {
+            if (!(e instanceof GpuError)) throw e;
+            process.stderr.write(`rullama: ${e.message}; using the CPU engine\n`);
+        }
+        if (gpu && gpu.isSoftware() && !args.includes('--gpu')) {
+            process.stderr.write(`rullama: the WebGPU adapter is a software renderer (${gpu.caps().description}); using the CPU engine (--gpu forces the GPU)\n`);
+            gpu.destroy();
+            gpu = null;
+        }
+        if (gpu) {
             const tty = process.stderr.isTTY;
             let last = 0;
-            return await ChatSession.open({
-                ...base,
-                onProgress: tty ? (done) => {
-                    const now = performance.now();
-                    if (now - last > 200) { last = now; process.stderr.write(`\rloading ${(done / 1e6).toFixed(0)} MB`); }
-                } : null,
-            });
-        } catch (e) {
-            if (!/no WebGPU adapter/.test(e.message)) throw e;
-            process.stderr.write(`rullama: ${e.message}; using the CPU engine\n`);
-        } finally {
-            if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+            try {
+                return await ChatSession.open({
+                    ...base,
+                    gpu,
+                    onProgress: tty ? (done) => {
+                        const now = performance.now();
+                        if (now - last > 200) { last = now; process.stderr.write(`\rloading ${(done / 1e6).toFixed(0)} MB`); }
+                    } : null,
+                });
+            } finally {
+                if (tty) process.stderr.write('\r\x1b[K');
+            }
         }
     }
     return ChatSession.open({ ...base, gpu: false });
@@ -194,6 +209,15 @@ export async function main(args) {
     try {
         if (args[0] === 'logits' && args.includes('--gpu')) return await logitsGpu(args);
         if (args[0] === 'run') return await run(args);
+        if (args[0] === 'bench') {
+            const [model] = positional(args.slice(1), ['--prompt', '--gen', '--ctx']);
+            if (!model) { process.stderr.write('usage: rullama bench MODEL [--prompt N] [--gen N] [--ctx N] [--json] [--no-profile]\n'); return 2; }
+            const { bench } = await import('./bench.mjs');
+            const r = await bench(model, { prompt: Number(opt(args, '--prompt') || 512), gen: Number(opt(args, '--gen') || 64),
+                ctx: Number(opt(args, '--ctx') || 0), profile: !args.includes('--no-profile'), json: args.includes('--json') });
+            if (args.includes('--json')) process.stdout.write(JSON.stringify(r) + '\n');
+            return 0;
+        }
         if (args[0] === 'chat') return await chat(args);
         const engine = await loadEngine();
         return engine.cli(['rullama', ...args]);

@@ -95,6 +95,14 @@ export function nodeHost({ out, readLine } = {}) {
                 return -1;
             }
         },
+        rename(from, to) {
+            try {
+                fs.renameSync(from, to);
+                return 0;
+            } catch {
+                return -1;
+            }
+        },
         out: out || ((stream, text) => writeAll(stream === 2 ? 2 : 1, text)),
         readLine: readLine || defaultReadLine,
         getenv: (name) => process.env[name],

@@ -5,8 +5,8 @@
 // exactly what a real load allocates. WebGPU cannot report free GPU memory;
 // this is the "needed" half of the comparison.
 
-const OP_UPLOAD = 5;
-const OP_LEN = { 1: 6, 2: 5, 3: 6, 4: 5, 5: 7, 6: 2, 7: 5 };
+import { OP, OP_LEN } from '../gpu.mjs';
+
 const USAGE_COPY_SRC = 0x0004, USAGE_STORAGE = 0x0080; // weights: STORAGE|COPY_DST; KV, activations: also COPY_SRC
 
 export class GpuPlanner {
@@ -32,7 +32,7 @@ export class GpuPlanner {
             gpu_submit(ptr, nWords) {
                 const w = new Uint32Array(getMemory().buffer, ptr >>> 0, nWords);
                 for (let i = 0; i < nWords; i += OP_LEN[w[i]] || 1)
-                    if (w[i] === OP_UPLOAD) rec.uploadBytes += w[i + 4];
+                    if (w[i] === OP.UPLOAD) rec.uploadBytes += w[i + 4];
                 return 0;
             },
         };
@@ -56,7 +56,7 @@ export function capsFromAdapter(adapter) {
     return {
         hasSubgroups: f?.has('subgroups') ? 1 : 0,
         hasF16: f?.has('shader-f16') ? 1 : 0,
-        hasTimestamps: 0,
+        hasTimestamps: f?.has('timestamp-query') ? 1 : 0,
         subgroupMin: info.subgroupMinSize || 0,
         subgroupMax: info.subgroupMaxSize || 0,
         maxBuffer: L.maxBufferSize ?? 1 << 30,

@@ -30,6 +30,8 @@ struct rl_host {
     int64_t (*write)(rl_host *h, int fd, const void *src, size_t len, rl_error *err);
     /* Make a directory and its parents (tools only; may be NULL). */
     rl_status (*mkdirs)(rl_host *h, const char *path, rl_error *err);
+    /* Rename a file, replacing the target (tools only; may be NULL). */
+    rl_status (*rename)(rl_host *h, const char *from, const char *to, rl_error *err);
     /* Text output: stream 1 = stdout, 2 = stderr. */
     void (*out)(rl_host *h, int stream, const char *s, size_t len);
     /* Read a line from stdin into buf (without the newline); returns length or -1 at EOF. */

@@ -1,5 +1,6 @@
 #include "gpu/device.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,7 +182,13 @@ uint32_t rl_gdev_pipeline(rl_gpu_device *d, rl_kernel_id k, const char *const *d
     }
     uint32_t kinds[MAX_BINDS];
     for (uint32_t i = 0; i < kd->n_binds; i++) kinds[i] = kd->binds[i];
-    if (d->host->pipeline(pipe, shader, "main", 4, kinds, kd->n_binds) != 0) {
+    /* label: the kernel and its type define, for profiles and error messages */
+    char label[64];
+    const char *type = NULL;
+    for (const char *const *p = defines; p && *p; p++)
+        if (!strncmp(*p, "TYPE_", 5)) type = *p + 5;
+    snprintf(label, sizeof label, "%s%s%s", kd->name, type ? " " : "", type ? type : "");
+    if (d->host->pipeline(pipe, shader, "main", 4, kinds, kd->n_binds, label, (uint32_t)strlen(label)) != 0) {
         rl_fail(err, RL_ERR_FORMAT, "kernel %s: pipeline creation failed", kd->name);
         goto done;
     }
@@ -323,12 +330,6 @@ rl_status rl_gdev_upload(rl_gpu_device *d, int file, uint64_t file_off, uint32_t
     const uint32_t w[RL_OP_LEN_UPLOAD] = {RL_OP_UPLOAD, (uint32_t)file, (uint32_t)file_off, (uint32_t)(file_off >> 32),
                                           len, buffer, (uint32_t)buf_off};
     return push(d, w, RL_OP_LEN_UPLOAD, err);
-}
-
-rl_status rl_gdev_timestamp(rl_gpu_device *d, uint32_t index, rl_error *err) {
-    if (!d->caps.has_timestamps) return RL_OK;
-    const uint32_t w[RL_OP_LEN_TIMESTAMP] = {RL_OP_TIMESTAMP, index};
-    return push(d, w, RL_OP_LEN_TIMESTAMP, err);
 }
 
 rl_status rl_gdev_submit(rl_gpu_device *d, rl_error *err) {

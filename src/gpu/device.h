@@ -63,7 +63,6 @@ rl_status rl_gdev_write(rl_gpu_device *d, uint32_t buffer, uint64_t offset, cons
 rl_status rl_gdev_read(rl_gpu_device *d, uint32_t buffer, uint64_t offset, uint32_t len, void *dst, rl_error *err);
 rl_status rl_gdev_upload(rl_gpu_device *d, int file, uint64_t file_off, uint32_t len, uint32_t buffer,
                          uint64_t buf_off, rl_error *err);
-rl_status rl_gdev_timestamp(rl_gpu_device *d, uint32_t index, rl_error *err);
 
 /* Hand the recorded list to the host (uploads the uniform arena first if it
  * changed). The list is empty afterwards. */

@@ -7,6 +7,7 @@
 
 #include "core/rmath.h"
 #include "gpu/device.h"
+#include "gpu/matvec_cfg.h"
 #include "model_file.h"
 #include "quant.h"
 
@@ -133,7 +134,9 @@ static rl_status place_weights(rl_gpu_engine *e, rl_error *err) {
     if (ple) {
         const uint64_t row = rl_row_bytes(ple->type, ple->ne[0]), rows = ple->ne[1];
         if (ple->type != RL_TYPE_BF16) return rl_fail(err, RL_ERR_UNSUPPORTED, "per_layer_token_embd must be BF16 on the GPU");
-        uint64_t per = arena_cap / row;
+        /* the table may use whole bindings (2 GiB on big GPUs), unlike the 1 GiB arenas */
+        const uint64_t bind_cap = (caps->max_binding < caps->max_buffer ? caps->max_binding : caps->max_buffer) / 256 * 256;
+        uint64_t per = bind_cap / row;
         if (per * 4 < rows)
             return rl_fail(err, RL_ERR_LIMIT, "the per-layer-embedding table (%llu bytes) needs more than four GPU bindings",
                            (unsigned long long)ple->nbytes);
@@ -306,29 +309,43 @@ typedef struct {
     uint32_t pad0, pad1;
 } mm_params;
 
-/* y = W x for T slots (rows of x at x_stride floats, rows of y at y_stride). */
+/* y = W x for T slots (rows of x at x_stride floats, rows of y at y_stride):
+ * the mat-vec kernel for up to MATVEC_MAX_TOK slots, else the tiled mat-mat,
+ * each in the variant src/gpu/matvec_cfg.c picks for the shape. */
 static rl_status matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t x_buf, uint32_t x_off, uint32_t x_stride,
                         uint32_t y_buf, uint32_t y_off, uint32_t y_stride, int T, float softcap, rl_error *err) {
+    const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
     const uint32_t rows = (uint32_t)W->ne[1], cols = (uint32_t)W->ne[0];
-    const int vec = T <= MATVEC_MAX_TOK;
-    uint32_t wg = 64, rpw = 1; /* rows per workgroup of the bring-up kernel */
-    char type_def[48], wg_def[32], rows_def[32];
-    snprintf(type_def, sizeof type_def, "TYPE_%s", rl_type_get(W->type)->name);
-    snprintf(wg_def, sizeof wg_def, "WG=%uu", wg);
-    snprintf(rows_def, sizeof rows_def, "ROWS=%uu", rpw);
-    const char *sg = rl_gdev_caps(e->dev)->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS";
-    const char *defs[] = {type_def, wg_def, rows_def, sg, NULL};
-    uint32_t pipe = rl_gdev_pipeline(e->dev, vec ? K_MATVEC : K_MATMUL, defs, err);
-    if (!pipe) return err->code;
-    const uint32_t groups = (rows + rpw - 1) / rpw, maxg = 65535;
-    const uint32_t gx = groups < maxg ? groups : maxg, gy = (groups + gx - 1) / gx;
-    uint32_t gz = 1, gyy = gy;
-    if (!vec) { /* mat-mat also tiles tokens: the kernel uses the z dimension for token tiles */
-        gz = (uint32_t)(T + 7) / 8; /* token tiles of the bring-up kernel (TT = 8) */
+    const uint32_t nt = rl_matvec_nt((uint32_t)T);
+    char d0[48], d1[32], d2[32], d3[32];
+    snprintf(d0, sizeof d0, "TYPE_%s", rl_type_get(W->type)->name);
+    uint32_t pipe, gx, gy;
+    mm_params p = {rows, cols, (uint32_t)T, 0, x_off, x_stride, y_off, y_stride, 0, softcap, 0, 0};
+    if (nt) {
+        uint32_t wg, rpw;
+        rl_matvec_config(W->type, rows, cols, (uint32_t)T, caps, &wg, &rpw);
+        snprintf(d1, sizeof d1, "WG=%uu", wg);
+        snprintf(d2, sizeof d2, "ROWS=%uu", rpw);
+        snprintf(d3, sizeof d3, "NT=%uu", nt);
+        const char *defs[] = {d0, d1, d2, d3, caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", NULL};
+        if (!(pipe = rl_gdev_pipeline(e->dev, K_MATVEC, defs, err))) return err->code;
+        const uint32_t groups = (rows + rpw - 1) / rpw, maxg = caps->max_workgroups ? caps->max_workgroups : 65535;
+        gx = groups < maxg ? groups : maxg;
+        gy = (groups + gx - 1) / gx;
+        p.grid_x = gx;
+    } else {
+        uint32_t tm, tn, bk;
+        rl_matmul_config(rows, (uint32_t)T, caps, &tm, &tn, &bk);
+        snprintf(d1, sizeof d1, "TM=%uu", tm);
+        snprintf(d2, sizeof d2, "TN=%uu", tn);
+        snprintf(d3, sizeof d3, "BK=%uu", bk);
+        const char *defs[] = {d0, d1, d2, d3, NULL};
+        if (!(pipe = rl_gdev_pipeline(e->dev, K_MATMUL, defs, err))) return err->code;
+        gx = (rows + 16 * tm - 1) / (16 * tm);
+        gy = ((uint32_t)T + 16 * tn - 1) / (16 * tn);
     }
-    mm_params p = {rows, cols, (uint32_t)T, 0, x_off, x_stride, y_off, y_stride, gx, softcap, 0, 0};
     rl_gbind b[3] = {wbind(e, W), {x_buf, 0, 0}, {y_buf, 0, 0}};
-    return rl_gdev_dispatch(e->dev, pipe, &p, b, gx, gyy, gz, err);
+    return rl_gdev_dispatch(e->dev, pipe, &p, b, gx, gy, 1, err);
 }
 
 typedef struct {
@@ -421,13 +438,9 @@ static rl_status layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
 }
 
 typedef struct {
-    uint32_t n, mode_unused, scale_bits, pad;
-} get_rows_params_unused;
-
-typedef struct {
-    uint32_t cols, n_tok, ids_off, out_stride;
+    uint32_t n_ids, cols, row_lo, nrows, w_off, ids_off, y_off, y_stride;
     float scale;
-    uint32_t w_off, pad0, pad1;
+    uint32_t pad0, pad1, pad2;
 } get_rows_params;
 
 typedef struct {
@@ -466,6 +479,8 @@ static void rope_table(rl_gpu_engine *e, int pos0, int T) {
     }
 }
 
+/* Logits (and greedy picks) for slots [t0, t0+n) of this pass: final norm,
+ * tied LM head with softcap, argmax; reads land in wasm memory at the flush. */
 static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int32_t *argmax, rl_error *err) {
     const rl_model *m = e->m;
     const uint32_t D = (uint32_t)m->n_embd, V = (uint32_t)m->n_vocab;
@@ -476,7 +491,9 @@ static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int
     if (argmax) {
         argmax_params ap = {V, 0, V, (uint32_t)t0};
         rl_gbind b[2] = {{e->b_logits, 0, 0}, {e->b_argmax, 0, 0}};
-        if ((s = rl_gdev_dispatch(e->dev, e->p_argmax, &ap, b, 1, (uint32_t)n, 1, err))) return s;
+        if ((s = rl_gdev_dispatch(e->dev, e->p_argmax, &ap, b, 1, (uint32_t)n, 1, err)) ||
+            (s = rl_gdev_read(e->dev, e->b_argmax, (uint64_t)t0 * 4, (uint32_t)n * 4, argmax, err)))
+            return s;
     }
     if (logits && (s = rl_gdev_read(e->dev, e->b_logits, 0, (uint32_t)n * V * 4, logits, err))) return s;
     return RL_OK;
@@ -498,12 +515,12 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
     {
         char type_def[48];
         snprintf(type_def, sizeof type_def, "TYPE_%s", rl_type_get(m->token_embd->type)->name);
-        const char *defs[] = {type_def, "WG=64u", rl_gdev_caps(e->dev)->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", NULL};
+        const char *defs[] = {type_def, "WG=64u", NULL};
         uint32_t pipe = rl_gdev_pipeline(e->dev, K_GET_ROWS, defs, err);
         if (!pipe) return err->code;
-        get_rows_params gp = {D, (uint32_t)T, 0, D, sqrtf((float)D), 0, 0, 0};
+        get_rows_params gp = {(uint32_t)T, D, 0, (uint32_t)m->n_vocab, 0, 0, 0, D, sqrtf((float)D), 0, 0, 0};
         rl_gbind b[3] = {wbind(e, m->token_embd), {e->b_ids, 0, 0}, {e->b_h, 0, 0}};
-        if ((s = rl_gdev_dispatch(e->dev, pipe, &gp, b, (D + 63) / 64, (uint32_t)T, 1, err))) return s;
+        if ((s = rl_gdev_dispatch(e->dev, pipe, &gp, b, (D + 8 * 64 - 1) / (8 * 64), (uint32_t)T, 1, err))) return s;
     }
     if (m->ple_dim) {
         const uint32_t LP = (uint32_t)(m->n_layer * m->ple_dim);
@@ -517,18 +534,17 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
     }
     for (int li = 0; li < m->n_layer; li++)
         if ((s = layer(e, li, T, err))) return s;
-    /* outputs: every row, or the last row of the last pass */
-    if (all_logits || argmax) {
-        for (int t0 = all_logits ? 0 : T - 1; t0 < T; t0 += LOGIT_ROWS) {
-            if (!last && !all_logits) break;
+    /* outputs: every row (in chunks: the logits buffer holds LOGIT_ROWS rows), or the last row of the last pass */
+    if (all_logits) {
+        for (int t0 = 0; t0 < T; t0 += LOGIT_ROWS) {
             const int n = T - t0 < LOGIT_ROWS ? T - t0 : LOGIT_ROWS;
-            if ((s = output_rows(e, t0, n, logits ? logits + (size_t)t0 * V : NULL, NULL, err))) return s;
-            if ((s = rl_gdev_submit(e->dev, err))) return s; /* the logits buffer is reused per chunk */
+            if ((s = output_rows(e, t0, n, logits ? logits + (size_t)t0 * V : NULL, argmax ? argmax + t0 : NULL, err)))
+                return s;
+            if (t0 + n < T && (s = rl_gdev_submit(e->dev, err))) return s; /* reads precede the buffer's reuse */
         }
-    } else if (last && logits) {
-        if ((s = output_rows(e, T - 1, 1, logits, NULL, err))) return s;
+    } else if (last && (logits || argmax)) {
+        if ((s = output_rows(e, T - 1, 1, logits, argmax, err))) return s;
     }
-    (void)argmax;
     e->n_past += T;
     return rl_gdev_submit(e->dev, err);
 }
@@ -548,7 +564,7 @@ rl_status rl_gpu_engine_eval(rl_gpu_engine *e, const int32_t *tokens, int n, flo
     for (int t0 = 0; t0 < n; t0 += e->ubatch) {
         const int T = n - t0 < e->ubatch ? n - t0 : e->ubatch;
         rl_status s = eval_ubatch(e, tokens + t0, T, logits_out && all_logits ? logits_out + (size_t)t0 * V : logits_out,
-                                  all_logits, argmax_out, t0 + T == n, err);
+                                  all_logits, argmax_out && all_logits ? argmax_out + t0 : argmax_out, t0 + T == n, err);
         if (s) {
             e->n_past = start;
             return s;

@@ -38,8 +38,6 @@ enum {
     /* [OP_UPLOAD, file, off_lo, off_hi, len, buffer, buf_off]: the host streams file bytes
      * straight into the buffer (never through wasm memory), applied before the commands */
     RL_OP_UPLOAD = 5,
-    /* [OP_TIMESTAMP, index]: write a GPU timestamp (ignored without timestamp-query) */
-    RL_OP_TIMESTAMP = 6,
     /* [OP_DISPATCH_INDIRECT, pipeline, bind_group, buffer, offset] */
     RL_OP_DISPATCH_INDIRECT = 7,
 };
@@ -49,7 +47,6 @@ enum {
 #define RL_OP_LEN_COPY 6
 #define RL_OP_LEN_READ 5
 #define RL_OP_LEN_UPLOAD 7
-#define RL_OP_LEN_TIMESTAMP 2
 #define RL_OP_LEN_DISPATCH_INDIRECT 5
 
 /* What the host reports about the device (filled before the engine starts). */

@@ -8,7 +8,7 @@ RL_IMPORT(gpu_buffer_destroy) void js_gpu_buffer_destroy(uint32_t id);
 RL_IMPORT(gpu_shader) int32_t js_gpu_shader(uint32_t id, const char *src, uint32_t len);
 RL_IMPORT(gpu_pipeline)
 int32_t js_gpu_pipeline(uint32_t id, uint32_t shader, const char *entry, uint32_t entry_len, const uint32_t *kinds,
-                        uint32_t n_bindings);
+                        uint32_t n_bindings, const char *label, uint32_t label_len);
 RL_IMPORT(gpu_bind_group) int32_t js_gpu_bind_group(uint32_t id, uint32_t pipeline, const uint32_t *entries, uint32_t n);
 RL_IMPORT(gpu_submit) int32_t js_gpu_submit(const uint32_t *words, uint32_t n_words);
 

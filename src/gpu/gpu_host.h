@@ -11,7 +11,7 @@ typedef struct {
     void (*buffer_destroy)(uint32_t id);
     int32_t (*shader)(uint32_t id, const char *src, uint32_t len);
     int32_t (*pipeline)(uint32_t id, uint32_t shader, const char *entry, uint32_t entry_len, const uint32_t *kinds,
-                        uint32_t n_bindings);
+                        uint32_t n_bindings, const char *label, uint32_t label_len);
     int32_t (*bind_group)(uint32_t id, uint32_t pipeline, const uint32_t *entries, uint32_t n);
     int32_t (*submit)(const uint32_t *words, uint32_t n_words);
 } rl_gpu_host;

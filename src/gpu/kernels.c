@@ -13,9 +13,9 @@ static const rl_kernel kernels[K_COUNT] = {
     [K_GLU] = {"glu", {"common.wgsl", "glu.wgsl"}, {U, R, W}, 3, 32},
     [K_PLE] = {"ple", {"common.wgsl", "reduce.wgsl", "ple.wgsl"}, {U, R, R, W, R, R, R, R}, 8, 32},
     [K_ARGMAX] = {"argmax", {"common.wgsl", "argmax.wgsl"}, {U, R, W}, 3, 16},
-    [K_MATVEC] = {"matvec", {"common.wgsl", "reduce.wgsl", "quant.wgsl", "matvec.wgsl"}, {U, R, R, W}, 4, 48},
-    [K_MATMUL] = {"matmul", {"common.wgsl", "reduce.wgsl", "quant.wgsl", "matvec.wgsl"}, {U, R, R, W}, 4, 48},
-    [K_GET_ROWS] = {"get_rows", {"common.wgsl", "quant.wgsl", "get_rows.wgsl"}, {U, R, R, W}, 4, 32},
+    [K_MATVEC] = {"matvec", {"quant.wgsl", "quant_chunk.wgsl", "matvec.wgsl"}, {U, R, R, W}, 4, 48},
+    [K_MATMUL] = {"matmul", {"quant.wgsl", "matmul.wgsl"}, {U, R, R, W}, 4, 48},
+    [K_GET_ROWS] = {"get_rows", {"quant.wgsl", "get_rows.wgsl"}, {U, R, R, W}, 4, 48},
 };
 
 const rl_kernel *rl_kernel_get(rl_kernel_id id) { return id < K_COUNT ? &kernels[id] : 0; }

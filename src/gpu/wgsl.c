@@ -18,9 +18,16 @@ static int defined(const char *const *defines, const char *name, size_t len) {
 
 #define MAX_NEST 16
 
-/* Append one file, keeping the lines selected by the defines. */
-static rl_status preprocess(const char *file, const char *text, const char *const *defines, strbuf *out,
-                            rl_error *err) {
+/* WGSL directives ("enable subgroups;", "requires ...;", "diagnostic(...);")
+ * must precede every declaration, including the consts made from defines. */
+static int is_directive(const char *s, size_t n) {
+    return (n > 7 && !strncmp(s, "enable ", 7)) || (n > 9 && !strncmp(s, "requires ", 9)) ||
+           (n > 11 && !strncmp(s, "diagnostic(", 11));
+}
+
+/* Append one file, keeping the lines selected by the defines; directives go to dirs. */
+static rl_status preprocess(const char *file, const char *text, const char *const *defines, strbuf *dirs,
+                            strbuf *out, rl_error *err) {
     int active[MAX_NEST + 1] = {1}, seen_else[MAX_NEST + 1] = {0}, depth = 0, line_no = 0;
     const char *p = text;
     while (*p) {
@@ -48,8 +55,9 @@ static rl_status preprocess(const char *file, const char *text, const char *cons
             if (!depth) return rl_fail(err, RL_ERR_FORMAT, "%s:%d: stray #endif", file, line_no);
             depth--;
         } else if (active[depth]) {
-            sb_append(out, p, len);
-            sb_putc(out, '\n');
+            strbuf *dst = is_directive(s, rest) ? dirs : out;
+            sb_append(dst, p, len);
+            sb_putc(dst, '\n');
         }
         p += len + (eol ? 1 : 0);
     }
@@ -58,19 +66,21 @@ static rl_status preprocess(const char *file, const char *text, const char *cons
 }
 
 rl_status rl_wgsl_build(const char *const *files, const char *const *defines, strbuf *out, rl_error *err) {
-    /* directives must precede every declaration, so they come before the constants */
-    if (defined(defines, "SUBGROUPS", 9)) sb_puts(out, "enable subgroups;\n");
-    if (defined(defines, "F16", 3)) sb_puts(out, "enable f16;\n");
+    strbuf body;
+    sb_init(&body);
+    rl_status s = RL_OK;
     for (const char *const *d = defines; d && *d; d++) {
         const char *eq = strchr(*d, '=');
-        if (eq) sb_printf(out, "const %.*s = %s;\n", (int)(eq - *d), *d, eq + 1);
+        if (eq) sb_printf(&body, "const %.*s = %s;\n", (int)(eq - *d), *d, eq + 1);
     }
-    for (const char *const *f = files; *f; f++) {
+    for (const char *const *f = files; *f && !s; f++) {
         const char *text = rl_wgsl_find(*f);
-        if (!text) return rl_fail(err, RL_ERR_NOT_FOUND, "no embedded WGSL file %s", *f);
-        rl_status s = preprocess(*f, text, defines, out, err);
-        if (s) return s;
+        if (!text) s = rl_fail(err, RL_ERR_NOT_FOUND, "no embedded WGSL file %s", *f);
+        else s = preprocess(*f, text, defines, out, &body, err);
     }
-    if (out->failed) return rl_fail(err, RL_ERR_NOMEM, "WGSL source");
-    return RL_OK;
+    if (!s && body.len) sb_append(out, body.s, body.len);
+    int failed = out->failed || body.failed;
+    sb_free(&body);
+    if (!s && failed) s = rl_fail(err, RL_ERR_NOMEM, "WGSL source");
+    return s;
 }

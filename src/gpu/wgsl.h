@@ -3,7 +3,8 @@
  * its files; lines "#ifdef NAME", "#ifndef NAME", "#else", "#endif" select
  * text by the variant's defines, and each define NAME=VALUE also becomes
  * "const NAME = VALUE;" at the top (defines without a value are flags only).
- * The flags SUBGROUPS and F16 also emit their `enable` directives first. */
+ * Directive lines ("enable ...;", "requires ...;", "diagnostic(...);") are
+ * moved before those consts, since WGSL wants directives first. */
 #ifndef RL_WGSL_H
 #define RL_WGSL_H
 

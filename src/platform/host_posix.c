@@ -109,6 +109,12 @@ static rl_status posix_mkdirs(rl_host *h, const char *path, rl_error *err) {
     return RL_OK;
 }
 
+static rl_status posix_rename(rl_host *h, const char *from, const char *to, rl_error *err) {
+    (void)h;
+    if (rename(from, to) != 0) return rl_fail(err, RL_ERR_IO, "rename %s -> %s: %s", from, to, strerror(errno));
+    return RL_OK;
+}
+
 static void posix_out(rl_host *h, int stream, const char *s, size_t len) {
     (void)h;
     FILE *f = stream == 2 ? stderr : stdout;
@@ -165,6 +171,7 @@ static rl_host posix_host = {
     .create = posix_create,
     .write = posix_write,
     .mkdirs = posix_mkdirs,
+    .rename = posix_rename,
     .out = posix_out,
     .read_line = posix_read_line,
     .getenv = posix_getenv,

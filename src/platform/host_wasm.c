@@ -14,6 +14,7 @@ RL_IMPORT(host_list_dir) int32_t js_list_dir(const char *path, uint32_t len, cha
 RL_IMPORT(host_create) int32_t js_create(const char *path, uint32_t len);
 RL_IMPORT(host_write) int32_t js_write(int32_t fd, const void *src, uint32_t len);
 RL_IMPORT(host_mkdirs) int32_t js_mkdirs(const char *path, uint32_t len);
+RL_IMPORT(host_rename) int32_t js_rename(const char *from, uint32_t from_len, const char *to, uint32_t to_len);
 RL_IMPORT(host_out) void js_out(int32_t stream, const char *s, uint32_t len);
 RL_IMPORT(host_read_line) int32_t js_read_line(char *buf, uint32_t cap);
 RL_IMPORT(host_getenv) int32_t js_getenv(const char *name, uint32_t len, char *out, uint32_t cap);
@@ -113,6 +114,13 @@ static rl_status w_mkdirs(rl_host *h, const char *path, rl_error *err) {
     return RL_OK;
 }
 
+static rl_status w_rename(rl_host *h, const char *from, const char *to, rl_error *err) {
+    (void)h;
+    if (js_rename(from, (uint32_t)strlen(from), to, (uint32_t)strlen(to)) < 0)
+        return rl_fail(err, RL_ERR_IO, "rename %s -> %s failed", from, to);
+    return RL_OK;
+}
+
 static void w_out(rl_host *h, int stream, const char *s, size_t len) {
     (void)h;
     js_out(stream, s, (uint32_t)len);
@@ -158,6 +166,7 @@ static rl_host wasm_host = {
     .create = w_create,
     .write = w_write,
     .mkdirs = w_mkdirs,
+    .rename = w_rename,
     .out = w_out,
     .read_line = w_read_line,
     .getenv = w_getenv,

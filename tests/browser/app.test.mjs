@@ -28,12 +28,12 @@ fs.writeFileSync(other, 'GGUF');
 putModel(store, 'llama3:tiny', other, { family: 'llama' });
 
 // `rullama run` for the same prompt: the text the app must show. The CLI's
-// CPU engine is used by default because SwiftShader makes the GPU CLI take
-// as long as the browser (GPU and CPU engines agree on logits to 1e-6;
-// RULLAMA_WEB_CLI_GPU=1 compares against the GPU CLI instead).
+// CPU engine is used by default: on SwiftShader the CLI itself prefers it
+// (GPU and CPU engines agree on logits to 1e-6); RULLAMA_WEB_CLI_GPU=1
+// compares against the GPU CLI (--gpu) instead.
 function cli(prompt, options, { gpu = !!process.env.RULLAMA_WEB_CLI_GPU } = {}) {
     const args = [path.join(repoRoot, 'bin/rullama'), 'run', NAME, prompt, '--verbose', ...Object.entries(options).flatMap(([k, v]) => [`--${k}`, String(v)])];
-    if (!gpu) args.push('--cpu');
+    args.push(gpu ? '--gpu' : '--cpu');
     const p = spawnSync(process.execPath, args, { env: { ...process.env, OLLAMA_MODELS: store }, encoding: 'utf8' });
     assertEq(p.status, 0, `rullama run failed: ${p.stderr}`);
     assert(p.stdout.endsWith('\n'), 'CLI output ends with its newline');

@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "json.h"
 #include "ref_gemma4.h"
+#include "gen/gen.h"
 
 /* max |a-b| / max |b| over one row of n */
 static double rel_err(const float *a, const double *b, int n) {
@@ -175,9 +176,65 @@ static void fixture_double_reference(void) {
     against_double_reference(model, 50, "fixture vs double reference");
 }
 
+/* Generate a model with our generator (tools/gen) into the scratch directory. */
+static int generate(const char *path, const char *preset, const char *type, const char *extra) {
+    char *argv[32] = {"rullama-gen", "--preset", (char *)preset, "--out", (char *)path, "--type", (char *)type, "--quiet",
+                      "--seed", NULL};
+    char seed[32], extra_buf[256];
+    snprintf(seed, sizeof seed, "%llu", t_rand_u64() % 100000);
+    int argc = 9;
+    argv[argc++] = seed;
+    if (extra) { /* space-separated extra options */
+        snprintf(extra_buf, sizeof extra_buf, "%s", extra);
+        for (char *t = strtok(extra_buf, " "); t && argc < 30; t = strtok(NULL, " ")) argv[argc++] = t;
+    }
+    int rc = gen_main(rl_host_default(), argc, argv);
+    CHECK(rc == 0, "generator failed for %s %s", preset, type);
+    return rc;
+}
+
+/* Every architecture variant the engine supports (E2B-style with PLE, KV sharing
+ * and proportional RoPE; 26B-style MoE with K=V full layers, split and fused
+ * experts; 31B-style dense K=V) against the double reference, for 40 positions
+ * (more than two sliding windows of 16). */
+static void generated_variants(void) {
+    static const struct {
+        const char *preset, *type, *extra;
+    } cases[] = {
+        {"tiny", "Q4_K_M", NULL},
+        {"tiny-moe", "Q4_K_M", NULL},
+        {"tiny-moe", "Q8_0", "--moe-fused 1"},
+        {"tiny-kv", "Q4_K_M", NULL},
+        {"tiny", "Q4_K_M", "--shared-kv-tensors 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char path[512], what[128];
+        snprintf(path, sizeof path, "%s/variant%zu.gguf", t_tmp_dir(), i);
+        snprintf(what, sizeof what, "%s %s%s%s", cases[i].preset, cases[i].type, cases[i].extra ? " " : "",
+                 cases[i].extra ? cases[i].extra : "");
+        if (generate(path, cases[i].preset, cases[i].type, cases[i].extra)) continue;
+        against_double_reference(path, 40, what);
+    }
+}
+
+/* Every weight type the CPU engine supports, as the type of the whole quantizable set. */
+static void generated_types(void) {
+    static const char *types[] = {"F32", "F16", "BF16", "Q8_0", "Q6_K", "Q5_K", "Q4_K", "Q5_0", "Q5_1",
+                                  "Q4_0", "Q4_1", "Q3_K", "Q2_K"};
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        char path[512], what[64];
+        snprintf(path, sizeof path, "%s/type_%s.gguf", t_tmp_dir(), types[i]);
+        snprintf(what, sizeof what, "tiny %s", types[i]);
+        if (generate(path, "tiny", types[i], "--layers 4 --shared-kv 1 --vision-layers 0 --audio-layers 0")) continue;
+        against_double_reference(path, 24, what);
+    }
+}
+
 const char *T_SUITE = "forward";
 const t_case T_CASES[] = {
     {"fixture_reference_logits", fixture_reference_logits},
     {"fixture_double_reference", fixture_double_reference},
+    {"generated_variants", generated_variants},
+    {"generated_types", generated_types},
     {0},
 };

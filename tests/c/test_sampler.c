@@ -227,10 +227,11 @@ static void test_penalties_reference(void) {
     static const struct {
         long window;
         float rp, fp, pp;
-    } cfg[] = {{5, 1.5f, 0.3f, 0.7f}, {-1, 1.2f, 0, 0}, {1, 1.0f, 0.5f, 0}, {64, 0.8f, -0.2f, 0.1f}, {0, 2.0f, 1, 1}};
+    } cfg[] = {{5, 1.5f, 0.3f, 0.7f}, {-1, 1.2f, 0, 0},   {1, 1.0f, 0.5f, 0}, {64, 0.8f, -0.2f, 0.1f},
+               {0, 2.0f, 1, 1},       {300, 1.1f, 0.1f, 0}, {2147483647, 1.3f, 0, 0.2f}};
     for (size_t c = 0; c < sizeof cfg / sizeof *cfg; c++) {
         for (int rep = 0; rep < 20; rep++) {
-            size_t n = 50, n_hist = rnd(120);
+            size_t n = 50, n_hist = rnd(700); /* past the ring's first size (256) */
             rl_sampler_params p = params(0, 0, 1, 0);
             p.repeat_last_n = (int32_t)cfg[c].window;
             p.repeat_penalty = cfg[c].rp;

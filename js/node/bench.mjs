@@ -1,0 +1,69 @@
+// rullama bench MODEL: load time, prefill and decode tokens/s on the GPU, and
+// per-kernel GPU time (timestamp queries, when the adapter has them).
+import { openGpuSession } from './cli.mjs';
+
+function lcg(seed) {
+    let s = seed >>> 0;
+    return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
+}
+
+export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = true, json = false, log = (m) => process.stderr.write(m) } = {}) {
+    const nCtx = ctx || prompt + gen + 16;
+    const t0 = performance.now();
+    let lastPrint = 0;
+    const s = await openGpuSession(model, {
+        nCtx,
+        ubatch: Math.min(prompt, 512),
+        onProgress: (done, total) => {
+            const now = performance.now();
+            if (now - lastPrint > 1000) { lastPrint = now; log(`  loading ${(done / 1e9).toFixed(2)} / ${(total / 1e9).toFixed(2)} GB\n`); }
+        },
+    });
+    const loadMs = performance.now() - t0;
+    const r = {
+        model, device: s.runtime.caps().description, loadMs, loadBytes: s.loadBytes,
+        loadGBs: s.loadBytes / 1e9 / (loadMs / 1e3), nVocab: s.nVocab,
+    };
+    try {
+        const rand = lcg(1234);
+        const tokens = [2, ...Array.from({ length: prompt - 1 }, () => 3 + (rand() % (s.nVocab - 3)))];
+        // warm-up: compiles every pipeline the prefill and decode paths use
+        await s.eval(tokens, { logits: false, argmax: true });
+        await s.eval([tokens[1]], { logits: false, argmax: true });
+        s.truncate(0);
+        let t = performance.now();
+        let [next] = await s.eval(tokens, { logits: false, argmax: true });
+        r.prefillMs = performance.now() - t;
+        r.prefillTokS = prompt / (r.prefillMs / 1e3);
+        t = performance.now();
+        for (let i = 0; i < gen; i++) [next] = await s.eval([next], { logits: false, argmax: true });
+        r.decodeMs = performance.now() - t;
+        r.decodeTokS = gen / (r.decodeMs / 1e3);
+        r.wasmMemoryBytes = s.engine.memory.buffer.byteLength;
+        if (profile && s.runtime.querySet) {
+            s.runtime.profile = {};
+            const steps = Math.min(8, gen);
+            for (let i = 0; i < steps; i++) [next] = await s.eval([next], { logits: false, argmax: true });
+            const prof = Object.entries(s.runtime.profile).map(([label, v]) => ({ label, calls: v.n / steps, msPerToken: v.ms / steps }));
+            prof.sort((a, b) => b.msPerToken - a.msPerToken);
+            r.decodeProfile = prof;
+            r.decodeGpuMsPerToken = prof.reduce((a, p) => a + p.msPerToken, 0);
+            r.dispatchesPerToken = prof.reduce((a, p) => a + p.calls, 0);
+            s.runtime.profile = null;
+        }
+    } finally {
+        s.close();
+    }
+    if (json) return r;
+    log(`model        ${model}\ndevice       ${r.device}\n`);
+    log(`load         ${(r.loadMs / 1e3).toFixed(2)} s for ${(r.loadBytes / 1e9).toFixed(3)} GB (${r.loadGBs.toFixed(2)} GB/s)\n`);
+    log(`prefill      ${prompt} tokens in ${r.prefillMs.toFixed(1)} ms: ${r.prefillTokS.toFixed(1)} tokens/s\n`);
+    log(`decode       ${gen} tokens in ${r.decodeMs.toFixed(1)} ms: ${r.decodeTokS.toFixed(1)} tokens/s\n`);
+    log(`wasm memory  ${(r.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB\n`);
+    if (r.decodeProfile) {
+        log(`decode profile (one pass per dispatch, so the sum exceeds the real step): ${r.dispatchesPerToken.toFixed(0)} dispatches, ${r.decodeGpuMsPerToken.toFixed(3)} ms GPU per token\n`);
+        for (const p of r.decodeProfile.slice(0, 20))
+            log(`  ${p.label.padEnd(24)} ${p.calls.toFixed(0).padStart(5)} calls ${(p.msPerToken * 1e3).toFixed(1).padStart(9)} us/token\n`);
+    }
+    return r;
+}

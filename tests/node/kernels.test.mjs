@@ -1,0 +1,234 @@
+// Weight kernels (kernels/quant*.wgsl, matvec, matmul, get_rows) on the local
+// WebGPU device (SwiftShader in CI) against the C block formats.
+//
+// Weights are either quantized random normals (rl_test_quantize: realistic
+// scales) or random bytes with sane f16 scale fields (every quant bit pattern).
+// The exact weights come from rl_test_dequant; expected outputs are
+// double-precision sums in this file. Tolerances:
+//   mat-vec, matmul: |gpu - ref| <= 1e-5 * sum_c |w_c x_c| per output (f32
+//     accumulation in another order; softcap adds 4e-6 * softcap for tanh)
+//   get_rows: bit-exact (dequantization is exact, one f32 multiply by scale)
+// Every case also checks that no other element of Y was written, and the C
+// fused dot (rl_test_dot) against the same reference.
+import { test, run, assert, rng } from './harness.mjs';
+import { CRef, KernelRunner, TYPES, rowBytes, mvParams, grParams, randomWeights } from './lib/gpu-kernel.mjs';
+
+const TOL = 1e-5;
+const MV_FILES = ['quant.wgsl', 'quant_chunk.wgsl', 'matvec.wgsl'];
+const MM_FILES = ['quant.wgsl', 'matmul.wgsl'];
+const GR_FILES = ['quant.wgsl', 'get_rows.wgsl'];
+
+const cref = await CRef.load();
+const gpu = await KernelRunner.open();
+const worst = {}; // largest err / tolerance per test, printed at the end
+
+const randInt = (lo, hi) => lo + Math.floor(rng() * (hi - lo + 1));
+const pick = (a) => a[Math.floor(rng() * a.length)];
+function randn(n) {
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) a[i] = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+    return a;
+}
+function randBytes(n) {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = (rng() * 256) | 0;
+    return b;
+}
+// rows x cols weights of `type` as GGUF bytes: 'quant' = quantized normals,
+// 'bytes' = random blocks with sane scale fields (lib randomWeights).
+function makeWeights(type, rows, cols, mode) {
+    const n = rows * cols;
+    if (mode === 'quant') return type === 'F32' ? new Uint8Array(randn(n).buffer) : cref.quantize(type, randn(n));
+    return randomWeights(type, n, rng);
+}
+
+// W binding: `pad` random bytes, the matrix, random tail
+function withPad(mat, pad) {
+    const b = randBytes(pad + mat.length + 16);
+    b.set(mat, pad);
+    return b;
+}
+const offsetFor = (type) => (TYPES[type].align === 4 ? 4 * randInt(0, 6) : 2 * randInt(0, 12));
+
+const bitsEqual = (a, b) => new Uint32Array(a.buffer, a.byteOffset, 1)[0] === new Uint32Array(b.buffer, b.byteOffset, 1)[0];
+
+// Compare Y with the expected products; untouched elements keep their old bits.
+function checkY(name, yGpu, y0, o, w, X) {
+    const { rows, cols, nTok, xOff, xStride, yOff, yStride, softcap = 0 } = o;
+    const written = new Set();
+    let worstRatio = 0;
+    for (let t = 0; t < nTok; t++) {
+        const xo = xOff + t * xStride;
+        for (let r = 0; r < rows; r++) {
+            let s = 0, mag = 0;
+            for (let c = 0; c < cols; c++) {
+                const p = w[r * cols + c] * X[xo + c];
+                s += p;
+                mag += Math.abs(p);
+            }
+            let ref = s, tol = TOL * mag + 1e-30;
+            if (softcap > 0) { ref = softcap * Math.tanh(s / softcap); tol += 4e-6 * softcap; }
+            const yi = yOff + t * yStride + r, got = yGpu[yi];
+            written.add(yi);
+            const err = Math.abs(got - ref);
+            if (!(err <= tol)) throw new Error(`${name}: y[t=${t}][r=${r}] = ${got}, expected ${ref} (err ${err.toExponential(2)}, tol ${tol.toExponential(2)})`);
+            worstRatio = Math.max(worstRatio, err / tol);
+            if (t === 0 && r < 3) { // the C fused dot against the same reference
+                const d = cref.dot(o.type, o.mat.subarray(r * o.rb, (r + 1) * o.rb), X.subarray(xo, xo + cols));
+                assert(Math.abs(d - s) <= TOL * mag + 1e-30, `${name}: rl_test_dot row ${r} = ${d}, reference ${s}`);
+            }
+        }
+    }
+    for (let i = 0; i < y0.length; i++)
+        if (!written.has(i) && !bitsEqual(yGpu.subarray(i), y0.subarray(i))) throw new Error(`${name}: y[${i}] outside the output was written`);
+    worst[name] = Math.max(worst[name] || 0, worstRatio);
+}
+
+// One product y = W x on the GPU. o: type, rows, cols, nTok, mode, kernel
+// ('mv' | 'mm'), defines, grid options; offsets/strides random unless given.
+async function product(name, o, g = gpu) {
+    const { type, rows, cols, nTok } = o;
+    o.rb = rowBytes(type, cols);
+    o.mat = makeWeights(type, rows, cols, o.mode);
+    o.wOff ??= offsetFor(type);
+    o.xOff ??= 4 * randInt(0, 3);
+    o.xStride ??= cols + 4 * randInt(0, 2);
+    o.yOff ??= randInt(0, 5);
+    o.yStride ??= rows + randInt(0, 3);
+    const w = cref.dequant(type, o.mat, rows * cols);
+    const X = randn(o.xOff + (nTok - 1) * o.xStride + cols + 4 * randInt(0, 2));
+    const y0 = randn(o.yOff + (nTok - 1) * o.yStride + rows + randInt(0, 3));
+    const files = o.kernel === 'mm' ? MM_FILES : MV_FILES;
+    const entry = await g.pipeline(cref.wgsl(files, [`TYPE_${type}`, ...o.defines]), 'urrw');
+    let grid;
+    if (o.kernel === 'mm') {
+        const d = Object.fromEntries(o.defines.filter((s) => s.includes('=')).map((s) => s.split('=')));
+        grid = [Math.ceil(rows / (16 * d.TM)), Math.ceil(nTok / (16 * d.TN))];
+    } else {
+        const nwg = Math.ceil(rows / o.rowsPerWg);
+        o.gridX ??= Math.min(nwg, 65535);
+        grid = [o.gridX, Math.ceil(nwg / o.gridX)];
+    }
+    const bufs = [g.buffer(mvParams(o), true), g.buffer(withPad(o.mat, o.wOff)), g.buffer(X), g.buffer(y0)];
+    const y = new Float32Array(await g.run(entry, bufs, grid, 3), 0, y0.length);
+    bufs.forEach((b) => b.destroy());
+    checkY(name, y, y0, o, w, X);
+}
+
+const mvDefines = (wg, rowsPerWg, nTok, sub) => [`WG=${wg}`, `ROWS=${rowsPerWg}`, `NT=${cref.matvecConfig(0, 1, 32, nTok)[2]}`, ...(sub ? ['SUBGROUPS'] : [])];
+const blocksOf = (type, minCols) => { const q = Math.max(TYPES[type].qk, 4); return q * Math.ceil(minCols / q); };
+
+// ---- the C variant choice, reached through the wasm ----
+cref.matvecConfig = function (type, rows, cols, nTok, maxInv = 256, maxMem = 32768) {
+    const out = this.e.alloc(24);
+    try {
+        this.x.rl_test_matvec_config(TYPES[type]?.id ?? type, rows, cols, nTok, maxInv, maxMem, out);
+        return [...new Uint32Array(this.e.memory.buffer, out, 6)];
+    } finally { this.e.free(out); }
+};
+
+test('wgsl: directives precede the define consts', () => {
+    const s = cref.wgsl(MV_FILES, ['TYPE_Q4_K', 'WG=64', 'ROWS=4', 'NT=1', 'SUBGROUPS']);
+    assert(s.startsWith('enable subgroups;\n'), `source starts with ${JSON.stringify(s.slice(0, 40))}`);
+    assert(s.includes('const WG = 64;') && !cref.wgsl(MV_FILES, ['TYPE_Q4_K', 'WG=64', 'ROWS=4', 'NT=1']).includes('enable subgroups;'), 'define consts / flag');
+});
+
+test('config: mat-vec and matmul variants are valid for the kernels', () => {
+    for (const type of Object.keys(TYPES))
+        for (const [rows, cols] of [[1, 32 * 256], [256, 1536], [2048, 1536], [1536, 6144], [262144, 1536], [7, 256]])
+            for (const nTok of [1, 3, 8])
+                for (const maxInv of [256, 1024]) {
+                    const [wg, rpw, nt, tm, tn, bk] = cref.matvecConfig(type, rows, cols, nTok, maxInv, 16384);
+                    const tpr = wg / rpw;
+                    assert(Number.isInteger(tpr) && (tpr & (tpr - 1)) === 0 && wg <= Math.min(maxInv, 256) && wg >= 1, `${type} ${rows}x${cols}: WG ${wg} ROWS ${rpw}`);
+                    assert(nt >= nTok && nt <= 8 && (nt & (nt - 1)) === 0, `${type}: NT ${nt} for ${nTok} tokens`);
+                    assert([1, 2, 4, 8].includes(tm) && [1, 2, 4, 8].includes(tn) && [8, 16, 32].includes(bk), `matmul ${tm} ${tn} ${bk}`);
+                    assert((16 * tm + 16 * tn) * (bk + 4) * 4 <= 16384, `matmul tiles fit 16 KiB: ${tm} ${tn} ${bk}`);
+                }
+    assert(cref.matvecConfig('Q4_K', 1, 256, 9)[2] === 0, 'NT for 9 tokens');
+});
+
+for (const type of Object.keys(TYPES)) {
+    test(`matvec ${type}: planner config, quantized normals`, async () => {
+        const rows = randInt(40, 150), cols = blocksOf(type, randInt(256, 1024)), nTok = randInt(1, 8);
+        const [wg, rpw] = cref.matvecConfig(type, rows, cols, nTok);
+        await product(`matvec ${type} cfg`, { type, rows, cols, nTok, mode: 'quant', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, gpu.hasSubgroups) });
+    });
+    test(`matvec ${type}: random blocks, odd WG/ROWS, 2-D grid, softcap, both reductions`, async () => {
+        for (const sub of [true, false]) {
+            // threads per row 1, 2, 4, 16, 64 against subgroup sizes 4 (SwiftShader) .. 32+
+            const [wg, rpw] = pick([[64, 1], [64, 4], [32, 32], [128, 2], [256, 16], [16, 16], [32, 16], [64, 16]]);
+            const rows = randInt(20, 90), cols = blocksOf(type, randInt(64, 700)), nTok = randInt(1, 8);
+            const nwg = Math.ceil(rows / rpw);
+            await product(`matvec ${type} ${sub ? 'sg' : 'wg'}`, {
+                type, rows, cols, nTok, mode: 'bytes', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, sub && gpu.hasSubgroups),
+                gridX: Math.max(1, Math.ceil(nwg / 3) - 1), softcap: sub ? 0 : 0.5 + 30 * rng(),
+            });
+        }
+    });
+    test(`matvec ${type}: one block per row, 1..3 rows, n_tok 8`, async () => {
+        const cols = Math.max(TYPES[type].qk, 4);
+        await product(`matvec ${type} tiny`, { type, rows: randInt(1, 3), cols, nTok: 8, mode: pick(['quant', 'bytes']), rowsPerWg: 4, defines: mvDefines(64, 4, 8, gpu.hasSubgroups) });
+    });
+    test(`matmul ${type}: small tiles, n_tok 1..70`, async () => {
+        const [tm, tn, bk] = pick([[1, 1, 8], [2, 1, 8], [1, 2, 16]]);
+        const rows = randInt(16, 60), nTok = randInt(1, 70);
+        // float types: cols not a multiple of BK exercises the zero-filled K tail
+        const cols = TYPES[type].qk === 1 ? 4 * randInt(10, 90) : blocksOf(type, randInt(32, 600));
+        await product(`matmul ${type}`, { type, rows, cols, nTok, mode: pick(['quant', 'bytes']), kernel: 'mm', defines: [`TM=${tm}`, `TN=${tn}`, `BK=${bk}`], softcap: rng() < 0.3 ? 20 : 0 });
+    });
+    test(`get_rows ${type}: exact gather with scale, sliced table`, async () => {
+        for (const mode of ['quant', 'bytes']) await gatherCase(type, mode);
+    });
+}
+
+test('matmul: a production tile size', async () => {
+    for (const [tm, tn, bk] of [pick([[4, 4, 32], [8, 8, 16], [8, 4, 16], [4, 4, 16]])]) {
+        const type = pick(['Q4_K', 'Q6_K', 'Q8_0', 'F16']);
+        const rows = randInt(70, 140), nTok = randInt(40, 70), cols = blocksOf(type, 512);
+        await product(`matmul ${type} ${tm}x${tn}x${bk}`, { type, rows, cols, nTok, mode: 'quant', kernel: 'mm', defines: [`TM=${tm}`, `TN=${tn}`, `BK=${bk}`] });
+        console.error(`    (${type} ${tm}x${tn}x${bk}, ${rows}x${cols}, ${nTok} tokens)`);
+    }
+});
+
+test('matvec: a device without subgroups runs the fallback variant', async () => {
+    const g2 = await KernelRunner.open({ disable: ['subgroups'] });
+    try {
+        assert(!g2.hasSubgroups, 'subgroups disabled');
+        await product('matvec Q6_K no-sg', { type: 'Q6_K', rows: 77, cols: 512, nTok: 3, mode: 'quant', rowsPerWg: 4, defines: mvDefines(64, 4, 3, false) }, g2);
+    } finally { g2.destroy(); }
+});
+
+async function gatherCase(type, mode) {
+    const T = TYPES[type];
+    const cols = T.qk === 1 ? 4 * randInt(3, 40) : blocksOf(type, randInt(32, 600));
+    const tableRows = randInt(5, 30);
+    const mat = makeWeights(type, tableRows, cols, mode);
+    const w = cref.dequant(type, mat, tableRows * cols);
+    // this binding holds rows [rowLo, rowLo + nrows) of a larger table
+    const rowLo = randInt(0, 5), nrows = tableRows;
+    const nIds = randInt(1, 12), idsOff = randInt(0, 3);
+    const ids = new Uint32Array(idsOff + nIds + 2);
+    for (let i = 0; i < ids.length; i++) ids[i] = randInt(0, rowLo + nrows + 3); // some outside the slice
+    const wOff = offsetFor(type), yOff = randInt(0, 7), yStride = cols + randInt(0, 5);
+    const scale = rng() < 0.3 ? 1 : Math.fround(0.1 + 40 * rng());
+    const y0 = randn(yOff + (nIds - 1) * yStride + cols + 3);
+    const wg = pick([32, 64]);
+    const entry = await gpu.pipeline(cref.wgsl(GR_FILES, [`TYPE_${type}`, `WG=${wg}`]), 'urrw');
+    const P = { nIds, cols, rowLo, nrows, wOff, idsOff, yOff, yStride, scale };
+    const bufs = [gpu.buffer(grParams(P), true), gpu.buffer(withPad(mat, wOff)), gpu.buffer(ids), gpu.buffer(y0)];
+    const y = new Float32Array(await gpu.run(entry, bufs, [Math.ceil(cols / 8 / wg), nIds], 3), 0, y0.length);
+    bufs.forEach((b) => b.destroy());
+    const expect = Float32Array.from(y0);
+    for (let t = 0; t < nIds; t++) {
+        const id = ids[idsOff + t];
+        if (id < rowLo || id >= rowLo + nrows) continue;
+        for (let c = 0; c < cols; c++) expect[yOff + t * yStride + c] = Math.fround(w[(id - rowLo) * cols + c] * scale);
+    }
+    for (let i = 0; i < y.length; i++)
+        if (!bitsEqual(y.subarray(i), expect.subarray(i))) throw new Error(`get_rows ${type} ${mode}: y[${i}] = ${y[i]}, expected ${expect[i]}`);
+}
+
+await run('kernels');
+console.error('  worst err/tol: ' + Object.entries(worst).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '));
+gpu.destroy();
