@@ -44,18 +44,20 @@ export function modelBlob(root, name) {
 }
 
 // A tiny gemma4 model in an Ollama store at root: written by our generator
-// (tools/gen.mjs, with the real vocabulary when tools/vocab.mjs can build it)
-// where it exists, else the external fixture wrapped in a manifest.
-// RULLAMA_WEB_MODEL=fixture|gen forces one. Returns {blob, source}.
+// (tools/gen.mjs --preset tiny) with the first 8192 tokens of the real
+// vocabulary (tools/vocab.mjs --truncate; the whole vocabulary makes the
+// per-layer-embedding table alone 800 MB), or the external fixture wrapped in
+// a manifest where the generator is absent. RULLAMA_WEB_MODEL=fixture|gen
+// forces one. Returns {blob, source}.
 export function tinyModel(repoRoot, root, name, fixture) {
     const want = process.env.RULLAMA_WEB_MODEL || (fs.existsSync(path.join(repoRoot, 'tools/gen.mjs')) ? 'gen' : 'fixture');
     if (want === 'fixture') return { blob: putModel(root, name, fixture), source: 'fixture' };
-    const vocab = path.join(repoRoot, 'build/vocab/gemma4-vocab.gguf');
+    const vocab = path.join(repoRoot, 'build/vocab/gemma4-vocab-8k.gguf');
     if (!fs.existsSync(vocab)) {
         fs.mkdirSync(path.dirname(vocab), { recursive: true });
-        run(repoRoot, ['tools/vocab.mjs', '--out', vocab]);
+        run(repoRoot, ['tools/vocab.mjs', '--out', vocab, '--truncate', '8192']);
     }
-    run(repoRoot, ['tools/gen.mjs', '--preset', 'tiny', '--vocab', vocab, '--store', root, '--name', name]);
+    run(repoRoot, ['tools/gen.mjs', '--preset', 'tiny', '--vocab', vocab, '--store', root, '--name', name, '--quiet']);
     return { blob: modelBlob(root, name), source: 'gen' };
 }
 
