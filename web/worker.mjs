@@ -7,7 +7,8 @@
 //   save {model, name}       -> progress* then {name, size}   copy the model file into OPFS
 //   load {model, nCtx, gpu}  -> progress* then {loadMs, engine}
 //   chat {body}              -> text* then {result}
-//   stop                     (no reply: the running chat ends with done_reason "cancel")
+//   stop                     (no reply: the running chat ends early and answers as usual)
+//   lose-device              (no reply; tests: destroys the GPU device as a driver reset would)
 // The worker also posts {type:'lost', message} if the GPU device goes away.
 import { instantiate } from '../js/engine.mjs';
 import { createGpu } from '../js/gpu.mjs';
