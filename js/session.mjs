@@ -57,7 +57,9 @@ export class ChatSession {
 
     // Run one request. body: an Ollama /api/chat (kind 'chat') or /api/generate
     // body. onText(content, thinking) streams; returns the final result object.
-    async run(kind, body, { onText = null, signal = null } = {}) {
+    // onStep() is awaited before every step: a server yields to its event loop
+    // there, since CPU steps are synchronous and would otherwise starve it.
+    async run(kind, body, { onText = null, signal = null, onStep = null } = {}) {
         if (this.busy) throw new Error('this session is already generating');
         this.busy = true;
         const e = this.engine, x = e.exports;
@@ -66,6 +68,7 @@ export class ChatSession {
             if (withCString(e, JSON.stringify(body), (b) => begin(this.handle, b)) !== 0) throw new Error(this.error());
             let content = '', thinking = '';
             for (;;) {
+                if (onStep) await onStep();
                 if (signal?.aborted) x.rl_api_session_cancel(this.handle);
                 const f = x.rl_api_session_step(this.handle);
                 if (f < 0) throw new Error(this.error());

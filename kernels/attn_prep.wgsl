@@ -1,7 +1,9 @@
-// Attention inputs for one layer, one workgroup per head and slot:
-//   query heads (wg.x < H): Q = RoPE(RMSNorm(Q; q_norm)) in place
+// Attention inputs for one layer, one workgroup per head and slot. QKV holds
+// each slot's projections side by side: q at 0, k at k_off, v at v_off (v_off =
+// k_off on K=V layers, where V is the raw K projection):
+//   query heads (wg.x < H): q = RoPE(RMSNorm(q; q_norm)) in place
 //   KV heads (H <= wg.x < H + kvh, layers that own their cache):
-//     KC[slot] = RoPE(RMSNorm(K; k_norm)), VC[slot] = RMSNorm(V) (unweighted)
+//     KC[slot] = RoPE(RMSNorm(k; k_norm)), VC[slot] = RMSNorm(v) (unweighted)
 // RoPE is NeoX (pairs j, j + rope_dims/2) with cos/sin from a per-slot table
 // the host computes in double (RT: [n_tok][rt_stride], pairs at rt_col).
 // slot = position % kv_cap (sliding layers keep a ring).
@@ -10,25 +12,27 @@ struct Params {
     kvh: u32,
     hd: u32,
     rope_dims: u32,
-    q_stride: u32,   // floats between tokens in Q (H*hd)
-    kv_stride: u32,  // floats between tokens in K and V (kvh*hd)
+    q_stride: u32,   // floats between tokens in QKV
+    kv_stride: u32,  // floats between positions in the caches (kvh*hd)
     kv_cap: u32,
     rt_stride: u32,
     rt_col: u32,
     qn_off: u32,     // q_norm weight offset in VEC
     kn_off: u32,     // k_norm weight offset in VEC
     eps: f32,
+    k_off: u32,
+    v_off: u32,
+    pad0: u32,
+    pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> step: Step;
 @group(0) @binding(2) var<storage, read_write> Q: array<f32>;
-@group(0) @binding(3) var<storage, read> K: array<f32>;
-@group(0) @binding(4) var<storage, read> V: array<f32>;
-@group(0) @binding(5) var<storage, read> VEC: array<f32>;
-@group(0) @binding(6) var<storage, read> RT: array<f32>;
-@group(0) @binding(7) var<storage, read_write> KC: array<f32>;
-@group(0) @binding(8) var<storage, read_write> VC: array<f32>;
+@group(0) @binding(3) var<storage, read> VEC: array<f32>;
+@group(0) @binding(4) var<storage, read> RT: array<f32>;
+@group(0) @binding(5) var<storage, read_write> KC: array<f32>;
+@group(0) @binding(6) var<storage, read_write> VC: array<f32>;
 
 var<workgroup> vals: array<f32, MAX_HD>;
 
@@ -38,16 +42,16 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
     let t = wg.y;
     let is_q = wg.x < p.H;
     let g = wg.x - p.H; // KV head (when !is_q)
-    var src = 0u;
-    if (is_q) { src = t * p.q_stride + wg.x * p.hd; } else { src = t * p.kv_stride + g * p.hd; }
+    var src = t * p.q_stride + wg.x * p.hd;
+    if (!is_q) { src = t * p.q_stride + p.k_off + g * p.hd; }
+    let vsrc = t * p.q_stride + p.v_off + g * p.hd;
     let slot = (step.pos0 + t) % p.kv_cap;
     let dst = slot * p.kv_stride + g * p.hd;
 
     // K/Q: weighted norm then RoPE
     var ss = 0.0;
     for (var i = lid; i < p.hd; i += WG) {
-        var v = 0.0;
-        if (is_q) { v = Q[src + i]; } else { v = K[src + i]; }
+        let v = Q[src + i];
         vals[i] = v;
         ss += v * v;
     }
@@ -70,13 +74,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
     }
     if (is_q) { return; }
 
-    // V: unweighted norm, no RoPE
+    // V: unweighted norm, no RoPE (read from the projections, which are not
+    // modified for KV heads: the normed k went to the cache)
     workgroupBarrier();
     ss = 0.0;
     for (var i = lid; i < p.hd; i += WG) {
-        let v = V[src + i];
+        let v = Q[vsrc + i];
         ss += v * v;
     }
     let vinv = inverseSqrt(wg_sum(ss, lid) / f32(p.hd) + p.eps);
-    for (var i = lid; i < p.hd; i += WG) { VC[dst + i] = V[src + i] * vinv; }
+    for (var i = lid; i < p.hd; i += WG) { VC[dst + i] = Q[vsrc + i] * vinv; }
 }

@@ -1,6 +1,6 @@
-// GeGLU (gemma4.md §4.1): Y = gelu(G) * U elementwise, in place on Y:
-//   mode 0: Y = gelu(A) * Y   (A = gate, Y = up: the MLP)
-//   mode 1: Y = gelu(Y) * A   (Y = gate, A = per-layer embedding slice: PLE)
+// GeGLU (gemma4.md §4.1), elementwise, in place on Y:
+//   mode 0: Y[y] = gelu(Y[a]) * Y[y]   (gate and up side by side in one buffer: the MLP)
+//   mode 1: Y[y] = gelu(Y[y]) * A[a]   (Y = gate, A = per-layer embedding slice: PLE)
 // Grid: (ceil(n / WG), n_tok).
 struct Params {
     n: u32,
@@ -21,7 +21,7 @@ struct Params {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
     if (i >= p.n) { return; }
-    let a = A[p.a_off + gid.y * p.a_stride + i];
+    let ai = p.a_off + gid.y * p.a_stride + i;
     let yi = p.y_off + gid.y * p.y_stride + i;
-    if (p.mode == 0u) { Y[yi] = gelu_tanh(a) * Y[yi]; } else { Y[yi] = gelu_tanh(Y[yi]) * a; }
+    if (p.mode == 0u) { Y[yi] = gelu_tanh(Y[ai]) * Y[yi]; } else { Y[yi] = gelu_tanh(Y[yi]) * A[ai]; }
 }

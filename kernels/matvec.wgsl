@@ -62,6 +62,18 @@ struct Params {
 @group(0) @binding(1) var<storage, read> W: array<u32>;
 @group(0) @binding(2) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+#ifdef EPI_GEGLU
+// Y = gelu_tanh(W x) * B[pad0 + t*pad1 + r]: the per-layer-embedding gate (gemma4.md §4.4)
+@group(0) @binding(4) var<storage, read> B: array<f32>;
+
+fn epilogue(y: f32, t: u32, r: u32) -> f32 {
+    let u = clamp(0.7978845608028654 * (y + 0.044715 * y * y * y), -15.0, 15.0);
+    let e = exp(2.0 * u);
+    return 0.5 * y * (1.0 + (e - 1.0) / (e + 1.0)) * B[p.pad0 + t * p.pad1 + r];
+}
+#else
+fn epilogue(y: f32, t: u32, r: u32) -> f32 { return y; }
+#endif
 
 const TPR: u32 = WG / ROWS;
 
@@ -137,7 +149,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
 
     if (lane == 0u && row0 + slot < p.rows) {
         for (var t = 0u; t < NT; t++) {
-            if (t < p.n_tok) { Y[p.y_off + t * p.y_stride + r] = softcap(acc[t]); }
+            if (t < p.n_tok) { Y[p.y_off + t * p.y_stride + r] = epilogue(softcap(acc[t]), t, r); }
         }
     }
 }

@@ -192,7 +192,9 @@ static rl_status emit_token(rl_gen *g, int32_t tok, int *stopped, rl_error *err)
         const char *hit = g->held.len ? strstr(g->held.s, g->stops[i]) : NULL;
         if (hit) {
             *stopped = 1;
-            return release(g, (size_t)(hit - g->held.s), err);
+            rl_status s = release(g, (size_t)(hit - g->held.s), err);
+            sb_reset(&g->held); /* the stop string and what follows it are not output (finish releases held) */
+            return s;
         }
     }
     size_t keep = stop_prefix_tail(g, g->held.s, g->held.len);

@@ -242,6 +242,8 @@ void rl_session_result_json(rl_session *s, const char *content, const char *thin
         }
         sb_putc(out, ']');
     }
-    sb_printf(out, ",\"prompt_eval_count\":%d,\"prompt_eval_duration\":%.0f,\"eval_count\":%d,\"eval_duration\":%.0f}",
-              st->prompt_evaluated, st->prompt_ms * 1e6, st->generated, st->gen_ms * 1e6);
+    sb_printf(out,
+              ",\"prompt_tokens\":%d,\"prompt_eval_count\":%d,\"prompt_eval_duration\":%.0f,\"eval_count\":%d,"
+              "\"eval_duration\":%.0f}",
+              st->prompt_tokens, st->prompt_evaluated, st->prompt_ms * 1e6, st->generated, st->gen_ms * 1e6);
 }

@@ -37,8 +37,9 @@ const rl_model_ref *rl_session_ref(const rl_session *s);
 rl_backend *rl_session_backend(rl_session *s);
 
 /* The request's final result as JSON: {"done_reason", "content", "thinking",
- * "tool_calls":[{"function":{"name","arguments":{...}}}], "prompt_eval_count",
- * "prompt_eval_duration", "eval_count", "eval_duration"} (durations in ns). */
+ * "tool_calls":[{"function":{"name","arguments":{...}}}], "prompt_tokens" (the
+ * whole prompt), "prompt_eval_count" (those evaluated: the rest was a cached
+ * prefix), "prompt_eval_duration", "eval_count", "eval_duration"} (durations in ns). */
 void rl_session_result_json(rl_session *s, const char *content, const char *thinking, strbuf *out);
 
 #endif

@@ -104,7 +104,7 @@ async function benchMatvec(type, name, rows, cols, nTok) {
     const cfg = cref.config(type, rows, cols, nTok, caps);
     const variants = [[cfg.wg, cfg.rows, 'cfg']];
     if (flag('--sweep'))
-        for (const [wg, r] of [[64, 4], [128, 8], [128, 4], [256, 8], [256, 16], [128, 1], [256, 1], [32, 1]])
+        for (const [wg, r] of [[64, 4], [128, 8], [128, 4], [256, 8], [256, 16], [128, 1], [256, 1], [32, 1], [64, 8], [128, 16], [128, 32], [256, 32], [256, 64]])
             if (wg <= caps.maxInvocations && !(wg === cfg.wg && r === cfg.rows)) variants.push([wg, r, '']);
     for (const sub of caps.hasSubgroups ? [true, false] : [false]) {
         for (const [wg, r, tag] of variants) {

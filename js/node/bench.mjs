@@ -21,7 +21,7 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     });
     const loadMs = performance.now() - t0;
     const r = {
-        model, device: s.runtime.caps().description, loadMs, loadBytes: s.loadBytes,
+        model, device: s.runtime.caps().description, features: [...s.runtime.adapter.features].sort(), loadMs, loadBytes: s.loadBytes,
         loadGBs: s.loadBytes / 1e9 / (loadMs / 1e3), nVocab: s.nVocab,
     };
     try {
@@ -41,6 +41,12 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         r.decodeTokS = gen / (r.decodeMs / 1e3);
         r.wasmMemoryBytes = s.engine.memory.buffer.byteLength;
         if (profile && s.runtime.querySet) {
+            // prefill profile: the same prompt again from an empty cache
+            s.truncate(0);
+            s.runtime.profile = {};
+            await s.eval(tokens, { logits: false, argmax: true });
+            r.prefillProfile = Object.entries(s.runtime.profile).map(([label, v]) => ({ label, calls: v.n, ms: v.ms }))
+                .sort((a, b) => b.ms - a.ms);
             s.runtime.profile = {};
             const steps = Math.min(8, gen);
             for (let i = 0; i < steps; i++) [next] = await s.eval([next], { logits: false, argmax: true });
@@ -55,11 +61,16 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         s.close();
     }
     if (json) return r;
-    log(`model        ${model}\ndevice       ${r.device}\n`);
+    log(`model        ${model}\ndevice       ${r.device}\nfeatures     ${r.features.join(' ')}\n`);
     log(`load         ${(r.loadMs / 1e3).toFixed(2)} s for ${(r.loadBytes / 1e9).toFixed(3)} GB (${r.loadGBs.toFixed(2)} GB/s)\n`);
     log(`prefill      ${prompt} tokens in ${r.prefillMs.toFixed(1)} ms: ${r.prefillTokS.toFixed(1)} tokens/s\n`);
     log(`decode       ${gen} tokens in ${r.decodeMs.toFixed(1)} ms: ${r.decodeTokS.toFixed(1)} tokens/s\n`);
     log(`wasm memory  ${(r.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB\n`);
+    if (r.prefillProfile) {
+        log(`prefill profile (${prompt} tokens, one timed pass per dispatch):\n`);
+        for (const p of r.prefillProfile.slice(0, 12))
+            log(`  ${p.label.padEnd(24)} ${String(p.calls).padStart(5)} calls ${p.ms.toFixed(2).padStart(9)} ms\n`);
+    }
     if (r.decodeProfile) {
         log(`decode profile (one pass per dispatch, so the sum exceeds the real step): ${r.dispatchesPerToken.toFixed(0)} dispatches, ${r.decodeGpuMsPerToken.toFixed(3)} ms GPU per token\n`);
         for (const p of r.decodeProfile.slice(0, 20))

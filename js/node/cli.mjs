@@ -7,6 +7,7 @@ import { instantiate } from '../engine.mjs';
 import { createGpu, GpuError, noGpuImports } from '../gpu.mjs';
 import { ChatSession, GpuSession } from '../session.mjs';
 import { nodeHost } from './host.mjs';
+import { serve } from './server.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const wasmPath = path.join(root, 'build/wasm/rullama.wasm');
@@ -219,6 +220,7 @@ export async function main(args) {
             return 0;
         }
         if (args[0] === 'chat') return await chat(args);
+        if (args[0] === 'serve') return await serve(args, { wasmPath });
         const engine = await loadEngine();
         return engine.cli(['rullama', ...args]);
     } catch (e) {

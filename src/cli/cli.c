@@ -10,9 +10,22 @@ static int cmd_version(rl_host *h, int argc, char **argv) {
     return 0;
 }
 
+/* run, chat, serve and bench need the host's WebGPU and event loop: bin/rullama
+ * handles them in JS (js/node/cli.mjs) and never reaches these rows. */
+static int cmd_js_only(rl_host *h, int argc, char **argv) {
+    rl_printf(h, 2, "rullama %s: this command is run by bin/rullama (Node), not by the engine alone\n", argv[0]);
+    return 2;
+}
+
 static const rl_cli_command commands[] = {
     {"inspect", "inspect MODEL [--json]", "show a model's architecture, hyperparameters, tensors and towers", cmd_inspect},
     {"list", "list [PREFIX] [--json]", "list the models in the local Ollama store", cmd_list},
+    {"run", "run MODEL [PROMPT] [--cpu]", "one chat turn, streamed (no PROMPT: stdin or interactive)", cmd_js_only},
+    {"chat", "chat MODEL [--cpu]", "interactive chat (/clear forgets, /bye quits)", cmd_js_only},
+    {"serve", "serve [--host H] [--port P]", "Ollama/OpenAI-compatible HTTP API and the web app (--cpu|--gpu, --ctx N)",
+     cmd_js_only},
+    {"bench", "bench MODEL", "load, prefill and decode speed on the GPU (--prompt N, --gen N, --json)", cmd_js_only},
+    {"show", "show MODEL [--verbose]", "the model's details as JSON (what the server's /api/show returns)", cmd_show},
     {"logits", "logits MODEL --tokens IDS --out FILE", "write raw float32 next-token logits for each position", cmd_logits},
     {"tokenize", "tokenize MODEL TEXT [--json]", "print the token ids of TEXT (--file PATH: text from a file)",
      cmd_tokenize},

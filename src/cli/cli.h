@@ -4,6 +4,7 @@
 #define RL_CLI_H
 
 #include "core/host.h"
+#include "core/strbuf.h"
 #include "model_file.h"
 #include "ollama.h"
 
@@ -28,10 +29,16 @@ const char *cli_positional(int argc, char **argv, int i, const char *const *valu
 /* Resolve and open MODEL; prints the error and returns nonzero on failure. */
 int cli_open_model(rl_host *h, const char *spec, rl_model_ref *ref, rl_model_file *mf);
 
+/* Ollama's /api/show answer for spec as JSON (show_json.c): details,
+ * model_info (GGUF metadata; arrays over 5 elements empty unless verbose),
+ * tensors, template/system/license/parameters/modelfile, capabilities. */
+rl_status cli_show_json(rl_host *h, const char *spec, int verbose, strbuf *out, rl_error *err);
+
 /* Command entry points (one file each). */
 int cmd_inspect(rl_host *h, int argc, char **argv);
 int cmd_list(rl_host *h, int argc, char **argv);
 int cmd_logits(rl_host *h, int argc, char **argv);
 int cmd_tokenize(rl_host *h, int argc, char **argv);
+int cmd_show(rl_host *h, int argc, char **argv);
 
 #endif

@@ -14,10 +14,14 @@
 #define DEFAULT_UBATCH 128
 #define LOGIT_ROWS 8      /* output rows computed per pass when every row's logits are wanted */
 #define MAX_HD 512
-#define NORM_WG 64
-#define ATTN_WG 64
+#define ATTN_WG 128
+#define ATTN_HC 8          /* query heads per attention workgroup (of one KV group) */
+#define ATTN_KC 32         /* keys per attention chunk */
+#define NORM_WG 256
+#define ATTN_TARGET_WG 256 /* split the keys until a pass has about this many attention workgroups (MAXS) */
 #define SMALL_WG 64
 #define MATVEC_MAX_TOK 8  /* up to this many slots use the mat-vec kernel, more use mat-mat */
+#define ARGMAX_SLICES 128 /* first pass of the greedy pick: slices per logit row */
 
 typedef struct {
     uint32_t buffer;
@@ -40,7 +44,11 @@ struct rl_gpu_engine {
     uint32_t ple_rows_per_chunk;
     uint64_t upload_bytes;
     /* activations */
-    uint32_t b_step, b_ids, b_rope, b_h, b_x, b_q, b_k, b_v, b_o, b_f1, b_f2, b_ple, b_logits, b_argmax, b_dummy;
+    /* h: residual stream; xn: the next mat-vec's normed input; x: mat-vec outputs that feed a residual;
+     * q: [q | k | v] per slot; f: [gate | up] per slot */
+    uint32_t b_step, b_ids, b_rope, b_h, b_x, b_xn, b_q, b_o, b_part, b_f, b_ple, b_logits, b_argpart, b_argmax, b_dummy;
+    /* mixture of experts: router logits, chosen ids and weights, expert input, gate|up, outputs */
+    uint32_t b_router, b_eids, b_ewts, b_x2, b_egu, b_eout;
     uint32_t *kc, *vc;    /* per layer (0 for layers that read a donor's cache) */
     int *cap;
     int n_ctx, n_past, ubatch, rt_stride;
@@ -48,7 +56,7 @@ struct rl_gpu_engine {
     float *rope_rows;
     uint32_t *ids_rows;
     /* pipelines */
-    uint32_t p_norm, p_prep, p_attn, p_glu, p_ple, p_argmax;
+    uint32_t p_norm, p_prep, p_combine, p_glu, p_ple, p_argmax, p_route, p_moe_combine;
 };
 
 /* ---- placement ------------------------------------------------------------- */
@@ -62,6 +70,38 @@ static int is_text(const gguf_tensor *t) {
 static int is_vec(const gguf_tensor *t) { return t->n_dims == 1 && t->type == RL_TYPE_F32; }
 
 static uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+/* Matrices that can share a dispatch: [q, k, v] (or [q, k]) and [gate, up] of
+ * one layer, when they exist, have one type and one input width. */
+static int same_kind(const gguf_tensor *a, const gguf_tensor *b) {
+    return a && b && a->type == b->type && a->ne[0] == b->ne[0] && a->n_dims == 2 && b->n_dims == 2;
+}
+
+static void group_of(const rl_gpu_engine *e, const gguf_tensor *t, const gguf_tensor **grp, int *n) {
+    const rl_model *m = e->m;
+    for (int i = 0; i < m->n_layer; i++) {
+        const rl_layer *l = &m->layers[i];
+        if (t == l->attn_q || t == l->attn_k || t == l->attn_v) {
+            *n = 0;
+            grp[(*n)++] = l->attn_q;
+            if (same_kind(l->attn_q, l->attn_k)) {
+                grp[(*n)++] = l->attn_k;
+                if (same_kind(l->attn_q, l->attn_v)) grp[(*n)++] = l->attn_v;
+            }
+            if (t != grp[0] && t != grp[1 < *n ? 1 : 0] && t != grp[2 < *n ? 2 : 0]) {
+                grp[0] = t; /* not part of the fusable run: on its own */
+                *n = 1;
+            }
+            return;
+        }
+        if ((t == l->ffn_gate || t == l->ffn_up) && same_kind(l->ffn_gate, l->ffn_up)) {
+            grp[0] = l->ffn_gate;
+            grp[1] = l->ffn_up;
+            *n = 2;
+            return;
+        }
+    }
+}
 
 /* Weights go into arenas no larger than one binding; 1-D F32 tensors (norms,
  * scales) are packed into one small buffer addressed by float offsets; the
@@ -97,37 +137,49 @@ static rl_status place_weights(rl_gpu_engine *e, rl_error *err) {
         e->upload_bytes += t->nbytes;
     }
 
-    /* matrices, first fit into arenas in file order */
-    uint32_t arena = 0;
-    uint64_t used = 0;
+    /* matrices: q/k/v and gate/up of a layer go back to back when they share a
+     * type and width, so one dispatch can treat them as one taller matrix */
+    uint64_t remaining = 0;
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         const gguf_tensor *t = &g->tensors[i];
-        if (!is_text(t) || is_vec(t) || t == ple || gguf_str_eq(t->name, "rope_freqs.weight")) continue;
-        if (t->nbytes > arena_cap)
+        if (is_text(t) && !is_vec(t) && t != ple) remaining += align_up(t->nbytes, 256);
+    }
+    uint32_t arena = 0;
+    uint64_t used = 0, arena_size = 0;
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const gguf_tensor *t = &g->tensors[i];
+        if (!is_text(t) || is_vec(t) || t == ple || gguf_str_eq(t->name, "rope_freqs.weight") || e->where[i].buffer)
+            continue;
+        const gguf_tensor *grp[3] = {t};
+        int n = 1;
+        group_of(e, t, grp, &n);
+        uint64_t bytes = 0;
+        for (int k = 0; k < n; k++) bytes += grp[k]->nbytes;
+        if (bytes > arena_cap)
             return rl_fail(err, RL_ERR_LIMIT, "tensor %.*s (%llu bytes) is larger than this GPU's binding limit (%llu)",
-                           (int)t->name.len, t->name.ptr, (unsigned long long)t->nbytes, (unsigned long long)arena_cap);
-        if (!arena || align_up(used, 256) + t->nbytes > arena_cap) {
-            /* size the next arena to what remains (in file order), capped */
-            uint64_t need = 0;
-            for (uint64_t j = i; j < g->n_tensors && need < arena_cap; j++) {
-                const gguf_tensor *u = &g->tensors[j];
-                if (is_text(u) && !is_vec(u) && u != ple) need = align_up(need, 256) + u->nbytes;
-            }
-            arena = rl_gdev_buffer(e->dev, need < arena_cap ? need : arena_cap, RL_BUF_STORAGE | RL_BUF_COPY_DST, err);
+                           (int)t->name.len, t->name.ptr, (unsigned long long)bytes, (unsigned long long)arena_cap);
+        if (!arena || align_up(used, 256) + bytes > arena_size) {
+            arena_size = remaining < arena_cap ? remaining + 256 : arena_cap;
+            if (arena_size < bytes) arena_size = bytes;
+            arena = rl_gdev_buffer(e->dev, arena_size, RL_BUF_STORAGE | RL_BUF_COPY_DST, err);
             if (!arena) return err->code;
             used = 0;
         }
         used = align_up(used, 256);
-        e->where[i] = (placed){arena, used, t->nbytes};
-        uint64_t done = 0;
-        while (done < t->nbytes) { /* OP_UPLOAD lengths are 32-bit */
-            uint64_t n = t->nbytes - done > (1u << 30) ? (1u << 30) : t->nbytes - done;
-            if ((s = rl_gdev_upload(e->dev, fd, g->data_offset + t->offset + done, (uint32_t)n, arena, used + done, err)))
-                return s;
-            done += n;
+        for (int k = 0; k < n; k++) { /* members back to back: no padding inside a group */
+            const gguf_tensor *u = grp[k];
+            e->where[u - g->tensors] = (placed){arena, used, u->nbytes};
+            for (uint64_t done = 0; done < u->nbytes;) { /* OP_UPLOAD lengths are 32-bit */
+                uint64_t len = u->nbytes - done > (1u << 30) ? (1u << 30) : u->nbytes - done;
+                if ((s = rl_gdev_upload(e->dev, fd, g->data_offset + u->offset + done, (uint32_t)len, arena, used + done,
+                                        err)))
+                    return s;
+                done += len;
+            }
+            used += u->nbytes;
+            remaining -= align_up(u->nbytes, 256) < remaining ? align_up(u->nbytes, 256) : remaining;
+            e->upload_bytes += u->nbytes;
         }
-        used += t->nbytes;
-        e->upload_bytes += t->nbytes;
     }
 
     /* per-layer-embedding table (BF16 rows of L*P) */
@@ -194,16 +246,22 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
         {&e->b_rope, U * (uint64_t)e->rt_stride * 4},
         {&e->b_h, U * D * 4},
         {&e->b_x, U * wide * 4},
-        {&e->b_q, U * qdim * 4},
-        {&e->b_k, U * kvdim * 4},
-        {&e->b_v, U * kvdim * 4},
+        {&e->b_xn, U * D * 4},
+        {&e->b_q, U * (qdim + 2 * kvdim) * 4},
         {&e->b_o, U * qdim * 4},
-        {&e->b_f1, U * ff * 4},
-        {&e->b_f2, U * ff * 4},
+        {&e->b_part, (ATTN_TARGET_WG + U) * (uint64_t)m->n_head * (MAX_HD + 2) * 4},
+        {&e->b_f, U * 2 * ff * 4},
         {&e->b_ple, U * (uint64_t)(m->n_layer * m->ple_dim + 1) * 4},
         {&e->b_logits, (uint64_t)LOGIT_ROWS * m->n_vocab * 4},
+        {&e->b_argpart, (uint64_t)LOGIT_ROWS * ARGMAX_SLICES * 8},
         {&e->b_argmax, U * 4},
         {&e->b_dummy, 256},
+        {&e->b_router, U * (uint64_t)(m->n_expert + 1) * 4},
+        {&e->b_eids, U * (uint64_t)(m->n_expert_used + 1) * 4},
+        {&e->b_ewts, U * (uint64_t)(m->n_expert_used + 1) * 4},
+        {&e->b_x2, U * D * 4},
+        {&e->b_egu, U * (uint64_t)(m->n_expert_used * 2 * m->n_ff_exp + 1) * 4},
+        {&e->b_eout, U * (uint64_t)(m->n_expert_used * m->n_embd + 1) * 4},
     };
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (!(*bufs[i].id = rl_gdev_buffer(e->dev, bufs[i].bytes, st, err))) return err->code;
@@ -227,19 +285,28 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
 static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     const rl_gpu_caps *c = rl_gdev_caps(e->dev);
     const char *sg = c->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS";
-    char dpt[32];
-    snprintf(dpt, sizeof dpt, "DPT=%du", (MAX_HD + ATTN_WG - 1) / ATTN_WG);
-    const char *norm[] = {"WG=64u", sg, NULL};
-    const char *prep[] = {"WG=64u", "MAX_HD=512u", sg, NULL};
-    const char *attn[] = {"WG=64u", "MAX_HD=512u", dpt, sg, NULL};
-    const char *small[] = {"WG=64u", sg, NULL};
+    char sgmin[32];
+    snprintf(sgmin, sizeof sgmin, "SGMIN=%uu", c->subgroup_min >= 4 ? c->subgroup_min : 4);
+    /* norms: every invocation keeps NV vec4 of its row in registers */
+    int max_n = e->m->n_embd > e->m->head_dim_full ? e->m->n_embd : e->m->head_dim_full;
+    if (e->m->ple_dim > max_n) max_n = e->m->ple_dim;
+    char nv[32];
+    snprintf(nv, sizeof nv, "NV=%du", (max_n / 4 + NORM_WG - 1) / NORM_WG);
+    const char *norm[] = {"WG=256u", nv, sg, sgmin, NULL};
+    const char *prep[] = {"WG=64u", "MAX_HD=512u", sg, sgmin, NULL};
+    const char *combine[] = {"WG=128u", "MAXS=256u", sg, sgmin, NULL};
+    const char *small[] = {"WG=64u", sg, sgmin, NULL};
     const char *argmax[] = {"WG=256u", sg, NULL};
+    const char *route[] = {"WG=64u", "MAXE=256u", "MAXK=64u", sg, sgmin, NULL};
+    const char *moe_combine[] = {"WG=256u", sg, sgmin, NULL};
     if (!(e->p_norm = rl_gdev_pipeline(e->dev, K_NORM, norm, err)) ||
         !(e->p_prep = rl_gdev_pipeline(e->dev, K_ATTN_PREP, prep, err)) ||
-        !(e->p_attn = rl_gdev_pipeline(e->dev, K_ATTENTION, attn, err)) ||
+        !(e->p_combine = rl_gdev_pipeline(e->dev, K_ATTN_COMBINE, combine, err)) ||
         !(e->p_glu = rl_gdev_pipeline(e->dev, K_GLU, small, err)) ||
         !(e->p_ple = rl_gdev_pipeline(e->dev, K_PLE, small, err)) ||
-        !(e->p_argmax = rl_gdev_pipeline(e->dev, K_ARGMAX, argmax, err)))
+        !(e->p_argmax = rl_gdev_pipeline(e->dev, K_ARGMAX, argmax, err)) ||
+        (e->m->n_expert && (!(e->p_route = rl_gdev_pipeline(e->dev, K_MOE_ROUTE, route, err)) ||
+                            !(e->p_moe_combine = rl_gdev_pipeline(e->dev, K_MOE_COMBINE, moe_combine, err)))))
         return err->code;
     return RL_OK;
 }
@@ -254,10 +321,6 @@ rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *ca
     e->mf.fd = -1;
     if ((s = rl_model_file_open(h, path, &e->mf, err))) goto fail;
     e->m = &e->mf.model;
-    if (e->m->n_expert) {
-        s = rl_fail(err, RL_ERR_UNSUPPORTED, "mixture-of-experts models do not run on the GPU yet; use --cpu");
-        goto fail;
-    }
     e->n_ctx = opts && opts->n_ctx > 0 ? opts->n_ctx : 4096;
     if (e->n_ctx > e->m->n_ctx_train) e->n_ctx = e->m->n_ctx_train;
     e->ubatch = opts && opts->ubatch > 0 ? opts->ubatch : DEFAULT_UBATCH;
@@ -309,31 +372,48 @@ typedef struct {
     uint32_t pad0, pad1;
 } mm_params;
 
-/* y = W x for T slots (rows of x at x_stride floats, rows of y at y_stride):
- * the mat-vec kernel for up to MATVEC_MAX_TOK slots, else the tiled mat-mat,
- * each in the variant src/gpu/matvec_cfg.c picks for the shape. */
-static rl_status matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t x_buf, uint32_t x_off, uint32_t x_stride,
-                        uint32_t y_buf, uint32_t y_off, uint32_t y_stride, int T, float softcap, rl_error *err) {
+/* An activation operand: a buffer, the float offset of slot 0, floats between slots. */
+typedef struct {
+    uint32_t buf, off, stride;
+} act;
+
+/* Are a and b back to back in one buffer (one dispatch can cover both)? */
+static int adjacent(const rl_gpu_engine *e, const gguf_tensor *a, const gguf_tensor *b) {
+    if (!a || !b) return 0;
+    const placed *pa = &e->where[a - e->mf.gguf->tensors], *pb = &e->where[b - e->mf.gguf->tensors];
+    return pa->buffer && pa->buffer == pb->buffer && pa->offset + a->nbytes == pb->offset && a->type == b->type &&
+           a->ne[0] == b->ne[0];
+}
+
+/* y = W x for T slots, W being `rows` rows starting at tensor W (a run of
+ * adjacent tensors when rows exceeds W's own): the mat-vec kernel for up to
+ * MATVEC_MAX_TOK slots, else the tiled mat-mat, each in the variant
+ * src/gpu/matvec_cfg.c picks for the shape. geglu (mat-vec only): y = gelu(Wx) * B. */
+static rl_status matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T, float softcap,
+                        const act *geglu, rl_error *err) {
     const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
-    const uint32_t rows = (uint32_t)W->ne[1], cols = (uint32_t)W->ne[0];
+    const uint32_t cols = (uint32_t)W->ne[0];
     const uint32_t nt = rl_matvec_nt((uint32_t)T);
     char d0[48], d1[32], d2[32], d3[32];
     snprintf(d0, sizeof d0, "TYPE_%s", rl_type_get(W->type)->name);
     uint32_t pipe, gx, gy;
-    mm_params p = {rows, cols, (uint32_t)T, 0, x_off, x_stride, y_off, y_stride, 0, softcap, 0, 0};
+    mm_params p = {rows, cols, (uint32_t)T, 0, x.off, x.stride, y.off, y.stride, 0, softcap,
+                   geglu ? geglu->off : 0, geglu ? geglu->stride : 0};
     if (nt) {
         uint32_t wg, rpw;
         rl_matvec_config(W->type, rows, cols, (uint32_t)T, caps, &wg, &rpw);
         snprintf(d1, sizeof d1, "WG=%uu", wg);
         snprintf(d2, sizeof d2, "ROWS=%uu", rpw);
         snprintf(d3, sizeof d3, "NT=%uu", nt);
-        const char *defs[] = {d0, d1, d2, d3, caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", NULL};
-        if (!(pipe = rl_gdev_pipeline(e->dev, K_MATVEC, defs, err))) return err->code;
+        const char *defs[] = {d0, d1, d2, d3, caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS",
+                              geglu ? "EPI_GEGLU" : NULL, NULL};
+        if (!(pipe = rl_gdev_pipeline(e->dev, geglu ? K_MATVEC_GEGLU : K_MATVEC, defs, err))) return err->code;
         const uint32_t groups = (rows + rpw - 1) / rpw, maxg = caps->max_workgroups ? caps->max_workgroups : 65535;
         gx = groups < maxg ? groups : maxg;
         gy = (groups + gx - 1) / gx;
         p.grid_x = gx;
     } else {
+        if (geglu) return rl_fail(err, RL_ERR_INVALID, "the GeGLU epilogue is a mat-vec variant");
         uint32_t tm, tn, bk;
         rl_matmul_config(rows, (uint32_t)T, caps, &tm, &tn, &bk);
         snprintf(d1, sizeof d1, "TM=%uu", tm);
@@ -344,95 +424,233 @@ static rl_status matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t x_buf, 
         gx = (rows + 16 * tm - 1) / (16 * tm);
         gy = ((uint32_t)T + 16 * tn - 1) / (16 * tn);
     }
-    rl_gbind b[3] = {wbind(e, W), {x_buf, 0, 0}, {y_buf, 0, 0}};
+    const placed *pw = &e->where[W - e->mf.gguf->tensors];
+    rl_gbind b[4] = {{pw->buffer, pw->offset, align_up((uint64_t)rows * rl_row_bytes(W->type, cols), 4)},
+                     {x.buf, 0, 0}, {y.buf, 0, 0}, {geglu ? geglu->buf : 0, 0, 0}};
     return rl_gdev_dispatch(e->dev, pipe, &p, b, gx, gy, 1, err);
 }
 
 typedef struct {
     uint32_t n, groups, x_off, x_stride, y_off, y_stride, w_off, s_off, flags;
     float eps, in_scale;
-    uint32_t pad0;
+    uint32_t nw_off;
 } norm_params;
-enum { NF_WEIGHT = 1, NF_RESIDUAL = 2, NF_SCALE = 4, NF_IN_PLACE = 8 };
+enum { NF_WEIGHT = 1, NF_RESIDUAL = 2, NF_SCALE = 4, NF_IN_PLACE = 8, NF_NEXT = 16 };
 
 static rl_status norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err) {
     p.eps = e->m->eps;
     if (p.in_scale == 0) p.in_scale = 1;
-    rl_gbind b[3] = {{x_buf ? x_buf : e->b_dummy, 0, 0}, {e->vec_buf, 0, 0}, {y_buf, 0, 0}};
+    rl_gbind b[4] = {{x_buf ? x_buf : e->b_dummy, 0, 0}, {e->vec_buf, 0, 0}, {y_buf, 0, 0}, {e->b_xn, 0, 0}};
+    if (y_buf == e->b_xn) b[3].buffer = e->b_dummy; /* Z unused: never bind one buffer twice writable */
     return rl_gdev_dispatch(e->dev, e->p_norm, &p, b, p.groups, (uint32_t)T, 1, err);
 }
 
-/* h = (h + RMSNorm(x; w)) [* layer scale] */
-static rl_status residual(rl_gpu_engine *e, const gguf_tensor *w, const gguf_tensor *scale, int T, rl_error *err) {
+/* h = (h + RMSNorm(x; w)) [* layer scale]; then, with next, xn = RMSNorm(h; next). */
+static rl_status residual(rl_gpu_engine *e, const gguf_tensor *w, const gguf_tensor *scale, const gguf_tensor *next,
+                          int T, rl_error *err) {
     const uint32_t D = (uint32_t)e->m->n_embd;
     norm_params p = {D, 1, 0, D, 0, D, vec_off(e, w), scale ? vec_off(e, scale) : 0,
-                     NF_WEIGHT | NF_RESIDUAL | (scale ? NF_SCALE : 0), 0, 1, 0};
+                     NF_WEIGHT | NF_RESIDUAL | (scale ? NF_SCALE : 0) | (next ? NF_NEXT : 0), 0, 1,
+                     next ? vec_off(e, next) : 0};
     return norm(e, e->b_x, e->b_h, p, T, err);
 }
 
 typedef struct {
     uint32_t H, kvh, hd, rope_dims, q_stride, kv_stride, kv_cap, rt_stride, rt_col, qn_off, kn_off;
     float eps;
+    uint32_t k_off, v_off, pad0, pad1;
 } prep_params;
 
 typedef struct {
-    uint32_t H, kvh, hd, window, q_stride, kv_stride, kv_cap, pad0;
+    uint32_t H, kvh, hd, window, q_stride, q_off, kv_stride, kv_cap, o_stride, n_split, head_chunks, pad0;
 } attn_params;
+
+typedef struct {
+    uint32_t H, hd, n_split, o_stride;
+} combine_params;
+
+/* Attention of layer li for T slots from the donor's cache into b_o, split
+ * over the keys until the pass has enough workgroups (then merged). */
+static rl_status attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_error *err) {
+    const rl_model *m = e->m;
+    const rl_layer *l = &m->layers[li];
+    const int donor = l->kv_donor;
+    const uint32_t H = (uint32_t)m->n_head, kvh = (uint32_t)l->n_kv_head, hd = (uint32_t)l->head_dim;
+    const uint32_t group = H / kvh, hc = group < ATTN_HC ? group : ATTN_HC, chunks = (group + hc - 1) / hc;
+    const uint32_t qdim = H * hd, kvdim = kvh * hd;
+    (void)qdim;
+    /* the longest key range of this pass */
+    const int last = e->n_past + T - 1;
+    const uint32_t max_keys = l->is_swa && last + 1 > m->window ? (uint32_t)m->window : (uint32_t)last + 1;
+    const uint32_t per_pass = (uint32_t)T * kvh * chunks;
+    uint32_t n_split = (ATTN_TARGET_WG + per_pass - 1) / per_pass, by_keys = (max_keys + ATTN_KC - 1) / ATTN_KC;
+    if (n_split > by_keys) n_split = by_keys;
+    if (n_split < 1) n_split = 1;
+    char d_hc[32], d_kc[32];
+    snprintf(d_hc, sizeof d_hc, "HC=%uu", hc);
+    snprintf(d_kc, sizeof d_kc, "KCH=%uu", ATTN_KC);
+    /* K/V tile slices as wide as the workgroup memory allows (fewer round trips per chunk) */
+    if (hd % 64) return rl_fail(err, RL_ERR_UNSUPPORTED, "head dim %u is not a multiple of 64", hd);
+    const char *sd = rl_gdev_caps(e->dev)->max_wg_storage >= 40960 && hd % 128 == 0 ? "SD=128u" : "SD=64u";
+    const char *defs[] = {"WG=128u", "MAX_HD=512u", sd, d_hc, d_kc, NULL};
+    uint32_t pipe = rl_gdev_pipeline(e->dev, K_ATTENTION, defs, err);
+    if (!pipe) return err->code;
+    attn_params ap = {H, kvh, hd, l->is_swa ? (uint32_t)m->window : 0, q_stride, 0, kvdim, (uint32_t)e->cap[donor],
+                      qdim, n_split, chunks, 0};
+    rl_gbind ab[6] = {{e->b_step, 0, 0}, {e->b_q, 0, 0}, {e->kc[donor], 0, 0}, {e->vc[donor], 0, 0}, {e->b_o, 0, 0},
+                      {e->b_part, 0, 0}};
+    rl_status s = rl_gdev_dispatch(e->dev, pipe, &ap, ab, n_split, kvh * chunks, (uint32_t)T, err);
+    if (s || n_split == 1) return s;
+    combine_params cp = {H, hd, n_split, qdim};
+    rl_gbind cb[2] = {{e->b_part, 0, 0}, {e->b_o, 0, 0}};
+    return rl_gdev_dispatch(e->dev, e->p_combine, &cp, cb, H, (uint32_t)T, 1, err);
+}
 
 typedef struct {
     uint32_t n, mode, a_off, a_stride, y_off, y_stride, pad0, pad1;
 } glu_params;
 
 static rl_status glu(rl_gpu_engine *e, uint32_t a_buf, uint32_t y_buf, glu_params p, int T, rl_error *err) {
-    rl_gbind b[2] = {{a_buf, 0, 0}, {y_buf, 0, 0}};
+    rl_gbind b[2] = {{a_buf ? a_buf : e->b_dummy, 0, 0}, {y_buf, 0, 0}};
     return rl_gdev_dispatch(e->dev, e->p_glu, &p, b, (p.n + SMALL_WG - 1) / SMALL_WG, (uint32_t)T, 1, err);
 }
 
+typedef struct {
+    uint32_t E, K, es_off, pad0;
+    float in_scale;
+    uint32_t pad1, pad2, pad3;
+} route_params;
+
+typedef struct {
+    uint32_t rows, cols, K, expert_bytes, x_off, x_stride_t, x_stride_k, y_off, y_stride, pad0, pad1, pad2;
+} moe_mv_params;
+
+typedef struct {
+    uint32_t n, K, w_off, pad0;
+    float eps;
+    uint32_t pad1, pad2, pad3;
+} moe_combine_params;
+
+/* y[t][k] = W_{ids[t][k]} x for the chosen experts (a 3-D expert tensor). */
+static rl_status expert_matvec(rl_gpu_engine *e, const gguf_tensor *W, act x, uint32_t x_stride_k, act y, int T,
+                               rl_error *err) {
+    const uint32_t rows = (uint32_t)W->ne[1], cols = (uint32_t)W->ne[0], K = (uint32_t)e->m->n_expert_used;
+    char type_def[48];
+    snprintf(type_def, sizeof type_def, "TYPE_%s", rl_type_get(W->type)->name);
+    const char *defs[] = {type_def, "WG=128u", "ROWS=4u", NULL};
+    uint32_t pipe = rl_gdev_pipeline(e->dev, K_MOE_MATVEC, defs, err);
+    if (!pipe) return err->code;
+    moe_mv_params p = {rows, cols, K, (uint32_t)(rows * rl_row_bytes(W->type, cols)), x.off, x.stride, x_stride_k,
+                       y.off, y.stride, 0, 0, 0};
+    const placed *pw = &e->where[W - e->mf.gguf->tensors];
+    rl_gbind b[4] = {{pw->buffer, pw->offset, align_up(W->nbytes, 4)}, {x.buf, 0, 0}, {y.buf, 0, 0}, {e->b_eids, 0, 0}};
+    return rl_gdev_dispatch(e->dev, pipe, &p, b, (rows + 3) / 4, K, (uint32_t)T, err);
+}
+
+/* The MoE half of a 26B-style feed-forward (gemma4.md §4.4). On entry b_x holds
+ * the dense branch's output; on exit b_x = RMSNorm(dense; post_ffw_norm_1) +
+ * RMSNorm(sum_k w_k expert_k(RMSNorm(h; pre_ffw_norm_2)); post_ffw_norm_2). */
+static rl_status moe(rl_gpu_engine *e, const rl_layer *l, int T, rl_error *err) {
+    const rl_model *m = e->m;
+    const uint32_t D = (uint32_t)m->n_embd, E = (uint32_t)m->n_expert, K = (uint32_t)m->n_expert_used;
+    const uint32_t Fe = (uint32_t)m->n_ff_exp;
+    rl_status s;
+    norm_params d1 = {D, 1, 0, D, 0, D, vec_off(e, l->post_ffw_norm_1), 0, NF_WEIGHT | NF_IN_PLACE, 0, 1, 0};
+    if ((s = norm(e, 0, e->b_x, d1, T, err))) return s;
+    /* router: logits of RMSNorm(h) * router scale; the 1/sqrt(D) factor is applied to the logits (linear) */
+    norm_params z = {D, 1, 0, D, 0, D, vec_off(e, l->ffn_gate_inp_scale), 0, NF_WEIGHT, 0, 1, 0};
+    if ((s = norm(e, e->b_h, e->b_x2, z, T, err)) ||
+        (s = matmul(e, l->ffn_gate_inp, E, (act){e->b_x2, 0, D}, (act){e->b_router, 0, E}, T, 0, NULL, err)))
+        return s;
+    route_params rp = {E, K, vec_off(e, l->ffn_down_exps_scale), 0, 1.0f / sqrtf((float)D), 0, 0, 0};
+    rl_gbind rb[4] = {{e->b_router, 0, 0}, {e->vec_buf, 0, 0}, {e->b_eids, 0, 0}, {e->b_ewts, 0, 0}};
+    if ((s = rl_gdev_dispatch(e->dev, e->p_route, &rp, rb, 1, (uint32_t)T, 1, err))) return s;
+    norm_params x2 = {D, 1, 0, D, 0, D, vec_off(e, l->pre_ffw_norm_2), 0, NF_WEIGHT, 0, 1, 0};
+    if ((s = norm(e, e->b_h, e->b_x2, x2, T, err))) return s;
+    /* experts: [gate | up] per (slot, choice), GeGLU, down */
+    const act xin = {e->b_x2, 0, D}, gu = {e->b_egu, 0, 2 * Fe};
+    if (l->ffn_gate_up_exps) {
+        if ((s = expert_matvec(e, l->ffn_gate_up_exps, xin, 0, gu, T, err))) return s;
+    } else if ((s = expert_matvec(e, l->ffn_gate_exps, xin, 0, gu, T, err)) ||
+               (s = expert_matvec(e, l->ffn_up_exps, xin, 0, (act){e->b_egu, Fe, 2 * Fe}, T, err))) {
+        return s;
+    }
+    glu_params gp = {Fe, 0, 0, 2 * Fe, Fe, 2 * Fe, 0, 0};
+    if ((s = glu(e, 0, e->b_egu, gp, T * (int)K, err))) return s;
+    if ((s = expert_matvec(e, l->ffn_down_exps, (act){e->b_egu, Fe, K * 2 * Fe}, 2 * Fe, (act){e->b_eout, 0, D}, T, err)))
+        return s;
+    moe_combine_params cp = {D, K, vec_off(e, l->post_ffw_norm_2), 0, m->eps, 0, 0, 0};
+    rl_gbind cb[4] = {{e->b_eout, 0, 0}, {e->b_ewts, 0, 0}, {e->vec_buf, 0, 0}, {e->b_x, 0, 0}};
+    return rl_gdev_dispatch(e->dev, e->p_moe_combine, &cp, cb, 1, (uint32_t)T, 1, err);
+}
+
+/* The norm that comes after layer li's last residual: the next layer's
+ * attention norm, or the output norm after the last layer. */
+static const gguf_tensor *next_norm(const rl_gpu_engine *e, int li) {
+    return li + 1 < e->m->n_layer ? e->m->layers[li + 1].attn_norm : e->m->output_norm;
+}
+
+/* One decoder layer (gemma4.md §4.4) for T slots. On entry b_xn holds
+ * RMSNorm(h; attn_norm); on exit it holds the next block's normed input. */
 static rl_status layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
     const rl_model *m = e->m;
     const rl_layer *l = &m->layers[li];
     const uint32_t D = (uint32_t)m->n_embd, H = (uint32_t)m->n_head, hd = (uint32_t)l->head_dim;
     const uint32_t kvh = (uint32_t)l->n_kv_head, qdim = H * hd, kvdim = kvh * hd, F = (uint32_t)l->n_ff;
     const uint32_t LP = (uint32_t)(m->n_layer * m->ple_dim), P = (uint32_t)m->ple_dim;
+    const uint32_t qs = qdim + 2 * kvdim; /* [q | k | v] per slot */
     const int donor = l->kv_donor;
+    const act xn = {e->b_xn, 0, D}, x = {e->b_x, 0, D};
     rl_status s;
-    /* attention */
-    norm_params np = {D, 1, 0, D, 0, D, vec_off(e, l->attn_norm), 0, NF_WEIGHT, 0, 1, 0};
-    if ((s = norm(e, e->b_h, e->b_x, np, T, err))) return s;
-    if ((s = matmul(e, l->attn_q, e->b_x, 0, D, e->b_q, 0, qdim, T, 0, err))) return s;
-    if (!l->kv_shared) {
-        if ((s = matmul(e, l->attn_k, e->b_x, 0, D, e->b_k, 0, kvdim, T, 0, err))) return s;
-        if (!l->v_from_k && (s = matmul(e, l->attn_v, e->b_x, 0, D, e->b_v, 0, kvdim, T, 0, err))) return s;
+    /* attention: q, k, v in as few dispatches as their placement allows */
+    if (l->kv_shared) {
+        if ((s = matmul(e, l->attn_q, qdim, xn, (act){e->b_q, 0, qs}, T, 0, NULL, err))) return s;
+    } else {
+        const int qk = adjacent(e, l->attn_q, l->attn_k), qkv = qk && !l->v_from_k && adjacent(e, l->attn_k, l->attn_v);
+        const uint32_t first = qkv ? qdim + 2 * kvdim : qk ? qdim + kvdim : qdim;
+        if ((s = matmul(e, l->attn_q, first, xn, (act){e->b_q, 0, qs}, T, 0, NULL, err))) return s;
+        if (!qk && (s = matmul(e, l->attn_k, kvdim, xn, (act){e->b_q, qdim, qs}, T, 0, NULL, err))) return s;
+        if (!qkv && !l->v_from_k &&
+            (s = matmul(e, l->attn_v, kvdim, xn, (act){e->b_q, qdim + kvdim, qs}, T, 0, NULL, err)))
+            return s;
     }
-    prep_params pp = {H, kvh, hd, (uint32_t)l->rope_dims, qdim, kvdim, (uint32_t)e->cap[donor], (uint32_t)e->rt_stride,
+    prep_params pp = {H, kvh, hd, (uint32_t)l->rope_dims, qs, kvdim, (uint32_t)e->cap[donor], (uint32_t)e->rt_stride,
                       l->is_swa ? 0 : (uint32_t)m->head_dim_swa, vec_off(e, l->attn_q_norm),
-                      l->attn_k_norm ? vec_off(e, l->attn_k_norm) : 0, m->eps};
-    rl_gbind pb[8] = {{e->b_step, 0, 0}, {e->b_q, 0, 0}, {e->b_k, 0, 0}, {l->v_from_k ? e->b_k : e->b_v, 0, 0},
-                      {e->vec_buf, 0, 0}, {e->b_rope, 0, 0}, {e->kc[donor], 0, 0}, {e->vc[donor], 0, 0}};
+                      l->attn_k_norm ? vec_off(e, l->attn_k_norm) : 0, m->eps,
+                      qdim, l->v_from_k ? qdim : qdim + kvdim, 0, 0};
+    rl_gbind pb[6] = {{e->b_step, 0, 0}, {e->b_q, 0, 0}, {e->vec_buf, 0, 0}, {e->b_rope, 0, 0},
+                      {e->kc[donor], 0, 0}, {e->vc[donor], 0, 0}};
     if ((s = rl_gdev_dispatch(e->dev, e->p_prep, &pp, pb, H + (l->kv_shared ? 0 : kvh), (uint32_t)T, 1, err))) return s;
-    attn_params ap = {H, kvh, hd, l->is_swa ? (uint32_t)m->window : 0, qdim, kvdim, (uint32_t)e->cap[donor], 0};
-    rl_gbind ab[5] = {{e->b_step, 0, 0}, {e->b_q, 0, 0}, {e->kc[donor], 0, 0}, {e->vc[donor], 0, 0}, {e->b_o, 0, 0}};
-    if ((s = rl_gdev_dispatch(e->dev, e->p_attn, &ap, ab, H, (uint32_t)T, 1, err))) return s;
-    if ((s = matmul(e, l->attn_output, e->b_o, 0, qdim, e->b_x, 0, D, T, 0, err))) return s;
-    if ((s = residual(e, l->post_attention_norm, NULL, T, err))) return s;
-    /* feed-forward */
-    np.w_off = vec_off(e, l->ffn_norm);
-    if ((s = norm(e, e->b_h, e->b_x, np, T, err))) return s;
-    if ((s = matmul(e, l->ffn_gate, e->b_x, 0, D, e->b_f1, 0, F, T, 0, err)) ||
-        (s = matmul(e, l->ffn_up, e->b_x, 0, D, e->b_f2, 0, F, T, 0, err)))
+    if ((s = attention(e, li, T, qs, err))) return s;
+    if ((s = matmul(e, l->attn_output, D, (act){e->b_o, 0, qdim}, x, T, 0, NULL, err))) return s;
+    if ((s = residual(e, l->post_attention_norm, NULL, l->ffn_norm, T, err))) return s;
+    /* feed-forward: [gate | up] per slot, GeGLU in place on the up half */
+    const act f = {e->b_f, 0, 2 * F};
+    if (adjacent(e, l->ffn_gate, l->ffn_up)) {
+        if ((s = matmul(e, l->ffn_gate, 2 * F, xn, f, T, 0, NULL, err))) return s;
+    } else if ((s = matmul(e, l->ffn_gate, F, xn, f, T, 0, NULL, err)) ||
+               (s = matmul(e, l->ffn_up, F, xn, (act){e->b_f, F, 2 * F}, T, 0, NULL, err))) {
         return s;
-    glu_params gp = {F, 0, 0, F, 0, F, 0, 0};
-    if ((s = glu(e, e->b_f1, e->b_f2, gp, T, err))) return s;
-    if ((s = matmul(e, l->ffn_down, e->b_f2, 0, F, e->b_x, 0, D, T, 0, err))) return s;
+    }
+    glu_params gp = {F, 0, 0, 2 * F, F, 2 * F, 0, 0};
+    if ((s = glu(e, 0, e->b_f, gp, T, err))) return s;
+    if ((s = matmul(e, l->ffn_down, D, (act){e->b_f, F, 2 * F}, x, T, 0, NULL, err))) return s;
+    if (l->is_moe && (s = moe(e, l, T, err))) return s;
     const int ple = m->ple_dim > 0;
-    if ((s = residual(e, l->post_ffw_norm, ple ? NULL : l->layer_output_scale, T, err))) return s;
+    if ((s = residual(e, l->post_ffw_norm, ple ? NULL : l->layer_output_scale, ple ? NULL : next_norm(e, li), T, err)))
+        return s;
     /* per-layer embedding injection, then the layer scalar */
     if (ple) {
-        if ((s = matmul(e, l->inp_gate, e->b_h, 0, D, e->b_f1, 0, P, T, 0, err))) return s;
-        glu_params pg = {P, 1, (uint32_t)li * P, LP, 0, P, 0, 0};
-        if ((s = glu(e, e->b_ple, e->b_f1, pg, T, err))) return s;
-        if ((s = matmul(e, l->proj, e->b_f1, 0, P, e->b_x, 0, D, T, 0, err))) return s;
-        if ((s = residual(e, l->post_norm, l->layer_output_scale, T, err))) return s;
+        const act pl = {e->b_ple, (uint32_t)li * P, LP}, g = {e->b_f, 0, P};
+        if (T <= MATVEC_MAX_TOK) {
+            if ((s = matmul(e, l->inp_gate, P, (act){e->b_h, 0, D}, g, T, 0, &pl, err))) return s;
+        } else {
+            if ((s = matmul(e, l->inp_gate, P, (act){e->b_h, 0, D}, g, T, 0, NULL, err))) return s;
+            glu_params pg = {P, 1, (uint32_t)li * P, LP, 0, P, 0, 0};
+            if ((s = glu(e, e->b_ple, e->b_f, pg, T, err))) return s;
+        }
+        if ((s = matmul(e, l->proj, D, g, x, T, 0, NULL, err))) return s;
+        if ((s = residual(e, l->post_norm, l->layer_output_scale, next_norm(e, li), T, err))) return s;
     }
     return RL_OK;
 }
@@ -449,7 +667,7 @@ typedef struct {
 } ple_params;
 
 typedef struct {
-    uint32_t n, x_off, x_stride, out_off;
+    uint32_t n, x_off, x_stride, out_off, nb, pass_id, pad0, pad1;
 } argmax_params;
 
 /* Host-computed RoPE table for T slots from pos0: per slot, (cos, sin) of every
@@ -485,13 +703,16 @@ static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int
     const rl_model *m = e->m;
     const uint32_t D = (uint32_t)m->n_embd, V = (uint32_t)m->n_vocab;
     rl_status s;
-    norm_params np = {D, 1, (uint32_t)t0 * D, D, 0, D, vec_off(e, m->output_norm), 0, NF_WEIGHT, 0, 1, 0};
-    if ((s = norm(e, e->b_h, e->b_x, np, n, err))) return s;
-    if ((s = matmul(e, m->output, e->b_x, 0, D, e->b_logits, 0, V, n, m->softcap, err))) return s;
+    /* b_xn already holds RMSNorm(h; output_norm) for every slot (the last layer's residual) */
+    if ((s = matmul(e, m->output, V, (act){e->b_xn, (uint32_t)t0 * D, D}, (act){e->b_logits, 0, V}, n, m->softcap, NULL,
+                    err)))
+        return s;
     if (argmax) {
-        argmax_params ap = {V, 0, V, (uint32_t)t0};
-        rl_gbind b[2] = {{e->b_logits, 0, 0}, {e->b_argmax, 0, 0}};
-        if ((s = rl_gdev_dispatch(e->dev, e->p_argmax, &ap, b, 1, (uint32_t)n, 1, err)) ||
+        rl_gbind b[3] = {{e->b_logits, 0, 0}, {e->b_argpart, 0, 0}, {e->b_argmax, 0, 0}};
+        argmax_params a0 = {V, 0, V, (uint32_t)t0, ARGMAX_SLICES, 0, 0, 0}, a1 = a0;
+        a1.pass_id = 1;
+        if ((s = rl_gdev_dispatch(e->dev, e->p_argmax, &a0, b, ARGMAX_SLICES, (uint32_t)n, 1, err)) ||
+            (s = rl_gdev_dispatch(e->dev, e->p_argmax, &a1, b, 1, (uint32_t)n, 1, err)) ||
             (s = rl_gdev_read(e->dev, e->b_argmax, (uint64_t)t0 * 4, (uint32_t)n * 4, argmax, err)))
             return s;
     }
@@ -524,7 +745,8 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
     }
     if (m->ple_dim) {
         const uint32_t LP = (uint32_t)(m->n_layer * m->ple_dim);
-        if ((s = matmul(e, m->per_layer_model_proj, e->b_h, 0, D, e->b_ple, 0, LP, T, 0, err))) return s;
+        if ((s = matmul(e, m->per_layer_model_proj, LP, (act){e->b_h, 0, D}, (act){e->b_ple, 0, LP}, T, 0, NULL, err)))
+            return s;
         ple_params pp = {(uint32_t)m->ple_dim, (uint32_t)m->n_layer, e->ple_rows_per_chunk,
                          vec_off(e, m->per_layer_proj_norm), 1.0f / sqrtf((float)D), sqrtf((float)m->ple_dim),
                          1.0f / sqrtf(2.0f), m->eps};
@@ -532,6 +754,9 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
                          {e->ple_chunk[1], 0, 0}, {e->ple_chunk[2], 0, 0}, {e->ple_chunk[3], 0, 0}};
         if ((s = rl_gdev_dispatch(e->dev, e->p_ple, &pp, b, (uint32_t)m->n_layer, (uint32_t)T, 1, err))) return s;
     }
+    /* the first layer's attention norm; every later pre-norm rides on a residual */
+    norm_params np = {D, 1, 0, D, 0, D, vec_off(e, m->layers[0].attn_norm), 0, NF_WEIGHT, 0, 1, 0};
+    if ((s = norm(e, e->b_h, e->b_xn, np, T, err))) return s;
     for (int li = 0; li < m->n_layer; li++)
         if ((s = layer(e, li, T, err))) return s;
     /* outputs: every row (in chunks: the logits buffer holds LOGIT_ROWS rows), or the last row of the last pass */

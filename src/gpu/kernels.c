@@ -7,15 +7,21 @@
 #define W RL_BIND_STORAGE_RW
 
 static const rl_kernel kernels[K_COUNT] = {
-    [K_NORM] = {"norm", {"common.wgsl", "reduce.wgsl", "norm.wgsl"}, {U, R, R, W}, 4, 48},
-    [K_ATTN_PREP] = {"attn_prep", {"common.wgsl", "reduce.wgsl", "attn_prep.wgsl"}, {U, R, W, R, R, R, R, W, W}, 9, 48},
-    [K_ATTENTION] = {"attention", {"common.wgsl", "reduce.wgsl", "attention.wgsl"}, {U, R, R, R, R, W}, 6, 32},
+    [K_NORM] = {"norm", {"common.wgsl", "reduce.wgsl", "norm.wgsl"}, {U, R, R, W, W}, 5, 48},
+    [K_ATTN_PREP] = {"attn_prep", {"common.wgsl", "reduce.wgsl", "attn_prep.wgsl"}, {U, R, W, R, R, W, W}, 7, 64},
+    [K_ATTENTION] = {"attention", {"common.wgsl", "attention.wgsl"}, {U, R, R, R, R, W, W}, 7, 48},
+    [K_ATTN_COMBINE] = {"attn_combine", {"common.wgsl", "reduce.wgsl", "attn_combine.wgsl"}, {U, R, W}, 3, 16},
     [K_GLU] = {"glu", {"common.wgsl", "glu.wgsl"}, {U, R, W}, 3, 32},
     [K_PLE] = {"ple", {"common.wgsl", "reduce.wgsl", "ple.wgsl"}, {U, R, R, W, R, R, R, R}, 8, 32},
-    [K_ARGMAX] = {"argmax", {"common.wgsl", "argmax.wgsl"}, {U, R, W}, 3, 16},
+    [K_ARGMAX] = {"argmax", {"common.wgsl", "argmax.wgsl"}, {U, R, W, W}, 4, 32},
     [K_MATVEC] = {"matvec", {"quant.wgsl", "quant_chunk.wgsl", "matvec.wgsl"}, {U, R, R, W}, 4, 48},
+    /* the same mat-vec with a GeGLU epilogue: Y = gelu(W x) * B (the per-layer-embedding gate) */
+    [K_MATVEC_GEGLU] = {"matvec", {"quant.wgsl", "quant_chunk.wgsl", "matvec.wgsl"}, {U, R, R, W, R}, 5, 48},
     [K_MATMUL] = {"matmul", {"quant.wgsl", "matmul.wgsl"}, {U, R, R, W}, 4, 48},
     [K_GET_ROWS] = {"get_rows", {"quant.wgsl", "get_rows.wgsl"}, {U, R, R, W}, 4, 48},
+    [K_MOE_ROUTE] = {"moe_route", {"common.wgsl", "reduce.wgsl", "moe_route.wgsl"}, {U, R, R, W, W}, 5, 32},
+    [K_MOE_MATVEC] = {"moe_matvec", {"quant.wgsl", "moe_matvec.wgsl"}, {U, R, R, W, R}, 5, 48},
+    [K_MOE_COMBINE] = {"moe_combine", {"common.wgsl", "reduce.wgsl", "moe_combine.wgsl"}, {U, R, R, R, W}, 5, 32},
 };
 
 const rl_kernel *rl_kernel_get(rl_kernel_id id) { return id < K_COUNT ? &kernels[id] : 0; }

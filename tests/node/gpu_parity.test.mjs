@@ -71,13 +71,40 @@ test('fixture: batch and token-by-token logits match the CPU engine across the w
 // A small generated model (our generator): window 8 so short prompts cross it,
 // 4 layers with one KV-shared, no towers, synthetic vocabulary.
 const dir = tmpDir('gpu-parity');
-function generate(type, extra = []) {
-    const out = path.join(dir, `tiny-${type}.gguf`);
-    execFileSync(path.join(repoRoot, 'build/native/rullama-gen'), ['--preset', 'tiny', '--type', type, '--out', out, '--quiet',
-        '--layers', '4', '--shared-kv', '1', '--window', '8', '--vision-layers', '0', '--audio-layers', '0',
+function generate(type, extra = [], preset = 'tiny') {
+    const out = path.join(dir, `${preset}-${type}${extra.join('')}.gguf`);
+    const shape = preset === 'tiny' ? ['--layers', '4', '--shared-kv', '1'] : [];
+    execFileSync(path.join(repoRoot, 'build/native/rullama-gen'), ['--preset', preset, '--type', type, '--out', out, '--quiet',
+        ...shape, '--window', '8', '--vision-layers', '0', '--audio-layers', '0',
         '--vocab-size', '512', '--seed', String(1 + Math.floor(rng() * 1000)), ...extra]);
     return out;
 }
+
+// 26B-style MoE (split and fused experts, K=V full layers, per-layer KV heads)
+// and 31B-style dense K=V: batch (mat-mat) and decode (mat-vec) paths.
+test('MoE and K=V architectures: GPU logits match the CPU engine', async () => {
+    const gpu = await createGpu();
+    try {
+        for (const [preset, extra] of [['tiny-moe', []], ['tiny-moe', ['--moe-fused', '1']], ['tiny-kv', []]]) {
+            const file = generate('Q4_K_M', extra, preset);
+            const tokens = [2, ...Array.from({ length: 13 }, () => 3 + Math.floor(rng() * 500))];
+            const cpu = await cpuLogits(tokens, file);
+            const s = await openGpuSession(file, { nCtx: 32, gpu });
+            try {
+                const V = s.nVocab, rows = [await s.eval(tokens.slice(0, 10), { allLogits: true })];
+                for (let i = 10; i < tokens.length; i++) rows.push(await s.eval([tokens[i]], { allLogits: true }));
+                const joined = new Float32Array(tokens.length * V);
+                let o = 0;
+                for (const r of rows) { joined.set(r, o); o += r.length; }
+                compareRows(joined, cpu, V, `${preset} ${extra.join(' ')}`.trim());
+            } finally {
+                s.close();
+            }
+        }
+    } finally {
+        gpu.destroy();
+    }
+});
 
 // One GPU runtime for the type sweep: pipelines are compiled once per type.
 test('generated models of every type: GPU logits match the CPU engine', async () => {
