@@ -11,6 +11,7 @@ import { test, run, assert, assertEq, tmpDir, repoRoot, fixturesDir } from '../n
 import { GGUFWriter } from '../node/lib/gguf-writer.mjs';
 import { ChatSession } from '../../js/session.mjs';
 import { nodeHost } from '../../js/node/host.mjs';
+import { startServer } from '../../js/node/server.mjs';
 import { serve } from './lib/server.mjs';
 import { putModel, tinyModel } from './lib/store.mjs';
 import { launch, openApp } from './lib/browser.mjs';
@@ -273,6 +274,22 @@ test('URL flow on WebGPU streams the file with HTTP Range requests', async () =>
     for (const { range } of gets) {
         const m = /^bytes=(\d+)-(\d+)$/.exec(range || '');
         assert(m && Number(m[2]) - Number(m[1]) + 1 < size, `every read is a part of the file: ${range}`);
+    }
+});
+
+test('served by rullama serve: the app at /, the model streamed from /api/blobs/', async () => {
+    process.env.OLLAMA_MODELS = store; // the server's store
+    const srv = await startServer({ host: '127.0.0.1', port: 0, cpu: true, wasmPath: path.join(repoRoot, 'build/wasm/rullama.wasm'), log: () => {} });
+    try {
+        const page = await openApp(await browser(), `${srv.url}/`);
+        const digest = path.basename(blob).replace('sha256-', 'sha256:');
+        await page.fill('#url', `${srv.url}/api/blobs/${digest}`);
+        await page.click('#url-form button');
+        await loadModel(page, 'cpu');
+        assertEq((await say(page, 'Hi', 4)).text, cliText('Hi', 4), 'greedy text vs rullama run');
+        await page.close();
+    } finally {
+        await srv.close();
     }
 });
 
