@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { test, run, assert, assertEq, tmpDir, repoRoot, fixturesDir } from '../node/harness.mjs';
+import { test, run, assert, assertEq, tmpDir as harnessTmpDir, repoRoot, fixturesDir } from '../node/harness.mjs';
 import { GGUFWriter } from '../node/lib/gguf-writer.mjs';
 import { ChatSession } from '../../js/session.mjs';
 import { nodeHost } from '../../js/node/host.mjs';
@@ -17,6 +17,8 @@ import { putModel, tinyModel } from './lib/store.mjs';
 import { launch, openApp } from './lib/browser.mjs';
 
 const fixture = path.join(fixturesDir() || '', 'gemma4-tiny/model.gguf');
+const scratch = [];  // removed at the end: the stores hold tens of MB
+const tmpDir = (name) => { const d = harnessTmpDir(name); scratch.push(d); return d; };
 const NAME = 'gemma4:tiny';
 const store = tmpDir('web-store');
 const { blob, source: modelSource } = tinyModel(repoRoot, store, NAME, fixture);
@@ -350,4 +352,5 @@ try {
 } finally {
     await gpuBrowser?.close();
     await server.close();
+    for (const d of scratch) fs.rmSync(d, { recursive: true, force: true });
 }
