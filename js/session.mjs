@@ -31,9 +31,10 @@ export class ChatSession {
         const s = new ChatSession(engine, runtime);
         s.ownsRuntime = ownsRuntime;
         const t0 = performance.now();
+        let total = 0;
         if (runtime) {
             runtime.uploaded = 0;
-            runtime.onProgress = onProgress ? (done) => onProgress(done) : null;
+            runtime.onProgress = onProgress ? (done) => onProgress(done, total) : null;
         }
         const caps = runtime ? JSON.stringify(runtime.caps()) : '';
         s.handle = withCString(engine, model, (m) => withCString(engine, caps, (c) => engine.exports.rl_api_session_open(m, c, nCtx)));
@@ -42,7 +43,11 @@ export class ChatSession {
             if (ownsRuntime) runtime?.destroy();
             throw new Error(msg);
         }
-        if (runtime) await runtime.flush(() => engine.memory); // stream the weights
+        if (runtime) {
+            total = engine.exports.rl_api_session_upload_bytes(s.handle);
+            await runtime.flush(() => engine.memory); // stream the weights
+            runtime.onProgress = null;
+        }
         s.loadMs = performance.now() - t0;
         return s;
     }

@@ -89,6 +89,7 @@ rl_gen *rl_session_gen(rl_session *s) { return s->gen; }
 const rl_tokenizer *rl_session_tokenizer(const rl_session *s) { return s->tok; }
 const rl_model_ref *rl_session_ref(const rl_session *s) { return &s->ref; }
 rl_backend *rl_session_backend(rl_session *s) { return s->b; }
+uint64_t rl_session_upload_bytes(const rl_session *s) { return s->gpu ? rl_gpu_engine_upload_bytes(s->gpu) : 0; }
 
 /* Sampling: defaults <- model params <- request options; stop strings from the
  * request, else the model's params (Ollama adds "<turn|>" at creation). */
@@ -135,7 +136,7 @@ rl_status rl_session_chat(rl_session *s, const json_value *body, rl_error *err) 
     int has_system = 0;
     for (size_t i = 0; i < msgs->count; i++) {
         const char *role = json_get_str(&msgs->items[i], "role");
-        if (role && !strcmp(role, "system")) has_system = 1;
+        if (role && (!strcmp(role, "system") || !strcmp(role, "developer"))) has_system = 1; /* the renderer treats both as the system turn */
     }
     if (!has_system && s->ref.system_text && s->ref.system_text[0]) {
         strbuf j;

@@ -35,6 +35,8 @@ const rl_model_file *rl_session_model_file(const rl_session *s);
 const rl_tokenizer *rl_session_tokenizer(const rl_session *s);
 const rl_model_ref *rl_session_ref(const rl_session *s);
 rl_backend *rl_session_backend(rl_session *s);
+/* Bytes the GPU engine streams from the file at load (0 for the CPU engine). */
+uint64_t rl_session_upload_bytes(const rl_session *s);
 
 /* The request's final result as JSON: {"done_reason", "content", "thinking",
  * "tool_calls":[{"function":{"name","arguments":{...}}}], "prompt_tokens" (the

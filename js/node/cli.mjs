@@ -104,13 +104,18 @@ export async function openChatSession(model, args = []) {
         if (gpu) {
             const tty = process.stderr.isTTY;
             let last = 0;
+            const t0 = performance.now();
             try {
                 return await ChatSession.open({
                     ...base,
                     gpu,
-                    onProgress: tty ? (done) => {
+                    onProgress: tty ? (done, total) => {
                         const now = performance.now();
-                        if (now - last > 200) { last = now; process.stderr.write(`\rloading ${(done / 1e6).toFixed(0)} MB`); }
+                        if (now - last < 200) return;
+                        last = now;
+                        const rate = done / 1e9 / ((now - t0) / 1e3);
+                        const eta = rate > 0 ? (total - done) / 1e9 / rate : 0;
+                        process.stderr.write(`\rloading ${(done / 1e9).toFixed(2)} / ${(total / 1e9).toFixed(2)} GB  ${rate.toFixed(2)} GB/s  ETA ${eta.toFixed(0)} s\x1b[K`);
                     } : null,
                 });
             } finally {

@@ -48,6 +48,9 @@ RL_EXPORT(rl_api_session_open) rl_session *rl_api_session_open(const char *spec,
 }
 
 RL_EXPORT(rl_api_session_close) void rl_api_session_close(rl_session *s) { rl_session_free(s); }
+RL_EXPORT(rl_api_session_upload_bytes) double rl_api_session_upload_bytes(rl_session *s) {
+    return (double)rl_session_upload_bytes(s);
+}
 
 static int begin(rl_session *s, const char *body_json, int chat) {
     rl_error_clear(&last_err);
