@@ -3,8 +3,9 @@
 // no decisions of its own. Works with navigator.gpu (browser) and npm `webgpu`
 // (Dawn in Node).
 
-const OP = { DISPATCH: 1, WRITE: 2, COPY: 3, READ: 4, UPLOAD: 5, DISPATCH_INDIRECT: 7 };
-const OP_LEN = { 1: 6, 2: 5, 3: 6, 4: 5, 5: 7, 7: 5 };
+// command-list opcodes and their lengths in words (src/gpu/gpu_abi.h); js/web/plan.mjs reads them too
+export const OP = { DISPATCH: 1, WRITE: 2, COPY: 3, READ: 4, UPLOAD: 5, DISPATCH_INDIRECT: 7 };
+export const OP_LEN = { 1: 6, 2: 5, 3: 6, 4: 5, 5: 7, 7: 5 };
 const BIND_TYPES = ['uniform', 'read-only-storage', 'storage'];
 const OPTIONAL_FEATURES = ['subgroups', 'shader-f16', 'timestamp-query'];
 

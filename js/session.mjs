@@ -19,7 +19,8 @@ async function start({ wasm, host, gpu, disable }) {
     let engine = null;
     host.extraImports = runtime ? runtime.imports(() => engine.memory) : noGpuImports();
     engine = await instantiate(wasm, host);
-    if (runtime) runtime.files = { read: (fd, pos, view) => host.read(fd, pos, view) };
+    // uploads may read asynchronously (browser: Blob slices, HTTP ranges) where the host offers it
+    if (runtime) runtime.files = { read: (fd, pos, view) => (host.readAsync ? host.readAsync(fd, pos, view) : host.read(fd, pos, view)) };
     return { engine, runtime, ownsRuntime };
 }
 
