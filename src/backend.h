@@ -19,6 +19,12 @@ struct rl_backend {
     int (*n_past)(const rl_backend *b);
     rl_status (*truncate)(rl_backend *b, int n_keep, rl_error *err);
     void (*free)(rl_backend *b);
+    /* Optional (NULL when absent): the same pass, handing back only the last
+     * position's k best logits (k <= top_k_max), sorted as the sampler's top-k;
+     * take_top returns how many landed in vals/ids (after the flush when async). */
+    rl_status (*eval_top)(rl_backend *b, const int32_t *tokens, int n, int k, float *vals, int32_t *ids, rl_error *err);
+    int (*take_top)(rl_backend *b);
+    int top_k_max;
 };
 
 /* Constructors (cpu/backend_cpu.c, gpu/backend_gpu.c). The CPU one needs the

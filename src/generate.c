@@ -4,6 +4,8 @@
 #include <string.h>
 
 enum { ST_IDLE, ST_PREFILL, ST_SAMPLE, ST_DECODE, ST_FINISH, ST_DONE };
+#define RL_GEN_TOP_MAX 64
+
 
 struct rl_gen {
     rl_backend *b;
@@ -17,6 +19,9 @@ struct rl_gen {
     int32_t *pending;       /* prompt tokens still to evaluate */
     int n_pending;
     int state, num_predict, cancelled;
+    int cand_k;             /* > 0: the backend hands back only this many best logits (GPU top-k) */
+    float top_vals[RL_GEN_TOP_MAX];
+    int32_t top_ids[RL_GEN_TOP_MAX];
     uint64_t requests;
     int32_t last_token;
     const char *done_reason;
@@ -27,6 +32,13 @@ struct rl_gen {
     rl_gen_stats stats;
     double t_mark;
 };
+
+/* Run tokens: the whole last logit row, or only its best candidates when the
+ * sampler allows it (a GPU reads back a few hundred bytes instead of 1 MB). */
+static rl_status run_tokens(rl_gen *g, const int32_t *tokens, int n, rl_error *err) {
+    if (g->cand_k) return g->b->eval_top(g->b, tokens, n, g->cand_k, g->top_vals, g->top_ids, err);
+    return g->b->eval(g->b, tokens, n, g->logits, err);
+}
 
 rl_status rl_gen_new(rl_backend *b, const rl_tokenizer *tok, rl_host *h, rl_gen **out, rl_error *err) {
     rl_gen *g = calloc(1, sizeof *g);
@@ -132,6 +144,8 @@ rl_status rl_gen_begin(rl_gen *g, const rl_gen_request *req, rl_error *err) {
     for (size_t i = 0; i < n; i++) rl_sampler_accept(g->sampler, ids[i]); /* penalties see the prompt */
     free(ids);
     g->num_predict = req->sampling.num_predict;
+    const int k = rl_sampler_candidates_k(g->sampler);
+    g->cand_k = g->b->eval_top && k > 0 && k <= g->b->top_k_max && k <= RL_GEN_TOP_MAX ? k : 0;
     for (int i = 0; i < req->n_stops && i < RL_GEN_MAX_STOPS && req->stops[i]; i++)
         if (req->stops[i][0]) g->stops[g->n_stops++] = strdup(req->stops[i]);
     if (req->parse_chat) {
@@ -223,7 +237,7 @@ int rl_gen_step(rl_gen *g, rl_error *err) {
                 g->state = ST_FINISH;
                 break;
             }
-            if (g->b->eval(g->b, g->pending, g->n_pending, g->logits, err)) return -1;
+            if (run_tokens(g, g->pending, g->n_pending, err)) return -1;
             memcpy(g->ctx + g->n_ctx_tokens, g->pending, (size_t)g->n_pending * sizeof *g->pending);
             g->n_ctx_tokens += g->n_pending;
             g->state = ST_SAMPLE;
@@ -238,7 +252,8 @@ int rl_gen_step(rl_gen *g, rl_error *err) {
                 g->state = ST_FINISH;
                 break;
             }
-            int32_t tok = rl_sampler_sample(g->sampler, g->logits, (size_t)g->b->n_vocab);
+            int32_t tok = g->cand_k ? rl_sampler_sample_top(g->sampler, g->top_ids, g->top_vals, (size_t)g->b->take_top(g->b))
+                                    : rl_sampler_sample(g->sampler, g->logits, (size_t)g->b->n_vocab);
             if (tok < 0 || tok >= g->b->n_vocab) {
                 rl_fail(err, RL_ERR_INVALID, "the sampler found no valid token (are the logits NaN?)");
                 return -1;
@@ -265,7 +280,7 @@ int rl_gen_step(rl_gen *g, rl_error *err) {
             break;
         }
         case ST_DECODE:
-            if (g->b->eval(g->b, &g->last_token, 1, g->logits, err)) return -1;
+            if (run_tokens(g, &g->last_token, 1, err)) return -1;
             g->ctx[g->n_ctx_tokens++] = g->last_token;
             g->state = ST_SAMPLE;
             if (g->b->async) return RL_GEN_FLUSH;

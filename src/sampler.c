@@ -274,6 +274,38 @@ static int32_t greedy(const float *logits, size_t n) {
     return best;
 }
 
+/* The chain after top-k: top-p, min-p, temperature, draw (c[0..m), m >= 1). */
+static int32_t sample_from(rl_sampler *s, cand *c, size_t m, int sorted) {
+    if (s->p.top_p < 1.0f) {
+        m = top_p_prefix(c, m, s->p.top_p, sorted);
+        sorted = 1;
+    }
+    double max = c[0].logit;
+    if (!sorted)
+        for (size_t i = 1; i < m; i++)
+            if (c[i].logit > max) max = c[i].logit;
+    if (s->p.min_p > 0.0f) {
+        /* keep p_i >= min_p * p_max (llama.cpp: logit >= max + log(min_p)) */
+        double thr = s->p.min_p < 1.0f ? s->p.min_p : 1.0; /* the top token always stays */
+        size_t k = 0;
+        for (size_t i = 0; i < m; i++)
+            if (rl_exp((double)c[i].logit - max) >= thr) c[k++] = c[i];
+        m = k;
+    }
+
+    const double t = s->p.temperature;
+    double *w = s->weights, z = 0;
+    for (size_t i = 0; i < m; i++) z += w[i] = rl_exp(((double)c[i].logit - max) / t);
+    double target = rng_uniform(s) * z, cum = 0;
+    for (size_t i = 0; i < m; i++) {
+        cum += w[i];
+        if (target < cum) return c[i].id;
+    }
+    for (size_t i = m; i-- > 0;) /* rounding left target at the very top */
+        if (w[i] > 0) return c[i].id;
+    return c[0].id;
+}
+
 int32_t rl_sampler_sample(rl_sampler *s, float *logits, size_t n) {
     if (!s || !logits || n == 0 || n > s->n_vocab) return -1;
     if (s->penalize) apply_penalties(s, logits, n);
@@ -303,32 +335,32 @@ int32_t rl_sampler_sample(rl_sampler *s, float *logits, size_t n) {
     }
     if (m == 0) return -1;
 
-    if (s->p.top_p < 1.0f) {
-        m = top_p_prefix(c, m, s->p.top_p, sorted);
-        sorted = 1;
-    }
-    double max = c[0].logit;
-    if (!sorted)
-        for (size_t i = 1; i < m; i++)
-            if (c[i].logit > max) max = c[i].logit;
-    if (s->p.min_p > 0.0f) {
-        /* keep p_i >= min_p * p_max (llama.cpp: logit >= max + log(min_p)) */
-        double thr = s->p.min_p < 1.0f ? s->p.min_p : 1.0; /* the top token always stays */
-        size_t k = 0;
-        for (size_t i = 0; i < m; i++)
-            if (rl_exp((double)c[i].logit - max) >= thr) c[k++] = c[i];
-        m = k;
-    }
+    return sample_from(s, c, m, sorted);
+}
 
-    const double t = s->p.temperature;
-    double *w = s->weights, z = 0;
-    for (size_t i = 0; i < m; i++) z += w[i] = rl_exp(((double)c[i].logit - max) / t);
-    double target = rng_uniform(s) * z, cum = 0;
-    for (size_t i = 0; i < m; i++) {
-        cum += w[i];
-        if (target < cum) return c[i].id;
+int rl_sampler_candidates_k(const rl_sampler *s) {
+    if (!s || s->penalize) return 0; /* penalties must see every logit before top-k */
+    if (!(s->p.temperature > 0.0f)) return 1;
+    return s->p.top_k > 0 ? s->p.top_k : 0;
+}
+
+int32_t rl_sampler_sample_top(rl_sampler *s, const int32_t *ids, const float *logits, size_t m) {
+    if (!s || m == 0 || m > s->n_vocab) return -1;
+    if (!(s->p.temperature > 0.0f)) return ids[0];
+    if (!s->cands) {
+        s->cands = malloc(s->n_vocab * sizeof *s->cands);
+        s->weights = malloc(s->n_vocab * sizeof *s->weights);
+        if (!s->cands || !s->weights) {
+            free(s->cands);
+            free(s->weights);
+            s->cands = NULL;
+            s->weights = NULL;
+            return -1;
+        }
     }
-    for (size_t i = m; i-- > 0;) /* rounding left target at the very top */
-        if (w[i] > 0) return c[i].id;
-    return c[0].id;
+    for (size_t i = 0; i < m; i++) {
+        s->cands[i].id = ids[i];
+        s->cands[i].logit = logits[i];
+    }
+    return sample_from(s, s->cands, m, 1);
 }

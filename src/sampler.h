@@ -56,6 +56,14 @@ void rl_sampler_free(rl_sampler *s);
  * Returns -1 when no logit is usable (all NaN or -inf), when n_vocab exceeds
  * the size the sampler was made for, or when scratch memory cannot be had. */
 int32_t rl_sampler_sample(rl_sampler *s, float *logits, size_t n_vocab);
+/* Sampling from an engine's top-k candidates: when this returns k > 0, the
+ * token rl_sampler_sample would pick depends only on the k best logits (higher
+ * first, ties to the lower id), so an engine may hand over just those:
+ * rl_sampler_sample_top(ids, logits sorted that way, m <= k) then picks exactly
+ * as rl_sampler_sample would from the whole row. 0 when penalties are on (they
+ * change logits before top-k) or top-k is off; 1 for greedy. */
+int rl_sampler_candidates_k(const rl_sampler *s);
+int32_t rl_sampler_sample_top(rl_sampler *s, const int32_t *ids, const float *logits, size_t m);
 /* Record a token of context (prompt or generated) for the penalties. */
 void rl_sampler_accept(rl_sampler *s, int32_t token);
 /* Forget the recorded tokens and restart the RNG from the seed. */

@@ -14,6 +14,13 @@ static rl_status gpu_truncate(rl_backend *b, int n_keep, rl_error *err) {
     return rl_gpu_engine_truncate(b->impl, n_keep, err);
 }
 
+static rl_status gpu_eval_top(rl_backend *b, const int32_t *tokens, int n, int k, float *vals, int32_t *ids,
+                              rl_error *err) {
+    return rl_gpu_engine_eval_top(b->impl, tokens, n, k, vals, ids, err);
+}
+
+static int gpu_take_top(rl_backend *b) { return rl_gpu_engine_take_top(b->impl); }
+
 static void gpu_free(rl_backend *b) {
     rl_gpu_engine_free(b->impl);
     free(b);
@@ -22,7 +29,8 @@ static void gpu_free(rl_backend *b) {
 rl_status rl_backend_gpu(struct rl_gpu_engine *e, rl_backend **out, rl_error *err) {
     rl_backend *b = calloc(1, sizeof *b);
     if (!b) return rl_fail(err, RL_ERR_NOMEM, "backend");
-    *b = (rl_backend){e, rl_gpu_engine_n_vocab(e), rl_gpu_engine_n_ctx(e), 1, gpu_eval, gpu_n_past, gpu_truncate, gpu_free};
+    *b = (rl_backend){e,        rl_gpu_engine_n_vocab(e), rl_gpu_engine_n_ctx(e), 1, gpu_eval, gpu_n_past, gpu_truncate,
+                      gpu_free, gpu_eval_top, gpu_take_top,     RL_GPU_TOP_K_MAX};
     *out = b;
     return RL_OK;
 }

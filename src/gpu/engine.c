@@ -45,6 +45,8 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
         {&e->b_logits, (uint64_t)LOGIT_ROWS * m->n_vocab * 4},
         {&e->b_argpart, (uint64_t)LOGIT_ROWS * ARGMAX_SLICES * 8},
         {&e->b_argmax, U * 4},
+        {&e->b_tkpart, (uint64_t)LOGIT_ROWS * ((m->n_vocab + TOPK_WG * TOPK_EPT - 1) / (TOPK_WG * TOPK_EPT)) * RL_GPU_TOP_K_MAX * 8},
+        {&e->b_tkout, (uint64_t)LOGIT_ROWS * RL_GPU_TOP_K_MAX * 8},
         {&e->b_dummy, 256},
         {&e->b_router, U * (uint64_t)(m->n_expert + 1) * 4},
         {&e->b_eids, U * (uint64_t)(m->n_expert_used + 1) * 4},
@@ -88,6 +90,10 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     const char *combine[] = {"WG=128u", "MAXS=256u", sg, sgmin, NULL};
     const char *small[] = {"WG=64u", sg, sgmin, NULL};
     const char *argmax[] = {"WG=256u", sg, NULL};
+    char topk_ept[32], topk_maxk[32];
+    snprintf(topk_ept, sizeof topk_ept, "EPT=%uu", TOPK_EPT);
+    snprintf(topk_maxk, sizeof topk_maxk, "MAXK=%uu", RL_GPU_TOP_K_MAX);
+    const char *topk[] = {"WG=256u", topk_ept, topk_maxk, NULL};
     const char *route[] = {"WG=64u", "MAXE=256u", "MAXK=64u", sg, sgmin, NULL};
     const char *moe_combine[] = {"WG=256u", sg, sgmin, NULL};
     if (!(e->p_norm = rl_gdev_pipeline(e->dev, K_NORM, norm, err)) ||
@@ -96,6 +102,7 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
         !(e->p_glu = rl_gdev_pipeline(e->dev, K_GLU, small, err)) ||
         !(e->p_ple = rl_gdev_pipeline(e->dev, K_PLE, small, err)) ||
         !(e->p_argmax = rl_gdev_pipeline(e->dev, K_ARGMAX, argmax, err)) ||
+        !(e->p_topk = rl_gdev_pipeline(e->dev, K_TOPK, topk, err)) ||
         (e->m->n_expert && (!(e->p_route = rl_gdev_pipeline(e->dev, K_MOE_ROUTE, route, err)) ||
                             !(e->p_moe_combine = rl_gdev_pipeline(e->dev, K_MOE_COMBINE, moe_combine, err)))))
         return err->code;
@@ -202,6 +209,23 @@ static void rope_table(rl_gpu_engine *e, int pos0, int T) {
 
 /* Logits (and greedy picks) for slots [t0, t0+n) of this pass: final norm,
  * tied LM head with softcap, argmax; reads land in wasm memory at the flush. */
+typedef struct {
+    uint32_t n, x_off, x_stride, K, nb, pass_id, pad0, pad1;
+} topk_params;
+
+/* The K best (value, index) pairs of the logit rows in b_logits, sorted (kernels/topk.wgsl). */
+static rl_status top_k(rl_gpu_engine *e, int n, uint32_t k, uint32_t *pairs, rl_error *err) {
+    const uint32_t V = (uint32_t)e->m->n_vocab, nb = (V + TOPK_WG * TOPK_EPT - 1) / (TOPK_WG * TOPK_EPT);
+    topk_params p0 = {V, 0, V, k, nb, 0, 0, 0}, p1 = p0;
+    p1.pass_id = 1;
+    rl_gbind b[3] = {{e->b_logits, 0, 0}, {e->b_tkpart, 0, 0}, {e->b_tkout, 0, 0}};
+    rl_status s;
+    if ((s = rl_gdev_dispatch(e->dev, e->p_topk, &p0, b, nb, (uint32_t)n, 1, err)) ||
+        (s = rl_gdev_dispatch(e->dev, e->p_topk, &p1, b, 1, (uint32_t)n, 1, err)))
+        return s;
+    return rl_gdev_read(e->dev, e->b_tkout, 0, (uint32_t)n * k * 8, pairs, err);
+}
+
 static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int32_t *argmax, rl_error *err) {
     const rl_model *m = e->m;
     const uint32_t D = (uint32_t)m->n_embd, V = (uint32_t)m->n_vocab;
@@ -219,6 +243,7 @@ static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int
             (s = rl_gdev_read(e->dev, e->b_argmax, (uint64_t)t0 * 4, (uint32_t)n * 4, argmax, err)))
             return s;
     }
+    if (e->top_pairs && (s = top_k(e, n, e->top_k, e->top_pairs, err))) return s;
     if (logits && (s = rl_gdev_read(e->dev, e->b_logits, 0, (uint32_t)n * V * 4, logits, err))) return s;
     return RL_OK;
 }
@@ -274,7 +299,7 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
                 return s;
             if (t0 + n < T && (s = rl_gdev_submit(e->dev, err))) return s; /* reads precede the buffer's reuse */
         }
-    } else if (last && (logits || argmax)) {
+    } else if (last && (logits || argmax || e->top_pairs)) {
         if ((s = output_rows(e, T - 1, 1, logits, argmax, err))) return s;
     }
     e->n_past += T;
@@ -304,4 +329,26 @@ rl_status rl_gpu_engine_eval(rl_gpu_engine *e, const int32_t *tokens, int n, flo
         }
     }
     return RL_OK;
+}
+
+rl_status rl_gpu_engine_eval_top(rl_gpu_engine *e, const int32_t *tokens, int n, int k, float *vals, int32_t *ids,
+                                 rl_error *err) {
+    if (k < 1 || k > RL_GPU_TOP_K_MAX) return rl_fail(err, RL_ERR_INVALID, "top-k of %d is outside [1, %d]", k, RL_GPU_TOP_K_MAX);
+    e->top_k = (uint32_t)k;
+    e->top_pairs = e->top_buf;
+    e->top_vals = vals;
+    e->top_ids = ids;
+    rl_status s = rl_gpu_engine_eval(e, tokens, n, NULL, 0, NULL, err);
+    e->top_pairs = NULL;
+    return s;
+}
+
+int rl_gpu_engine_take_top(rl_gpu_engine *e) {
+    int m = 0;
+    for (uint32_t i = 0; i < e->top_k; i++) {
+        if (e->top_buf[2 * i + 1] == 0xffffffffu) break;
+        memcpy(&e->top_vals[m], &e->top_buf[2 * i], sizeof(float));
+        e->top_ids[m++] = (int32_t)e->top_buf[2 * i + 1];
+    }
+    return m;
 }

@@ -31,6 +31,16 @@ void rl_gpu_engine_free(rl_gpu_engine *e);
 rl_status rl_gpu_engine_eval(rl_gpu_engine *e, const int32_t *tokens, int n, float *logits_out, int all_logits,
                              int32_t *argmax_out, rl_error *err);
 
+/* The same pass, reading back only the last position's k best logits (value,
+ * id), sorted as the C sampler's top-k (higher first, then lower id); k <=
+ * RL_GPU_TOP_K_MAX. After the host's flush, rl_gpu_engine_take_top converts
+ * them into vals/ids and returns how many there are (fewer when the row has
+ * fewer usable logits). */
+#define RL_GPU_TOP_K_MAX 64
+rl_status rl_gpu_engine_eval_top(rl_gpu_engine *e, const int32_t *tokens, int n, int k, float *vals, int32_t *ids,
+                                 rl_error *err);
+int rl_gpu_engine_take_top(rl_gpu_engine *e);
+
 int rl_gpu_engine_n_past(const rl_gpu_engine *e);
 int rl_gpu_engine_n_vocab(const rl_gpu_engine *e);
 int rl_gpu_engine_n_ctx(const rl_gpu_engine *e);

@@ -21,6 +21,8 @@
 #define SMALL_WG 64
 #define MATVEC_MAX_TOK 8  /* up to this many slots use the mat-vec kernel, more use mat-mat */
 #define ARGMAX_SLICES 128 /* first pass of the greedy pick: slices per logit row */
+#define TOPK_WG 256
+#define TOPK_EPT 32       /* logits per invocation in the top-k kernel's first pass */
 
 typedef struct {
     uint32_t buffer;
@@ -49,6 +51,11 @@ struct rl_gpu_engine {
         b_dummy;
     /* mixture of experts: router logits, chosen ids and weights, expert input, gate|up, outputs */
     uint32_t b_router, b_eids, b_ewts, b_x2, b_egu, b_eout;
+    uint32_t b_tkpart, b_tkout; /* top-k candidates: slice winners, then the sorted K */
+    uint32_t top_k, *top_pairs; /* set while eval_top records: where the K pairs land */
+    uint32_t top_buf[2 * RL_GPU_TOP_K_MAX];
+    float *top_vals;
+    int32_t *top_ids;
     uint32_t *kc, *vc; /* per layer (0 for layers that read a donor's cache) */
     int *cap;
     int n_ctx, n_past, ubatch, rt_stride;
@@ -56,7 +63,7 @@ struct rl_gpu_engine {
     float *rope_rows;
     uint32_t *ids_rows;
     /* pipelines */
-    uint32_t p_norm, p_prep, p_combine, p_glu, p_ple, p_argmax, p_route, p_moe_combine;
+    uint32_t p_norm, p_prep, p_combine, p_glu, p_ple, p_argmax, p_route, p_moe_combine, p_topk;
 };
 
 /* An activation operand: a buffer, the float offset of slot 0, floats between slots. */

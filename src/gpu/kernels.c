@@ -22,6 +22,7 @@ static const rl_kernel kernels[K_COUNT] = {
     [K_MOE_ROUTE] = {"moe_route", {"common.wgsl", "reduce.wgsl", "moe_route.wgsl"}, {U, R, R, W, W}, 5, 32},
     [K_MOE_MATVEC] = {"moe_matvec", {"quant.wgsl", "moe_matvec.wgsl"}, {U, R, R, W, R}, 5, 48},
     [K_MOE_COMBINE] = {"moe_combine", {"common.wgsl", "reduce.wgsl", "moe_combine.wgsl"}, {U, R, R, R, W}, 5, 32},
+    [K_TOPK] = {"topk", {"common.wgsl", "topk.wgsl"}, {U, R, W, W}, 4, 32},
 };
 
 const rl_kernel *rl_kernel_get(rl_kernel_id id) { return id < K_COUNT ? &kernels[id] : 0; }

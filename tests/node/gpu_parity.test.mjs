@@ -127,7 +127,7 @@ test('generated models of seven type mixes: GPU logits match the CPU engine', as
     }
 });
 
-test('64-token greedy continuation: GPU and CPU generate the same text', async () => {
+test('64-token greedy and 32-token seeded sampled continuations: GPU and CPU generate the same text', async () => {
     const file = generate('Q4_K_M');
     const body = { prompt: 'The quick brown fox', raw: true, options: { temperature: 0, num_predict: 64 } };
     const wasm = fs.readFileSync(wasmPath);
@@ -139,6 +139,12 @@ test('64-token greedy continuation: GPU and CPU generate the same text', async (
         assert(a.content === b.content, `continuations differ:\ncpu: ${JSON.stringify(a.content)}\ngpu: ${JSON.stringify(b.content)}`);
         assert(a.eval_count >= 8, `only ${a.eval_count} tokens before a stop`);
         console.error(`    ${a.eval_count} tokens identical`);
+        // sampled with a seed: the GPU hands back only its top-40 candidates, the C
+        // sampler picks from them exactly as from the whole row on the CPU
+        const sampled = { ...body, options: { temperature: 0.8, top_k: 40, top_p: 0.9, seed: 7, num_predict: 32 } };
+        const c = await cpu.run('generate', sampled), d = await gpuS.run('generate', sampled);
+        assert(c.content === d.content, `sampled continuations differ:\ncpu: ${JSON.stringify(c.content)}\ngpu: ${JSON.stringify(d.content)}`);
+        console.error(`    ${c.eval_count} sampled tokens identical`);
     } finally {
         cpu.close();
         gpuS.close();

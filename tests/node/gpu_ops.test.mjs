@@ -1,0 +1,155 @@
+// Parity of the engine's own small kernels against straightforward references
+// written here (double precision where it matters), on fresh random inputs:
+// top-k (the sampler's order: higher value, then lower index; NaN/-inf never,
+// +inf largest), two-pass argmax, RMSNorm with its residual/next-norm modes,
+// GeGLU, and the split-K attention with its combine against a direct softmax.
+import { assert, rng, run, test } from './harness.mjs';
+import { CRef, KernelRunner } from './lib/gpu-kernel.mjs';
+
+process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
+const c = await CRef.load();
+const gpu = await KernelRunner.open();
+const sg = gpu.hasSubgroups ? ['SUBGROUPS', 'SGMIN=4u'] : [];
+const u32 = (...a) => new Uint32Array(a);
+
+function params(fields) { // fields: [value, 'u'|'f'] in struct order, padded to 16 bytes
+    const n = Math.ceil(fields.length / 4) * 4, b = new ArrayBuffer(n * 4), dv = new DataView(b);
+    fields.forEach(([v, t], i) => (t === 'f' ? dv.setFloat32(4 * i, v, true) : dv.setUint32(4 * i, v >>> 0, true)));
+    return new Uint8Array(b);
+}
+
+// the sampler's top-k order
+function refTopK(x, k) {
+    const c2 = [];
+    x.forEach((v, i) => { if (!Number.isNaN(v) && v !== -Infinity) c2.push([v === Infinity ? 3.4028234663852886e38 : v, i]); });
+    c2.sort((a, b) => (b[0] - a[0]) || (a[1] - b[1]));
+    return c2.slice(0, k);
+}
+
+test('top-k: exact k best with ties, NaN, -inf and +inf, over several rows', async () => {
+    const code = c.wgsl(['common.wgsl', 'topk.wgsl'], ['WG=256u', 'EPT=32u', 'MAXK=64u']);
+    const entry = await gpu.pipeline(code, 'urww');
+    for (const [n, k, rows] of [[262144, 40, 1], [20000, 64, 3], [1000, 1, 2], [300, 64, 1], [70, 64, 1]]) {
+        const x = new Float32Array(n * rows);
+        for (let i = 0; i < x.length; i++) x[i] = Math.round((rng() * 2 - 1) * 400) / 16; // coarse: many ties
+        for (let i = 0; i < 30; i++) {
+            const j = Math.floor(rng() * x.length);
+            x[j] = [NaN, -Infinity, Infinity, 25][i % 4];
+        }
+        const nb = Math.ceil(n / (256 * 32));
+        const xb = gpu.buffer(x), part = gpu.buffer(rows * nb * k * 8), out = gpu.buffer(rows * k * 8);
+        for (const pass of [0, 1]) {
+            const p = gpu.buffer(params([[n], [0], [n], [k], [nb], [pass], [0], [0]]), true);
+            gpu.dispatch(entry, gpu.bindGroup(entry, [p, xb, part, out]), [pass ? 1 : nb, rows, 1]);
+        }
+        const got = new Uint32Array(await gpu.read(out, rows * k * 8));
+        for (let r = 0; r < rows; r++) {
+            const want = refTopK([...x.subarray(r * n, (r + 1) * n)], k);
+            for (let i = 0; i < k; i++) {
+                const gi = got[(r * k + i) * 2 + 1], gv = new Float32Array(got.buffer, (r * k + i) * 8, 1)[0];
+                if (i >= want.length) { assert(gi === 0xffffffff, `n=${n} row ${r}: extra candidate at ${i}`); continue; }
+                assert(gi === want[i][1] && gv === Math.fround(want[i][0]),
+                    `n=${n} k=${k} row ${r} rank ${i}: got (${gv}, ${gi}), want (${want[i][0]}, ${want[i][1]})`);
+            }
+        }
+    }
+});
+
+test('argmax: two passes, lowest index among ties', async () => {
+    const code = c.wgsl(['common.wgsl', 'argmax.wgsl'], ['WG=256u']);
+    const entry = await gpu.pipeline(code, 'urww');
+    for (const n of [262144, 5000, 33]) {
+        const rows = 3, x = new Float32Array(n * rows);
+        for (let i = 0; i < x.length; i++) x[i] = Math.round(rng() * 1000) / 8;
+        const nb = 128, xb = gpu.buffer(x), part = gpu.buffer(rows * nb * 8), out = gpu.buffer(rows * 4);
+        for (const pass of [0, 1]) {
+            const p = gpu.buffer(params([[n], [0], [n], [0], [nb], [pass], [0], [0]]), true);
+            gpu.dispatch(entry, gpu.bindGroup(entry, [p, xb, part, out]), [pass ? 1 : nb, rows, 1]);
+        }
+        const got = new Uint32Array(await gpu.read(out, rows * 4));
+        for (let r = 0; r < rows; r++) assert(got[r] === refTopK([...x.subarray(r * n, (r + 1) * n)], 1)[0][1], `n=${n} row ${r}`);
+    }
+});
+
+test('RMSNorm: plain, residual with layer scale, and the fused next norm', async () => {
+    const code = c.wgsl(['common.wgsl', 'reduce.wgsl', 'norm.wgsl'], ['WG=256u', 'NV=2u', ...sg]);
+    const entry = await gpu.pipeline(code, 'urrww');
+    const n = 1536, T = 3, eps = 1e-6;
+    const rnd = (m, s = 1) => Float32Array.from({ length: m }, () => (rng() * 2 - 1) * s);
+    const x = rnd(n * T, 3), h = rnd(n * T), vec = rnd(3 * n + 4, 1.5);
+    const rms = (a) => Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length + eps);
+    // flags: weight 1, residual 2, scale 4, next 16; w at 0, scale at 3n, next weight at n
+    const p = gpu.buffer(params([[n], [1], [0], [n], [0], [n], [0], [3 * n], [1 | 2 | 4 | 16], [eps, 'f'], [1, 'f'], [n]]), true);
+    const y = gpu.buffer(h), z = gpu.buffer(n * T * 4);
+    gpu.dispatch(entry, gpu.bindGroup(entry, [p, gpu.buffer(x), gpu.buffer(vec), y, z]), [1, T, 1]);
+    const gy = new Float32Array(await gpu.read(y)), gz = new Float32Array(await gpu.read(z));
+    let worst = 0;
+    for (let t = 0; t < T; t++) {
+        const xs = [...x.subarray(t * n, (t + 1) * n)], r = rms(xs);
+        const hn = xs.map((v, i) => (h[t * n + i] + (v / r) * vec[i]) * vec[3 * n]);
+        const r2 = rms(hn);
+        hn.forEach((v, i) => {
+            worst = Math.max(worst, Math.abs(gy[t * n + i] - v) / (Math.abs(v) + 1e-3));
+            const zn = (v / r2) * vec[n + i];
+            worst = Math.max(worst, Math.abs(gz[t * n + i] - zn) / (Math.abs(zn) + 1e-3));
+        });
+    }
+    assert(worst < 1e-4, `worst relative error ${worst}`);
+});
+
+test('GeGLU in place, both modes', async () => {
+    const code = c.wgsl(['common.wgsl', 'glu.wgsl'], ['WG=64u']);
+    const entry = await gpu.pipeline(code, 'urw');
+    const F = 300, T = 2, gelu = (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+    const y0 = Float32Array.from({ length: 2 * F * T }, () => (rng() * 2 - 1) * 6);
+    const y = gpu.buffer(y0);
+    const p = gpu.buffer(params([[F], [0], [0], [2 * F], [F], [2 * F], [0], [0]]), true);
+    gpu.dispatch(entry, gpu.bindGroup(entry, [p, gpu.buffer(16), y]), [Math.ceil(F / 64), T, 1]);
+    const g = new Float32Array(await gpu.read(y));
+    for (let t = 0; t < T; t++)
+        for (let i = 0; i < F; i++) {
+            const want = gelu(y0[t * 2 * F + i]) * y0[t * 2 * F + F + i];
+            assert(Math.abs(g[t * 2 * F + F + i] - want) <= 1e-5 * (1 + Math.abs(want)), `t ${t} i ${i}: ${g[t * 2 * F + F + i]} vs ${want}`);
+        }
+});
+
+test('split-K attention and its combine match a direct softmax (GQA group of 8, window)', async () => {
+    const H = 8, kvh = 1, hd = 128, cap = 96, KCH = 32, T = 2, pos0 = 70, window = 48;
+    const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attention.wgsl'], ['WG=128u', 'MAX_HD=512u', 'SD=64u', 'HC=8u', `KCH=${KCH}u`]), 'urrrrww');
+    const comb = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'attn_combine.wgsl'], ['WG=128u', 'MAXS=256u', ...sg]), 'urw');
+    const q = Float32Array.from({ length: T * H * hd }, () => rng() * 2 - 1);
+    const K = Float32Array.from({ length: cap * hd }, () => rng() * 2 - 1), V = Float32Array.from({ length: cap * hd }, () => rng() * 2 - 1);
+    const step = gpu.buffer(u32(pos0, T, 0, 0));
+    for (const [win, nsplit] of [[0, 1], [0, 3], [window, 2]]) {
+        const o = gpu.buffer(T * H * hd * 4), part = gpu.buffer(T * H * nsplit * (hd + 2) * 4);
+        const p = gpu.buffer(params([[H], [kvh], [hd], [win], [H * hd], [0], [kvh * hd], [cap], [H * hd], [nsplit], [1], [0]]), true);
+        gpu.dispatch(attn, gpu.bindGroup(attn, [p, step, gpu.buffer(q), gpu.buffer(K), gpu.buffer(V), o, part]), [nsplit, kvh, T]);
+        if (nsplit > 1) {
+            const pc = gpu.buffer(u32(H, hd, nsplit, H * hd), true);
+            gpu.dispatch(comb, gpu.bindGroup(comb, [pc, part, o]), [H, T, 1]);
+        }
+        const got = new Float32Array(await gpu.read(o));
+        let worst = 0;
+        for (let t = 0; t < T; t++) {
+            const p0 = pos0 + t, lo = win && p0 + 1 > win ? p0 + 1 - win : 0;
+            for (let h = 0; h < H; h++) {
+                const s = [];
+                for (let k = lo; k <= p0; k++) {
+                    let d = 0;
+                    for (let i = 0; i < hd; i++) d += q[(t * H + h) * hd + i] * K[(k % cap) * hd + i];
+                    s.push(d);
+                }
+                const m = Math.max(...s), w = s.map((v) => Math.exp(v - m)), z = w.reduce((a, b) => a + b, 0);
+                for (let i = 0; i < hd; i++) {
+                    let want = 0;
+                    for (let k = lo; k <= p0; k++) want += (w[k - lo] / z) * V[(k % cap) * hd + i];
+                    worst = Math.max(worst, Math.abs(got[(t * H + h) * hd + i] - want));
+                }
+            }
+        }
+        assert(worst < 1e-5, `window ${win}, ${nsplit} splits: worst abs error ${worst}`);
+    }
+});
+
+await run('gpu-ops');
+gpu.rt.destroy();
