@@ -470,6 +470,59 @@ static void test_apply_json(void) {
 }
 
 const char *T_SUITE = "sampler";
+/* Sampling from an engine's top-k candidates (the GPU path) picks exactly what
+ * sampling from the whole row picks, draw for draw, for the same seed. */
+static int cmp_pair_desc(const void *a, const void *b) {
+    const float *x = a, *y = b; /* (value, id) as floats; ids are exact */
+    if (x[0] != y[0]) return x[0] > y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+static void test_candidates_equivalence(void) {
+    const size_t n = 5000;
+    float *logits = malloc(n * sizeof *logits), *copy = malloc(n * sizeof *copy), *pairs = malloc(2 * n * sizeof *pairs);
+    const struct { float temp; int k; float top_p, min_p; } cases[] = {
+        {0.8f, 40, 0.9f, 0}, {1.0f, 64, 1.0f, 0.05f}, {0.0f, 1, 1.0f, 0}, {1.5f, 7, 0.5f, 0}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        rl_sampler_params p = rl_sampler_defaults();
+        p.temperature = cases[c].temp;
+        p.top_k = cases[c].k;
+        p.top_p = cases[c].top_p;
+        p.min_p = cases[c].min_p;
+        p.seed = t_rand_u64() >> 1;
+        rl_sampler *full = rl_sampler_new(&p, n), *top = rl_sampler_new(&p, n);
+        int k = rl_sampler_candidates_k(top);
+        CHECK(k == (cases[c].temp > 0 ? cases[c].k : 1), "case %zu: candidates_k %d", c, k);
+        for (int draw = 0; draw < 300; draw++) {
+            for (size_t i = 0; i < n; i++) logits[i] = (float)(round(t_rand_normal() * 64) / 16); /* ties */
+            memcpy(copy, logits, n * sizeof *logits);
+            for (size_t i = 0; i < n; i++) {
+                pairs[2 * i] = logits[i];
+                pairs[2 * i + 1] = (float)i;
+            }
+            qsort(pairs, n, 2 * sizeof(float), cmp_pair_desc);
+            int32_t ids[64];
+            float vals[64];
+            for (int i = 0; i < k; i++) {
+                vals[i] = pairs[2 * i];
+                ids[i] = (int32_t)pairs[2 * i + 1];
+            }
+            int32_t a = rl_sampler_sample(full, copy, n), b = rl_sampler_sample_top(top, ids, vals, (size_t)k);
+            CHECK(a == b, "case %zu draw %d: whole row picked %d, candidates %d", c, draw, a, b);
+        }
+        rl_sampler_free(full);
+        rl_sampler_free(top);
+    }
+    rl_sampler_params pen = rl_sampler_defaults();
+    pen.repeat_penalty = 1.1f;
+    rl_sampler *s = rl_sampler_new(&pen, n);
+    CHECK(rl_sampler_candidates_k(s) == 0, "penalties need the whole row");
+    rl_sampler_free(s);
+    free(logits);
+    free(copy);
+    free(pairs);
+}
+
 const t_case T_CASES[] = {
     {"distributions", test_distributions},
     {"distribution_with_penalties", test_distribution_with_penalties},
@@ -480,5 +533,6 @@ const t_case T_CASES[] = {
     {"large_vocabulary", test_large_vocabulary},
     {"defaults", test_defaults},
     {"apply_json", test_apply_json},
+    {"candidates_equivalence", test_candidates_equivalence},
     {0},
 };
