@@ -34,6 +34,8 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> PART: array<f32>;   // n_split > 1: [n_tok][H][n_split][hd + 2]
 
 const SD4: u32 = SD / 4u;          // vec4 per row slice
+const TS: u32 = SD4 + 1u;          // tile row stride: one vec4 of padding, so a warp's 32 keys
+                                   // (same dims, different rows) fall in different banks
 const PAIRS: u32 = HC * KCH;       // (head, key) scores per chunk
 const OUTS: u32 = HC * SD;         // (head, dim) outputs per slice
 const OPT: u32 = (OUTS + WG - 1u) / WG;          // outputs per invocation per slice
@@ -41,7 +43,7 @@ const SLICES: u32 = MAX_HD / SD;
 const SPT: u32 = (PAIRS + WG - 1u) / WG;         // scores per invocation
 
 var<workgroup> qs: array<vec4<f32>, HC * MAX_HD / 4u>;
-var<workgroup> tile: array<vec4<f32>, KCH * SD4>;  // one chunk's K or V rows, SD dims at a time
+var<workgroup> tile: array<vec4<f32>, KCH * TS>;   // one chunk's K or V rows, SD dims at a time
 var<workgroup> sc: array<f32, PAIRS>;
 var<workgroup> rowoff: array<u32, KCH>;            // vec4 offset of each chunk key's row in the caches
 var<workgroup> m_run: array<f32, HC>;
@@ -88,9 +90,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
         for (var j = 0u; j < SPT; j++) { part[j] = 0.0; }
         workgroupBarrier();
         // scores: q . k over SD-wide slices of the chunk's K rows
-        for (var sl = 0u; sl < slices; sl++) {
+        for (var sl = 0u; sl < SLICES; sl++) { // constant bound: acc[] stays in registers
+            if (sl >= slices) { break; }
             for (var i = lid; i < KCH * SD4; i += WG) {
-                tile[i] = KCACHE[rowoff[i / SD4] + sl * SD4 + i % SD4];
+                tile[(i / SD4) * TS + i % SD4] = KCACHE[rowoff[i / SD4] + sl * SD4 + i % SD4];
             }
             workgroupBarrier();
             for (var j = 0u; j < SPT; j++) {
@@ -99,7 +102,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
                 let kk = pi % KCH;
                 if (h < nh) {
                     var d4 = vec4<f32>(0.0);
-                    for (var d = 0u; d < SD4; d++) { d4 += qs[h * (MAX_HD / 4u) + sl * SD4 + d] * tile[kk * SD4 + d]; }
+                    for (var d = 0u; d < SD4; d++) { d4 += qs[h * (MAX_HD / 4u) + sl * SD4 + d] * tile[kk * TS + d]; }
                     part[j] += d4.x + d4.y + d4.z + d4.w;
                 }
             }
@@ -133,9 +136,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
         }
         workgroupBarrier();
         // outputs: probabilities times the chunk's V rows, slice by slice
-        for (var sl = 0u; sl < slices; sl++) {
+        for (var sl = 0u; sl < SLICES; sl++) { // constant bound: acc[] stays in registers
+            if (sl >= slices) { break; }
             for (var i = lid; i < KCH * SD4; i += WG) {
-                tile[i] = VCACHE[rowoff[i / SD4] + sl * SD4 + i % SD4];
+                tile[(i / SD4) * TS + i % SD4] = VCACHE[rowoff[i / SD4] + sl * SD4 + i % SD4];
             }
             workgroupBarrier();
             for (var j = 0u; j < OPT; j++) {
@@ -144,7 +148,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
                 if (h < nh) {
                     let d = oi % SD;
                     var a = acc[sl * OPT + j] * rescale[h];
-                    for (var kk = 0u; kk < KCH; kk++) { a += sc[h * KCH + kk] * tile[kk * SD4 + d / 4u][d % 4u]; }
+                    for (var kk = 0u; kk < KCH; kk++) { a += sc[h * KCH + kk] * tile[kk * TS + d / 4u][d % 4u]; }
                     acc[sl * OPT + j] = a;
                 }
             }
@@ -152,7 +156,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
         }
     }
 
-    for (var sl = 0u; sl < slices; sl++) {
+    for (var sl = 0u; sl < SLICES; sl++) { // constant bound: acc[] stays in registers
+            if (sl >= slices) { break; }
         for (var j = 0u; j < OPT; j++) {
             let oi = lid + j * WG;
             let h = oi / SD;
