@@ -40,37 +40,48 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
     let xb = (p.x_off + wg.y * p.x_stride + wg.x * p.n) / 4u;
     let yb = (p.y_off + wg.y * p.y_stride + wg.x * p.n) / 4u;
     let in_place = (p.flags & FLAG_IN_PLACE) != 0u;
+    // every load up front, so one memory round trip serves the whole kernel
+    // (decode norms are a single workgroup: latency, not bandwidth, is the cost)
     var v: array<vec4<f32>, NV>;
+    var wv: array<vec4<f32>, NV>;
+    var hv: array<vec4<f32>, NV>;
+    var nv: array<vec4<f32>, NV>;
+    let weighted = (p.flags & FLAG_WEIGHT) != 0u;
+    let residual = (p.flags & FLAG_RESIDUAL) != 0u;
+    let next = (p.flags & FLAG_NEXT) != 0u;
     var ss = 0.0;
     for (var j = 0u; j < NV; j++) {
         let i = lid + j * WG;
         var x = vec4<f32>(0.0);
+        wv[j] = vec4<f32>(1.0);
         if (i < n4) {
             if (in_place) { x = Y[yb + i]; } else { x = X[xb + i]; }
             x *= p.in_scale;
+            if (weighted) { wv[j] = VEC[p.w_off / 4u + i]; }
+            if (residual) { hv[j] = Y[yb + i]; }
+            if (next) { nv[j] = VEC[p.nw_off / 4u + i]; }
         }
         v[j] = x;
         ss += dot(x, x);
     }
-    let inv = inverseSqrt(wg_sum(ss, lid) / f32(p.n) + p.eps);
     var s = 1.0;
     if ((p.flags & FLAG_SCALE) != 0u) { s = VEC[p.s_off / 4u][p.s_off % 4u]; }
+    let inv = inverseSqrt(wg_sum(ss, lid) / f32(p.n) + p.eps);
     var ss2 = 0.0;
     for (var j = 0u; j < NV; j++) {
         let i = lid + j * WG;
         if (i < n4) {
-            var y = v[j] * inv;
-            if ((p.flags & FLAG_WEIGHT) != 0u) { y *= VEC[p.w_off / 4u + i]; }
-            if ((p.flags & FLAG_RESIDUAL) != 0u) { y = (Y[yb + i] + y) * s; }
+            var y = v[j] * inv * wv[j];
+            if (residual) { y = (hv[j] + y) * s; }
             Y[yb + i] = y;
             v[j] = y;
             ss2 += dot(y, y);
         }
     }
-    if ((p.flags & FLAG_NEXT) == 0u) { return; }
+    if (!next) { return; }
     let inv2 = inverseSqrt(wg_sum(ss2, lid) / f32(p.n) + p.eps);
     for (var j = 0u; j < NV; j++) {
         let i = lid + j * WG;
-        if (i < n4) { Z[yb + i] = v[j] * inv2 * VEC[p.nw_off / 4u + i]; }
+        if (i < n4) { Z[yb + i] = v[j] * inv2 * nv[j]; }
     }
 }
