@@ -211,9 +211,9 @@ export async function main(args) {
         if (args[0] === 'logits' && args.includes('--gpu')) return await logitsGpu(args);
         if (args[0] === 'run') return await run(args);
         if (args[0] === 'bench') {
-            const [model] = positional(args.slice(1), ['--prompt', '--gen', '--ctx', '--baseline', '--baseline-fa', '--baseline-gpu']);
+            const [model] = positional(args.slice(1), ['--prompt', '--gen', '--ctx', '--baseline', '--baseline-fa', '--baseline-gpu', '--json-out']);
             if (!model) {
-                process.stderr.write('usage: rullama bench MODEL [--prompt N] [--gen N] [--ctx N] [--json] [--no-profile]\n' +
+                process.stderr.write('usage: rullama bench MODEL [--prompt N] [--gen N] [--ctx N] [--json] [--json-out FILE] [--no-profile]\n' +
                     '         [--baseline LLAMACPP.gguf [--baseline-fa on|off|auto] [--baseline-gpu vulkan|cpu|auto]]\n');
                 return 2;
             }
@@ -223,6 +223,7 @@ export async function main(args) {
                 baseline: opt(args, '--baseline'), baselineFa: opt(args, '--baseline-fa') || 'auto',
                 baselineGpu: opt(args, '--baseline-gpu') || 'vulkan' });
             if (args.includes('--json')) process.stdout.write(JSON.stringify(r) + '\n');
+            if (opt(args, '--json-out')) fs.writeFileSync(opt(args, '--json-out'), JSON.stringify(r) + '\n');
             return r.baselineError ? 1 : 0;
         }
         if (args[0] === 'chat') return await chat(args);
