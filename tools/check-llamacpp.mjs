@@ -5,6 +5,7 @@
 //
 //   node tools/check-llamacpp.mjs [--presets tiny,tiny-kv,tiny-moe] [--types F32,Q8_0]
 //        [--prefill 40] [--decode 8] [--seed N] [--fa off|on] [--threads 1] [--json]
+//        [--vocab build/vocab/gemma4-vocab.gguf | --vocab none]
 //
 // For each preset and weight type it generates one model twice with the same seed
 // (rullama-gen: Ollama's layout for us, --layout llamacpp for llama.cpp; the text
@@ -23,6 +24,11 @@
 // weights ("dequantized"): that must agree as closely as F32 does.
 // Exit status 1 when an F32 or dequantized comparison exceeds --tol (default
 // 1e-2) or has a real argmax disagreement; the raw quantized rows are reported only.
+//
+// Tokenizer: with the real vocabulary (--vocab, default build/vocab/gemma4-vocab.gguf
+// when tools/vocab.mjs has built it) a tiny-kv model carries it in both layouts, and
+// llama.cpp's tokenizer (special tokens parsed) must give the same ids as
+// `rullama tokenize` for fixed and random strings (every mismatch fails).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -106,6 +112,47 @@ export function dequantizedTwin(src, dst) {
     fs.writeFileSync(dst, out);
 }
 
+// ---- tokenizer ----
+
+const FIXED_TEXTS = ['Hello, world!', '  two  spaces\n\nand newlines\t\ttabs', 'café résumé naïve 你好世界 👋',
+    '<|turn>user\nHi<turn|>\n<|turn>model\n', 'x = 12345 + 678;', 'It\'s a test—with dashes… and "quotes".',
+    '<|channel>thought\n<channel|>', '   \n \n\n\n   leading and trailing   '];
+const PIECES = ['the', ' quick', ' brown', 'fox', ' ', '  ', '\n', '\n\n', '\t', '1', '23', '4567', ',', '.', '!?', '—', '…',
+    'é', 'ß', 'Ω', '日本語', '中文', '한국어', 'Привет', 'مرحبا', '👋', '🏳️‍🌈', '<|turn>', '<turn|>', '<bos>', '<|"|>', '\u00a0', 'A', 'ZZ', '_', '__init__', '{"a": 1}'];
+
+function randomTexts(n, rand) {
+    return Array.from({ length: n }, () => Array.from({ length: 1 + (rand() % 12) }, () => PIECES[rand() % PIECES.length]).join(''));
+}
+
+function ourTokens(model, text) {
+    return JSON.parse(execFileSync(process.execPath, [path.join(root, 'bin/rullama'), 'tokenize', model, text, '--json'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+async function checkTokenizer(llama, vocab, dir, seed, log) {
+    const ol = path.join(dir, 'vocab-ollama.gguf'), lc = path.join(dir, 'vocab-llamacpp.gguf');
+    const common = ['--preset', 'tiny-kv', '--type', 'Q8_0', '--vocab', vocab, '--seed', String(seed), '--quiet'];
+    await generate([...common, '--out', ol]);
+    await generate([...common, '--layout', 'llamacpp', '--out', lc]);
+    const m = await llama.loadModel({ modelPath: lc, gpuLayers: 0 });
+    let s = (seed * 40503) >>> 0;
+    const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
+    const texts = [...FIXED_TEXTS, ...randomTexts(24, rand)];
+    const mismatches = [];
+    try {
+        for (const t of texts) {
+            const theirs = Array.from(m.tokenize(t, true)), ours = ourTokens(ol, t);
+            if (JSON.stringify(theirs) !== JSON.stringify(ours)) mismatches.push({ text: t, ours, llamacpp: theirs });
+        }
+    } finally {
+        await m.dispose();
+    }
+    log(`tokenizer (${path.basename(vocab)})`.padEnd(31) + `${texts.length - mismatches.length}/${texts.length} strings tokenized identically` +
+        `${mismatches.length ? '  FAIL' : ''}\n`);
+    for (const x of mismatches) log(`  ${JSON.stringify(x.text)}\n    ours      ${x.ours}\n    llama.cpp ${x.llamacpp}\n`);
+    return { texts: texts.length, mismatches };
+}
+
 function ourLogits(model, tokens, out) {
     execFileSync(process.execPath, [path.join(root, 'bin/rullama'), 'logits', model, '--tokens', tokens.join(','), '--out', out, '--cpu'],
         { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -185,7 +232,7 @@ async function main(args) {
     log(`llama.cpp ${llama.llamaCppRelease?.release} (node-llama-cpp, CPU build), seed ${seed}, ${prefill} tokens in one batch + ` +
         `${decode} single-token steps, F32 KV cache, flash attention ${fa}\n`);
     const results = [];
-    let failed = false;
+    let failed = false, tokenizer = null;
     try {
         for (const preset of presets) {
             for (const type of types) {
@@ -233,11 +280,18 @@ async function main(args) {
                 }
             }
         }
+        const vocab = opt(args, '--vocab', path.join(root, 'build/vocab/gemma4-vocab.gguf'));
+        if (vocab !== 'none' && fs.existsSync(vocab)) {
+            tokenizer = await checkTokenizer(llama, vocab, dir, seed, log);
+            failed ||= tokenizer.mismatches.length > 0;
+        } else if (vocab !== 'none') {
+            log(`tokenizer: ${vocab} not found (node tools/vocab.mjs --out ${vocab} builds it); not checked\n`);
+        }
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
         await llama.dispose();
     }
-    if (args.includes('--json')) process.stdout.write(JSON.stringify({ seed, prefill, decode, fa, results }) + '\n');
+    if (args.includes('--json')) process.stdout.write(JSON.stringify({ seed, prefill, decode, fa, results, tokenizer }) + '\n');
     return failed ? 1 : 0;
 }
 
