@@ -5,7 +5,10 @@
 //
 //   node tools/check-llamacpp.mjs [--presets tiny,tiny-kv,tiny-moe] [--types F32,Q8_0]
 //        [--prefill 40] [--decode 8] [--seed N] [--fa off|on] [--threads 1] [--json]
-//        [--vocab build/vocab/gemma4-vocab.gguf | --vocab none]
+//        [--vocab build/vocab/gemma4-vocab.gguf | --vocab none] [--gen-args "..."]
+// (--gen-args: extra rullama-gen overrides for every model, e.g. an E2B-depth model:
+//  --presets e2b --types F32 --gen-args "--embd 256 --heads 4 --head-dim 64 --head-dim-full 128
+//  --ffn 512 --vocab-size 2048 --ple 64 --vision-layers 0 --audio-layers 0 --window 16")
 //
 // For each preset and weight type it generates one model twice with the same seed
 // (rullama-gen: Ollama's layout for us, --layout llamacpp for llama.cpp; the text
@@ -225,6 +228,7 @@ async function main(args) {
     const seed = +opt(args, '--seed', Math.floor(Math.random() * 1e6));
     const fa = opt(args, '--fa', 'off'), threads = +opt(args, '--threads', 1);
     const tolArg = opt(args, '--tol');
+    const genArgs = (opt(args, '--gen-args', '') || '').split(/\s+/).filter(Boolean);
     const nlc = await importNodeLlamaCpp();
     const llama = await nlc.getLlama({ gpu: false, build: 'never', logLevel: nlc.LlamaLogLevel.error, progressLogs: false });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rullama-llamacpp-'));
@@ -237,7 +241,7 @@ async function main(args) {
         for (const preset of presets) {
             for (const type of types) {
                 const ol = path.join(dir, `${preset}-${type}-ollama.gguf`), lc = path.join(dir, `${preset}-${type}-llamacpp.gguf`);
-                const common = ['--preset', preset, '--type', type, '--seed', String(seed)];
+                const common = ['--preset', preset, '--type', type, '--seed', String(seed), ...genArgs];
                 await generate([...common, '--out', ol]);
                 await generate([...common, '--layout', 'llamacpp', '--out', lc]);
                 let s = (seed * 2654435761) >>> 0;
