@@ -1,5 +1,9 @@
 // rullama bench MODEL: load time, prefill and decode tokens/s on the GPU, and
-// per-kernel GPU time (timestamp queries, when the adapter has them).
+// per-kernel GPU time (timestamp queries, when the adapter has them). With
+// baseline (a llama.cpp-layout GGUF of the same weights: rullama-gen --layout
+// llamacpp), upstream llama.cpp (npm node-llama-cpp, not a dependency: see
+// tools/bench-llamacpp.mjs) runs the same prompt and decode right after, and both
+// are printed side by side with the ratios.
 import { openGpuSession } from './cli.mjs';
 
 function lcg(seed) {
@@ -7,7 +11,8 @@ function lcg(seed) {
     return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
 }
 
-export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = true, json = false, log = (m) => process.stderr.write(m) } = {}) {
+export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = true, json = false, baseline = null,
+    baselineFa = 'auto', baselineGpu = 'vulkan', log = (m) => process.stderr.write(m) } = {}) {
     const nCtx = ctx || prompt + gen + 16;
     const t0 = performance.now();
     let lastPrint = 0;
@@ -60,6 +65,7 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     } finally {
         s.close();
     }
+    if (baseline) await runBaseline(r, baseline, { prompt, gen, ctx, fa: baselineFa, gpu: baselineGpu, log });
     if (json) return r;
     log(`model        ${model}\ndevice       ${r.device}\nfeatures     ${r.features.join(' ')}\n`);
     log(`load         ${(r.loadMs / 1e3).toFixed(2)} s for ${(r.loadBytes / 1e9).toFixed(3)} GB (${r.loadGBs.toFixed(2)} GB/s)\n`);
@@ -76,5 +82,33 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         for (const p of r.decodeProfile.slice(0, 20))
             log(`  ${p.label.padEnd(24)} ${p.calls.toFixed(0).padStart(5)} calls ${(p.msPerToken * 1e3).toFixed(1).padStart(9)} us/token\n`);
     }
+    if (r.baseline) printComparison(r, prompt, gen, log);
     return r;
+}
+
+// llama.cpp on the same prompt; r.baseline / r.ratio (ours / llama.cpp), or
+// r.baselineError when node-llama-cpp is missing or fails.
+async function runBaseline(r, model, opts) {
+    try {
+        const { benchLlamaCpp } = await import('../../tools/bench-llamacpp.mjs');
+        opts.log(`llama.cpp baseline: ${model}\n`);
+        const b = await benchLlamaCpp(model, opts);
+        r.baseline = b;
+        r.ratio = { prefill: r.prefillTokS / b.prefillTokS, decode: r.decodeTokS / b.decodeTokS, load: b.loadMs / r.loadMs };
+    } catch (e) {
+        r.baselineError = e.message;
+        opts.log(`llama.cpp baseline not run: ${e.message}\n`);
+    }
+}
+
+function printComparison(r, prompt, gen, log) {
+    const b = r.baseline;
+    log(`\nllama.cpp    ${b.llamaCpp ?? '?'} via node-llama-cpp, ${b.backend} on ${b.device}, ${b.gpuLayers} layers offloaded, ` +
+        `flash attention ${b.flashAttention ? 'on' : 'off'}, median of ${b.runs.length}\n`);
+    const row = (name, ours, theirs, ratio, unit) =>
+        log(`${name.padEnd(22)} ${ours.padStart(10)} ${theirs.padStart(10)} ${ratio.padStart(8)}  ${unit}\n`);
+    row('', 'rullama', 'llama.cpp', 'ratio', '');
+    row(`prefill (${prompt} tokens)`, r.prefillTokS.toFixed(1), b.prefillTokS.toFixed(1), `${r.ratio.prefill.toFixed(2)}x`, 'tokens/s');
+    row(`decode (${gen} tokens)`, r.decodeTokS.toFixed(1), b.decodeTokS.toFixed(1), `${r.ratio.decode.toFixed(2)}x`, 'tokens/s');
+    row('load', (r.loadMs / 1e3).toFixed(2), (b.loadMs / 1e3).toFixed(2), `${r.ratio.load.toFixed(2)}x`, 's (ratio: llama.cpp time / ours)');
 }

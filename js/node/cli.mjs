@@ -216,13 +216,20 @@ export async function main(args) {
         if (args[0] === 'logits' && args.includes('--gpu')) return await logitsGpu(args);
         if (args[0] === 'run') return await run(args);
         if (args[0] === 'bench') {
-            const [model] = positional(args.slice(1), ['--prompt', '--gen', '--ctx']);
-            if (!model) { process.stderr.write('usage: rullama bench MODEL [--prompt N] [--gen N] [--ctx N] [--json] [--no-profile]\n'); return 2; }
+            const [model] = positional(args.slice(1), ['--prompt', '--gen', '--ctx', '--baseline', '--baseline-fa', '--baseline-gpu', '--json-out']);
+            if (!model) {
+                process.stderr.write('usage: rullama bench MODEL [--prompt N] [--gen N] [--ctx N] [--json] [--json-out FILE] [--no-profile]\n' +
+                    '         [--baseline LLAMACPP.gguf [--baseline-fa on|off|auto] [--baseline-gpu vulkan|cpu|auto]]\n');
+                return 2;
+            }
             const { bench } = await import('./bench.mjs');
             const r = await bench(model, { prompt: Number(opt(args, '--prompt') || 512), gen: Number(opt(args, '--gen') || 64),
-                ctx: Number(opt(args, '--ctx') || 0), profile: !args.includes('--no-profile'), json: args.includes('--json') });
+                ctx: Number(opt(args, '--ctx') || 0), profile: !args.includes('--no-profile'), json: args.includes('--json'),
+                baseline: opt(args, '--baseline'), baselineFa: opt(args, '--baseline-fa') || 'auto',
+                baselineGpu: opt(args, '--baseline-gpu') || 'vulkan' });
             if (args.includes('--json')) process.stdout.write(JSON.stringify(r) + '\n');
-            return 0;
+            if (opt(args, '--json-out')) fs.writeFileSync(opt(args, '--json-out'), JSON.stringify(r) + '\n');
+            return r.baselineError ? 1 : 0;
         }
         if (args[0] === 'chat') return await chat(args);
         if (args[0] === 'serve') return await serve(args, { wasmPath });

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/host.h"
+#include "cpu/forward.h"
 #include "gen/gen.h"
 #include "gguf.h"
 #include "harness.h"
@@ -741,6 +742,205 @@ static void vocab_from_gguf(void) {
           "missing vocabulary file: %s", err.msg);
 }
 
+/* ---- --layout llamacpp: the same text weights in llama.cpp's converter layout ---- */
+
+/* The documented differences (tools/gen/README.md, "llama.cpp layout"), written
+ * out here from llama.cpp's convert_hf_to_gguf.py (Gemma4Model) and gemma4.md
+ * §2.9, not from tools/gen/layout.c. */
+static int tower_key(const char *k) { return !strncmp(k, "gemma4.vision.", 14) || !strncmp(k, "gemma4.audio.", 13); }
+static const char *const only_ollama_keys[] = {"tokenizer.ggml.pre", "tokenizer.ggml.eos_token_ids"};
+static const struct {
+    const char *key;
+    gguf_vtype type;
+    double num;      /* numeric value; strings: see str */
+    const char *str; /* NULL: any string */
+} only_llamacpp_keys[] = {
+    {"tokenizer.ggml.add_space_prefix", GGUF_BOOL, 0, NULL},
+    {"general.type", GGUF_STRING, 0, "model"},
+    {"general.name", GGUF_STRING, 0, NULL},
+    {"general.sampling.temp", GGUF_F32, 1.0, NULL},
+    {"general.sampling.top_k", GGUF_I32, 64, NULL},
+    {"general.sampling.top_p", GGUF_F32, 0.95f, NULL},
+};
+static const char *const user_defined_tokens[] = {"<|channel>",       "<channel|>",       "<|tool_call>", "<tool_call|>",
+                                                  "<|tool_response>", "<tool_response|>", "<|\"|>"};
+
+static int is_tower_tensor(const char *n) { return !strncmp(n, "v.", 2) || !strncmp(n, "a.", 2) || !strncmp(n, "mm.", 3); }
+
+/* "blk.N.<a>" with a replaced by b, or NULL if name does not end in a. */
+static const char *renamed(const char *name, const char *a, const char *b) {
+    static char buf[128];
+    size_t n = strlen(name), k = strlen(a);
+    if (n < k || strcmp(name + n - k, a)) return NULL;
+    snprintf(buf, sizeof buf, "%.*s%s", (int)(n - k), name, b);
+    return buf;
+}
+
+static int same_shape_type(const gguf_tensor *x, const gguf_tensor *y) {
+    int same = x->type == y->type && x->n_dims == y->n_dims && x->nbytes == y->nbytes;
+    for (int d = 0; d < 4; d++) same &= x->ne[d] == y->ne[d];
+    return same;
+}
+
+static void compare_layouts(const char *preset, const char *const *extra) {
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", t_rand_u64() % 100000);
+    const char *o_opts[16] = {"--seed", seed}, *l_opts[16] = {"--seed", seed, "--layout", "llamacpp"};
+    int no = 2, nl = 4;
+    for (const char *const *e = extra; e && *e && nl < 15; e++) o_opts[no++] = *e, l_opts[nl++] = *e;
+    char *po = tmp_path("layout_ollama.gguf"), *pl = tmp_path("layout_llamacpp.gguf");
+    if (generate(po, preset, o_opts) || generate(pl, preset, l_opts)) return;
+    gfile fo, fl;
+    if (gopen(po, &fo)) return;
+    if (gopen(pl, &fl)) {
+        gclose(&fo);
+        return;
+    }
+    const gguf_file *go = fo.g, *gl = fl.g;
+    uint8_t *used = calloc(gl->n_tensors + 1, 1);
+    /* tensors: every text tensor of the Ollama file, with the same bytes */
+    int n_text = 0, n_fused = 0, n_renamed = 0;
+    for (uint64_t i = 0; i < go->n_tensors; i++) {
+        const gguf_tensor *t = &go->tensors[i];
+        const char *name = kstr(t->name), *r;
+        if (is_tower_tensor(name)) continue;
+        n_text++;
+        if ((r = renamed(name, ".ffn_up_exps.weight", ".ffn_gate_up_exps.weight"))) continue; /* with its gate */
+        if ((r = renamed(name, ".ffn_gate_exps.weight", ".ffn_gate_up_exps.weight"))) {
+            /* llama/compat's fusion: per expert, the gate rows then the up rows */
+            char fused[128];
+            snprintf(fused, sizeof fused, "%s", r);
+            const gguf_tensor *up = gguf_find_tensor(go, renamed(name, ".ffn_gate_exps.weight", ".ffn_up_exps.weight"));
+            const gguf_tensor *f = gguf_find_tensor(gl, fused);
+            CHECK(up && f, "%s: %s or its up partner missing", preset, fused);
+            if (!up || !f) continue;
+            used[f - gl->tensors] = 1;
+            n_fused++;
+            CHECK(f->type == t->type && f->ne[0] == t->ne[0] && f->ne[1] == 2 * t->ne[1] && f->ne[2] == t->ne[2] &&
+                      f->nbytes == 2 * t->nbytes,
+                  "%s: %s has the wrong type or shape", preset, fused);
+            size_t half = (size_t)(t->nbytes / t->ne[2]);
+            for (uint64_t e = 0; e < t->ne[2] && f->nbytes == 2 * t->nbytes; e++) {
+                CHECK(!memcmp(tdata(&fl, f) + 2 * e * half, tdata(&fo, t) + e * half, half), "%s: %s expert %llu gate rows differ",
+                      preset, fused, (unsigned long long)e);
+                CHECK(!memcmp(tdata(&fl, f) + (2 * e + 1) * half, tdata(&fo, up) + e * half, half),
+                      "%s: %s expert %llu up rows differ", preset, fused, (unsigned long long)e);
+            }
+            continue;
+        }
+        const char *lname = name;
+        if ((r = renamed(name, ".ffn_gate_inp.per_expert_scale", ".ffn_down_exps.scale"))) lname = r, n_renamed++;
+        const gguf_tensor *u = gguf_find_tensor(gl, lname);
+        CHECK(u != NULL, "%s: %s is missing from the llama.cpp layout", preset, lname);
+        if (!u) continue;
+        used[u - gl->tensors] = 1;
+        CHECK(same_shape_type(t, u) && !memcmp(tdata(&fo, t), tdata(&fl, u), (size_t)t->nbytes),
+              "%s: %s differs between the layouts", preset, lname);
+    }
+    for (uint64_t i = 0; i < gl->n_tensors; i++)
+        CHECK(used[i], "%s: %s is in the llama.cpp layout only", preset, kstr(gl->tensors[i].name));
+    CHECK(n_text > 50, "%s: only %d text tensors", preset, n_text);
+    free(used);
+    /* keys: the documented differences and nothing else */
+    int n_tower_keys = 0;
+    for (uint64_t i = 0; i < go->n_kv; i++) {
+        const gguf_kv *x = &go->kv[i];
+        const char *key = kstr(x->key);
+        const gguf_kv *y = gguf_find_kv(gl, key);
+        int dropped = tower_key(key);
+        for (size_t k = 0; k < sizeof only_ollama_keys / sizeof *only_ollama_keys; k++) dropped |= !strcmp(key, only_ollama_keys[k]);
+        n_tower_keys += tower_key(key);
+        if (dropped) {
+            CHECK(!y, "%s: %s should not be in the llama.cpp layout", preset, key);
+        } else if (!strcmp(key, "tokenizer.ggml.model")) {
+            gguf_str a = gguf_arr_str(x, 0), b = y ? gguf_arr_str(y, 0) : (gguf_str){"", 0};
+            CHECK(a.len == 5 && !memcmp(a.ptr, "llama", 5) && b.len == 6 && !memcmp(b.ptr, "gemma4", 6),
+                  "%s: tokenizer.ggml.model is '%.*s' / '%.*s', expected llama / gemma4", preset, (int)a.len, a.ptr, (int)b.len, b.ptr);
+        } else if (!strcmp(key, "tokenizer.ggml.token_type")) {
+            const gguf_kv *tok = gguf_find_kv(go, "tokenizer.ggml.tokens");
+            CHECK(y && tok && y->count == x->count && y->elem_type == x->elem_type, "%s: token_type changed shape", preset);
+            int changed = 0;
+            for (uint64_t t = 0; y && tok && t < x->count && t < y->count; t++) {
+                gguf_str text = gguf_arr_str(tok, t);
+                int visible = 0;
+                for (size_t v = 0; v < sizeof user_defined_tokens / sizeof *user_defined_tokens; v++)
+                    visible |= text.len == strlen(user_defined_tokens[v]) && !memcmp(text.ptr, user_defined_tokens[v], text.len);
+                double want = visible ? 4 : gguf_arr_f64(x, t);
+                CHECK(gguf_arr_f64(y, t) == want, "%s: token %llu '%.*s' has type %g, expected %g", preset, (unsigned long long)t,
+                      (int)text.len, text.ptr, gguf_arr_f64(y, t), want);
+                changed += gguf_arr_f64(y, t) != gguf_arr_f64(x, t);
+            }
+            CHECK(changed == 7, "%s: %d token types changed, expected the 7 USER_DEFINED ones", preset, changed);
+        } else {
+            CHECK(y && same_kv(x, y), "%s: %s differs between the layouts", preset, key);
+        }
+    }
+    CHECK(n_tower_keys == (!strcmp(preset, "tiny") ? 14 : 8), "%s: %d tower keys in the Ollama layout", preset, n_tower_keys);
+    for (uint64_t i = 0; i < gl->n_kv; i++) {
+        const gguf_kv *y = &gl->kv[i];
+        const char *key = kstr(y->key);
+        if (gguf_find_kv(go, key)) continue;
+        size_t k = 0, n = sizeof only_llamacpp_keys / sizeof *only_llamacpp_keys;
+        while (k < n && strcmp(key, only_llamacpp_keys[k].key)) k++;
+        CHECK(k < n, "%s: %s is in the llama.cpp layout only and not documented", preset, key);
+        if (k == n) continue;
+        CHECK(y->type == only_llamacpp_keys[k].type && y->count == 1, "%s: %s has GGUF type %d", preset, key, (int)y->type);
+        if (y->type == GGUF_STRING) {
+            gguf_str v = gguf_arr_str(y, 0);
+            CHECK(v.len > 0 && (!only_llamacpp_keys[k].str || (v.len == strlen(only_llamacpp_keys[k].str) &&
+                                                                 !memcmp(v.ptr, only_llamacpp_keys[k].str, v.len))),
+                  "%s: %s = '%.*s'", preset, key, (int)v.len, v.ptr);
+        } else {
+            CHECK(gguf_arr_f64(y, 0) == only_llamacpp_keys[k].num, "%s: %s = %g", preset, key, gguf_arr_f64(y, 0));
+        }
+    }
+    check_layout(&fl, preset);
+    gclose(&fo), gclose(&fl);
+    /* our engine reads both naming sets: the two files are one model, bit for bit */
+    rl_model_file mo, ml;
+    rl_error err = {0};
+    if (rl_model_file_open(rl_host_default(), po, &mo, &err) || rl_model_file_load_text(&mo, &err)) {
+        CHECK(0, "%s: %s", po, err.msg);
+        return;
+    }
+    if (rl_model_file_open(rl_host_default(), pl, &ml, &err) || rl_model_file_load_text(&ml, &err)) {
+        CHECK(0, "%s: %s", pl, err.msg);
+        rl_model_file_close(&mo);
+        return;
+    }
+    enum { T = 20 }; /* beyond the window of 16 */
+    int32_t tok[T] = {2};
+    const int V = mo.model.n_vocab;
+    for (int i = 1; i < T; i++) tok[i] = 500 + (int32_t)(t_rand_u64() % (uint64_t)(V - 500));
+    float *lo = malloc((size_t)T * V * sizeof *lo), *ll = malloc((size_t)T * V * sizeof *ll);
+    rl_cpu *co = NULL, *cl = NULL;
+    rl_batch b = {.tokens = tok, .n = T};
+    if (rl_cpu_new(&mo, T, &co, &err) || rl_cpu_forward(co, &b, lo, 1, &err) || rl_cpu_new(&ml, T, &cl, &err) ||
+        rl_cpu_forward(cl, &b, ll, 1, &err))
+        CHECK(0, "%s: forward: %s", preset, err.msg);
+    else
+        CHECK(!memcmp(lo, ll, (size_t)T * V * sizeof *lo), "%s: the layouts give different logits", preset);
+    fprintf(stderr, "    %s (seed %s): %d text tensors (%d fused, %d renamed), %d tower keys dropped\n", preset, seed, n_text,
+            n_fused, n_renamed, n_tower_keys);
+    rl_cpu_free(co), rl_cpu_free(cl);
+    free(lo), free(ll);
+    rl_model_file_close(&mo), rl_model_file_close(&ml);
+}
+
+static void llamacpp_layout(void) {
+    static const char *const moe_split[] = {"--type", "Q8_0", NULL};
+    compare_layouts("tiny", NULL);
+    compare_layouts("tiny-kv", NULL);
+    compare_layouts("tiny-moe", moe_split);
+    /* a store needs Ollama's layout */
+    rl_error err = {0};
+    gen_config cfg;
+    char *argv[] = {"gen", "--layout", "lamacpp"};
+    CHECK(!gen_config_preset(&cfg, "tiny", &err) && gen_config_apply(&cfg, 3, argv, NULL, &err) == RL_ERR_INVALID &&
+              strstr(err.msg, "--layout"),
+          "a misspelt --layout is refused: %s", err.msg);
+}
+
 /* ---- the fast quantizers (tools/gen/fastquant.c), decoded by src/quant.c ---- */
 
 static void fast_quant(void) {
@@ -904,6 +1104,7 @@ const t_case T_CASES[] = {
     {"determinism", determinism},
     {"fast_quant", fast_quant},
     {"vocab_from_gguf", vocab_from_gguf},
+    {"llamacpp_layout", llamacpp_layout},
     {"conditioning_tiny", conditioning_tiny},
     {"conditioning_moe", conditioning_moe},
     {"conditioning_kv", conditioning_kv},

@@ -1,6 +1,6 @@
 // The generator compiled to wasm (tools/gen.mjs) writes byte-identical files to
-// the native build/native/rullama-gen, for every tiny preset, a fake Ollama
-// store, and a vocabulary read from another GGUF.
+// the native build/native/rullama-gen, for every tiny preset, both layouts, a
+// fake Ollama store, and a vocabulary read from another GGUF.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +22,8 @@ function sameFiles(a, b) {
     assert(i < 0, `${a} and ${b} first differ at byte ${i}`);
 }
 
-for (const [preset, extra] of [['tiny', []], ['tiny-moe', []], ['tiny-kv', ['--seed', '7']], ['tiny-moe', ['--type', 'BF16', '--moe-fused', '1']]]) {
+for (const [preset, extra] of [['tiny', []], ['tiny-moe', []], ['tiny-kv', ['--seed', '7']], ['tiny-moe', ['--type', 'BF16', '--moe-fused', '1']],
+    ['tiny-moe', ['--layout', 'llamacpp']], ['tiny', ['--layout', 'llamacpp', '--type', 'Q8_0']]]) {
     test(`wasm = native: ${preset} ${extra.join(' ')}`, async () => {
         const a = path.join(dir, `${preset}-native.gguf`), b = path.join(dir, `${preset}-wasm.gguf`);
         const args = ['--preset', preset, ...extra];

@@ -74,6 +74,8 @@ int gen_main(rl_host *h, int argc, char **argv) {
     else if (!info && !out == !store) rl_fail(&err, RL_ERR_INVALID, "give exactly one of --out FILE and --store DIR");
     else if (store && !name) rl_fail(&err, RL_ERR_INVALID, "--store needs --name (e.g. gemma4:tiny)");
     if (err.code || gen_config_preset(&cfg, preset, &err) || gen_config_apply(&cfg, n, args, own, &err) ||
+        (store && cfg.layout == GEN_LAYOUT_LLAMACPP &&
+         rl_fail(&err, RL_ERR_INVALID, "--layout llamacpp writes a plain file (--out), not an Ollama store")) ||
         gen_vocab_load(h, vocab_spec ? vocab_spec : "synthetic", cfg.n_vocab, &vocab, &err) ||
         gen_model_build(&m, &cfg, vocab, &err)) {
         rl_printf(h, 2, "rullama-gen: %s\n", err.msg);

@@ -119,7 +119,7 @@ rl_status gen_config_preset(gen_config *cfg, const char *preset, rl_error *err) 
 
 /* ---- option table ---- */
 
-typedef enum { OPT_U32, OPT_U64, OPT_F32, OPT_TYPE } opt_kind;
+typedef enum { OPT_U32, OPT_U64, OPT_F32, OPT_TYPE, OPT_LAYOUT } opt_kind;
 
 static const struct {
     const char *name;
@@ -129,6 +129,7 @@ static const struct {
 } options[] = {
 #define O(n, k, f, h) {n, k, offsetof(gen_config, f), h}
     O("--seed", OPT_U64, seed, "random seed (values derive from seed and tensor name)"),
+    O("--layout", OPT_LAYOUT, layout, "ollama (default: Ollama's blob, towers included) or llamacpp (llama.cpp's converter: text only)"),
     O("--type", OPT_TYPE, mix, "Q4_K_M (Ollama's mix, default) or one type for the quantizable set: F32 F16 BF16 Q8_0 Q4_K Q6_K ..."),
     O("--vocab-size", OPT_U32, n_vocab, "tokens in the synthetic vocabulary"),
     O("--embd", OPT_U32, n_embd, "hidden size D"),
@@ -217,6 +218,11 @@ rl_status gen_config_apply(gen_config *cfg, int argc, char **argv, const char *c
             if (st) return st;
             break;
         }
+        case OPT_LAYOUT:
+            if (!strcmp(val, "ollama")) cfg->layout = GEN_LAYOUT_OLLAMA;
+            else if (!strcmp(val, "llamacpp")) cfg->layout = GEN_LAYOUT_LLAMACPP;
+            else return rl_fail(err, RL_ERR_INVALID, "--layout '%s': expected ollama or llamacpp", val);
+            break;
         }
     }
     return RL_OK;

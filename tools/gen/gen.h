@@ -23,6 +23,12 @@
  * uniform type (plus the ne0 % block fallbacks that keep a file valid). */
 typedef enum { GEN_MIX_Q4_K_M = 0, GEN_MIX_UNIFORM = 1 } gen_mix;
 
+/* Whose file layout to write: Ollama's published blobs (text + towers in one
+ * file), or what llama.cpp's convert_hf_to_gguf.py makes of the same checkpoint
+ * (text only, llama.cpp's names and tokenizer keys; layout.c, README.md). The
+ * text tensors hold the same bytes in both. */
+typedef enum { GEN_LAYOUT_OLLAMA = 0, GEN_LAYOUT_LLAMACPP = 1 } gen_layout;
+
 typedef struct {
     char preset[16];
     uint64_t seed;
@@ -42,6 +48,7 @@ typedef struct {
     uint32_t a_layers, a_embd, a_heads, a_ff, a_kernel, a_conv0, a_conv1, a_out, a_mel;
     float a_eps;
     /* file layout */
+    uint32_t layout;            /* gen_layout */
     gen_mix mix;
     uint32_t uniform_type;      /* ggml type when mix == GEN_MIX_UNIFORM */
     uint32_t shared_kv_tensors; /* attn_k/attn_k_norm/attn_v on KV-shared layers */
@@ -97,6 +104,7 @@ void gen_kvs_free(gen_kvs *k);
 int gen_kv_u32(gen_kvs *k, const char *key, uint32_t v);
 int gen_kv_u64(gen_kvs *k, const char *key, uint64_t v);
 int gen_kv_f32(gen_kvs *k, const char *key, float v);
+int gen_kv_i32(gen_kvs *k, const char *key, int32_t v);
 int gen_kv_bool(gen_kvs *k, const char *key, int v);
 int gen_kv_str(gen_kvs *k, const char *key, const char *s);
 int gen_kv_arr(gen_kvs *k, const char *key, gguf_vtype elem, const void *data, uint64_t count);
@@ -111,6 +119,8 @@ int gen_kv_ref(gen_kvs *k, const char *key, gguf_vtype type, gguf_vtype elem, ui
 int gen_kvs_own(gen_kvs *k, void *p);
 void gen_kvs_sort(gen_kvs *k);   /* by key, byte order (Ollama's writer) */
 const gen_kv *gen_kvs_find(const gen_kvs *k, const char *key);
+/* Drop an entry (its payload stays owned until the list is freed). */
+void gen_kvs_remove(gen_kvs *k, const char *key);
 /* Serialized size of one KV pair in GGUF v3. */
 uint64_t gen_kv_size(const gen_kv *kv);
 
@@ -136,6 +146,9 @@ typedef enum {
     GEN_INIT_ROPE_FREQS,  /* 1.0 for j < a (n_rot), 1e30 after */
     GEN_INIT_CLAMP,       /* a * (b + U(0, b/2)): a = -1 for *_min, +1 for *_max */
     GEN_INIT_CLAMP_DATA,  /* v.clamp_data: the vision clamp scalars, packed (§2.7) */
+    GEN_INIT_GATE_UP,     /* blk.N.ffn_gate_up_exps: per expert, the rows of the split
+                             ffn_gate_exps then ffn_up_exps (NORMAL a, b), so the
+                             fused tensor repeats their values (llama/compat's fusion) */
 } gen_init_kind;
 
 typedef struct {
@@ -151,6 +164,7 @@ typedef struct {
     uint64_t offset;      /* relative to the data section */
     uint64_t nbytes;
     gen_init init;
+    char src[GEN_NAME_MAX]; /* values keyed by this name instead ("" = own name): renames */
 } gen_tensor;
 
 typedef struct {
@@ -176,6 +190,12 @@ int gen_add_tensor(gen_model *m, const char *name, uint32_t n_dims, const uint64
 int gen_plan_text(gen_model *m);
 int gen_plan_vision(gen_model *m);
 int gen_plan_audio(gen_model *m);
+
+/* --layout llamacpp: turn the typed Ollama plan into llama.cpp's converter
+ * layout (towers dropped, MoE gate/up fused, per-expert scale renamed; types
+ * and values unchanged), and edit the key list to match (layout.c). */
+rl_status gen_layout_llamacpp_tensors(gen_model *m, rl_error *err);
+rl_status gen_layout_llamacpp_keys(gen_model *m, rl_error *err);
 
 /* Ollama's tensor order: text block number, then name; non-block tensors last. */
 int gen_tensor_cmp(const char *a, const char *b);

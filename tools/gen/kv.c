@@ -71,6 +71,7 @@ static int scalar(gen_kvs *k, const char *key, gguf_vtype t, const void *v) {
 int gen_kv_u32(gen_kvs *k, const char *key, uint32_t v) { return scalar(k, key, GGUF_U32, &v); }
 int gen_kv_u64(gen_kvs *k, const char *key, uint64_t v) { return scalar(k, key, GGUF_U64, &v); }
 int gen_kv_f32(gen_kvs *k, const char *key, float v) { return scalar(k, key, GGUF_F32, &v); }
+int gen_kv_i32(gen_kvs *k, const char *key, int32_t v) { return scalar(k, key, GGUF_I32, &v); }
 int gen_kv_bool(gen_kvs *k, const char *key, int v) {
     uint8_t b = v ? 1 : 0;
     return scalar(k, key, GGUF_BOOL, &b);
@@ -112,6 +113,16 @@ const gen_kv *gen_kvs_find(const gen_kvs *k, const char *key) {
     for (size_t i = 0; i < k->n; i++)
         if (!strcmp(k->kv[i].key, key)) return &k->kv[i];
     return NULL;
+}
+
+void gen_kvs_remove(gen_kvs *k, const char *key) {
+    for (size_t i = 0; i < k->n; i++)
+        if (!strcmp(k->kv[i].key, key)) {
+            free(k->kv[i].key);
+            memmove(&k->kv[i], &k->kv[i + 1], (k->n - i - 1) * sizeof *k->kv);
+            k->n--;
+            return;
+        }
 }
 
 uint64_t gen_kv_size(const gen_kv *kv) {

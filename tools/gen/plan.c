@@ -97,7 +97,10 @@ rl_status gen_model_build(gen_model *m, const gen_config *cfg, const gen_vocab *
             gen_model_free(m);
             return RL_ERR_INVALID;
         }
-    if ((st = gen_assign_types(m, err))) {
+    /* types come from the full Ollama plan (the Q4_K_M rules count tower attn_v
+     * tensors too), so the llama.cpp layout keeps every text tensor's type */
+    if ((st = gen_assign_types(m, err)) ||
+        (m->cfg.layout == GEN_LAYOUT_LLAMACPP && (st = gen_layout_llamacpp_tensors(m, err)))) {
         gen_model_free(m);
         return st;
     }
@@ -113,6 +116,10 @@ rl_status gen_model_build(gen_model *m, const gen_config *cfg, const gen_vocab *
         off += (ALIGN - off % ALIGN) % ALIGN;
     }
     if ((st = gen_model_keys(&m->cfg, &m->kv, err)) || (st = gen_vocab_keys(vocab, &m->kv, err))) {
+        gen_model_free(m);
+        return st;
+    }
+    if (m->cfg.layout == GEN_LAYOUT_LLAMACPP && (st = gen_layout_llamacpp_keys(m, err))) {
         gen_model_free(m);
         return st;
     }

@@ -2,6 +2,7 @@
  * counter-based generator: element i of a tensor is a function of (seed, name, i)
  * only, so chunking and write order cannot change a byte, and only integer and
  * IEEE +,-,*,/,sqrt operations are used (identical natively and in wasm). */
+#include <stdio.h>
 #include <string.h>
 
 #include "fastquant.h"
@@ -35,7 +36,7 @@ static inline float uniform(uint64_t r) { return (float)(r >> 40) * (1.0f / 1677
 static float clamp_value(uint64_t key, float sign, float base) { return sign * (base + 0.5f * base * uniform(rnd(key, 0))); }
 
 void gen_values(const gen_model *m, const gen_tensor *t, uint64_t start, size_t n, float *out) {
-    uint64_t key = gen_tensor_key(m->cfg.seed, t->name);
+    uint64_t key = gen_tensor_key(m->cfg.seed, t->src[0] ? t->src : t->name);
     const gen_init *in = &t->init;
     switch (in->kind) {
     case GEN_INIT_NORMAL:
@@ -47,6 +48,21 @@ void gen_values(const gen_model *m, const gen_tensor *t, uint64_t start, size_t 
     case GEN_INIT_CLAMP:
         for (size_t i = 0; i < n; i++) out[i] = clamp_value(key, in->a, in->b);
         break;
+    case GEN_INIT_GATE_UP: {
+        /* ne [D, 2 Fe, E]: row r of expert e is gate row r (r < Fe) or up row r - Fe */
+        char gate[GEN_NAME_MAX], up[GEN_NAME_MAX];
+        size_t stem = strlen(t->name) - strlen("gate_up_exps.weight");
+        snprintf(gate, sizeof gate, "%.*sgate_exps.weight", (int)stem, t->name);
+        snprintf(up, sizeof up, "%.*sup_exps.weight", (int)stem, t->name);
+        uint64_t kg = gen_tensor_key(m->cfg.seed, gate), ku = gen_tensor_key(m->cfg.seed, up);
+        uint64_t D = t->ne[0], Fe = t->ne[1] / 2;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t g = start + i, row = g / D, e = row / (2 * Fe), j = row % (2 * Fe);
+            uint64_t src = (e * Fe + (j < Fe ? j : j - Fe)) * D + g % D;
+            out[i] = in->a + in->b * normal(rnd(j < Fe ? kg : ku, src));
+        }
+        break;
+    }
     case GEN_INIT_CLAMP_DATA:
         for (size_t i = 0; i < n; i++) {
             char name[GEN_NAME_MAX];
