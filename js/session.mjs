@@ -26,7 +26,8 @@ async function start({ wasm, host, gpu, disable }) {
 
 export class ChatSession {
     // gpu: false for the CPU engine, a GpuRuntime, or undefined to create one.
-    static async open({ wasm, host, model, nCtx = 0, gpu, disable = [], onProgress = null }) {
+    // pleOnHost: keep the per-layer-embedding table in the file (GPU memory for small GPUs)
+    static async open({ wasm, host, model, nCtx = 0, gpu, disable = [], onProgress = null, pleOnHost = false }) {
         const { engine, runtime, ownsRuntime } = await start({ wasm, host, gpu, disable });
         const s = new ChatSession(engine, runtime);
         s.ownsRuntime = ownsRuntime;
@@ -37,7 +38,7 @@ export class ChatSession {
             runtime.onProgress = onProgress ? (done) => onProgress(done, total) : null;
         }
         const caps = runtime ? JSON.stringify(runtime.caps()) : '';
-        s.handle = withCString(engine, model, (m) => withCString(engine, caps, (c) => engine.exports.rl_api_session_open(m, c, nCtx)));
+        s.handle = withCString(engine, model, (m) => withCString(engine, caps, (c) => engine.exports.rl_api_session_open(m, c, nCtx, pleOnHost ? 1 : 0)));
         if (!s.handle) {
             const msg = s.error();
             if (ownsRuntime) runtime?.destroy();
@@ -106,7 +107,7 @@ export class ChatSession {
 }
 
 export class GpuSession {
-    static async open({ wasm, host, modelPath, nCtx = 4096, ubatch = 0, gpu = null, disable = [], onProgress = null }) {
+    static async open({ wasm, host, modelPath, nCtx = 4096, ubatch = 0, gpu = null, disable = [], onProgress = null, pleOnHost = false }) {
         const { engine, runtime, ownsRuntime } = await start({ wasm, host, gpu, disable });
         const s = new GpuSession(engine, runtime);
         s.ownsRuntime = ownsRuntime;
@@ -116,7 +117,7 @@ export class GpuSession {
         engine.free(path);
         const t0 = performance.now();
         const handle = withCString(engine, resolved, (p) =>
-            withCString(engine, JSON.stringify(runtime.caps()), (c) => engine.exports.rl_api_gpu_open(p, c, nCtx, ubatch)));
+            withCString(engine, JSON.stringify(runtime.caps()), (c) => engine.exports.rl_api_gpu_open(p, c, nCtx, ubatch, pleOnHost ? 1 : 0)));
         if (!handle) throw new Error(s.error());
         s.handle = handle;
         s.path = resolved;

@@ -43,7 +43,7 @@ rl_status rl_session_open(rl_host *h, const char *spec, const rl_session_opts *o
     }
     int n_ctx = opts && opts->n_ctx > 0 ? opts->n_ctx : DEFAULT_CTX;
     if (opts && opts->gpu) {
-        rl_gpu_opts go = {.n_ctx = n_ctx};
+        rl_gpu_opts go = {.n_ctx = n_ctx, .ple_on_host = opts->ple_on_host};
         if ((st = rl_gpu_engine_open(h, s->ref.model_path, opts->caps, &go, &s->gpu, err))) goto fail;
         if ((st = rl_backend_gpu(s->gpu, &s->b, err))) {
             rl_gpu_engine_free(s->gpu);

@@ -20,6 +20,7 @@ typedef struct {
     int n_ctx;                  /* 0 = default (min(8192, model context)) */
     int gpu;                    /* run on the GPU (caps required) */
     const rl_gpu_caps *caps;
+    int ple_on_host;            /* GPU: per-layer-embedding rows from the file each step */
 } rl_session_opts;
 
 rl_status rl_session_open(rl_host *h, const char *spec, const rl_session_opts *opts, rl_session **out, rl_error *err);

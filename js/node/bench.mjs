@@ -12,12 +12,13 @@ function lcg(seed) {
 }
 
 export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = true, json = false, baseline = null,
-    baselineFa = 'auto', baselineGpu = 'vulkan', log = (m) => process.stderr.write(m) } = {}) {
+    baselineFa = 'auto', baselineGpu = 'vulkan', pleOnHost = false, log = (m) => process.stderr.write(m) } = {}) {
     const nCtx = ctx || prompt + gen + 16;
     const t0 = performance.now();
     let lastPrint = 0;
     const s = await openGpuSession(model, {
         nCtx,
+        pleOnHost,
         ubatch: Math.min(prompt, 512),
         onProgress: (done, total) => {
             const now = performance.now();

@@ -55,7 +55,7 @@ async function logitsGpu(args) {
         process.stderr.write('usage: rullama logits MODEL --tokens ID,ID,... --out FILE [--gpu|--cpu] [--ctx N]\n');
         return 2;
     }
-    const s = await openGpuSession(model, { nCtx: Math.max(Number(opt(args, '--ctx') || 0), tokens.length) });
+    const s = await openGpuSession(model, { nCtx: Math.max(Number(opt(args, '--ctx') || 0), tokens.length), pleOnHost: args.includes('--ple-host') });
     try {
         const logits = await s.eval(tokens, { allLogits: true });
         fs.writeFileSync(out, Buffer.from(logits.buffer, logits.byteOffset, logits.byteLength));
@@ -87,7 +87,7 @@ function runOptions(args) {
 // far slower than the CPU engine; --gpu forces it). Load progress goes to stderr.
 export async function openChatSession(model, args = []) {
     const nCtx = Number(opt(args, '--ctx') || 0);
-    const base = { wasm: wasmBytes(), host: nodeHost(), model, nCtx };
+    const base = { wasm: wasmBytes(), host: nodeHost(), model, nCtx, pleOnHost: args.includes('--ple-host') };
     if (!args.includes('--cpu')) {
         let gpu = null;
         try {
@@ -226,7 +226,7 @@ export async function main(args) {
             const r = await bench(model, { prompt: Number(opt(args, '--prompt') || 512), gen: Number(opt(args, '--gen') || 64),
                 ctx: Number(opt(args, '--ctx') || 0), profile: !args.includes('--no-profile'), json: args.includes('--json'),
                 baseline: opt(args, '--baseline'), baselineFa: opt(args, '--baseline-fa') || 'auto',
-                baselineGpu: opt(args, '--baseline-gpu') || 'vulkan' });
+                baselineGpu: opt(args, '--baseline-gpu') || 'vulkan', pleOnHost: args.includes('--ple-host') });
             if (args.includes('--json')) process.stdout.write(JSON.stringify(r) + '\n');
             if (opt(args, '--json-out')) fs.writeFileSync(opt(args, '--json-out'), JSON.stringify(r) + '\n');
             return r.baselineError ? 1 : 0;

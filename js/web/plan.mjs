@@ -81,7 +81,7 @@ export function planModel(engine, planner, spec, caps, nCtx) {
     const path = engine.readCString(pathPtr);
     engine.free(pathPtr);
     planner.reset();
-    const h = withStr(path, (p) => withStr(JSON.stringify(caps), (c) => x.rl_api_gpu_open(p, c, nCtx, 0)));
+    const h = withStr(path, (p) => withStr(JSON.stringify(caps), (c) => x.rl_api_gpu_open(p, c, nCtx, 0, 0)));
     if (!h) return { error: engine.readCString(x.rl_api_error()), path };
     const s = { ...planner.summary(), path };
     x.rl_api_gpu_close(h);

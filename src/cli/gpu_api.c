@@ -34,7 +34,9 @@ static uint64_t num(const json_value *o, const char *k) {
 }
 
 /* caps_json: {"hasSubgroups":1,"maxBinding":...} as js/gpu.mjs caps() returns. */
-RL_EXPORT(rl_api_gpu_open) rl_gpu_engine *rl_api_gpu_open(const char *path, const char *caps_json, int n_ctx, int ubatch) {
+/* flags: bit 0 = keep the per-layer-embedding table in the file (rl_gpu_opts.ple_on_host). */
+RL_EXPORT(rl_api_gpu_open)
+rl_gpu_engine *rl_api_gpu_open(const char *path, const char *caps_json, int n_ctx, int ubatch, int flags) {
     rl_error_clear(&last_err);
     json_value *j = NULL;
     if (json_parse(caps_json, strlen(caps_json), &j, &last_err) != RL_OK) return NULL;
@@ -54,7 +56,7 @@ RL_EXPORT(rl_api_gpu_open) rl_gpu_engine *rl_api_gpu_open(const char *path, cons
         .max_workgroups = (uint32_t)num(j, "maxWorkgroups"),
     };
     json_free(j);
-    rl_gpu_opts opts = {.n_ctx = n_ctx, .ubatch = ubatch};
+    rl_gpu_opts opts = {.n_ctx = n_ctx, .ubatch = ubatch, .ple_on_host = flags & 1};
     rl_gpu_engine *e = NULL;
     if (rl_gpu_engine_open(rl_host_default(), path, &caps, &opts, &e, &last_err) != RL_OK) return NULL;
     return e;

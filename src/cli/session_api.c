@@ -21,10 +21,12 @@ static uint64_t num(const json_value *o, const char *k) {
 }
 
 /* caps_json empty: CPU engine; otherwise js/gpu.mjs caps() for the GPU engine. */
-RL_EXPORT(rl_api_session_open) rl_session *rl_api_session_open(const char *spec, const char *caps_json, int n_ctx) {
+/* flags: bit 0 = keep the per-layer-embedding table in the file (GPU). */
+RL_EXPORT(rl_api_session_open)
+rl_session *rl_api_session_open(const char *spec, const char *caps_json, int n_ctx, int flags) {
     rl_error_clear(&last_err);
     rl_gpu_caps caps = {0};
-    rl_session_opts opts = {.n_ctx = n_ctx};
+    rl_session_opts opts = {.n_ctx = n_ctx, .ple_on_host = flags & 1};
     if (caps_json && caps_json[0]) {
         json_value *j = NULL;
         if (json_parse(caps_json, strlen(caps_json), &j, &last_err) != RL_OK) return NULL;

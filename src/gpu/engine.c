@@ -122,6 +122,7 @@ rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *ca
     e->n_ctx = opts && opts->n_ctx > 0 ? opts->n_ctx : 4096;
     if (e->n_ctx > e->m->n_ctx_train) e->n_ctx = e->m->n_ctx_train;
     e->ubatch = opts && opts->ubatch > 0 ? opts->ubatch : DEFAULT_UBATCH;
+    e->ple_on_host = opts && opts->ple_on_host;
     if ((s = rl_gdev_new(caps, &e->dev, err)) || (s = make_pipelines(e, err)) || (s = gpu_place_weights(e, err)) ||
         (s = alloc_activations(e, err)) || (s = rl_gdev_submit(e->dev, err)))
         goto fail;
@@ -151,6 +152,7 @@ int rl_gpu_engine_n_vocab(const rl_gpu_engine *e) { return e->m->n_vocab; }
 int rl_gpu_engine_n_ctx(const rl_gpu_engine *e) { return e->n_ctx; }
 const rl_model_file *rl_gpu_engine_model_file(const rl_gpu_engine *e) { return &e->mf; }
 uint64_t rl_gpu_engine_upload_bytes(const rl_gpu_engine *e) { return e->upload_bytes; }
+int rl_gpu_engine_ple_on_host(const rl_gpu_engine *e) { return e->ple_on_host; }
 
 rl_status rl_gpu_engine_truncate(rl_gpu_engine *e, int n_keep, rl_error *err) {
     if (n_keep < 0 || n_keep > e->n_past)
@@ -274,6 +276,14 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
     }
     if (m->ple_dim) {
         const uint32_t LP = (uint32_t)(m->n_layer * m->ple_dim);
+        const gguf_tensor *tab = m->per_layer_token_embd;
+        if (e->ple_on_host) { /* this step's table rows, straight from the file */
+            const uint64_t row = rl_row_bytes(tab->type, tab->ne[0]);
+            for (int t = 0; t < T; t++)
+                if ((s = rl_gdev_upload(e->dev, e->mf.fd, e->mf.gguf->data_offset + tab->offset + (uint64_t)tokens[t] * row,
+                                        (uint32_t)row, e->b_ple_rows, (uint64_t)t * row, err)))
+                    return s;
+        }
         if ((s = gpu_matmul(e, m->per_layer_model_proj, LP, (act){e->b_h, 0, D}, (act){e->b_ple, 0, LP}, T, 0, NULL,
                             err)))
             return s;
@@ -281,7 +291,9 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
                          e->ple_rows_per_chunk,  gpu_vec_off(e, m->per_layer_proj_norm),
                          1.0f / sqrtf((float)D), sqrtf((float)m->ple_dim),
                          1.0f / sqrtf(2.0f),     m->eps};
-        rl_gbind b[7] = {{e->b_ids, 0, 0},        {e->vec_buf, 0, 0},      {e->b_ple, 0, 0},
+        rl_gbind b[7] = {{e->ple_on_host ? e->b_ple_rowids : e->b_ids, 0, 0},
+                         {e->vec_buf, 0, 0},
+                         {e->b_ple, 0, 0},
                          {e->ple_chunk[0], 0, 0}, {e->ple_chunk[1], 0, 0}, {e->ple_chunk[2], 0, 0},
                          {e->ple_chunk[3], 0, 0}};
         if ((s = rl_gdev_dispatch(e->dev, e->p_ple, &pp, b, (uint32_t)m->n_layer, (uint32_t)T, 1, err))) return s;

@@ -16,6 +16,9 @@ typedef struct rl_gpu_engine rl_gpu_engine;
 typedef struct {
     int n_ctx;       /* positions held by full-attention layers */
     int ubatch;      /* slots per prefill pass (0 = default) */
+    int ple_on_host; /* keep the per-layer-embedding table in the file and upload each
+                        step's rows (GPU memory drops by the table's size, 4.7 GB for e2b);
+                        also chosen automatically when the table needs more than 4 bindings */
 } rl_gpu_opts;
 
 /* Open the model, create buffers and record the upload plan (submitted; the
@@ -47,6 +50,7 @@ int rl_gpu_engine_n_ctx(const rl_gpu_engine *e);
 struct rl_model_file;
 const struct rl_model_file *rl_gpu_engine_model_file(const rl_gpu_engine *e);
 uint64_t rl_gpu_engine_upload_bytes(const rl_gpu_engine *e);
+int rl_gpu_engine_ple_on_host(const rl_gpu_engine *e);
 /* Drop cached positions >= n_keep (within what the sliding rings still hold). */
 rl_status rl_gpu_engine_truncate(rl_gpu_engine *e, int n_keep, rl_error *err);
 

@@ -141,11 +141,23 @@ rl_status gpu_place_weights(rl_gpu_engine *e, rl_error *err) {
         const uint64_t bind_cap =
             (caps->max_binding < caps->max_buffer ? caps->max_binding : caps->max_buffer) / 256 * 256;
         uint64_t per = bind_cap / row;
-        if (per * 4 < rows)
-            return rl_fail(err, RL_ERR_LIMIT,
-                           "the per-layer-embedding table (%llu bytes) needs more than four GPU bindings",
-                           (unsigned long long)ple->nbytes);
-        e->ple_rows_per_chunk = (uint32_t)(per < rows ? per : rows);
+        if (per * 4 < rows) e->ple_on_host = 1; /* more than four bindings: gather rows from the file instead */
+        if (e->ple_on_host) {
+            /* each step uploads its slots' rows into b_ple_rows; the kernel reads row t for slot t */
+            const uint32_t U = (uint32_t)e->ubatch;
+            e->ple_rows_per_chunk = U;
+            if (!(e->b_ple_rows = rl_gdev_buffer(e->dev, U * row, RL_BUF_STORAGE | RL_BUF_COPY_DST, err)) ||
+                !(e->b_ple_rowids = rl_gdev_buffer(e->dev, U * 4, RL_BUF_STORAGE | RL_BUF_COPY_DST, err)))
+                return err->code;
+            uint32_t *ids = malloc(U * sizeof *ids);
+            if (!ids) return rl_fail(err, RL_ERR_NOMEM, "row ids");
+            for (uint32_t t = 0; t < U; t++) ids[t] = t;
+            s = rl_gdev_write(e->dev, e->b_ple_rowids, 0, ids, U * 4, err);
+            free(ids);
+            if (s) return s;
+            for (int c = 0; c < 4; c++) e->ple_chunk[c] = e->b_ple_rows;
+            return RL_OK;
+        }
         for (uint64_t r0 = 0, c = 0; r0 < rows; r0 += e->ple_rows_per_chunk, c++) {
             uint64_t n = rows - r0 < e->ple_rows_per_chunk ? rows - r0 : e->ple_rows_per_chunk;
             e->ple_chunk[c] = rl_gdev_buffer(e->dev, n * row, RL_BUF_STORAGE | RL_BUF_COPY_DST, err);

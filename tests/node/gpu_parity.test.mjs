@@ -68,6 +68,23 @@ test('fixture: batch and token-by-token logits match the CPU engine across the w
     }
 });
 
+test('per-layer-embedding rows uploaded from the file each step give the same logits', async () => {
+    const n = 20;
+    const tokens = [2, ...Array.from({ length: n - 1 }, () => 1 + Math.floor(rng() * 1023))];
+    const cpu = await cpuLogits(tokens);
+    const s = await openGpuSession(model, { nCtx: 64, pleOnHost: true });
+    try {
+        const V = s.nVocab, rows = [await s.eval(tokens.slice(0, 17), { allLogits: true })];
+        for (let i = 17; i < n; i++) rows.push(await s.eval([tokens[i]], { allLogits: true }));
+        const joined = new Float32Array(n * V);
+        let o = 0;
+        for (const r of rows) { joined.set(r, o); o += r.length; }
+        compareRows(joined, cpu, V, 'PLE rows from the file');
+    } finally {
+        s.close();
+    }
+});
+
 // A small generated model (our generator): window 8 so short prompts cross it,
 // 4 layers with one KV-shared, no towers, synthetic vocabulary.
 const dir = tmpDir('gpu-parity');
