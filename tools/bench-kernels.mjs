@@ -33,7 +33,7 @@ const shapeFilter = opt('--shapes', null)?.split(',');
 // attention output 1536x2048, output 262144x1536 (Q6_K).
 const SHAPES = quick
     ? [['q', 128, 1536], ['down', 64, 2048]]
-    : [['q', 2048, 1536], ['gate/up', 6144, 1536], ['gate|up', 12288, 1536], ['gate|up2', 24576, 1536],
+    : [['q', 2048, 1536], ['qkv', 2560, 1536], ['gate/up', 6144, 1536], ['gate|up', 12288, 1536], ['gate|up2', 24576, 1536],
         ['down', 1536, 6144], ['down2', 1536, 12288], ['o', 1536, 2048], ['output', 262144, 1536]];
 const CACHE_BYTES = quick ? 0 : 256 << 20;
 
@@ -121,7 +121,7 @@ function source(files, defines) {
 const MV_FILES = ['quant.wgsl', 'quant_chunk.wgsl', 'matvec.wgsl'];
 const MV_OLD = ['quant.wgsl', 'quant_chunk.wgsl', 'zold_matvec.wgsl'];
 const MM_FILES = ['quant.wgsl', 'matmul.wgsl'];
-const MM_OLD = ['quant.wgsl', 'zold_matmul.wgsl'];
+const OP_FILES = ['quant.wgsl', 'matmul_op.wgsl'];
 
 // The variant choice before this work (src/gpu/matvec_cfg.c up to 2026-11-25),
 // for the baseline kernels.
@@ -172,9 +172,8 @@ async function benchMatvec(type, name, rows, cols, s, nTok) {
     if (sweep && ['Q4_K', 'Q6_K'].includes(type)) {
         // [WG, threads per row, rows per thread, x staged]
         const grid = nt === 1
-            ? [[256, 4, 2, 1], [256, 8, 1, 1], [256, 8, 2, 1], [256, 16, 1, 1], [256, 16, 2, 1], [256, 16, 4, 1], [256, 32, 1, 1], [256, 32, 2, 1],
-                [256, 32, 4, 1], [128, 16, 2, 1], [64, 16, 2, 1], [256, 64, 1, 1], [256, 16, 1, 0], [256, 16, 2, 0], [256, 32, 2, 0]]
-            : nt === 2 ? [] : [[256, 8, 2, 1], [256, 16, 1, 1], [256, 16, 2, 1], [256, 32, 1, 1], [256, 16, 1, 0]];
+            ? [[256, 16, 2, 0], [256, 8, 2, 0], [256, 32, 2, 0], [128, 16, 2, 0], [256, 16, 2, 1], [128, 4, 1, 0], [128, 16, 1, 0], [128, 64, 1, 0]]
+            : nt === 2 ? [] : [[256, 16, 2, 1], [256, 8, 2, 1], [256, 16, 1, 0], [128, 32, 1, 0]];
         for (const [wg, tpr, rpt, x] of grid) {
             const xs = x ? xsFor(cols, nt, wg) : 0;
             if (x && !xs) continue;
@@ -199,14 +198,15 @@ async function benchMatmul(type, name, rows, cols, s, nTok) {
     const cfg = cref.config(type, rows, cols, nTok, caps);
     const variants = [[cfg.tm, cfg.tn, cfg.bk, 1, ' (cfg)', MM_FILES]]; // tm, tn, bk, splits, tag, files
     const [otm, otn, obk] = oldMatmulCfg(rows, nTok);
-    variants.push([otm, otn, obk, 1, ' old cfg', MM_OLD]);
+    variants.push([otm, otn, obk, 1, ' old cfg', MM_FILES]);
     if (sweep && type === 'Q4_K') {
-        if (!(otm === 4 && otn === 8 && obk === 16)) variants.push([4, 8, 16, 1, ' old', MM_OLD]);
-        for (const [tm, tn, bk, sp] of [[8, 8, 32, 1], [8, 8, 16, 1], [8, 4, 32, 1], [4, 8, 32, 1], [4, 8, 16, 1], [4, 4, 32, 1], [4, 4, 16, 1],
-            [8, 8, 32, 2], [8, 8, 32, 3], [4, 8, 32, 2], [8, 4, 32, 2]]) {
-            if ((16 * tm + 16 * tn) * bk * 4 > caps.maxWgStorage || (tm === cfg.tm && tn === cfg.tn && bk === cfg.bk && sp === 1)) continue;
+        for (const [tm, tn, bk] of [[4, 8, 16], [8, 4, 16], [4, 4, 32]])
+            if (!(tm === cfg.tm && tn === cfg.tn && bk === cfg.bk)) variants.push([tm, tn, bk, 1, '', MM_FILES]);
+        // the outer-product candidate (kernels/matmul_op.wgsl), with split K for the short matrices
+        for (const [tm, tn, bk, sp] of [[8, 8, 16, 1], [8, 8, 32, 1], [4, 8, 32, 1], [8, 4, 32, 1], [8, 8, 16, 2], [8, 8, 16, 3], [4, 8, 32, 2]]) {
+            if ((16 * tm + 16 * tn) * bk * 4 > caps.maxWgStorage) continue;
             if (sp > 1 && rows > 4096) continue; // split K is for the short matrices
-            variants.push([tm, tn, bk, sp, '', MM_FILES]);
+            variants.push([tm, tn, bk, sp, ' op', OP_FILES]);
         }
     }
     for (const [tm, tn, bk, sp, tag, files] of variants) {
@@ -231,9 +231,23 @@ cref.config = function (type, rows, cols, nTok, c) {
     } finally { this.e.free(out); }
 };
 
+// Clocks: a GPU that idled runs its first milliseconds of work slowly (the
+// first shape of earlier runs was 2-5x off), so keep it busy for about a
+// second before timing anything.
+async function warmUp() {
+    const rows = quick ? 64 : 4096, cols = quick ? 256 : 1536, nTok = quick ? 16 : 512;
+    const s = setup('F32', rows, cols, nTok, 1, 0);
+    const entry = await gpu.pipeline(cref.wgsl(MM_FILES, ['TYPE_F32', 'TM=4', 'TN=8', 'BK=16']), 'urrw');
+    const g = [gpu.bindGroup(entry, [gpu.buffer(mvParams(s.params(nTok)[0]), true), s.W, s.X, s.Y])];
+    const t0 = performance.now();
+    while (performance.now() - t0 < (quick ? 10 : 1200)) await timeDispatches(entry, g, [Math.ceil(rows / 64), Math.ceil(nTok / 128)], 20);
+    s.destroy();
+}
+await warmUp();
+
 // Matmul shapes: the prefill's big ones; the mat-vec: all of them for Q4_K,
 // a few for the other types.
-const MM_SHAPES = ['q', 'gate/up', 'gate|up', 'down', 'down2', 'o'];
+const MM_SHAPES = ['qkv', 'gate/up', 'gate|up', 'gate|up2', 'down', 'down2', 'o'];
 const MINOR = ['q', 'down', 'output'];
 for (const type of types) {
     if (!TYPES[type]) { console.error(`unknown type ${type}`); process.exit(2); }
@@ -241,7 +255,7 @@ for (const type of types) {
         if (shapeFilter && !shapeFilter.includes(name)) continue;
         if (name === 'output' && type !== 'Q6_K') continue; // the tied output matrix is Q6_K in Ollama's files
         if (!quick && !['Q4_K', 'Q6_K'].includes(type) && !MINOR.includes(name)) continue;
-        if (!quick && type === 'Q6_K' && !['gate/up', 'down', 'output'].includes(name)) continue;
+        if (!quick && type === 'Q6_K' && !['down', 'output'].includes(name)) continue;
         const doMv = kernels !== 'matmul', doMm = kernels !== 'matvec' && (quick || MM_SHAPES.includes(name)) && name !== 'output';
         if (doMv) {
             const s = setup(type, rows, cols, 8);

@@ -26,10 +26,16 @@ uint32_t rl_matvec_nt(uint32_t n_tok) {
     return n_tok <= 8 ? 8 : 0;
 }
 
-/* Tuned on an H100 (132 SMs, docs/PERF.md); harmless on small GPUs.
- * MV_XS_MAX: x tiles up to 32 KiB (8192 columns of one token in one tile). */
-enum { MV_MAX_STEPS = 4, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256, MV_WG = 256, MV_MIN_WG = 32,
-       MV_XS_MAX = 32768 };
+/* Tuned on an H100/H200 (132 SMs; docs/PERF.md "Weight kernels"); harmless on
+ * small GPUs. Threads per row: enough that each does at most MV_MAX_STEPS
+ * chunks (MV_MAX_STEPS_TALL for the LM-head-sized matrices, whose grid is large
+ * anyway), more while the grid has few threads. Tall matrices (MV_TALL rows and
+ * more) take two rows per thread: twice the loads in flight per thread at half
+ * the workgroups; one token reads x from the storage buffer (staging it cost
+ * more than it saved there), several stage it in workgroup memory (their x
+ * reads dominate: 4 bytes per token per weight). */
+enum { MV_MAX_STEPS = 4, MV_MAX_STEPS_TALL = 8, MV_HUGE = 65536, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256,
+       MV_WG = 128, MV_WG_TALL = 256, MV_TPR_TALL = 16, MV_MIN_WG = 32, MV_TALL = 4096, MV_XS_MAX = 32768 };
 
 void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
                       rl_matvec_variant *v) {
@@ -39,12 +45,17 @@ void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_to
     uint32_t nch = ch ? (cols + ch - 1) / ch : 1;
     if (!nch) nch = 1;
     if (!rows) rows = 1;
-    const uint32_t rpt = t == 1 ? 2 : 1;
-    uint32_t tpr = pow2_ceil((nch + MV_MAX_STEPS - 1) / MV_MAX_STEPS);
+    const uint32_t steps = rows >= MV_HUGE ? MV_MAX_STEPS_TALL : MV_MAX_STEPS;
+    uint32_t tpr = pow2_ceil((nch + steps - 1) / steps);
     /* few rows: more threads per row, down to one chunk per thread */
-    while ((uint64_t)(rows + rpt - 1) / rpt * tpr < MV_MIN_THREADS && tpr < nch && tpr < max_wg) tpr <<= 1;
+    while ((uint64_t)rows * tpr < MV_MIN_THREADS && tpr < nch && tpr < max_wg) tpr <<= 1;
     if (tpr > max_wg) tpr = max_wg;
-    uint32_t w = MV_WG > max_wg ? max_wg : MV_WG;
+    const int tall = rows >= MV_TALL && rows < MV_HUGE && (t > 1 || rows >= 2 * MV_TALL) && max_wg >= MV_WG_TALL;
+    uint32_t rpt = 1, w = MV_WG > max_wg ? max_wg : MV_WG;
+    if (tall) {
+        rpt = 2, w = MV_WG_TALL;
+        if (tpr > MV_TPR_TALL) tpr = MV_TPR_TALL;
+    }
     if (w < tpr) w = tpr;
     /* few rows: fewer rows per workgroup, keeping at least MV_MIN_WG threads */
     while (w > tpr && w > MV_MIN_WG && (rows + w / tpr * rpt - 1) / (w / tpr * rpt) < MV_MIN_GROUPS) w >>= 1;
@@ -52,6 +63,8 @@ void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_to
     v->rpt = rpt;
     v->rows = w / tpr * rpt;
     v->nt = nt;
+    v->xs = 0;
+    if (!tall || t == 1) return;
     /* x tiles: a power of two of at least 256 columns (few distinct variants),
      * up to MV_XS_MAX bytes and next to the reduction array (WG * NT floats) */
     uint32_t mem = caps && caps->max_wg_storage ? caps->max_wg_storage : 16384;
@@ -60,16 +73,17 @@ void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_to
     if (mem > MV_XS_MAX) mem = MV_XS_MAX;
     uint32_t kt = pow2_ceil(cols < 256 ? 256 : cols);
     while (kt > 256 && kt * t * 4 > mem) kt >>= 1;
-    if (kt * t * 4 > mem) kt = 0;
-    v->xs = kt * t;
+    v->xs = kt * t * 4 <= mem ? kt * t : 0;
 }
 
-/* Matmul tiles, best first by arithmetic per workgroup-memory read; EFF: their
- * relative speed per busy SM (H100 measurements, docs/PERF.md). */
-enum { MM_SMS = 132 };
-static const struct {
-    uint8_t tm, tn, eff;
-} mm_tiles[] = {{8, 8, 100}, {8, 4, 80}, {4, 8, 80}, {4, 4, 60}};
+/* Matmul tiles (kernels/matmul.wgsl), in order of preference: 4 x 8 (64 rows x
+ * 128 tokens) measured fastest on an H100/H200 for every e2b shape; 8 x 8
+ * keeps its 64 accumulators in an array the driver's compiler leaves in local
+ * memory (1-2 TFLOP/s), so it is never chosen. A tile is skipped while half of
+ * it would hold every token; the first one whose grid has MM_MIN_GROUPS
+ * workgroups wins, else the last one not skipped. */
+enum { MM_MIN_GROUPS = 96 };
+static const uint8_t mm_tiles[][3] = {{4, 8, 16}, {8, 4, 16}, {4, 4, 32}, {4, 2, 32}, {2, 2, 32}, {2, 1, 32}};
 
 void rl_matmul_config(uint32_t rows, uint32_t n_tok, const rl_gpu_caps *caps, uint32_t *tm, uint32_t *tn,
                       uint32_t *bk) {
@@ -77,19 +91,16 @@ void rl_matmul_config(uint32_t rows, uint32_t n_tok, const rl_gpu_caps *caps, ui
     if (!rows) rows = 1;
     if (!n_tok) n_tok = 1;
     size_t n = sizeof mm_tiles / sizeof mm_tiles[0], pick = n - 1;
-    double best = 0;
     for (size_t i = 0; i < n; i++) {
-        const uint32_t bm = 16u * mm_tiles[i].tm, bn = 16u * mm_tiles[i].tn;
-        if ((bm + bn) * 8 * 4 > mem) continue;
-        /* useful work over work done: partial tiles, and the last partial wave of workgroups */
-        const uint64_t gm = (rows + bm - 1) / bm, gn = (n_tok + bn - 1) / bn, groups = gm * gn;
-        const uint64_t waves = (groups + MM_SMS - 1) / MM_SMS;
-        const double use = (double)rows * n_tok / ((double)gm * bm * gn * bn), fill = (double)groups / (waves * MM_SMS);
-        const double score = mm_tiles[i].eff * use * fill;
-        if (score > best * 1.02) best = score, pick = i;
+        const uint32_t bm = 16u * mm_tiles[i][0], bn = 16u * mm_tiles[i][1];
+        const uint64_t groups = (uint64_t)((rows + bm - 1) / bm) * ((n_tok + bn - 1) / bn);
+        if (bn / 2 >= n_tok && mm_tiles[i][1] > 1) continue; /* half the tile would hold every token */
+        if ((bm + bn) * (8 + 4) * 4 > mem) continue;
+        pick = i;
+        if (groups >= MM_MIN_GROUPS) break;
     }
-    uint32_t t_m = mm_tiles[pick].tm, t_n = mm_tiles[pick].tn, k = 32;
-    while (k > 8 && (16u * t_m + 16u * t_n) * k * 4 > mem) k >>= 1;
+    uint32_t t_m = mm_tiles[pick][0], t_n = mm_tiles[pick][1], k = mm_tiles[pick][2];
+    while (k > 8 && (16u * t_m + 16u * t_n) * (k + 4) * 4 > mem) k >>= 1;
     *tm = t_m;
     *tn = t_n;
     *bk = k;

@@ -24,19 +24,19 @@ typedef struct {
 } rl_matvec_variant;
 
 /* The variant for a rows x cols mat-vec of `type` over n_tok (1..8) tokens:
- * x staged in workgroup memory when a tile of it fits, WG * RPT / ROWS threads
- * per row (enough that each does a few chunks of its rows, more while the grid
- * is small), two rows per thread for a single token. v->nt = 0 when n_tok > 8. */
+ * WG * RPT / ROWS threads per row (enough that each does a few chunks of its
+ * rows, more while the grid is small); tall matrices take two rows per thread
+ * and, for several tokens, stage x in workgroup memory. v->nt = 0 when n_tok > 8. */
 void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
                       rl_matvec_variant *v);
 
 /* NT define for n_tok tokens: 1, 2, 4 or 8; 0 when n_tok > 8 (use the matmul). */
 uint32_t rl_matvec_nt(uint32_t n_tok);
 
-/* TM, TN (per-thread tile, 4 or 8; workgroup tile 16*TM x 16*TN) and BK for
- * the prefill matmul: the tile that keeps the most of the GPU busy (whole
- * waves of workgroups) with the best arithmetic per load, and the largest K
- * step whose tiles fit the workgroup memory. */
+/* TM, TN (per-thread tile, workgroup tile 16*TM x 16*TN) and BK for the
+ * prefill matmul (kernels/matmul.wgsl): the preferred tile (4 x 8) unless the
+ * tokens fill less than half of it or the grid gets small, and the largest
+ * K step whose tiles fit the workgroup memory. */
 void rl_matmul_config(uint32_t rows, uint32_t n_tok, const rl_gpu_caps *caps, uint32_t *tm, uint32_t *tn,
                       uint32_t *bk);
 

@@ -16,6 +16,7 @@ import { CRef, KernelRunner, TYPES, rowBytes, mvParams, grParams, randomWeights 
 const TOL = 1e-5;
 const MV_FILES = ['quant.wgsl', 'quant_chunk.wgsl', 'matvec.wgsl'];
 const MM_FILES = ['quant.wgsl', 'matmul.wgsl'];
+const OP_FILES = ['quant.wgsl', 'matmul_op.wgsl']; // the outer-product candidate (split K)
 const GR_FILES = ['quant.wgsl', 'get_rows.wgsl'];
 
 const cref = await CRef.load();
@@ -101,10 +102,10 @@ async function product(name, o, g = gpu) {
     const splits = o.splitK ?? 1, region = o.yOff + (nTok - 1) * o.yStride + rows + randInt(0, 3);
     if (o.splitK) { o.pad0 = o.kc; o.pad1 = region; }
     const y0 = randn(region * splits);
-    const files = o.kernel === 'mm' ? MM_FILES : MV_FILES;
+    const files = o.kernel === 'mm' ? MM_FILES : o.kernel === 'op' ? OP_FILES : MV_FILES;
     const entry = await g.pipeline(cref.wgsl(files, [`TYPE_${type}`, ...o.defines]), 'urrw');
     let grid;
-    if (o.kernel === 'mm') {
+    if (o.kernel === 'mm' || o.kernel === 'op') {
         const d = Object.fromEntries(o.defines.filter((s) => s.includes('=')).map((s) => s.split('=')));
         grid = [Math.ceil(rows / (16 * d.TM)), Math.ceil(nTok / (16 * d.TN)), splits];
     } else {
@@ -157,7 +158,7 @@ test('wgsl: directives precede the define consts', () => {
 
 test('config: mat-vec and matmul variants are valid for the kernels', () => {
     for (const type of Object.keys(TYPES))
-        for (const [rows, cols] of [[1, 32 * 256], [256, 1536], [2048, 1536], [1536, 6144], [262144, 1536], [7, 256]])
+        for (const [rows, cols] of [[1, 32 * 256], [256, 1536], [2048, 1536], [1536, 6144], [12288, 1536], [262144, 1536], [7, 256]])
             for (const nTok of [1, 3, 8])
                 for (const maxInv of [256, 1024]) {
                     const [wg, rpw, nt, tm, tn, bk, rpt, xs] = cref.matvecConfig(type, rows, cols, nTok, maxInv, 16384);
@@ -168,9 +169,9 @@ test('config: mat-vec and matmul variants are valid for the kernels', () => {
                     // x tiles: powers of two of >= 256 columns per token, next to the WG*NT reduction floats, in 16 KiB
                     const kt = xs / nt;
                     assert(xs === 0 || (kt >= 256 && (kt & (kt - 1)) === 0 && kt < 2 * Math.max(cols, 256) && 4 * (xs + wg * nt) <= 16384), `${type} ${rows}x${cols} t${nTok}: XS ${xs}`);
-                    assert(xs > 0 || 4 * (256 * nt + wg * nt) > 16384, `${type} ${rows}x${cols} t${nTok}: x could be staged`);
-                    assert([4, 8].includes(tm) && [4, 8].includes(tn) && [8, 16, 32].includes(bk), `matmul ${tm} ${tn} ${bk}`);
-                    assert((16 * tm + 16 * tn) * bk * 4 <= 16384, `matmul tiles fit 16 KiB: ${tm} ${tn} ${bk}`);
+                    assert(xs === 0 || (nt > 1 && rpt > 1), `${type} ${rows}x${cols} t${nTok}: XS ${xs} with NT ${nt}, RPT ${rpt}`);
+                    assert([1, 2, 4, 8].includes(tm) && [1, 2, 4, 8].includes(tn) && tm * tn < 64 && [8, 16, 32].includes(bk), `matmul ${tm} ${tn} ${bk}`);
+                    assert((16 * tm + 16 * tn) * (bk + 4) * 4 <= 16384, `matmul tiles fit 16 KiB: ${tm} ${tn} ${bk}`);
                 }
     assert(cref.matvecConfig('Q4_K', 1, 256, 9)[2] === 0, 'NT for 9 tokens');
 });
@@ -201,18 +202,12 @@ for (const type of Object.keys(TYPES)) {
         const cols = Math.max(TYPES[type].qk, 4);
         await product(`matvec ${type} tiny`, { type, rows: randInt(1, 3), cols, nTok: 8, mode: pick(['quant', 'bytes']), rowsPerWg: 4, defines: mvDefines(64, 4, 8, gpu.hasSubgroups, pick([1, 2]), pick([0, 2048])) });
     });
-    test(`matmul ${type}: small tiles, n_tok 1..70, split K`, async () => {
-        const [tm, tn, bk] = pick([[4, 4, 8], [4, 4, 16], [4, 8, 8]]);
-        const rows = randInt(16, 150), nTok = randInt(1, 70);
+    test(`matmul ${type}: small tiles, n_tok 1..70`, async () => {
+        const [tm, tn, bk] = pick([[1, 1, 8], [2, 1, 8], [1, 2, 16]]);
+        const rows = randInt(16, 60), nTok = randInt(1, 70);
         // float types: cols not a multiple of BK exercises the zero-filled K tail
         const cols = TYPES[type].qk === 1 ? 4 * randInt(10, 90) : blocksOf(type, randInt(32, 600));
-        const o = { type, rows, cols, nTok, mode: pick(['quant', 'bytes']), kernel: 'mm', defines: [`TM=${tm}`, `TN=${tn}`, `BK=${bk}`], softcap: rng() < 0.3 ? 20 : 0 };
-        if (rng() < 0.5) { // split K: partial sums of column ranges, summed here
-            o.splitK = randInt(2, 3);
-            o.kc = bk * Math.ceil(Math.ceil(cols / o.splitK) / bk);
-            o.softcap = 0;
-        }
-        await product(`matmul ${type}`, o);
+        await product(`matmul ${type}`, { type, rows, cols, nTok, mode: pick(['quant', 'bytes']), kernel: 'mm', defines: [`TM=${tm}`, `TN=${tn}`, `BK=${bk}`], softcap: rng() < 0.3 ? 20 : 0 });
     });
     test(`get_rows ${type}: exact gather with scale, sliced table`, async () => {
         for (const mode of ['quant', 'bytes']) await gatherCase(type, mode);
@@ -220,11 +215,27 @@ for (const type of Object.keys(TYPES)) {
 }
 
 test('matmul: a production tile size', async () => {
-    for (const [tm, tn, bk] of [pick([[4, 4, 32], [8, 8, 16], [8, 8, 32], [8, 4, 32], [4, 8, 16]])]) {
+    for (const [tm, tn, bk] of [pick([[4, 4, 32], [4, 8, 16], [8, 4, 16], [4, 4, 16]])]) {
         const type = pick(['Q4_K', 'Q6_K', 'Q8_0', 'F16']);
         const rows = randInt(70, 140), nTok = randInt(40, 70), cols = blocksOf(type, 512);
         await product(`matmul ${type} ${tm}x${tn}x${bk}`, { type, rows, cols, nTok, mode: 'quant', kernel: 'mm', defines: [`TM=${tm}`, `TN=${tn}`, `BK=${bk}`] });
         console.error(`    (${type} ${tm}x${tn}x${bk}, ${rows}x${cols}, ${nTok} tokens)`);
+    }
+});
+
+test('matmul_op: outer-product tiles, 4 random types, n_tok 1..150, split K', async () => {
+    for (let i = 0; i < 4; i++) {
+        const type = pick(Object.keys(TYPES));
+        const [tm, tn, bk] = pick([[4, 4, 8], [4, 4, 16], [4, 8, 8], [8, 4, 16], [8, 8, 16], [8, 8, 32]]);
+        const rows = randInt(16, 150), nTok = randInt(1, 150);
+        const cols = TYPES[type].qk === 1 ? 4 * randInt(10, 90) : blocksOf(type, randInt(32, 600));
+        const o = { type, rows, cols, nTok, mode: pick(['quant', 'bytes']), kernel: 'op', defines: [`TM=${tm}`, `TN=${tn}`, `BK=${bk}`], softcap: rng() < 0.3 ? 20 : 0 };
+        if (rng() < 0.5) { // split K: partial sums of column ranges, summed here
+            o.splitK = randInt(2, 3);
+            o.kc = bk * Math.ceil(Math.ceil(cols / o.splitK) / bk);
+            o.softcap = 0;
+        }
+        await product(`matmul_op ${type} ${tm}x${tn}x${bk}${o.splitK ? ` split ${o.splitK}` : ''}`, o);
     }
 });
 

@@ -1,0 +1,155 @@
+// Mat-vec for decode and tiny batches: y_t = W x_t for n_tok <= NT columns.
+// Source: quant.wgsl, quant_chunk.wgsl, matvec.wgsl (in that order).
+//
+// Defines
+//   TYPE_<T>   weight format (F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K)
+//   WG=<n>     threads per workgroup
+//   ROWS=<n>   rows per workgroup; TPR = WG / ROWS threads share a row and must
+//              be a power of two (1 .. WG)
+//   NT=<n>     tokens the variant computes (1..8); any n_tok <= NT works, so
+//              use NT = n_tok rounded up to 1, 2, 4 or 8
+//   SUBGROUPS  reduce with subgroup shuffles (needs the `subgroups` feature)
+//   (src/gpu/matvec_cfg.c picks WG, ROWS and NT.)
+//
+// Bindings (group 0)
+//   0 uniform Params
+//   1 storage read       W: array<u32>        weights, raw GGUF blocks
+//   2 storage read       X: array<vec4<f32>>  activations, f32
+//   3 storage read_write Y: array<f32>        output
+//
+// Params (12 x 4 bytes, all counts in elements of the binding's scalar type)
+//   rows, cols   W is rows x cols; cols a multiple of the block size (float
+//                types: of 4)
+//   n_tok        tokens (1 <= n_tok <= NT)
+//   w_off        byte offset of row 0 within W (expert slices); a multiple of 4
+//                (F32 F16 BF16 Q4_1 Q5_1 Q2_K Q4_K Q5_K) or 2 (the others)
+//   x_off        float index of token 0's x within X; multiple of 4
+//   x_stride     floats from one token's x to the next; multiple of 4
+//   y_off        float index of token 0's y within Y
+//   y_stride     floats from one token's y to the next
+//   grid_x       workgroups along x in the dispatch grid. Workgroup (x, y)
+//                computes rows [(y*grid_x + x)*ROWS, +ROWS); dispatch
+//                (grid_x, ceil(ceil(rows/ROWS) / grid_x), 1) with
+//                grid_x <= 65535; workgroups past the last row do nothing
+//   softcap      > 0: y = softcap * tanh(y / softcap); 0: off
+//   pad0, pad1   unused
+// Result: Y[y_off + t*y_stride + r] = sum_c W[r][c] * X[x_off + t*x_stride + c]
+// for r < rows, t < n_tok; nothing else in Y is written.
+//
+// Work split: the TPR threads of a row take the row's chunks (quant_chunk.wgsl)
+// round-robin, so neighbouring threads read neighbouring bytes; each keeps NT
+// partial sums, reduced across the TPR threads at the end (subgroup shuffles
+// when SUBGROUPS is defined, else workgroup memory). Subgroups are assumed to
+// be runs of subgroup_size consecutive local_invocation_index values (true of
+// the Vulkan, Metal and D3D12 backends for 1-D workgroups).
+
+struct Params {
+    rows: u32,
+    cols: u32,
+    n_tok: u32,
+    w_off: u32,
+    x_off: u32,
+    x_stride: u32,
+    y_off: u32,
+    y_stride: u32,
+    grid_x: u32,
+    softcap: f32,
+    pad0: u32,
+    pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> W: array<u32>;
+@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+#ifdef EPI_GEGLU
+// Y = gelu_tanh(W x) * B[pad0 + t*pad1 + r]: the per-layer-embedding gate (gemma4.md §4.4)
+@group(0) @binding(4) var<storage, read> B: array<f32>;
+
+fn epilogue(y: f32, t: u32, r: u32) -> f32 {
+    let u = clamp(0.7978845608028654 * (y + 0.044715 * y * y * y), -15.0, 15.0);
+    let e = exp(2.0 * u);
+    return 0.5 * y * (1.0 + (e - 1.0) / (e + 1.0)) * B[p.pad0 + t * p.pad1 + r];
+}
+#else
+fn epilogue(y: f32, t: u32, r: u32) -> f32 { return y; }
+#endif
+
+const TPR: u32 = WG / ROWS;
+
+var<private> acc: array<f32, NT>;
+var<private> xt: array<u32, NT>;  // vec4 index of each token's x
+
+fn take4(e: u32, v: vec4<f32>) {
+    let q = e >> 2u;
+    for (var t = 0u; t < NT; t++) { acc[t] += dot(v, X[xt[t] + q]); }
+}
+
+var<workgroup> red: array<f32, WG * NT>;
+
+fn softcap(y: f32) -> f32 {
+    if (p.softcap > 0.0) {
+        // clamped: some tanh implementations overflow in exp for large inputs
+        return p.softcap * tanh(clamp(y / p.softcap, -15.0, 15.0));
+    }
+    return y;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>
+#ifdef SUBGROUPS
+        , @builtin(subgroup_size) sg: u32, @builtin(subgroup_invocation_id) sl: u32
+#endif
+) {
+    let row0 = (wid.y * p.grid_x + wid.x) * ROWS;
+    if (row0 >= p.rows) { return; }
+    let slot = li / TPR;
+    let lane = li % TPR;
+    let r = min(row0 + slot, p.rows - 1u);
+    let rb = p.w_off + r * ((p.cols / QK) * QB);
+    for (var t = 0u; t < NT; t++) {
+        acc[t] = 0.0;
+        // tokens past n_tok repeat the last one: in bounds, never stored
+        xt[t] = (p.x_off + min(t, p.n_tok - 1u) * p.x_stride) >> 2u;
+    }
+    let nch = p.cols / CH;
+    for (var g = lane; g < nch; g += TPR) { dq_chunk(rb, g); }
+
+#ifdef SUBGROUPS
+    // butterfly inside runs of min(TPR, sg) lanes, then across subgroups
+    for (var o = 1u; o < min(TPR, sg); o <<= 1u) {
+        for (var t = 0u; t < NT; t++) { acc[t] += subgroupShuffleXor(acc[t], o); }
+    }
+    if (TPR > sg) {
+        if (sl == 0u) {
+            for (var t = 0u; t < NT; t++) { red[t * WG + li] = acc[t]; }
+        }
+        workgroupBarrier();
+        if (lane == 0u) {
+            for (var t = 0u; t < NT; t++) {
+                var s = 0.0;
+                for (var k = 0u; k < TPR; k += sg) { s += red[t * WG + li + k]; }
+                acc[t] = s;
+            }
+        }
+    }
+#else
+    if (TPR > 1u) {
+        for (var t = 0u; t < NT; t++) { red[t * WG + li] = acc[t]; }
+        workgroupBarrier();
+        for (var s = TPR / 2u; s > 0u; s >>= 1u) {
+            if (lane < s) {
+                for (var t = 0u; t < NT; t++) { red[t * WG + li] += red[t * WG + li + s]; }
+            }
+            workgroupBarrier();
+        }
+        for (var t = 0u; t < NT; t++) { acc[t] = red[t * WG + li]; }
+    }
+#endif
+
+    if (lane == 0u && row0 + slot < p.rows) {
+        for (var t = 0u; t < NT; t++) {
+            if (t < p.n_tok) { Y[p.y_off + t * p.y_stride + r] = epilogue(softcap(acc[t]), t, r); }
+        }
+    }
+}
