@@ -208,6 +208,8 @@ async function benchMatmul(type, name, rows, cols, s, nTok) {
             if (sp > 1 && rows > 4096) continue; // split K is for the short matrices
             variants.push([tm, tn, bk, sp, ' op', OP_FILES]);
         }
+    } else if (sweep) {
+        for (const [tm, tn, bk] of [[8, 8, 16], [4, 8, 32]]) variants.push([tm, tn, bk, 1, ' op', OP_FILES]);
     }
     for (const [tm, tn, bk, sp, tag, files] of variants) {
         const code = source(files, [`TYPE_${type}`, `TM=${tm}`, `TN=${tn}`, `BK=${bk}`]);
