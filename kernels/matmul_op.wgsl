@@ -1,12 +1,17 @@
 // Tiled matrix product for prefill, outer-product form: y_t = W x_t for many
 // tokens. Source: quant.wgsl, matmul_op.wgsl (in that order).
 //
+// A candidate, not yet used by the engine (tools/bench-kernels.mjs and the
+// kernel suite run it): on an H200 its 8x8 tile matches matmul.wgsl's 4x8 on
+// the tallest e2b matrix (30 vs 29 TFLOP/s), and split K in two lifts the
+// 1536-row matrices (96 workgroups of matmul.wgsl's tile) from 17.6 to 19.3
+// TFLOP/s, once a second pass adds the partial sums (docs/PERF.md).
+//
 // Defines
 //   TYPE_<T>   weight format (as matvec.wgsl)
 //   TM, TN     rows and tokens per thread (4 or 8); the 256 threads form a
 //              16 x 16 grid, so a workgroup computes a BM x BN = 16*TM x 16*TN tile
 //   BK         K step (8, 16 or 32); workgroup memory is (BM + BN) * BK * 4 bytes
-//   (src/gpu/matvec_cfg.c: rl_matmul_config picks them.)
 //
 // Bindings and Params: exactly as matvec.wgsl, except that any n_tok >= 1
 // works, cols needs only be a multiple of 4 for float types (the K tail is
@@ -24,8 +29,8 @@
 // are 16 consecutive vec4 (no bank conflicts) and its token reads are
 // broadcasts. The accumulators are up to four named 4x4 matrices, never an
 // array indexed in a loop: a compiler that does not unroll such a loop
-// moves the array to local memory (the old 8x8 tiles ran at 1-2 TFLOP/s on
-// an H100 for that reason). The next step's slices are loaded into
+// moves the array to local memory (matmul.wgsl's 8x8 tile runs at 1-2
+// TFLOP/s on an H100/H200 for that reason). The next step's slices are loaded into
 // registers while the current one computes.
 
 struct Params {

@@ -5,7 +5,7 @@
 //   TYPE_<T>   weight format (F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K)
 //   WG=<n>     threads per workgroup
 //   ROWS=<n>   rows per workgroup
-//   RPT=<n>    rows per thread (default 1; ROWS a multiple of it): the
+//   RPT=<n>    rows per thread, 1 (default) or 2 (ROWS a multiple of it): the
 //              workgroup has ROWS / RPT row slots, TPR = WG * RPT / ROWS threads
 //              share a slot (a power of two, 1 .. WG), and each thread works on
 //              RPT rows, so RPT chunk loads are in flight per step
@@ -48,14 +48,17 @@
 // rows round-robin, so neighbouring threads read neighbouring bytes; a thread
 // does chunk g of all its RPT rows in one step, and keeps RPT * NT partial
 // sums, reduced across the TPR threads at the end (subgroup shuffles when
-// SUBGROUPS is defined, else workgroup memory). Subgroups are assumed to be
+// SUBGROUPS is defined, else workgroup memory). No private array is indexed
+// by anything but a token loop (the second row's sums are swapped in and out
+// whole): an array the compiler cannot keep in registers goes to local memory,
+// which cost up to 3x per chunk on an H100/H200. Subgroups are assumed to be
 // runs of subgroup_size consecutive local_invocation_index values (true of
 // the Vulkan, Metal and D3D12 backends for 1-D workgroups).
 //
-// Why x goes through workgroup memory (XS): each weight byte of a 4-bit
-// format meets 7 bytes of x, and thousands of threads read the same few
-// kilobytes of x at once; on an H100 those reads, not the weights, set the
-// speed of short rows (docs/PERF.md).
+// Why x can go through workgroup memory (XS): with NT tokens each weight
+// byte of a 4-bit format meets 7 * NT bytes of x, read by thousands of
+// threads at once; staged, they are read once per workgroup. It pays for
+// several tokens on tall matrices (docs/PERF.md), not for one token.
 
 struct Params {
     rows: u32,
@@ -95,10 +98,9 @@ const RPT: u32 = 1u;
 const SLOTS: u32 = ROWS / RPT;
 const TPR: u32 = WG / SLOTS;
 
-var<private> acc: array<f32, RPT * NT>;  // per row j and token t: acc[j * NT + t]
-var<private> ca: array<f32, NT>;         // the current chunk's dot products
-var<private> xt: array<u32, NT>;         // vec4 index of each token's x in X
-var<private> rb: array<u32, RPT>;        // byte offset of each row
+var<private> ca: array<f32, NT>;    // sums of the row being dequantized, per token
+var<private> acc1: array<f32, NT>;  // the second row's sums (RPT = 2)
+var<private> xt: array<u32, NT>;    // vec4 index of each token's x in X
 
 #ifdef XS
 const KT: u32 = XS / NT;  // columns per tile
@@ -116,12 +118,15 @@ fn take4(e: u32, v: vec4<f32>) {
 }
 #endif
 
-// chunk g of every row of this thread
-fn chunk_rows(g: u32) {
-    for (var j = 0u; j < RPT; j++) {
-        for (var t = 0u; t < NT; t++) { ca[t] = 0.0; }
-        dq_chunk(rb[j], g);
-        for (var t = 0u; t < NT; t++) { acc[j * NT + t] += ca[t]; }
+// chunk g of the thread's rows (byte offsets rb0, rb1)
+fn chunk_rows(rb0: u32, rb1: u32, g: u32) {
+    dq_chunk(rb0, g);
+    if (RPT > 1u) {
+        let first = ca;
+        ca = acc1;
+        dq_chunk(rb1, g);
+        acc1 = ca;
+        ca = first;
     }
 }
 
@@ -135,6 +140,56 @@ fn softcap(y: f32) -> f32 {
     return y;
 }
 
+// Sums of v over the TPR threads of a row slot (valid in its lane 0).
+fn reduce(v: array<f32, NT>, li: u32, lane: u32
+#ifdef SUBGROUPS
+          , sg: u32, sl: u32
+#endif
+) -> array<f32, NT> {
+    var a = v;
+#ifdef SUBGROUPS
+    // butterfly inside runs of min(TPR, sg) lanes, then across subgroups
+    for (var o = 1u; o < min(TPR, sg); o <<= 1u) {
+        for (var t = 0u; t < NT; t++) { a[t] += subgroupShuffleXor(a[t], o); }
+    }
+    if (TPR > sg) {
+        workgroupBarrier();  // red is free (an earlier row's sums are read)
+        if (sl == 0u) {
+            for (var t = 0u; t < NT; t++) { red[t * WG + li] = a[t]; }
+        }
+        workgroupBarrier();
+        if (lane == 0u) {
+            for (var t = 0u; t < NT; t++) {
+                var s = 0.0;
+                for (var k = 0u; k < TPR; k += sg) { s += red[t * WG + li + k]; }
+                a[t] = s;
+            }
+        }
+    }
+#else
+    if (TPR > 1u) {
+        workgroupBarrier();
+        for (var t = 0u; t < NT; t++) { red[t * WG + li] = a[t]; }
+        workgroupBarrier();
+        for (var s = TPR / 2u; s > 0u; s >>= 1u) {
+            if (lane < s) {
+                for (var t = 0u; t < NT; t++) { red[t * WG + li] += red[t * WG + li + s]; }
+            }
+            workgroupBarrier();
+        }
+        for (var t = 0u; t < NT; t++) { a[t] = red[t * WG + li]; }
+    }
+#endif
+    return a;
+}
+
+fn store(r: u32, y: array<f32, NT>) {
+    if (r >= p.rows) { return; }
+    for (var t = 0u; t < NT; t++) {
+        if (t < p.n_tok) { Y[p.y_off + t * p.y_stride + r] = epilogue(softcap(y[t]), t, r); }
+    }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>
 #ifdef SUBGROUPS
@@ -146,11 +201,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let slot = li / TPR;
     let lane = li % TPR;
     let row_bytes = (p.cols / QK) * QB;
-    for (var j = 0u; j < RPT; j++) {
-        rb[j] = p.w_off + min(row0 + slot + SLOTS * j, p.rows - 1u) * row_bytes;
-    }
-    for (var k = 0u; k < RPT * NT; k++) { acc[k] = 0.0; }
+    let rb0 = p.w_off + min(row0 + slot, p.rows - 1u) * row_bytes;
+    let rb1 = p.w_off + min(row0 + slot + SLOTS, p.rows - 1u) * row_bytes;
     for (var t = 0u; t < NT; t++) {
+        ca[t] = 0.0;
+        acc1[t] = 0.0;
         // tokens past n_tok repeat the last one: in bounds, never stored
         xt[t] = (p.x_off + min(t, p.n_tok - 1u) * p.x_stride) >> 2u;
     }
@@ -166,59 +221,28 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         workgroupBarrier();
         x0 = e0;
         // tiles are whole blocks and chunks (KT % 256 == 0)
-        for (var g = e0 / CH + lane; g < (e0 + kt) / CH; g += TPR) { chunk_rows(g); }
+        for (var g = e0 / CH + lane; g < (e0 + kt) / CH; g += TPR) { chunk_rows(rb0, rb1, g); }
     }
 #else
     let nch = p.cols / CH;
-    for (var g = lane; g < nch; g += TPR) { chunk_rows(g); }
+    for (var g = lane; g < nch; g += TPR) { chunk_rows(rb0, rb1, g); }
 #endif
 
+    let y0 = reduce(ca, li, lane
 #ifdef SUBGROUPS
-    // butterfly inside runs of min(TPR, sg) lanes, then across subgroups
-    for (var o = 1u; o < min(TPR, sg); o <<= 1u) {
-        for (var k = 0u; k < RPT * NT; k++) { acc[k] += subgroupShuffleXor(acc[k], o); }
-    }
-    if (TPR > sg) {
-        for (var j = 0u; j < RPT; j++) {
-            workgroupBarrier();
-            if (sl == 0u) {
-                for (var t = 0u; t < NT; t++) { red[t * WG + li] = acc[j * NT + t]; }
-            }
-            workgroupBarrier();
-            if (lane == 0u) {
-                for (var t = 0u; t < NT; t++) {
-                    var s = 0.0;
-                    for (var k = 0u; k < TPR; k += sg) { s += red[t * WG + li + k]; }
-                    acc[j * NT + t] = s;
-                }
-            }
-        }
-    }
-#else
-    if (TPR > 1u) {
-        for (var j = 0u; j < RPT; j++) {
-            workgroupBarrier();
-            for (var t = 0u; t < NT; t++) { red[t * WG + li] = acc[j * NT + t]; }
-            workgroupBarrier();
-            for (var s = TPR / 2u; s > 0u; s >>= 1u) {
-                if (lane < s) {
-                    for (var t = 0u; t < NT; t++) { red[t * WG + li] += red[t * WG + li + s]; }
-                }
-                workgroupBarrier();
-            }
-            for (var t = 0u; t < NT; t++) { acc[j * NT + t] = red[t * WG + li]; }
-        }
-    }
+                    , sg, sl
 #endif
-
+    );
+    var y1 = y0;
+    if (RPT > 1u) {
+        y1 = reduce(acc1, li, lane
+#ifdef SUBGROUPS
+                    , sg, sl
+#endif
+        );
+    }
     if (lane == 0u) {
-        for (var j = 0u; j < RPT; j++) {
-            let r = row0 + slot + SLOTS * j;
-            if (r < p.rows) {
-                for (var t = 0u; t < NT; t++) {
-                    if (t < p.n_tok) { Y[p.y_off + t * p.y_stride + r] = epilogue(softcap(acc[j * NT + t]), t, r); }
-                }
-            }
-        }
+        store(row0 + slot, y0);
+        if (RPT > 1u) { store(row0 + slot + SLOTS, y1); }
     }
 }

@@ -11,10 +11,14 @@
 // --quick: small shapes and few iterations (SwiftShader, CI). --sweep: also
 // time alternative variants besides the one src/gpu/matvec_cfg.c picks
 // (mat-vec: WG, threads per row, rows per thread, x staged or not; matmul:
-// tiles, K step, split K). Each dispatch reads a different copy of the
-// matrix (copies totalling >= 256 MB, as in a real decode, where a layer's
-// matrix is never still in the L2 cache), all in one compute pass, so the
-// time includes the barriers between dependent dispatches.
+// tiles and K step, and the outer-product candidate kernels/matmul_op.wgsl
+// with split K, whose partial sums a second pass would add). Each dispatch
+// reads a different copy of the matrix (copies totalling >= 256 MB, as in a
+// real decode, where a layer's matrix is never still in the L2 cache), all in
+// one compute pass, so the time includes the barriers between dependent
+// dispatches. The GPU is kept busy for about a second first; even so, numbers
+// of one shape measured minutes apart (or while the host is busy) differ by
+// up to 1.5x on the lent H100/H200: compare variants of one run only.
 import { CRef, KernelRunner, TYPES, rowBytes, mvParams, randomWeights } from '../tests/node/lib/gpu-kernel.mjs';
 
 const args = process.argv.slice(2);
@@ -112,44 +116,9 @@ function report(kind, type, shape, variant, ms, bytes, flops) {
         `${f(bytes / ms / 1e6)} GB/s ${f(flops / ms / 1e6)} GFLOP/s`);
 }
 
-// Source of a kernel file set, or null when a file is not embedded (the
-// baseline kernels exist only while they are being compared).
-function source(files, defines) {
-    try { return cref.wgsl(files, defines); } catch { return null; }
-}
-
 const MV_FILES = ['quant.wgsl', 'quant_chunk.wgsl', 'matvec.wgsl'];
-const MV_OLD = ['quant.wgsl', 'quant_chunk.wgsl', 'zold_matvec.wgsl'];
 const MM_FILES = ['quant.wgsl', 'matmul.wgsl'];
 const OP_FILES = ['quant.wgsl', 'matmul_op.wgsl'];
-
-// The variant choice before this work (src/gpu/matvec_cfg.c up to 2026-11-25),
-// for the baseline kernels.
-const CH = { F32: 4, F16: 4, BF16: 4, Q8_0: 16, Q4_0: 32, Q4_1: 32, Q5_0: 32, Q5_1: 32, Q4_K: 32, Q5_K: 32, Q2_K: 64, Q3_K: 64, Q6_K: 64 };
-function oldMatvecCfg(type, rows, cols) {
-    const nch = Math.ceil(cols / CH[type]);
-    let tpr = 1;
-    while (tpr < Math.ceil(nch / 4)) tpr <<= 1;
-    while (rows * tpr < 65536 && tpr < nch && tpr < 256) tpr <<= 1;
-    tpr = Math.min(tpr, 256);
-    let w = Math.max(128, tpr);
-    while (w > tpr && w > 32 && Math.ceil(rows / (w / tpr)) < 256) w >>= 1;
-    return [w, w / tpr];
-}
-function oldMatmulCfg(rows, nTok) {
-    const tiles = [[8, 8], [8, 4], [4, 4], [4, 2], [2, 2], [2, 1]];
-    let pick = tiles.length - 1;
-    for (let i = 0; i < tiles.length; i++) {
-        const bm = 16 * tiles[i][0], bn = 16 * tiles[i][1];
-        if (bn / 2 >= nTok && tiles[i][1] > 1) continue;
-        if ((bm + bn) * 12 * 4 > caps.maxWgStorage) continue;
-        pick = i;
-        if (Math.ceil(rows / bm) * Math.ceil(nTok / bn) >= 132) break;
-    }
-    let k = 32;
-    while (k > 8 && (16 * tiles[pick][0] + 16 * tiles[pick][1]) * (k + 4) * 4 > caps.maxWgStorage) k >>= 1;
-    return [...tiles[pick], k];
-}
 
 // x tile for the mat-vec: a power of two >= 256 columns, <= 32 KiB and next to WG*NT reduction floats
 function xsFor(cols, nt, wg) {
@@ -167,13 +136,12 @@ async function benchMatvec(type, name, rows, cols, s, nTok) {
     const mv = (wg, rpw, rpt, xs, tag = '') => variants.push([`WG=${wg} TPR=${wg * rpt / rpw} RPT=${rpt}${xs ? ` XS=${xs}` : ''}${tag}`, MV_FILES,
         [`WG=${wg}`, `ROWS=${rpw}`, `RPT=${rpt}`, `NT=${nt}`, ...(xs ? [`XS=${xs}`] : []), ...(sub ? ['SUBGROUPS'] : [])], rpw]);
     mv(cfg.wg, cfg.rows, cfg.rpt, cfg.xs, ' (cfg)');
-    const [owg, orows] = oldMatvecCfg(type, rows, cols);
-    variants.push([`old WG=${owg} ROWS=${orows}`, MV_OLD, [`WG=${owg}`, `ROWS=${orows}`, `NT=${nt}`, ...(sub ? ['SUBGROUPS'] : [])], orows]);
     if (sweep && ['Q4_K', 'Q6_K'].includes(type)) {
         // [WG, threads per row, rows per thread, x staged]
         const grid = nt === 1
             ? [[256, 16, 2, 0], [256, 8, 2, 0], [256, 32, 2, 0], [128, 16, 2, 0], [256, 16, 2, 1], [128, 4, 1, 0], [128, 16, 1, 0], [128, 64, 1, 0]]
             : nt === 2 ? [] : [[256, 16, 2, 1], [256, 8, 2, 1], [256, 16, 1, 0], [128, 32, 1, 0]];
+        // (the LM head also liked 4 threads per row in the previous kernel: [128, 4, 1, 0])
         for (const [wg, tpr, rpt, x] of grid) {
             const xs = x ? xsFor(cols, nt, wg) : 0;
             if (x && !xs) continue;
@@ -184,9 +152,7 @@ async function benchMatvec(type, name, rows, cols, s, nTok) {
     }
     const P = s.params(nTok);
     for (const [label, files, defs, rpw] of variants) {
-        const code = source(files, [`TYPE_${type}`, ...defs]);
-        if (!code) continue;
-        const entry = await gpu.pipeline(code, 'urrw');
+        const entry = await gpu.pipeline(cref.wgsl(files, [`TYPE_${type}`, ...defs]), 'urrw');
         const nwg = Math.ceil(rows / rpw), gx = Math.min(nwg, 65535), grid = [gx, Math.ceil(nwg / gx)];
         const groups = P.map((p) => gpu.bindGroup(entry, [gpu.buffer(mvParams({ ...p, gridX: gx }), true), s.W, s.X, s.Y]));
         const ms = await timeDispatches(entry, groups, grid, Math.max(iters, s.copies));
@@ -197,8 +163,6 @@ async function benchMatvec(type, name, rows, cols, s, nTok) {
 async function benchMatmul(type, name, rows, cols, s, nTok) {
     const cfg = cref.config(type, rows, cols, nTok, caps);
     const variants = [[cfg.tm, cfg.tn, cfg.bk, 1, ' (cfg)', MM_FILES]]; // tm, tn, bk, splits, tag, files
-    const [otm, otn, obk] = oldMatmulCfg(rows, nTok);
-    variants.push([otm, otn, obk, 1, ' old cfg', MM_FILES]);
     if (sweep && type === 'Q4_K') {
         for (const [tm, tn, bk] of [[4, 8, 16], [8, 4, 16], [4, 4, 32]])
             if (!(tm === cfg.tm && tn === cfg.tn && bk === cfg.bk)) variants.push([tm, tn, bk, 1, '', MM_FILES]);
@@ -212,9 +176,7 @@ async function benchMatmul(type, name, rows, cols, s, nTok) {
         for (const [tm, tn, bk] of [[8, 8, 16], [4, 8, 32]]) variants.push([tm, tn, bk, 1, ' op', OP_FILES]);
     }
     for (const [tm, tn, bk, sp, tag, files] of variants) {
-        const code = source(files, [`TYPE_${type}`, `TM=${tm}`, `TN=${tn}`, `BK=${bk}`]);
-        if (!code) continue;
-        const entry = await gpu.pipeline(code, 'urrw');
+        const entry = await gpu.pipeline(cref.wgsl(files, [`TYPE_${type}`, `TM=${tm}`, `TN=${tn}`, `BK=${bk}`]), 'urrw');
         const grid = [Math.ceil(rows / (16 * tm)), Math.ceil(nTok / (16 * tn)), sp];
         const kc = sp > 1 ? bk * Math.ceil(cols / sp / bk) : 0;
         const P = s.params(nTok, sp > 1 ? { pad0: kc, pad1: rows * nTok } : {});

@@ -28,14 +28,14 @@ uint32_t rl_matvec_nt(uint32_t n_tok) {
 
 /* Tuned on an H100/H200 (132 SMs; docs/PERF.md "Weight kernels"); harmless on
  * small GPUs. Threads per row: enough that each does at most MV_MAX_STEPS
- * chunks (MV_MAX_STEPS_TALL for the LM-head-sized matrices, whose grid is large
- * anyway), more while the grid has few threads. Tall matrices (MV_TALL rows and
- * more) take two rows per thread: twice the loads in flight per thread at half
- * the workgroups; one token reads x from the storage buffer (staging it cost
- * more than it saved there), several stage it in workgroup memory (their x
- * reads dominate: 4 bytes per token per weight). */
-enum { MV_MAX_STEPS = 4, MV_MAX_STEPS_TALL = 8, MV_HUGE = 65536, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256,
-       MV_WG = 128, MV_WG_TALL = 256, MV_TPR_TALL = 16, MV_MIN_WG = 32, MV_TALL = 4096, MV_XS_MAX = 32768 };
+ * chunks, more while the grid has few threads. Tall matrices (MV_TALL up to
+ * MV_HUGE rows: e2b's fused gate|up) take two rows per thread in workgroups of
+ * MV_WG_TALL: twice the loads in flight per thread; with several tokens they
+ * also stage x in workgroup memory (their x reads, 4 bytes per token per
+ * weight, dominate). Both lost on shorter matrices (fewer workgroups than
+ * SMs) and on the LM head (already 1.2 TB/s; no gain measured). */
+enum { MV_MAX_STEPS = 4, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256, MV_WG = 128, MV_MIN_WG = 32,
+       MV_TALL = 8192, MV_HUGE = 65536, MV_WG_TALL = 256, MV_TPR_TALL = 16, MV_XS_MAX = 32768 };
 
 void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
                       rl_matvec_variant *v) {
@@ -45,12 +45,11 @@ void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_to
     uint32_t nch = ch ? (cols + ch - 1) / ch : 1;
     if (!nch) nch = 1;
     if (!rows) rows = 1;
-    const uint32_t steps = rows >= MV_HUGE ? MV_MAX_STEPS_TALL : MV_MAX_STEPS;
-    uint32_t tpr = pow2_ceil((nch + steps - 1) / steps);
+    uint32_t tpr = pow2_ceil((nch + MV_MAX_STEPS - 1) / MV_MAX_STEPS);
     /* few rows: more threads per row, down to one chunk per thread */
     while ((uint64_t)rows * tpr < MV_MIN_THREADS && tpr < nch && tpr < max_wg) tpr <<= 1;
     if (tpr > max_wg) tpr = max_wg;
-    const int tall = rows >= MV_TALL && rows < MV_HUGE && (t > 1 || rows >= 2 * MV_TALL) && max_wg >= MV_WG_TALL;
+    const int tall = rows >= MV_TALL && rows < MV_HUGE && max_wg >= MV_WG_TALL;
     uint32_t rpt = 1, w = MV_WG > max_wg ? max_wg : MV_WG;
     if (tall) {
         rpt = 2, w = MV_WG_TALL;

@@ -163,7 +163,7 @@ test('config: mat-vec and matmul variants are valid for the kernels', () => {
                 for (const maxInv of [256, 1024]) {
                     const [wg, rpw, nt, tm, tn, bk, rpt, xs] = cref.matvecConfig(type, rows, cols, nTok, maxInv, 16384);
                     const tpr = wg * rpt / rpw;
-                    assert(rpt >= 1 && rpw % rpt === 0 && Number.isInteger(tpr) && (tpr & (tpr - 1)) === 0 && wg <= Math.min(maxInv, 256) && wg >= 1,
+                    assert([1, 2].includes(rpt) && rpw % rpt === 0 && Number.isInteger(tpr) && (tpr & (tpr - 1)) === 0 && wg <= Math.min(maxInv, 256) && wg >= 1,
                         `${type} ${rows}x${cols}: WG ${wg} ROWS ${rpw} RPT ${rpt}`);
                     assert(nt >= nTok && nt <= 8 && (nt & (nt - 1)) === 0, `${type}: NT ${nt} for ${nTok} tokens`);
                     // x tiles: powers of two of >= 256 columns per token, next to the WG*NT reduction floats, in 16 KiB
@@ -186,7 +186,7 @@ for (const type of Object.keys(TYPES)) {
         for (const sub of [true, false]) {
             // threads per row 1, 2, 4, 16, 64 against subgroup sizes 4 (SwiftShader) .. 32+
             const [wg, slots] = pick([[64, 1], [64, 4], [32, 32], [128, 2], [256, 16], [16, 16], [32, 16], [64, 16]]);
-            const nTok = randInt(1, 8), rpt = pick(nTok > 4 ? [1, 2] : [1, 2, 3, 4]), rpw = slots * rpt;
+            const nTok = randInt(1, 8), rpt = pick([1, 2]), rpw = slots * rpt;
             const rows = randInt(20, 90), cols = blocksOf(type, randInt(64, 1400));
             // x tiles: none, one tile for the row, or several (the last one partial), in 16 KiB
             const nt = ntOf(nTok), tiles = Math.min(Math.ceil(cols / 256), Math.floor((4096 - wg * nt) / (256 * nt)));
@@ -220,6 +220,15 @@ test('matmul: a production tile size', async () => {
         const rows = randInt(70, 140), nTok = randInt(40, 70), cols = blocksOf(type, 512);
         await product(`matmul ${type} ${tm}x${tn}x${bk}`, { type, rows, cols, nTok, mode: 'quant', kernel: 'mm', defines: [`TM=${tm}`, `TN=${tn}`, `BK=${bk}`] });
         console.error(`    (${type} ${tm}x${tn}x${bk}, ${rows}x${cols}, ${nTok} tokens)`);
+    }
+});
+
+test('matvec: the tall-matrix variant the planner picks (two rows per thread, x staged for several tokens)', async () => {
+    for (const nTok of [1, randInt(2, 8)]) {
+        const type = pick(['Q4_K', 'Q6_K', 'Q8_0', 'F16']), rows = randInt(8192, 8400), cols = blocksOf(type, pick([256, 512]));
+        const [wg, rpw, , , , , rpt, xs] = cref.matvecConfig(type, rows, cols, nTok);
+        assert(rpt === 2 && (nTok === 1) === (xs === 0), `tall variant: RPT ${rpt}, XS ${xs} for ${nTok} tokens`);
+        await product(`matvec ${type} tall`, { type, rows, cols, nTok, mode: 'quant', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, gpu.hasSubgroups, rpt, xs) });
     }
 });
 
