@@ -4,12 +4,19 @@
 // Defines
 //   TYPE_<T>   weight format (F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K)
 //   WG=<n>     threads per workgroup
-//   ROWS=<n>   rows per workgroup; TPR = WG / ROWS threads share a row and must
-//              be a power of two (1 .. WG)
+//   ROWS=<n>   rows per workgroup
+//   RPT=<n>    rows per thread, 1 (default) or 2 (ROWS a multiple of it): the
+//              workgroup has ROWS / RPT row slots, TPR = WG * RPT / ROWS threads
+//              share a slot (a power of two, 1 .. WG), and each thread works on
+//              RPT rows, so RPT chunk loads are in flight per step
 //   NT=<n>     tokens the variant computes (1..8); any n_tok <= NT works, so
 //              use NT = n_tok rounded up to 1, 2, 4 or 8
+//   XS=<n>     stage x in workgroup memory, n floats (a multiple of 256 * NT):
+//              tiles of KT = n / NT columns of every token, one load per
+//              workgroup instead of one per row. Without XS each thread reads
+//              its x from the storage buffer.
 //   SUBGROUPS  reduce with subgroup shuffles (needs the `subgroups` feature)
-//   (src/gpu/matvec_cfg.c picks WG, ROWS and NT.)
+//   (src/gpu/matvec_cfg.c picks WG, ROWS, RPT, XS and NT.)
 //
 // Bindings (group 0)
 //   0 uniform Params
@@ -36,12 +43,22 @@
 // Result: Y[y_off + t*y_stride + r] = sum_c W[r][c] * X[x_off + t*x_stride + c]
 // for r < rows, t < n_tok; nothing else in Y is written.
 //
-// Work split: the TPR threads of a row take the row's chunks (quant_chunk.wgsl)
-// round-robin, so neighbouring threads read neighbouring bytes; each keeps NT
-// partial sums, reduced across the TPR threads at the end (subgroup shuffles
-// when SUBGROUPS is defined, else workgroup memory). Subgroups are assumed to
-// be runs of subgroup_size consecutive local_invocation_index values (true of
+// Work split: slot s of the workgroup holds rows row0 + s + (ROWS / RPT) * j,
+// j < RPT. The TPR threads of a slot take the chunks (quant_chunk.wgsl) of its
+// rows round-robin, so neighbouring threads read neighbouring bytes; a thread
+// does chunk g of all its RPT rows in one step, and keeps RPT * NT partial
+// sums, reduced across the TPR threads at the end (subgroup shuffles when
+// SUBGROUPS is defined, else workgroup memory). No private array is indexed
+// by anything but a token loop (the second row's sums are swapped in and out
+// whole): an array the compiler cannot keep in registers goes to local memory,
+// which cost up to 3x per chunk on an H100/H200. Subgroups are assumed to be
+// runs of subgroup_size consecutive local_invocation_index values (true of
 // the Vulkan, Metal and D3D12 backends for 1-D workgroups).
+//
+// Why x can go through workgroup memory (XS): with NT tokens each weight
+// byte of a 4-bit format meets 7 * NT bytes of x, read by thousands of
+// threads at once; staged, they are read once per workgroup. It pays for
+// several tokens on tall matrices (docs/PERF.md), not for one token.
 
 struct Params {
     rows: u32,
@@ -75,14 +92,42 @@ fn epilogue(y: f32, t: u32, r: u32) -> f32 {
 fn epilogue(y: f32, t: u32, r: u32) -> f32 { return y; }
 #endif
 
-const TPR: u32 = WG / ROWS;
+#ifndef RPT
+const RPT: u32 = 1u;
+#endif
+const SLOTS: u32 = ROWS / RPT;
+const TPR: u32 = WG / SLOTS;
 
-var<private> acc: array<f32, NT>;
-var<private> xt: array<u32, NT>;  // vec4 index of each token's x
+var<private> ca: array<f32, NT>;    // sums of the row being dequantized, per token
+var<private> acc1: array<f32, NT>;  // the second row's sums (RPT = 2)
+var<private> xt: array<u32, NT>;    // vec4 index of each token's x in X
+
+#ifdef XS
+const KT: u32 = XS / NT;  // columns per tile
+var<workgroup> xs: array<vec4<f32>, XS / 4>;
+var<private> x0: u32;     // first column of the current tile
 
 fn take4(e: u32, v: vec4<f32>) {
+    let q = (e - x0) >> 2u;
+    for (var t = 0u; t < NT; t++) { ca[t] += dot(v, xs[t * (KT / 4u) + q]); }
+}
+#else
+fn take4(e: u32, v: vec4<f32>) {
     let q = e >> 2u;
-    for (var t = 0u; t < NT; t++) { acc[t] += dot(v, X[xt[t] + q]); }
+    for (var t = 0u; t < NT; t++) { ca[t] += dot(v, X[xt[t] + q]); }
+}
+#endif
+
+// chunk g of the thread's rows (byte offsets rb0, rb1)
+fn chunk_rows(rb0: u32, rb1: u32, g: u32) {
+    dq_chunk(rb0, g);
+    if (RPT > 1u) {
+        let first = ca;
+        ca = acc1;
+        dq_chunk(rb1, g);
+        acc1 = ca;
+        ca = first;
+    }
 }
 
 var<workgroup> red: array<f32, WG * NT>;
@@ -95,6 +140,56 @@ fn softcap(y: f32) -> f32 {
     return y;
 }
 
+// Sums of v over the TPR threads of a row slot (valid in its lane 0).
+fn reduce(v: array<f32, NT>, li: u32, lane: u32
+#ifdef SUBGROUPS
+          , sg: u32, sl: u32
+#endif
+) -> array<f32, NT> {
+    var a = v;
+#ifdef SUBGROUPS
+    // butterfly inside runs of min(TPR, sg) lanes, then across subgroups
+    for (var o = 1u; o < min(TPR, sg); o <<= 1u) {
+        for (var t = 0u; t < NT; t++) { a[t] += subgroupShuffleXor(a[t], o); }
+    }
+    if (TPR > sg) {
+        workgroupBarrier();  // red is free (an earlier row's sums are read)
+        if (sl == 0u) {
+            for (var t = 0u; t < NT; t++) { red[t * WG + li] = a[t]; }
+        }
+        workgroupBarrier();
+        if (lane == 0u) {
+            for (var t = 0u; t < NT; t++) {
+                var s = 0.0;
+                for (var k = 0u; k < TPR; k += sg) { s += red[t * WG + li + k]; }
+                a[t] = s;
+            }
+        }
+    }
+#else
+    if (TPR > 1u) {
+        workgroupBarrier();
+        for (var t = 0u; t < NT; t++) { red[t * WG + li] = a[t]; }
+        workgroupBarrier();
+        for (var s = TPR / 2u; s > 0u; s >>= 1u) {
+            if (lane < s) {
+                for (var t = 0u; t < NT; t++) { red[t * WG + li] += red[t * WG + li + s]; }
+            }
+            workgroupBarrier();
+        }
+        for (var t = 0u; t < NT; t++) { a[t] = red[t * WG + li]; }
+    }
+#endif
+    return a;
+}
+
+fn store(r: u32, y: array<f32, NT>) {
+    if (r >= p.rows) { return; }
+    for (var t = 0u; t < NT; t++) {
+        if (t < p.n_tok) { Y[p.y_off + t * p.y_stride + r] = epilogue(softcap(y[t]), t, r); }
+    }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>
 #ifdef SUBGROUPS
@@ -105,51 +200,49 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     if (row0 >= p.rows) { return; }
     let slot = li / TPR;
     let lane = li % TPR;
-    let r = min(row0 + slot, p.rows - 1u);
-    let rb = p.w_off + r * ((p.cols / QK) * QB);
+    let row_bytes = (p.cols / QK) * QB;
+    let rb0 = p.w_off + min(row0 + slot, p.rows - 1u) * row_bytes;
+    let rb1 = p.w_off + min(row0 + slot + SLOTS, p.rows - 1u) * row_bytes;
     for (var t = 0u; t < NT; t++) {
-        acc[t] = 0.0;
+        ca[t] = 0.0;
+        acc1[t] = 0.0;
         // tokens past n_tok repeat the last one: in bounds, never stored
         xt[t] = (p.x_off + min(t, p.n_tok - 1u) * p.x_stride) >> 2u;
     }
-    let nch = p.cols / CH;
-    for (var g = lane; g < nch; g += TPR) { dq_chunk(rb, g); }
-
-#ifdef SUBGROUPS
-    // butterfly inside runs of min(TPR, sg) lanes, then across subgroups
-    for (var o = 1u; o < min(TPR, sg); o <<= 1u) {
-        for (var t = 0u; t < NT; t++) { acc[t] += subgroupShuffleXor(acc[t], o); }
-    }
-    if (TPR > sg) {
-        if (sl == 0u) {
-            for (var t = 0u; t < NT; t++) { red[t * WG + li] = acc[t]; }
+#ifdef XS
+    for (var e0 = 0u; e0 < p.cols; e0 += KT) {
+        let kt = min(KT, p.cols - e0);
+        workgroupBarrier();  // the previous tile is used up
+        for (var i = li; i < XS / 4u; i += WG) {
+            let c = i % (KT / 4u);
+            let t = min(i / (KT / 4u), p.n_tok - 1u);
+            if (4u * c < kt) { xs[i] = X[((p.x_off + t * p.x_stride + e0) >> 2u) + c]; }
         }
         workgroupBarrier();
-        if (lane == 0u) {
-            for (var t = 0u; t < NT; t++) {
-                var s = 0.0;
-                for (var k = 0u; k < TPR; k += sg) { s += red[t * WG + li + k]; }
-                acc[t] = s;
-            }
-        }
+        x0 = e0;
+        // tiles are whole blocks and chunks (KT % 256 == 0)
+        for (var g = e0 / CH + lane; g < (e0 + kt) / CH; g += TPR) { chunk_rows(rb0, rb1, g); }
     }
 #else
-    if (TPR > 1u) {
-        for (var t = 0u; t < NT; t++) { red[t * WG + li] = acc[t]; }
-        workgroupBarrier();
-        for (var s = TPR / 2u; s > 0u; s >>= 1u) {
-            if (lane < s) {
-                for (var t = 0u; t < NT; t++) { red[t * WG + li] += red[t * WG + li + s]; }
-            }
-            workgroupBarrier();
-        }
-        for (var t = 0u; t < NT; t++) { acc[t] = red[t * WG + li]; }
-    }
+    let nch = p.cols / CH;
+    for (var g = lane; g < nch; g += TPR) { chunk_rows(rb0, rb1, g); }
 #endif
 
-    if (lane == 0u && row0 + slot < p.rows) {
-        for (var t = 0u; t < NT; t++) {
-            if (t < p.n_tok) { Y[p.y_off + t * p.y_stride + r] = epilogue(softcap(acc[t]), t, r); }
-        }
+    let y0 = reduce(ca, li, lane
+#ifdef SUBGROUPS
+                    , sg, sl
+#endif
+    );
+    var y1 = y0;
+    if (RPT > 1u) {
+        y1 = reduce(acc1, li, lane
+#ifdef SUBGROUPS
+                    , sg, sl
+#endif
+        );
+    }
+    if (lane == 0u) {
+        store(row0 + slot, y0);
+        if (RPT > 1u) { store(row0 + slot + SLOTS, y1); }
     }
 }

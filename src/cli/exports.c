@@ -59,14 +59,16 @@ RL_EXPORT(rl_test_wgsl) char *rl_test_wgsl(const char *files_csv, const char *de
 }
 
 /* Kernel variant choice (src/gpu/matvec_cfg.h) for a device with the given
- * limits: out[0..2] = WG, ROWS, NT of the mat-vec, out[3..5] = TM, TN, BK of the matmul. */
+ * limits: out[0..2] = WG, ROWS, NT of the mat-vec, out[3..5] = TM, TN, BK of
+ * the matmul, out[6..7] = RPT, XS of the mat-vec. */
 RL_EXPORT(rl_test_matvec_config)
 void rl_test_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, uint32_t max_invocations,
                            uint32_t max_wg_storage, uint32_t *out) {
     rl_gpu_caps caps = {0};
     caps.max_invocations = max_invocations;
     caps.max_wg_storage = max_wg_storage;
-    rl_matvec_config(type, rows, cols, n_tok, &caps, &out[0], &out[1]);
-    out[2] = rl_matvec_nt(n_tok);
+    rl_matvec_variant v;
+    rl_matvec_config(type, rows, cols, n_tok, &caps, &v);
+    out[0] = v.wg, out[1] = v.rows, out[2] = v.nt, out[6] = v.rpt, out[7] = v.xs;
     rl_matmul_config(rows, n_tok, &caps, &out[3], &out[4], &out[5]);
 }

@@ -19,28 +19,6 @@ static uint32_t pow2_ceil(uint32_t v) {
     return p;
 }
 
-/* Tuned for a large discrete GPU (H100: 132 SMs); harmless on small ones. */
-enum { MV_MAX_STEPS = 4, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256, MV_WG = 128, MV_MIN_WG = 32 };
-
-void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
-                      uint32_t *wg, uint32_t *rows_per_wg) {
-    (void)n_tok;
-    uint32_t ch = rl_matvec_chunk(type), max_wg = caps && caps->max_invocations ? caps->max_invocations : 256;
-    if (max_wg > 256) max_wg = 256;
-    uint32_t nch = ch ? (cols + ch - 1) / ch : 1;
-    if (!nch) nch = 1;
-    uint32_t tpr = pow2_ceil((nch + MV_MAX_STEPS - 1) / MV_MAX_STEPS);
-    /* few rows: more threads per row, down to one chunk per thread */
-    while ((uint64_t)rows * tpr < MV_MIN_THREADS && tpr < nch && tpr < max_wg) tpr <<= 1;
-    if (tpr > max_wg) tpr = max_wg;
-    uint32_t w = MV_WG > max_wg ? max_wg : MV_WG;
-    if (w < tpr) w = tpr;
-    /* few rows: fewer rows per workgroup, keeping at least MV_MIN_WG threads */
-    while (w > tpr && w > MV_MIN_WG && (rows + w / tpr - 1) / (w / tpr) < MV_MIN_GROUPS) w >>= 1;
-    *wg = w;
-    *rows_per_wg = w / tpr;
-}
-
 uint32_t rl_matvec_nt(uint32_t n_tok) {
     if (n_tok <= 1) return 1;
     if (n_tok <= 2) return 2;
@@ -48,23 +26,79 @@ uint32_t rl_matvec_nt(uint32_t n_tok) {
     return n_tok <= 8 ? 8 : 0;
 }
 
-enum { MM_MIN_GROUPS = 132 }; /* about one workgroup per SM of an H100: to be tuned */
+/* Tuned on an H100/H200 (132 SMs; docs/PERF.md "Weight kernels"); harmless on
+ * small GPUs. Threads per row: enough that each does at most MV_MAX_STEPS
+ * chunks, more while the grid has few threads. Tall matrices (MV_TALL up to
+ * MV_HUGE rows: e2b's fused gate|up) take two rows per thread in workgroups of
+ * MV_WG_TALL: twice the loads in flight per thread; with several tokens they
+ * also stage x in workgroup memory (their x reads, 4 bytes per token per
+ * weight, dominate). Both lost on shorter matrices (fewer workgroups than
+ * SMs) and on the LM head (already 1.2 TB/s; no gain measured). */
+enum { MV_MAX_STEPS = 4, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256, MV_WG = 128, MV_MIN_WG = 32,
+       MV_TALL = 8192, MV_HUGE = 65536, MV_WG_TALL = 256, MV_TPR_TALL = 16, MV_XS_MAX = 32768 };
+
+void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
+                      rl_matvec_variant *v) {
+    const uint32_t nt = rl_matvec_nt(n_tok), t = nt ? nt : 1;
+    uint32_t ch = rl_matvec_chunk(type), max_wg = caps && caps->max_invocations ? caps->max_invocations : 256;
+    if (max_wg > 256) max_wg = 256;
+    uint32_t nch = ch ? (cols + ch - 1) / ch : 1;
+    if (!nch) nch = 1;
+    if (!rows) rows = 1;
+    uint32_t tpr = pow2_ceil((nch + MV_MAX_STEPS - 1) / MV_MAX_STEPS);
+    /* few rows: more threads per row, down to one chunk per thread */
+    while ((uint64_t)rows * tpr < MV_MIN_THREADS && tpr < nch && tpr < max_wg) tpr <<= 1;
+    if (tpr > max_wg) tpr = max_wg;
+    const int tall = rows >= MV_TALL && rows < MV_HUGE && max_wg >= MV_WG_TALL;
+    uint32_t rpt = 1, w = MV_WG > max_wg ? max_wg : MV_WG;
+    if (tall) {
+        rpt = 2, w = MV_WG_TALL;
+        if (tpr > MV_TPR_TALL) tpr = MV_TPR_TALL;
+    }
+    if (w < tpr) w = tpr;
+    /* few rows: fewer rows per workgroup, keeping at least MV_MIN_WG threads */
+    while (w > tpr && w > MV_MIN_WG && (rows + w / tpr * rpt - 1) / (w / tpr * rpt) < MV_MIN_GROUPS) w >>= 1;
+    v->wg = w;
+    v->rpt = rpt;
+    v->rows = w / tpr * rpt;
+    v->nt = nt;
+    v->xs = 0;
+    if (!tall || t == 1) return;
+    /* x tiles: a power of two of at least 256 columns (few distinct variants),
+     * up to MV_XS_MAX bytes and next to the reduction array (WG * NT floats) */
+    uint32_t mem = caps && caps->max_wg_storage ? caps->max_wg_storage : 16384;
+    const uint32_t red = w * t * 4;
+    mem = mem > red ? mem - red : 0;
+    if (mem > MV_XS_MAX) mem = MV_XS_MAX;
+    uint32_t kt = pow2_ceil(cols < 256 ? 256 : cols);
+    while (kt > 256 && kt * t * 4 > mem) kt >>= 1;
+    v->xs = kt * t * 4 <= mem ? kt * t : 0;
+}
+
+/* Matmul tiles (kernels/matmul.wgsl), in order of preference: 4 x 8 (64 rows x
+ * 128 tokens) measured fastest on an H100/H200 for every e2b shape; 8 x 8
+ * keeps its 64 accumulators in an array the driver's compiler leaves in local
+ * memory (1-2 TFLOP/s), so it is never chosen. A tile is skipped while half of
+ * it would hold every token; the first one whose grid has MM_MIN_GROUPS
+ * workgroups wins, else the last one not skipped. */
+enum { MM_MIN_GROUPS = 96 };
+static const uint8_t mm_tiles[][3] = {{4, 8, 16}, {8, 4, 16}, {4, 4, 32}, {4, 2, 32}, {2, 2, 32}, {2, 1, 32}};
 
 void rl_matmul_config(uint32_t rows, uint32_t n_tok, const rl_gpu_caps *caps, uint32_t *tm, uint32_t *tn,
                       uint32_t *bk) {
-    /* largest tiles first; 2 x 1 is the floor (1 x 1 is load-bound) */
-    static const uint8_t tiles[][2] = {{8, 8}, {8, 4}, {4, 4}, {4, 2}, {2, 2}, {2, 1}};
     uint32_t mem = caps && caps->max_wg_storage ? caps->max_wg_storage : 16384;
-    size_t n = sizeof tiles / sizeof tiles[0], pick = n - 1;
+    if (!rows) rows = 1;
+    if (!n_tok) n_tok = 1;
+    size_t n = sizeof mm_tiles / sizeof mm_tiles[0], pick = n - 1;
     for (size_t i = 0; i < n; i++) {
-        uint32_t bm = 16u * tiles[i][0], bn = 16u * tiles[i][1];
-        uint64_t groups = (uint64_t)((rows + bm - 1) / bm) * ((n_tok + bn - 1) / bn);
-        if (bn / 2 >= n_tok && tiles[i][1] > 1) continue; /* half the tile would hold every token */
+        const uint32_t bm = 16u * mm_tiles[i][0], bn = 16u * mm_tiles[i][1];
+        const uint64_t groups = (uint64_t)((rows + bm - 1) / bm) * ((n_tok + bn - 1) / bn);
+        if (bn / 2 >= n_tok && mm_tiles[i][1] > 1) continue; /* half the tile would hold every token */
         if ((bm + bn) * (8 + 4) * 4 > mem) continue;
         pick = i;
         if (groups >= MM_MIN_GROUPS) break;
     }
-    uint32_t t_m = tiles[pick][0], t_n = tiles[pick][1], k = 32;
+    uint32_t t_m = mm_tiles[pick][0], t_n = mm_tiles[pick][1], k = mm_tiles[pick][2];
     while (k > 8 && (16u * t_m + 16u * t_n) * (k + 4) * 4 > mem) k >>= 1;
     *tm = t_m;
     *tn = t_n;

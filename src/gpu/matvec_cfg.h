@@ -1,7 +1,8 @@
 /* Variant choice for the weight kernels (kernels/matvec.wgsl, kernels/matmul.wgsl):
  * the compile-time defines that suit a matrix shape on a device. Pure
  * functions of their arguments; the planner turns the results into defines
- * ("WG=128", "ROWS=8", "NT=1", ...) and dispatch grids (see the kernel files). */
+ * ("WG=256", "ROWS=32", "RPT=2", "XS=1536", "NT=1", ...) and dispatch grids
+ * (see the kernel files). */
 #ifndef RL_GPU_MATVEC_CFG_H
 #define RL_GPU_MATVEC_CFG_H
 
@@ -13,19 +14,29 @@
  * 0 for types the kernels do not handle. */
 uint32_t rl_matvec_chunk(uint32_t type);
 
-/* WG (threads per workgroup) and ROWS (rows per workgroup) for a rows x cols
- * mat-vec of `type`. WG / ROWS threads share a row, enough that each does at
- * most 4 chunks, more while the whole grid has few threads. */
+/* A mat-vec variant: the defines of kernels/matvec.wgsl. */
+typedef struct {
+    uint32_t wg;   /* WG: threads per workgroup */
+    uint32_t rows; /* ROWS: rows per workgroup (grid: ceil(rows / ROWS) workgroups) */
+    uint32_t rpt;  /* RPT: rows per thread */
+    uint32_t xs;   /* XS: floats of x staged in workgroup memory; 0 = none */
+    uint32_t nt;   /* NT: tokens (1, 2, 4, 8) */
+} rl_matvec_variant;
+
+/* The variant for a rows x cols mat-vec of `type` over n_tok (1..8) tokens:
+ * WG * RPT / ROWS threads per row (enough that each does a few chunks of its
+ * rows, more while the grid is small); tall matrices take two rows per thread
+ * and, for several tokens, stage x in workgroup memory. v->nt = 0 when n_tok > 8. */
 void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
-                      uint32_t *wg, uint32_t *rows_per_wg);
+                      rl_matvec_variant *v);
 
 /* NT define for n_tok tokens: 1, 2, 4 or 8; 0 when n_tok > 8 (use the matmul). */
 uint32_t rl_matvec_nt(uint32_t n_tok);
 
 /* TM, TN (per-thread tile, workgroup tile 16*TM x 16*TN) and BK for the
- * prefill matmul: the largest tile (not much wider than n_tok) that still gives
- * the grid about one workgroup per SM of a large GPU, else the smallest, and
- * the largest K step whose tiles fit the workgroup memory. */
+ * prefill matmul (kernels/matmul.wgsl): the preferred tile (4 x 8) unless the
+ * tokens fill less than half of it or the grid gets small, and the largest
+ * K step whose tiles fit the workgroup memory. */
 void rl_matmul_config(uint32_t rows, uint32_t n_tok, const rl_gpu_caps *caps, uint32_t *tm, uint32_t *tn,
                       uint32_t *bk);
 

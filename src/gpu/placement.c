@@ -158,7 +158,8 @@ rl_status gpu_place_weights(rl_gpu_engine *e, rl_error *err) {
             for (int c = 0; c < 4; c++) e->ple_chunk[c] = e->b_ple_rows;
             return RL_OK;
         }
-        for (uint64_t r0 = 0, c = 0; r0 < rows; r0 += e->ple_rows_per_chunk, c++) {
+        e->ple_rows_per_chunk = (uint32_t)(per < rows ? per : rows);
+        for (uint64_t r0 = 0, c = 0; r0 < rows && c < 4; r0 += e->ple_rows_per_chunk, c++) {
             uint64_t n = rows - r0 < e->ple_rows_per_chunk ? rows - r0 : e->ple_rows_per_chunk;
             e->ple_chunk[c] = rl_gdev_buffer(e->dev, n * row, RL_BUF_STORAGE | RL_BUF_COPY_DST, err);
             if (!e->ple_chunk[c]) return err->code;

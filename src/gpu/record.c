@@ -25,7 +25,7 @@ rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act 
     const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
     const uint32_t cols = (uint32_t)W->ne[0];
     const uint32_t nt = rl_matvec_nt((uint32_t)T);
-    char d0[48], d1[32], d2[32], d3[32];
+    char d0[48], d1[32], d2[32], d3[32], d4[32], d5[32];
     snprintf(d0, sizeof d0, "TYPE_%s", rl_type_get(W->type)->name);
     uint32_t pipe, gx, gy;
     mm_params p = {rows,
@@ -41,15 +41,25 @@ rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act 
                    geglu ? geglu->off : 0,
                    geglu ? geglu->stride : 0};
     if (nt) {
-        uint32_t wg, rpw;
-        rl_matvec_config(W->type, rows, cols, (uint32_t)T, caps, &wg, &rpw);
-        snprintf(d1, sizeof d1, "WG=%uu", wg);
-        snprintf(d2, sizeof d2, "ROWS=%uu", rpw);
-        snprintf(d3, sizeof d3, "NT=%uu", nt);
-        const char *defs[] = {
-            d0, d1, d2, d3, caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", geglu ? "EPI_GEGLU" : NULL, NULL};
+        rl_matvec_variant v;
+        rl_matvec_config(W->type, rows, cols, (uint32_t)T, caps, &v);
+        snprintf(d1, sizeof d1, "WG=%uu", v.wg);
+        snprintf(d2, sizeof d2, "ROWS=%uu", v.rows);
+        snprintf(d3, sizeof d3, "NT=%uu", v.nt);
+        snprintf(d4, sizeof d4, "RPT=%uu", v.rpt);
+        snprintf(d5, sizeof d5, "XS=%uu", v.xs);
+        const char *defs[] = {d0,
+                              d1,
+                              d2,
+                              d3,
+                              d4,
+                              caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS",
+                              geglu ? "EPI_GEGLU" : "NO_EPI",
+                              v.xs ? d5 : NULL,
+                              NULL};
         if (!(pipe = rl_gdev_pipeline(e->dev, geglu ? K_MATVEC_GEGLU : K_MATVEC, defs, err))) return err->code;
-        const uint32_t groups = (rows + rpw - 1) / rpw, maxg = caps->max_workgroups ? caps->max_workgroups : 65535;
+        const uint32_t groups = (rows + v.rows - 1) / v.rows,
+                       maxg = caps->max_workgroups ? caps->max_workgroups : 65535;
         gx = groups < maxg ? groups : maxg;
         gy = (groups + gx - 1) / gx;
         p.grid_x = gx;

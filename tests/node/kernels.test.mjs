@@ -16,6 +16,7 @@ import { CRef, KernelRunner, TYPES, rowBytes, mvParams, grParams, randomWeights 
 const TOL = 1e-5;
 const MV_FILES = ['quant.wgsl', 'quant_chunk.wgsl', 'matvec.wgsl'];
 const MM_FILES = ['quant.wgsl', 'matmul.wgsl'];
+const OP_FILES = ['quant.wgsl', 'matmul_op.wgsl']; // the outer-product candidate (split K)
 const GR_FILES = ['quant.wgsl', 'get_rows.wgsl'];
 
 const cref = await CRef.load();
@@ -97,25 +98,47 @@ async function product(name, o, g = gpu) {
     o.yStride ??= rows + randInt(0, 3);
     const w = cref.dequant(type, o.mat, rows * cols);
     const X = randn(o.xOff + (nTok - 1) * o.xStride + cols + 4 * randInt(0, 2));
-    const y0 = randn(o.yOff + (nTok - 1) * o.yStride + rows + randInt(0, 3));
-    const files = o.kernel === 'mm' ? MM_FILES : MV_FILES;
+    // split K (matmul): one output region of pad1 floats per column range
+    const splits = o.splitK ?? 1, region = o.yOff + (nTok - 1) * o.yStride + rows + randInt(0, 3);
+    if (o.splitK) { o.pad0 = o.kc; o.pad1 = region; }
+    const y0 = randn(region * splits);
+    const files = o.kernel === 'mm' ? MM_FILES : o.kernel === 'op' ? OP_FILES : MV_FILES;
     const entry = await g.pipeline(cref.wgsl(files, [`TYPE_${type}`, ...o.defines]), 'urrw');
     let grid;
-    if (o.kernel === 'mm') {
+    if (o.kernel === 'mm' || o.kernel === 'op') {
         const d = Object.fromEntries(o.defines.filter((s) => s.includes('=')).map((s) => s.split('=')));
-        grid = [Math.ceil(rows / (16 * d.TM)), Math.ceil(nTok / (16 * d.TN))];
+        grid = [Math.ceil(rows / (16 * d.TM)), Math.ceil(nTok / (16 * d.TN)), splits];
     } else {
         const nwg = Math.ceil(rows / o.rowsPerWg);
         o.gridX ??= Math.min(nwg, 65535);
         grid = [o.gridX, Math.ceil(nwg / o.gridX)];
     }
     const bufs = [g.buffer(mvParams(o), true), g.buffer(withPad(o.mat, o.wOff)), g.buffer(X), g.buffer(y0)];
-    const y = new Float32Array(await g.run(entry, bufs, grid, 3), 0, y0.length);
+    let y = new Float32Array(await g.run(entry, bufs, grid, 3), 0, y0.length);
     bufs.forEach((b) => b.destroy());
-    checkY(name, y, y0, o, w, X);
+    if (splits > 1) {
+        // the outputs of region 0 become the sums over regions; every other
+        // element of every region must keep its old bits
+        const sum = y.slice(0, region);
+        for (let t = 0; t < nTok; t++)
+            for (let r = 0; r < rows; r++) {
+                const i = o.yOff + t * o.yStride + r;
+                for (let z = 1; z < splits; z++) {
+                    sum[i] += y[z * region + i];
+                    y[z * region + i] = y0[z * region + i];
+                }
+            }
+        for (let i = region; i < y.length; i++)
+            if (!bitsEqual(y.subarray(i), y0.subarray(i))) throw new Error(`${name}: split region ${Math.floor(i / region)}: y[${i % region}] outside the output was written`);
+        y = sum;
+    }
+    checkY(name, y, y0.subarray(0, region), o, w, X);
 }
 
-const mvDefines = (wg, rowsPerWg, nTok, sub) => [`WG=${wg}`, `ROWS=${rowsPerWg}`, `NT=${cref.matvecConfig(0, 1, 32, nTok)[2]}`, ...(sub ? ['SUBGROUPS'] : [])];
+// rpt: rows per thread; xs: floats of x staged in workgroup memory (0 = none)
+const mvDefines = (wg, rowsPerWg, nTok, sub, rpt = 1, xs = 0) => [`WG=${wg}`, `ROWS=${rowsPerWg}`, `NT=${cref.matvecConfig(0, 1, 32, nTok)[2]}`,
+    `RPT=${rpt}`, ...(xs ? [`XS=${xs}`] : []), ...(sub ? ['SUBGROUPS'] : [])];
+const ntOf = (nTok) => cref.matvecConfig(0, 1, 32, nTok)[2];
 const blocksOf = (type, minCols) => { const q = Math.max(TYPES[type].qk, 4); return q * Math.ceil(minCols / q); };
 
 // ---- the C variant choice, reached through the wasm ----
@@ -123,7 +146,7 @@ cref.matvecConfig = function (type, rows, cols, nTok, maxInv = 256, maxMem = 327
     const out = this.e.alloc(24);
     try {
         this.x.rl_test_matvec_config(TYPES[type]?.id ?? type, rows, cols, nTok, maxInv, maxMem, out);
-        return [...new Uint32Array(this.e.memory.buffer, out, 6)];
+        return [...new Uint32Array(this.e.memory.buffer, out, 8)]; // wg, rows, nt, tm, tn, bk, rpt, xs
     } finally { this.e.free(out); }
 };
 
@@ -135,14 +158,19 @@ test('wgsl: directives precede the define consts', () => {
 
 test('config: mat-vec and matmul variants are valid for the kernels', () => {
     for (const type of Object.keys(TYPES))
-        for (const [rows, cols] of [[1, 32 * 256], [256, 1536], [2048, 1536], [1536, 6144], [262144, 1536], [7, 256]])
+        for (const [rows, cols] of [[1, 32 * 256], [256, 1536], [2048, 1536], [1536, 6144], [12288, 1536], [262144, 1536], [7, 256]])
             for (const nTok of [1, 3, 8])
                 for (const maxInv of [256, 1024]) {
-                    const [wg, rpw, nt, tm, tn, bk] = cref.matvecConfig(type, rows, cols, nTok, maxInv, 16384);
-                    const tpr = wg / rpw;
-                    assert(Number.isInteger(tpr) && (tpr & (tpr - 1)) === 0 && wg <= Math.min(maxInv, 256) && wg >= 1, `${type} ${rows}x${cols}: WG ${wg} ROWS ${rpw}`);
+                    const [wg, rpw, nt, tm, tn, bk, rpt, xs] = cref.matvecConfig(type, rows, cols, nTok, maxInv, 16384);
+                    const tpr = wg * rpt / rpw;
+                    assert([1, 2].includes(rpt) && rpw % rpt === 0 && Number.isInteger(tpr) && (tpr & (tpr - 1)) === 0 && wg <= Math.min(maxInv, 256) && wg >= 1,
+                        `${type} ${rows}x${cols}: WG ${wg} ROWS ${rpw} RPT ${rpt}`);
                     assert(nt >= nTok && nt <= 8 && (nt & (nt - 1)) === 0, `${type}: NT ${nt} for ${nTok} tokens`);
-                    assert([1, 2, 4, 8].includes(tm) && [1, 2, 4, 8].includes(tn) && [8, 16, 32].includes(bk), `matmul ${tm} ${tn} ${bk}`);
+                    // x tiles: powers of two of >= 256 columns per token, next to the WG*NT reduction floats, in 16 KiB
+                    const kt = xs / nt;
+                    assert(xs === 0 || (kt >= 256 && (kt & (kt - 1)) === 0 && kt < 2 * Math.max(cols, 256) && 4 * (xs + wg * nt) <= 16384), `${type} ${rows}x${cols} t${nTok}: XS ${xs}`);
+                    assert(xs === 0 || (nt > 1 && rpt > 1), `${type} ${rows}x${cols} t${nTok}: XS ${xs} with NT ${nt}, RPT ${rpt}`);
+                    assert([1, 2, 4, 8].includes(tm) && [1, 2, 4, 8].includes(tn) && tm * tn < 64 && [8, 16, 32].includes(bk), `matmul ${tm} ${tn} ${bk}`);
                     assert((16 * tm + 16 * tn) * (bk + 4) * 4 <= 16384, `matmul tiles fit 16 KiB: ${tm} ${tn} ${bk}`);
                 }
     assert(cref.matvecConfig('Q4_K', 1, 256, 9)[2] === 0, 'NT for 9 tokens');
@@ -151,24 +179,28 @@ test('config: mat-vec and matmul variants are valid for the kernels', () => {
 for (const type of Object.keys(TYPES)) {
     test(`matvec ${type}: planner config, quantized normals`, async () => {
         const rows = randInt(40, 150), cols = blocksOf(type, randInt(256, 1024)), nTok = randInt(1, 8);
-        const [wg, rpw] = cref.matvecConfig(type, rows, cols, nTok);
-        await product(`matvec ${type} cfg`, { type, rows, cols, nTok, mode: 'quant', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, gpu.hasSubgroups) });
+        const [wg, rpw, , , , , rpt, xs] = cref.matvecConfig(type, rows, cols, nTok);
+        await product(`matvec ${type} cfg`, { type, rows, cols, nTok, mode: 'quant', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, gpu.hasSubgroups, rpt, xs) });
     });
-    test(`matvec ${type}: random blocks, odd WG/ROWS, 2-D grid, softcap, both reductions`, async () => {
+    test(`matvec ${type}: random blocks, odd WG/ROWS/RPT, x staged in tiles or not, 2-D grid, softcap, both reductions`, async () => {
         for (const sub of [true, false]) {
             // threads per row 1, 2, 4, 16, 64 against subgroup sizes 4 (SwiftShader) .. 32+
-            const [wg, rpw] = pick([[64, 1], [64, 4], [32, 32], [128, 2], [256, 16], [16, 16], [32, 16], [64, 16]]);
-            const rows = randInt(20, 90), cols = blocksOf(type, randInt(64, 700)), nTok = randInt(1, 8);
+            const [wg, slots] = pick([[64, 1], [64, 4], [32, 32], [128, 2], [256, 16], [16, 16], [32, 16], [64, 16]]);
+            const nTok = randInt(1, 8), rpt = pick([1, 2]), rpw = slots * rpt;
+            const rows = randInt(20, 90), cols = blocksOf(type, randInt(64, 1400));
+            // x tiles: none, one tile for the row, or several (the last one partial), in 16 KiB
+            const nt = ntOf(nTok), tiles = Math.min(Math.ceil(cols / 256), Math.floor((4096 - wg * nt) / (256 * nt)));
+            const xs = pick([0, nt * 256 * tiles, nt * 256]);
             const nwg = Math.ceil(rows / rpw);
             await product(`matvec ${type} ${sub ? 'sg' : 'wg'}`, {
-                type, rows, cols, nTok, mode: 'bytes', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, sub && gpu.hasSubgroups),
+                type, rows, cols, nTok, mode: 'bytes', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, sub && gpu.hasSubgroups, rpt, xs),
                 gridX: Math.max(1, Math.ceil(nwg / 3) - 1), softcap: sub ? 0 : 0.5 + 30 * rng(),
             });
         }
     });
     test(`matvec ${type}: one block per row, 1..3 rows, n_tok 8`, async () => {
         const cols = Math.max(TYPES[type].qk, 4);
-        await product(`matvec ${type} tiny`, { type, rows: randInt(1, 3), cols, nTok: 8, mode: pick(['quant', 'bytes']), rowsPerWg: 4, defines: mvDefines(64, 4, 8, gpu.hasSubgroups) });
+        await product(`matvec ${type} tiny`, { type, rows: randInt(1, 3), cols, nTok: 8, mode: pick(['quant', 'bytes']), rowsPerWg: 4, defines: mvDefines(64, 4, 8, gpu.hasSubgroups, pick([1, 2]), pick([0, 2048])) });
     });
     test(`matmul ${type}: small tiles, n_tok 1..70`, async () => {
         const [tm, tn, bk] = pick([[1, 1, 8], [2, 1, 8], [1, 2, 16]]);
@@ -183,11 +215,36 @@ for (const type of Object.keys(TYPES)) {
 }
 
 test('matmul: a production tile size', async () => {
-    for (const [tm, tn, bk] of [pick([[4, 4, 32], [8, 8, 16], [8, 4, 16], [4, 4, 16]])]) {
+    for (const [tm, tn, bk] of [pick([[4, 4, 32], [4, 8, 16], [8, 4, 16], [4, 4, 16]])]) {
         const type = pick(['Q4_K', 'Q6_K', 'Q8_0', 'F16']);
         const rows = randInt(70, 140), nTok = randInt(40, 70), cols = blocksOf(type, 512);
         await product(`matmul ${type} ${tm}x${tn}x${bk}`, { type, rows, cols, nTok, mode: 'quant', kernel: 'mm', defines: [`TM=${tm}`, `TN=${tn}`, `BK=${bk}`] });
         console.error(`    (${type} ${tm}x${tn}x${bk}, ${rows}x${cols}, ${nTok} tokens)`);
+    }
+});
+
+test('matvec: the tall-matrix variant the planner picks (two rows per thread, x staged for several tokens)', async () => {
+    for (const nTok of [1, randInt(2, 8)]) {
+        const type = pick(['Q4_K', 'Q6_K', 'Q8_0', 'F16']), rows = randInt(8192, 8400), cols = blocksOf(type, pick([256, 512]));
+        const [wg, rpw, , , , , rpt, xs] = cref.matvecConfig(type, rows, cols, nTok);
+        assert(rpt === 2 && (nTok === 1) === (xs === 0), `tall variant: RPT ${rpt}, XS ${xs} for ${nTok} tokens`);
+        await product(`matvec ${type} tall`, { type, rows, cols, nTok, mode: 'quant', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, gpu.hasSubgroups, rpt, xs) });
+    }
+});
+
+test('matmul_op: outer-product tiles, 4 random types, n_tok 1..150, split K', async () => {
+    for (let i = 0; i < 4; i++) {
+        const type = pick(Object.keys(TYPES));
+        const [tm, tn, bk] = pick([[4, 4, 8], [4, 4, 16], [4, 8, 8], [8, 4, 16], [8, 8, 16], [8, 8, 32]]);
+        const rows = randInt(16, 150), nTok = randInt(1, 150);
+        const cols = TYPES[type].qk === 1 ? 4 * randInt(10, 90) : blocksOf(type, randInt(32, 600));
+        const o = { type, rows, cols, nTok, mode: pick(['quant', 'bytes']), kernel: 'op', defines: [`TM=${tm}`, `TN=${tn}`, `BK=${bk}`], softcap: rng() < 0.3 ? 20 : 0 };
+        if (rng() < 0.5) { // split K: partial sums of column ranges, summed here
+            o.splitK = randInt(2, 3);
+            o.kc = bk * Math.ceil(Math.ceil(cols / o.splitK) / bk);
+            o.softcap = 0;
+        }
+        await product(`matmul_op ${type} ${tm}x${tn}x${bk}${o.splitK ? ` split ${o.splitK}` : ''}`, o);
     }
 });
 
