@@ -22,6 +22,7 @@ typedef struct {
 typedef struct {
     rl_kernel_id kernel;
     char *defines; /* joined with '\n' */
+    uint64_t hash; /* of kernel and defines: lookups compare strings only on a hash match */
     uint32_t id;
 } pipe_entry;
 
@@ -52,6 +53,7 @@ struct rl_gpu_device {
     uint8_t **write_data;
     size_t n_writes, writes_cap;
     uint32_t dispatches;
+    strbuf key; /* scratch for pipeline lookups */
 };
 
 static uint64_t fnv(const void *p, size_t n, uint64_t h) {
@@ -115,6 +117,7 @@ void rl_gdev_free(rl_gpu_device *d) {
     free(d->uni);
     free(d->buf_sizes);
     free(d->cmd);
+    sb_free(&d->key);
     free(d);
 }
 
@@ -150,29 +153,30 @@ uint32_t rl_gdev_buffer(rl_gpu_device *d, uint64_t size, uint32_t usage, rl_erro
 
 uint64_t rl_gdev_buffer_size(const rl_gpu_device *d, uint32_t id) { return id < d->buf_cap ? d->buf_sizes[id] : 0; }
 
-static int same_defines(const char *joined, const char *const *defines) {
-    strbuf sb;
-    sb_init(&sb);
+/* The defines joined with '\n' (the cache key); hash covers the kernel too. */
+static void join_defines(rl_kernel_id k, const char *const *defines, strbuf *out, uint64_t *hash) {
     for (const char *const *p = defines; p && *p; p++) {
-        sb_puts(&sb, *p);
-        sb_putc(&sb, '\n');
+        sb_puts(out, *p);
+        sb_putc(out, '\n');
     }
-    int same = !strcmp(joined, sb.s ? sb.s : "");
-    sb_free(&sb);
-    return same;
+    *hash = fnv(out->s ? out->s : "", out->len, 1469598103934665603ull ^ (uint64_t)k);
 }
 
+/* Recording calls this for every dispatch, so a hit must be cheap: one join
+ * into a reused buffer, then hash comparisons. */
 uint32_t rl_gdev_pipeline(rl_gpu_device *d, rl_kernel_id k, const char *const *defines, rl_error *err) {
+    uint64_t hash;
+    sb_reset(&d->key);
+    join_defines(k, defines, &d->key, &hash);
+    const char *key = d->key.s ? d->key.s : "";
     for (uint32_t i = 0; i < d->n_pipes; i++)
-        if (d->pipes[i].kernel == k && same_defines(d->pipes[i].defines, defines)) return d->pipes[i].id;
+        if (d->pipes[i].hash == hash && d->pipes[i].kernel == k && !strcmp(d->pipes[i].defines, key))
+            return d->pipes[i].id;
     const rl_kernel *kd = rl_kernel_get(k);
     strbuf src, joined;
     sb_init(&src);
     sb_init(&joined);
-    for (const char *const *p = defines; p && *p; p++) {
-        sb_puts(&joined, *p);
-        sb_putc(&joined, '\n');
-    }
+    sb_append(&joined, key, d->key.len);
     uint32_t id = 0;
     if (rl_wgsl_build(kd->files, defines, &src, err) != RL_OK) goto done;
     uint32_t shader = d->next_id++, pipe = d->next_id++;
@@ -202,7 +206,7 @@ uint32_t rl_gdev_pipeline(rl_gpu_device *d, rl_kernel_id k, const char *const *d
         d->pipes = p;
         d->pipes_cap = cap;
     }
-    d->pipes[d->n_pipes++] = (pipe_entry){k, sb_take(&joined), pipe};
+    d->pipes[d->n_pipes++] = (pipe_entry){k, sb_take(&joined), hash, pipe};
     id = pipe;
 done:
     sb_free(&src);
