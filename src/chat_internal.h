@@ -74,8 +74,14 @@ size_t chat_ordered_members(const json_value *obj, chat_member **out);
 
 /* Tool declarations "<|tool>declaration:...<tool|>" for every tool (renderToolDeclaration). */
 rl_status chat_render_tools(strbuf *sb, const json_value *tools, rl_error *err);
-/* A tool-call argument value in the DSL (formatArgValue). */
-void chat_format_arg(strbuf *sb, const json_value *v);
+/* A JSON value in one of the format's styles (chat_value.c): tool-call arguments
+ * (formatArgValue), schema values (formatSchemaValue: object keys quoted too), or
+ * fmt's %v (enum entries). */
+typedef struct chat_value_style chat_value_style;
+extern const chat_value_style CHAT_STYLE_ARG, CHAT_STYLE_SCHEMA, CHAT_STYLE_GO_V;
+void chat_format_value(strbuf *sb, const json_value *v, const chat_value_style *style);
+/* <|"|>s<|"|> */
+void chat_put_quoted(strbuf *sb, const char *s, size_t n);
 
 /* ---- tool-call argument conversion (parser) ---- */
 

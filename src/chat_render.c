@@ -149,45 +149,6 @@ static void strip_thinking(const char *s, size_t n, strbuf *out) {
     }
 }
 
-void chat_format_arg(strbuf *sb, const json_value *v) {
-    switch (v->type) {
-    case JSON_NULL: sb_puts(sb, "null"); break;
-    case JSON_BOOL: sb_puts(sb, v->boolean ? "true" : "false"); break;
-    case JSON_NUMBER: chat_go_number(sb, v->number); break;
-    case JSON_STRING:
-        sb_append(sb, CHAT_Q, CHAT_Q_LEN);
-        sb_append(sb, v->str, v->str_len);
-        sb_append(sb, CHAT_Q, CHAT_Q_LEN);
-        break;
-    case JSON_ARRAY:
-        sb_putc(sb, '[');
-        for (size_t i = 0; i < v->count; i++) {
-            if (i) sb_putc(sb, ',');
-            chat_format_arg(sb, &v->items[i]);
-        }
-        sb_putc(sb, ']');
-        break;
-    case JSON_OBJECT: {
-        chat_member *m;
-        size_t n = chat_sorted_members(v, &m);
-        if (n == (size_t)-1) {
-            sb->failed = 1;
-            return;
-        }
-        sb_putc(sb, '{');
-        for (size_t i = 0; i < n; i++) {
-            if (i) sb_putc(sb, ',');
-            sb_puts(sb, m[i].key);
-            sb_putc(sb, ':');
-            chat_format_arg(sb, m[i].val);
-        }
-        sb_putc(sb, '}');
-        free(m);
-        break;
-    }
-    }
-}
-
 static void put_tool_call(strbuf *sb, const json_value *tc) {
     const json_value *fn = chat_get(tc, "function");
     const json_value *name = chat_get(fn, "name");
@@ -195,7 +156,7 @@ static void put_tool_call(strbuf *sb, const json_value *tc) {
     if (name && name->type == JSON_STRING) sb_append(sb, name->str, name->str_len);
     const json_value *args = chat_get(fn, "arguments");
     json_value empty = {.type = JSON_OBJECT};
-    chat_format_arg(sb, args && args->type == JSON_OBJECT ? args : &empty);
+    chat_format_value(sb, args && args->type == JSON_OBJECT ? args : &empty, &CHAT_STYLE_ARG);
     sb_puts(sb, "<tool_call|>");
 }
 

@@ -140,88 +140,10 @@ static rl_status check_tool(const json_value *tool, size_t idx, rl_error *err) {
 
 /* ---- values ---- */
 
-static void put_quoted(strbuf *sb, const char *s, size_t n) {
-    sb_append(sb, CHAT_Q, CHAT_Q_LEN);
-    sb_append(sb, s, n);
-    sb_append(sb, CHAT_Q, CHAT_Q_LEN);
-}
-
 static void put_upper(strbuf *sb, const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         sb_putc(sb, c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c);
-    }
-}
-
-/* fmt's %v of a decoded JSON value (enum entries). */
-static void put_v(strbuf *sb, const json_value *v) {
-    switch (v->type) {
-    case JSON_NULL: sb_puts(sb, "<nil>"); break;
-    case JSON_BOOL: sb_puts(sb, v->boolean ? "true" : "false"); break;
-    case JSON_NUMBER: chat_go_float_v(sb, v->number); break;
-    case JSON_STRING: sb_append(sb, v->str, v->str_len); break;
-    case JSON_ARRAY:
-        sb_putc(sb, '[');
-        for (size_t i = 0; i < v->count; i++) {
-            if (i) sb_putc(sb, ' ');
-            put_v(sb, &v->items[i]);
-        }
-        sb_putc(sb, ']');
-        break;
-    case JSON_OBJECT: {
-        chat_member *m;
-        size_t n = chat_sorted_members(v, &m);
-        if (n == (size_t)-1) {
-            sb->failed = 1;
-            return;
-        }
-        sb_puts(sb, "map[");
-        for (size_t i = 0; i < n; i++) {
-            if (i) sb_putc(sb, ' ');
-            sb_puts(sb, m[i].key);
-            sb_putc(sb, ':');
-            put_v(sb, m[i].val);
-        }
-        sb_putc(sb, ']');
-        free(m);
-        break;
-    }
-    }
-}
-
-/* formatSchemaValue: like a tool-call argument, but object keys are quoted. */
-static void put_schema_value(strbuf *sb, const json_value *v) {
-    switch (v->type) {
-    case JSON_NULL: sb_puts(sb, "null"); break;
-    case JSON_BOOL: sb_puts(sb, v->boolean ? "true" : "false"); break;
-    case JSON_NUMBER: chat_go_number(sb, v->number); break;
-    case JSON_STRING: put_quoted(sb, v->str, v->str_len); break;
-    case JSON_ARRAY:
-        sb_putc(sb, '[');
-        for (size_t i = 0; i < v->count; i++) {
-            if (i) sb_putc(sb, ',');
-            put_schema_value(sb, &v->items[i]);
-        }
-        sb_putc(sb, ']');
-        break;
-    case JSON_OBJECT: {
-        chat_member *m;
-        size_t n = chat_sorted_members(v, &m);
-        if (n == (size_t)-1) {
-            sb->failed = 1;
-            return;
-        }
-        sb_putc(sb, '{');
-        for (size_t i = 0; i < n; i++) {
-            if (i) sb_putc(sb, ',');
-            put_quoted(sb, m[i].key, strlen(m[i].key));
-            sb_putc(sb, ':');
-            put_schema_value(sb, m[i].val);
-        }
-        sb_putc(sb, '}');
-        free(m);
-        break;
-    }
     }
 }
 
@@ -237,7 +159,7 @@ static void put_required(strbuf *sb, const json_value *req, int typed) {
         first = 0;
         size_t n;
         const char *s = str_or_empty(r, &n);
-        put_quoted(sb, s, n);
+        chat_put_quoted(sb, s, n);
     }
     sb_putc(sb, ']');
 }
@@ -354,13 +276,13 @@ static void put_type_names(strbuf *sb, const type_names *tn) {
     const char *s = tn->text.s;
     if (tn->count == 1) {
         sb_puts(sb, "type:");
-        put_quoted(sb, s, strlen(s));
+        chat_put_quoted(sb, s, strlen(s));
         return;
     }
     sb_puts(sb, "type:[");
     for (size_t i = 0; i < tn->count; i++) {
         if (i) sb_putc(sb, ',');
-        put_quoted(sb, s, strlen(s));
+        chat_put_quoted(sb, s, strlen(s));
         s += strlen(s) + 1;
     }
     sb_putc(sb, ']');
@@ -400,7 +322,7 @@ static void put_items_spec(strbuf *sb, const json_value *items) {
         } else {
             sb_puts(sb, k);
             sb_putc(sb, ':');
-            put_schema_value(sb, v);
+            chat_format_value(sb, v, &CHAT_STYLE_SCHEMA);
         }
     }
     free(m);
@@ -420,7 +342,7 @@ static void put_prop(strbuf *sb, const char *name, const json_value *p, int type
     const json_value *d = chat_get(p, "description");
     if (d && d->type == JSON_STRING && d->str_len > 0) {
         sb_puts(sb, "description:");
-        put_quoted(sb, d->str, d->str_len);
+        chat_put_quoted(sb, d->str, d->str_len);
         add = 1;
     }
     type_names tn;
@@ -436,7 +358,7 @@ static void put_prop(strbuf *sb, const char *name, const json_value *p, int type
             for (size_t i = 0; i < e->count; i++) {
                 if (i) sb_putc(sb, ',');
                 sb_append(sb, CHAT_Q, CHAT_Q_LEN);
-                put_v(sb, &e->items[i]);
+                chat_format_value(sb, &e->items[i], &CHAT_STYLE_GO_V);
                 sb_append(sb, CHAT_Q, CHAT_Q_LEN);
             }
             sb_putc(sb, ']');
@@ -515,7 +437,7 @@ static void put_tool(strbuf *sb, const json_value *tool) {
     sb_append(sb, s, n);
     sb_puts(sb, "{description:");
     s = str_or_empty(chat_get(fn, "description"), &n);
-    put_quoted(sb, s, n);
+    chat_put_quoted(sb, s, n);
 
     const json_value *props = chat_get(params, "properties");
     size_t tlen;
