@@ -1,5 +1,5 @@
 // Tiled matrix product for prefill: y_t = W x_t for many tokens.
-// Source: quant.wgsl, matmul.wgsl (in that order).
+// Source: quant.wgsl, weight_op.wgsl, matmul.wgsl (in that order).
 //
 // Defines
 //   TYPE_<T>   weight format (as matvec.wgsl)
@@ -10,7 +10,7 @@
 //   the 64 accumulators, an array indexed in loops, end up in local memory
 //   on NVIDIA's Vulkan compiler, 1-2 TFLOP/s; 4 x 8 reaches 29 on an H100/H200.)
 //
-// Bindings and Params: exactly as matvec.wgsl, except that any n_tok >= 1
+// Bindings and Params: weight_op.wgsl, where any n_tok >= 1
 // works, cols needs only be a multiple of 4 for float types (the K tail is
 // zero-filled), and grid_x is ignored: dispatch
 // (ceil(rows / BM), ceil(n_tok / BN), 1).
@@ -22,25 +22,6 @@
 // over the step's K. The next step's slices are loaded into registers while
 // the current one computes (one workgroup barrier pair per step).
 
-struct Params {
-    rows: u32,
-    cols: u32,
-    n_tok: u32,
-    w_off: u32,
-    x_off: u32,
-    x_stride: u32,
-    y_off: u32,
-    y_stride: u32,
-    grid_x: u32,
-    softcap: f32,
-    pad0: u32,
-    pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> W: array<u32>;
-@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 
 const BM: u32 = 16u * TM;
 const BN: u32 = 16u * TN;
@@ -48,11 +29,6 @@ const KS: u32 = BK / 4u + 1u;  // row stride of the tiles, in vec4
 
 var<workgroup> ws: array<vec4<f32>, BM * KS>;
 var<workgroup> xs: array<vec4<f32>, BN * KS>;
-
-fn softcap(y: f32) -> f32 {
-    if (p.softcap > 0.0) { return p.softcap * tanh(clamp(y / p.softcap, -15.0, 15.0)); }
-    return y;
-}
 
 // Per K step, each thread loads WL runs of 8 weights and XL vec4 of X; the
 // next step's are fetched into registers while this step computes.

@@ -1,5 +1,6 @@
 // Tiled matrix product for prefill, outer-product form: y_t = W x_t for many
-// tokens. Source: quant.wgsl, matmul_op.wgsl (in that order).
+// tokens. Source: quant.wgsl, weight_op.wgsl, matmul_op.wgsl (in that
+// order).
 //
 // A candidate, not yet used by the engine (tools/bench-kernels.mjs and the
 // kernel suite run it): on an H200 its 8x8 tile matches matmul.wgsl's 4x8 on
@@ -13,7 +14,7 @@
 //              16 x 16 grid, so a workgroup computes a BM x BN = 16*TM x 16*TN tile
 //   BK         K step (8, 16 or 32); workgroup memory is (BM + BN) * BK * 4 bytes
 //
-// Bindings and Params: exactly as matvec.wgsl, except that any n_tok >= 1
+// Bindings and Params: weight_op.wgsl, where any n_tok >= 1
 // works, cols needs only be a multiple of 4 for float types (the K tail is
 // zero-filled), grid_x is ignored, and pad0 may split K: pad0 = 0 computes
 // the whole sum; pad0 = kc > 0 (a multiple of BK) makes workgroup z sum
@@ -33,25 +34,6 @@
 // TFLOP/s on an H100/H200 for that reason). The next step's slices are loaded into
 // registers while the current one computes.
 
-struct Params {
-    rows: u32,
-    cols: u32,
-    n_tok: u32,
-    w_off: u32,
-    x_off: u32,
-    x_stride: u32,
-    y_off: u32,
-    y_stride: u32,
-    grid_x: u32,
-    softcap: f32,
-    pad0: u32,
-    pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> W: array<u32>;
-@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 
 const BM: u32 = 16u * TM;
 const BN: u32 = 16u * TN;
@@ -60,11 +42,6 @@ const TN4: u32 = TN / 4u;
 
 var<workgroup> ws: array<vec4<f32>, BK * BM / 4u>;  // ws[k * BM/4 + m/4][m % 4]
 var<workgroup> xs: array<vec4<f32>, BK * BN / 4u>;  // xs[k * BN/4 + n/4][n % 4]
-
-fn softcap(y: f32) -> f32 {
-    if (p.softcap > 0.0) { return p.softcap * tanh(clamp(y / p.softcap, -15.0, 15.0)); }
-    return y;
-}
 
 // Per K step, each thread loads WL runs of 8 weights and XL vec4 of X; the
 // next step's are fetched into registers while this step computes. Run c is

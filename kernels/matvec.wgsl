@@ -1,5 +1,5 @@
 // Mat-vec for decode and tiny batches: y_t = W x_t for n_tok <= NT columns.
-// Source: quant.wgsl, quant_chunk.wgsl, matvec.wgsl (in that order).
+// Source: quant.wgsl, quant_chunk.wgsl, weight_op.wgsl, matvec.wgsl (in that order).
 //
 // Defines
 //   TYPE_<T>   weight format (F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K)
@@ -18,30 +18,12 @@
 //   SUBGROUPS  reduce with subgroup shuffles (needs the `subgroups` feature)
 //   (src/gpu/matvec_cfg.c picks WG, ROWS, RPT, XS and NT.)
 //
-// Bindings (group 0)
-//   0 uniform Params
-//   1 storage read       W: array<u32>        weights, raw GGUF blocks
-//   2 storage read       X: array<vec4<f32>>  activations, f32
-//   3 storage read_write Y: array<f32>        output
-//
-// Params (12 x 4 bytes, all counts in elements of the binding's scalar type)
-//   rows, cols   W is rows x cols; cols a multiple of the block size (float
-//                types: of 4)
-//   n_tok        tokens (1 <= n_tok <= NT)
-//   w_off        byte offset of row 0 within W (expert slices); a multiple of 4
-//                (F32 F16 BF16 Q4_1 Q5_1 Q2_K Q4_K Q5_K) or 2 (the others)
-//   x_off        float index of token 0's x within X; multiple of 4
-//   x_stride     floats from one token's x to the next; multiple of 4
-//   y_off        float index of token 0's y within Y
-//   y_stride     floats from one token's y to the next
-//   grid_x       workgroups along x in the dispatch grid. Workgroup (x, y)
-//                computes rows [(y*grid_x + x)*ROWS, +ROWS); dispatch
-//                (grid_x, ceil(ceil(rows/ROWS) / grid_x), 1) with
+// Bindings and Params: weight_op.wgsl, with
+//   n_tok        1 <= n_tok <= NT
+//   grid_x       workgroup (x, y) computes rows [(y*grid_x + x)*ROWS, +ROWS);
+//                dispatch (grid_x, ceil(ceil(rows/ROWS) / grid_x), 1) with
 //                grid_x <= 65535; workgroups past the last row do nothing
-//   softcap      > 0: y = softcap * tanh(y / softcap); 0: off
-//   pad0, pad1   unused
-// Result: Y[y_off + t*y_stride + r] = sum_c W[r][c] * X[x_off + t*x_stride + c]
-// for r < rows, t < n_tok; nothing else in Y is written.
+//   pad0, pad1   EPI_GEGLU only: where the gate B of token t starts (below)
 //
 // Work split: slot s of the workgroup holds rows row0 + s + (ROWS / RPT) * j,
 // j < RPT. The TPR threads of a slot take the chunks (quant_chunk.wgsl) of its
@@ -60,25 +42,6 @@
 // threads at once; staged, they are read once per workgroup. It pays for
 // several tokens on tall matrices (docs/PERF.md), not for one token.
 
-struct Params {
-    rows: u32,
-    cols: u32,
-    n_tok: u32,
-    w_off: u32,
-    x_off: u32,
-    x_stride: u32,
-    y_off: u32,
-    y_stride: u32,
-    grid_x: u32,
-    softcap: f32,
-    pad0: u32,
-    pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> W: array<u32>;
-@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 #ifdef EPI_GEGLU
 // Y = gelu_tanh(W x) * B[pad0 + t*pad1 + r]: the per-layer-embedding gate (gemma4.md §4.4)
 @group(0) @binding(4) var<storage, read> B: array<f32>;
@@ -131,14 +94,6 @@ fn chunk_rows(rb0: u32, rb1: u32, g: u32) {
 }
 
 var<workgroup> red: array<f32, WG * NT>;
-
-fn softcap(y: f32) -> f32 {
-    if (p.softcap > 0.0) {
-        // clamped: some tanh implementations overflow in exp for large inputs
-        return p.softcap * tanh(clamp(y / p.softcap, -15.0, 15.0));
-    }
-    return y;
-}
 
 // Sums of v over the TPR threads of a row slot (valid in its lane 0).
 fn reduce(v: array<f32, NT>, li: u32, lane: u32

@@ -116,9 +116,9 @@ function report(kind, type, shape, variant, ms, bytes, flops) {
         `${f(bytes / ms / 1e6)} GB/s ${f(flops / ms / 1e6)} GFLOP/s`);
 }
 
-const MV_FILES = ['quant.wgsl', 'quant_chunk.wgsl', 'matvec.wgsl'];
-const MM_FILES = ['quant.wgsl', 'matmul.wgsl'];
-const OP_FILES = ['quant.wgsl', 'matmul_op.wgsl'];
+const MV_FILES = ['quant.wgsl', 'quant_chunk.wgsl', 'weight_op.wgsl', 'matvec.wgsl'];
+const MM_FILES = ['quant.wgsl', 'weight_op.wgsl', 'matmul.wgsl'];
+const OP_FILES = ['quant.wgsl', 'weight_op.wgsl', 'matmul_op.wgsl'];
 
 // x tile for the mat-vec: a power of two >= 256 columns, <= 32 KiB and next to WG*NT reduction floats
 function xsFor(cols, nt, wg) {

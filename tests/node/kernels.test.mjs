@@ -14,9 +14,9 @@ import { test, run, assert, rng } from './harness.mjs';
 import { CRef, KernelRunner, TYPES, rowBytes, mvParams, grParams, randomWeights } from './lib/gpu-kernel.mjs';
 
 const TOL = 1e-5;
-const MV_FILES = ['quant.wgsl', 'quant_chunk.wgsl', 'matvec.wgsl'];
-const MM_FILES = ['quant.wgsl', 'matmul.wgsl'];
-const OP_FILES = ['quant.wgsl', 'matmul_op.wgsl']; // the outer-product candidate (split K)
+const MV_FILES = ['quant.wgsl', 'quant_chunk.wgsl', 'weight_op.wgsl', 'matvec.wgsl'];
+const MM_FILES = ['quant.wgsl', 'weight_op.wgsl', 'matmul.wgsl'];
+const OP_FILES = ['quant.wgsl', 'weight_op.wgsl', 'matmul_op.wgsl']; // the outer-product candidate (split K)
 const GR_FILES = ['quant.wgsl', 'get_rows.wgsl'];
 
 const cref = await CRef.load();
