@@ -1,5 +1,6 @@
 // Tiled matrix product for prefill: y_t = W x_t for many tokens.
-// Source: quant.wgsl, weight_op.wgsl, matmul.wgsl (in that order).
+// Source: quant.wgsl, weight_op.wgsl, tile_fetch.wgsl, matmul.wgsl (in that
+// order).
 //
 // Defines
 //   TYPE_<T>   weight format (as matvec.wgsl)
@@ -22,7 +23,6 @@
 // over the step's K. The next step's slices are loaded into registers while
 // the current one computes (one workgroup barrier pair per step).
 
-
 const BM: u32 = 16u * TM;
 const BN: u32 = 16u * TN;
 const KS: u32 = BK / 4u + 1u;  // row stride of the tiles, in vec4
@@ -30,42 +30,7 @@ const KS: u32 = BK / 4u + 1u;  // row stride of the tiles, in vec4
 var<workgroup> ws: array<vec4<f32>, BM * KS>;
 var<workgroup> xs: array<vec4<f32>, BN * KS>;
 
-// Per K step, each thread loads WL runs of 8 weights and XL vec4 of X; the
-// next step's are fetched into registers while this step computes.
-const WN: u32 = BM * (BK / 8u);
-const XN: u32 = BN * (BK / 4u);
-const WL: u32 = (WN + 255u) / 256u;
-const XL: u32 = (XN + 255u) / 256u;
-
-var<private> wr: array<array<vec4<f32>, 2>, WL>;
-var<private> xr: array<vec4<f32>, XL>;
-
-// W slice: BM rows x BK/8 runs of 8 (runs of a row on neighbouring threads);
-// X slice: BN tokens x BK/4 vec4 (tokens past n_tok repeat the last one).
-fn fetch(li: u32, r0: u32, n0: u32, k0: u32, row_bytes: u32) {
-    for (var i = 0u; i < WL; i++) {
-        let c = li + 256u * i;
-        if (c < WN) {
-            let m = c / (BK / 8u);
-            let k = k0 + 8u * (c % (BK / 8u));
-            let v = dq8(p.w_off + min(r0 + m, p.rows - 1u) * row_bytes, k >> 3u);
-            // K tail (float types only: quant rows are whole blocks of >= 32)
-            wr[i][0] = select(v[0], vec4<f32>(0.0), k >= p.cols);
-            wr[i][1] = select(v[1], vec4<f32>(0.0), k + 4u >= p.cols);
-        }
-    }
-    for (var i = 0u; i < XL; i++) {
-        let c = li + 256u * i;
-        if (c < XN) {
-            let k = k0 + 4u * (c % (BK / 4u));
-            let t = min(n0 + c / (BK / 4u), p.n_tok - 1u);
-            var v = vec4<f32>(0.0);
-            if (k < p.cols) { v = X[(p.x_off + t * p.x_stride + k) >> 2u]; }
-            xr[i] = v;
-        }
-    }
-}
-
+// fetch() fills the registers wr, xr (tile_fetch.wgsl); stash() writes them to the tiles
 fn stash(li: u32) {
     for (var i = 0u; i < WL; i++) {
         let c = li + 256u * i;
@@ -90,11 +55,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let row_bytes = (p.cols / QK) * QB;
     var acc: array<f32, TM * TN>;
     let nk = (p.cols + BK - 1u) / BK;
-    fetch(li, r0, n0, 0u, row_bytes);
+    fetch(li, r0, n0, 0u, p.cols, row_bytes);
     for (var kt = 0u; kt < nk; kt++) {
         stash(li);
         workgroupBarrier();
-        if (kt + 1u < nk) { fetch(li, r0, n0, (kt + 1u) * BK, row_bytes); }
+        if (kt + 1u < nk) { fetch(li, r0, n0, (kt + 1u) * BK, p.cols, row_bytes); }
         for (var kq = 0u; kq < BK / 4u; kq++) {
             var a: array<vec4<f32>, TM>;
             var b: array<vec4<f32>, TN>;

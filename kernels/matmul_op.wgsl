@@ -1,6 +1,6 @@
 // Tiled matrix product for prefill, outer-product form: y_t = W x_t for many
-// tokens. Source: quant.wgsl, weight_op.wgsl, matmul_op.wgsl (in that
-// order).
+// tokens. Source: quant.wgsl, weight_op.wgsl, tile_fetch.wgsl,
+// matmul_op.wgsl (in that order).
 //
 // A candidate, not yet used by the engine (tools/bench-kernels.mjs and the
 // kernel suite run it): on an H200 its 8x8 tile matches matmul.wgsl's 4x8 on
@@ -34,7 +34,6 @@
 // TFLOP/s on an H100/H200 for that reason). The next step's slices are loaded into
 // registers while the current one computes.
 
-
 const BM: u32 = 16u * TM;
 const BN: u32 = 16u * TN;
 const TM4: u32 = TM / 4u;
@@ -42,42 +41,6 @@ const TN4: u32 = TN / 4u;
 
 var<workgroup> ws: array<vec4<f32>, BK * BM / 4u>;  // ws[k * BM/4 + m/4][m % 4]
 var<workgroup> xs: array<vec4<f32>, BK * BN / 4u>;  // xs[k * BN/4 + n/4][n % 4]
-
-// Per K step, each thread loads WL runs of 8 weights and XL vec4 of X; the
-// next step's are fetched into registers while this step computes. Run c is
-// row c / (BK/8), columns 8 * (c % (BK/8)) .. +7 of the step; vec4 c of X is
-// token c / (BK/4), columns 4 * (c % (BK/4)) .. +3: neighbouring threads read
-// neighbouring bytes of a row.
-const WN: u32 = BM * (BK / 8u);
-const XN: u32 = BN * (BK / 4u);
-const WL: u32 = (WN + 255u) / 256u;
-const XL: u32 = (XN + 255u) / 256u;
-
-var<private> wr: array<array<vec4<f32>, 2>, WL>;
-var<private> xr: array<vec4<f32>, XL>;
-
-fn fetch(li: u32, r0: u32, n0: u32, k0: u32, k1: u32, row_bytes: u32) {
-    for (var i = 0u; i < WL; i++) {
-        let c = li + 256u * i;
-        if (c < WN) {
-            let k = k0 + 8u * (c % (BK / 8u));
-            let v = dq8(p.w_off + min(r0 + c / (BK / 8u), p.rows - 1u) * row_bytes, k >> 3u);
-            // K tail (float types only: quant rows are whole blocks of >= 32)
-            wr[i][0] = select(v[0], vec4<f32>(0.0), k >= k1);
-            wr[i][1] = select(v[1], vec4<f32>(0.0), k + 4u >= k1);
-        }
-    }
-    for (var i = 0u; i < XL; i++) {
-        let c = li + 256u * i;
-        if (c < XN) {
-            let k = k0 + 4u * (c % (BK / 4u));
-            let t = min(n0 + c / (BK / 4u), p.n_tok - 1u);
-            var v = vec4<f32>(0.0);
-            if (k < k1) { v = X[(p.x_off + t * p.x_stride + k) >> 2u]; }
-            xr[i] = v;
-        }
-    }
-}
 
 // scatter 4 values along K into column e of vec4 o, o + s, o + 2s, o + 3s
 fn put_w(o: u32, s: u32, e: u32, v: vec4<f32>) {

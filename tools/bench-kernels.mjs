@@ -117,8 +117,8 @@ function report(kind, type, shape, variant, ms, bytes, flops) {
 }
 
 const MV_FILES = ['quant.wgsl', 'quant_chunk.wgsl', 'weight_op.wgsl', 'matvec.wgsl'];
-const MM_FILES = ['quant.wgsl', 'weight_op.wgsl', 'matmul.wgsl'];
-const OP_FILES = ['quant.wgsl', 'weight_op.wgsl', 'matmul_op.wgsl'];
+const MM_FILES = ['quant.wgsl', 'weight_op.wgsl', 'tile_fetch.wgsl', 'matmul.wgsl'];
+const OP_FILES = ['quant.wgsl', 'weight_op.wgsl', 'tile_fetch.wgsl', 'matmul_op.wgsl'];
 
 // x tile for the mat-vec: a power of two >= 256 columns, <= 32 KiB and next to WG*NT reduction floats
 function xsFor(cols, nt, wg) {

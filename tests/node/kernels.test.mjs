@@ -15,8 +15,8 @@ import { CRef, KernelRunner, TYPES, rowBytes, mvParams, grParams, randomWeights 
 
 const TOL = 1e-5;
 const MV_FILES = ['quant.wgsl', 'quant_chunk.wgsl', 'weight_op.wgsl', 'matvec.wgsl'];
-const MM_FILES = ['quant.wgsl', 'weight_op.wgsl', 'matmul.wgsl'];
-const OP_FILES = ['quant.wgsl', 'weight_op.wgsl', 'matmul_op.wgsl']; // the outer-product candidate (split K)
+const MM_FILES = ['quant.wgsl', 'weight_op.wgsl', 'tile_fetch.wgsl', 'matmul.wgsl'];
+const OP_FILES = ['quant.wgsl', 'weight_op.wgsl', 'tile_fetch.wgsl', 'matmul_op.wgsl']; // the outer-product candidate (split K)
 const GR_FILES = ['quant.wgsl', 'get_rows.wgsl'];
 
 const cref = await CRef.load();
