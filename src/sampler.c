@@ -306,22 +306,25 @@ static int32_t sample_from(rl_sampler *s, cand *c, size_t m, int sorted) {
     return c[0].id;
 }
 
+/* The candidate and weight arrays, allocated on the first sampled token. */
+static int have_scratch(rl_sampler *s) {
+    if (s->cands) return 1;
+    s->cands = malloc(s->n_vocab * sizeof *s->cands);
+    s->weights = malloc(s->n_vocab * sizeof *s->weights);
+    if (s->cands && s->weights) return 1;
+    free(s->cands);
+    free(s->weights);
+    s->cands = NULL;
+    s->weights = NULL;
+    return 0;
+}
+
 int32_t rl_sampler_sample(rl_sampler *s, float *logits, size_t n) {
     if (!s || !logits || n == 0 || n > s->n_vocab) return -1;
     if (s->penalize) apply_penalties(s, logits, n);
     if (!(s->p.temperature > 0.0f)) return greedy(logits, n);
 
-    if (!s->cands) {
-        s->cands = malloc(s->n_vocab * sizeof *s->cands);
-        s->weights = malloc(s->n_vocab * sizeof *s->weights);
-        if (!s->cands || !s->weights) {
-            free(s->cands);
-            free(s->weights);
-            s->cands = NULL;
-            s->weights = NULL;
-            return -1;
-        }
-    }
+    if (!have_scratch(s)) return -1;
     cand *c = s->cands;
     size_t m;
     int sorted = 0;
@@ -347,17 +350,7 @@ int rl_sampler_candidates_k(const rl_sampler *s) {
 int32_t rl_sampler_sample_top(rl_sampler *s, const int32_t *ids, const float *logits, size_t m) {
     if (!s || m == 0 || m > s->n_vocab) return -1;
     if (!(s->p.temperature > 0.0f)) return ids[0];
-    if (!s->cands) {
-        s->cands = malloc(s->n_vocab * sizeof *s->cands);
-        s->weights = malloc(s->n_vocab * sizeof *s->weights);
-        if (!s->cands || !s->weights) {
-            free(s->cands);
-            free(s->weights);
-            s->cands = NULL;
-            s->weights = NULL;
-            return -1;
-        }
-    }
+    if (!have_scratch(s)) return -1;
     for (size_t i = 0; i < m; i++) {
         s->cands[i].id = ids[i];
         s->cands[i].logit = logits[i];
