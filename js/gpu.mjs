@@ -4,8 +4,8 @@
 // (Dawn in Node).
 
 // command-list opcodes and their lengths in words (src/gpu/gpu_abi.h); js/web/plan.mjs reads them too
-export const OP = { DISPATCH: 1, WRITE: 2, COPY: 3, READ: 4, UPLOAD: 5, DISPATCH_INDIRECT: 7 };
-export const OP_LEN = { 1: 6, 2: 5, 3: 6, 4: 5, 5: 7, 7: 5 };
+export const OP = { DISPATCH: 1, WRITE: 2, COPY: 3, READ: 4, UPLOAD: 5, DISPATCH_INDIRECT: 7, AHEAD: 8 };
+export const OP_LEN = { 1: 6, 2: 5, 3: 6, 4: 5, 5: 7, 7: 5, 8: 1 };
 const BIND_TYPES = ['uniform', 'read-only-storage', 'storage'];
 const OPTIONAL_FEATURES = ['subgroups', 'shader-f16', 'timestamp-query'];
 
@@ -165,11 +165,13 @@ export class GpuRuntime {
                 const words = u32at(ptr, nWords);
                 // writes read wasm memory: snapshot their bytes now, too
                 const writes = [];
+                let ahead = false;
                 for (let i = 0; i < words.length; i += OP_LEN[words[i]] || 1) {
                     if (!OP_LEN[words[i]]) { rt.errors.push(`bad command opcode ${words[i]} at word ${i}`); return -1; }
                     if (words[i] === OP.WRITE) writes.push(new Uint8Array(getMemory().buffer, words[i + 3], words[i + 4]).slice());
+                    else if (words[i] === OP.AHEAD) ahead = true;
                 }
-                rt.pending.push({ words, writes });
+                rt.pending.push({ words, writes, ahead });
                 return 0;
             },
         };
@@ -179,17 +181,24 @@ export class GpuRuntime {
 
     // Encode and submit every pending list. Reads resolve into wasm memory
     // (via memory()) when the returned promise settles; uploads stream first.
+    // Reads of lists that run ahead (OP.AHEAD) are left in flight and land at
+    // the next flush, after that flush has submitted its own lists: the GPU
+    // works on step n+1 while the host handles step n's result.
     async flush(memory) {
         const lists = this.pending;
         this.pending = [];
-        const reads = [];
-        for (const list of lists) await this.#run(list, memory, reads);
+        const reads = this.aheadReads ?? [], ahead = [];
+        this.aheadReads = [];
+        this.aheadLists = (this.aheadLists ?? 0) + lists.filter((l) => l.ahead).length; // tests count pipelined steps
+        for (const list of lists) await this.#run(list, memory, list.ahead ? ahead : reads);
         this.check();
+        this.aheadReads = ahead;
         return this.#finishReads(reads, memory);
     }
 
-    async #run({ words, writes }, memory, reads) {
+    async #run({ words, writes, ahead }, memory, reads) {
         const dev = this.device;
+        const nReads = reads.length;
         let wi = 0;
         // writes and uploads are queue operations: they happen before this list's commands
         for (let i = 0; i < words.length; i += OP_LEN[words[i]]) {
@@ -224,7 +233,7 @@ export class GpuRuntime {
                 const len = words[i + 3];
                 const staging = this.#staging(len);
                 enc.copyBufferToBuffer(this.buffers.get(words[i + 1]), words[i + 2], staging, 0, Math.ceil(len / 4) * 4);
-                reads.push({ staging, len, dst: words[i + 4] });
+                reads.push({ staging, len, dst: words[i + 4], mapped: null });
             }
         }
         endPass();
@@ -237,6 +246,13 @@ export class GpuRuntime {
             this.profileQueries = [];
         }
         dev.queue.submit([enc.finish()]);
+        // reads of a list that runs ahead start mapping now, so they are ready when awaited
+        if (ahead) {
+            for (const r of reads.slice(nReads)) {
+                r.mapped = r.staging.mapAsync(GPUMapMode.READ);
+                r.mapped.catch(() => {}); // a failure surfaces when the next flush awaits it
+            }
+        }
     }
 
     #staging(len) {
@@ -259,7 +275,7 @@ export class GpuRuntime {
             }
         }
         if (!reads.length) return;
-        await Promise.all(reads.map((r) => r.staging.mapAsync(GPUMapMode.READ)));
+        await Promise.all(reads.map((r) => r.mapped ?? r.staging.mapAsync(GPUMapMode.READ)));
         this.check();
         for (const r of reads) {
             const src = new Uint8Array(r.staging.getMappedRange(), 0, r.len);

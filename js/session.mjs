@@ -165,6 +165,26 @@ export class GpuSession {
         }
     }
 
+    // Greedy decode of n tokens after an eval with argmax (its pick is the first
+    // token fed), pipelined: step i+1 is queued, its token still on the GPU,
+    // before step i's pick is read. Returns the n picks; the cache holds every
+    // position up to the last pick's (that one is not fed).
+    async decodeGreedy(n) {
+        const e = this.engine, x = e.exports;
+        const slots = e.alloc(8); // two picks: one being read while the next is in flight
+        const picks = [];
+        try {
+            for (let i = 0; i <= n; i++) {
+                if (i < n && x.rl_api_gpu_eval_chained(this.handle, slots + 4 * (i % 2)) !== 0) throw new Error(this.error());
+                await this.runtime.flush(() => e.memory);
+                if (i > 0) picks.push(new Int32Array(e.memory.buffer, slots + 4 * ((i - 1) % 2), 1)[0]);
+            }
+            return picks;
+        } finally {
+            e.free(slots);
+        }
+    }
+
     truncate(nKeep) {
         if (this.engine.exports.rl_api_gpu_truncate(this.handle, nKeep) !== 0) throw new Error(this.error());
     }

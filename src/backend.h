@@ -25,6 +25,14 @@ struct rl_backend {
     rl_status (*eval_top)(rl_backend *b, const int32_t *tokens, int n, int k, float *vals, int32_t *ids, rl_error *err);
     int (*take_top)(rl_backend *b);
     int top_k_max;
+    /* Optional greedy chaining (NULL when absent). eval_pick: the same pass,
+     * handing back only the last position's greedy pick (after the flush when
+     * async). eval_chained: one more position whose token is the last pass's
+     * pick, still on the device, so the host queues it before reading that pick;
+     * its own pick lands one flush later. A chained step found unwanted is
+     * dropped with truncate. */
+    rl_status (*eval_pick)(rl_backend *b, const int32_t *tokens, int n, int32_t *pick, rl_error *err);
+    rl_status (*eval_chained)(rl_backend *b, int32_t *pick, rl_error *err);
 };
 
 /* Constructors (cpu/backend_cpu.c, gpu/backend_gpu.c). The CPU one needs the

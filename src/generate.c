@@ -20,6 +20,10 @@ struct rl_gen {
     int n_pending;
     int state, num_predict, cancelled;
     int cand_k;             /* > 0: the backend hands back only this many best logits (GPU top-k) */
+    /* greedy chaining: the backend queues step n+1 (its token = step n's pick, on the device) before
+     * the host reads step n's pick; spec = such a step is in flight; picks[pick_i] = the pick to read */
+    int chain, spec, pick_i;
+    int32_t picks[2];
     float top_vals[RL_GEN_TOP_MAX];
     int32_t top_ids[RL_GEN_TOP_MAX];
     uint64_t requests;
@@ -33,9 +37,21 @@ struct rl_gen {
     double t_mark;
 };
 
+/* Queue the next step before this one's pick is read, unless the pick about to
+ * be read is surely the last (token budget or context spent). */
+static rl_status maybe_chain(rl_gen *g, rl_error *err) {
+    if (!g->chain || g->n_ctx_tokens + 2 > g->b->n_ctx ||
+        (g->num_predict >= 0 && g->stats.generated + 1 >= g->num_predict))
+        return RL_OK;
+    rl_status s = g->b->eval_chained(g->b, &g->picks[g->pick_i ^ 1], err);
+    if (!s) g->spec = 1;
+    return s;
+}
+
 /* Run tokens: the whole last logit row, or only its best candidates when the
  * sampler allows it (a GPU reads back a few hundred bytes instead of 1 MB). */
 static rl_status run_tokens(rl_gen *g, const int32_t *tokens, int n, rl_error *err) {
+    if (g->chain) return g->b->eval_pick(g->b, tokens, n, &g->picks[g->pick_i], err);
     if (g->cand_k) return g->b->eval_top(g->b, tokens, n, g->cand_k, g->top_vals, g->top_ids, err);
     return g->b->eval(g->b, tokens, n, g->logits, err);
 }
@@ -146,6 +162,9 @@ rl_status rl_gen_begin(rl_gen *g, const rl_gen_request *req, rl_error *err) {
     g->num_predict = req->sampling.num_predict;
     const int k = rl_sampler_candidates_k(g->sampler);
     g->cand_k = g->b->eval_top && k > 0 && k <= g->b->top_k_max && k <= RL_GEN_TOP_MAX ? k : 0;
+    g->chain = k == 1 && g->b->eval_pick && g->b->eval_chained; /* plain greedy: the pick is the argmax */
+    g->spec = 0; /* a step left in flight by an earlier request was truncated away above */
+    g->pick_i = 0;
     for (int i = 0; i < req->n_stops && i < RL_GEN_MAX_STOPS && req->stops[i]; i++)
         if (req->stops[i][0]) g->stops[g->n_stops++] = strdup(req->stops[i]);
     if (req->parse_chat) {
@@ -219,7 +238,12 @@ static rl_status emit_token(rl_gen *g, int32_t tok, int *stopped, rl_error *err)
 
 static rl_status finish(rl_gen *g, const char *reason, rl_error *err) {
     g->done_reason = reason;
-    rl_status s = release(g, g->held.len, err);
+    rl_status s = RL_OK;
+    if (g->spec) { /* the step queued ahead consumed a token that ends the output: drop it */
+        g->spec = 0;
+        if ((s = g->b->truncate(g->b, g->n_ctx_tokens, err))) return s;
+    }
+    s = release(g, g->held.len, err);
     if (!s && g->parser) s = rl_chat_parser_finish(g->parser, &g->text, &g->thinking, err);
     g->state = ST_DONE;
     return s;
@@ -240,6 +264,7 @@ int rl_gen_step(rl_gen *g, rl_error *err) {
             if (run_tokens(g, g->pending, g->n_pending, err)) return -1;
             memcpy(g->ctx + g->n_ctx_tokens, g->pending, (size_t)g->n_pending * sizeof *g->pending);
             g->n_ctx_tokens += g->n_pending;
+            if (maybe_chain(g, err)) return -1;
             g->state = ST_SAMPLE;
             if (g->b->async) return RL_GEN_FLUSH;
             break;
@@ -252,7 +277,8 @@ int rl_gen_step(rl_gen *g, rl_error *err) {
                 g->state = ST_FINISH;
                 break;
             }
-            int32_t tok = g->cand_k ? rl_sampler_sample_top(g->sampler, g->top_ids, g->top_vals, (size_t)g->b->take_top(g->b))
+            int32_t tok = g->chain  ? g->picks[g->pick_i]
+                          : g->cand_k ? rl_sampler_sample_top(g->sampler, g->top_ids, g->top_vals, (size_t)g->b->take_top(g->b))
                                     : rl_sampler_sample(g->sampler, g->logits, (size_t)g->b->n_vocab);
             if (tok < 0 || tok >= g->b->n_vocab) {
                 rl_fail(err, RL_ERR_INVALID, "the sampler found no valid token (are the logits NaN?)");
@@ -280,8 +306,14 @@ int rl_gen_step(rl_gen *g, rl_error *err) {
             break;
         }
         case ST_DECODE:
-            if (run_tokens(g, &g->last_token, 1, err)) return -1;
+            if (g->spec) { /* already queued: its token was this pick; its own pick is in the other slot */
+                g->spec = 0;
+                g->pick_i ^= 1;
+            } else if (run_tokens(g, &g->last_token, 1, err)) {
+                return -1;
+            }
             g->ctx[g->n_ctx_tokens++] = g->last_token;
+            if (maybe_chain(g, err)) return -1;
             g->state = ST_SAMPLE;
             if (g->b->async) return RL_GEN_FLUSH;
             break;

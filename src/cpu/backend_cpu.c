@@ -27,7 +27,7 @@ rl_status rl_backend_cpu(const rl_model_file *mf, int n_ctx, rl_backend **out, r
         free(b);
         return s;
     }
-    *b = (rl_backend){c, mf->model.n_vocab, n_ctx, 0, cpu_eval, cpu_n_past, cpu_truncate, cpu_free, NULL, NULL, 0};
+    *b = (rl_backend){c, mf->model.n_vocab, n_ctx, 0, cpu_eval, cpu_n_past, cpu_truncate, cpu_free, NULL, NULL, 0, NULL, NULL};
     *out = b;
     return RL_OK;
 }

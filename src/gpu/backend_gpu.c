@@ -21,6 +21,14 @@ static rl_status gpu_eval_top(rl_backend *b, const int32_t *tokens, int n, int k
 
 static int gpu_take_top(rl_backend *b) { return rl_gpu_engine_take_top(b->impl); }
 
+static rl_status gpu_eval_pick(rl_backend *b, const int32_t *tokens, int n, int32_t *pick, rl_error *err) {
+    return rl_gpu_engine_eval(b->impl, tokens, n, NULL, 0, pick, err);
+}
+
+static rl_status gpu_eval_chained(rl_backend *b, int32_t *pick, rl_error *err) {
+    return rl_gpu_engine_eval_chained(b->impl, pick, err);
+}
+
 static void gpu_free(rl_backend *b) {
     rl_gpu_engine_free(b->impl);
     free(b);
@@ -30,7 +38,8 @@ rl_status rl_backend_gpu(struct rl_gpu_engine *e, rl_backend **out, rl_error *er
     rl_backend *b = calloc(1, sizeof *b);
     if (!b) return rl_fail(err, RL_ERR_NOMEM, "backend");
     *b = (rl_backend){e,        rl_gpu_engine_n_vocab(e), rl_gpu_engine_n_ctx(e), 1, gpu_eval, gpu_n_past, gpu_truncate,
-                      gpu_free, gpu_eval_top, gpu_take_top,     RL_GPU_TOP_K_MAX};
+                      gpu_free, gpu_eval_top, gpu_take_top,     RL_GPU_TOP_K_MAX,
+                      gpu_eval_pick, rl_gpu_engine_ple_on_host(e) ? NULL : gpu_eval_chained};
     *out = b;
     return RL_OK;
 }

@@ -329,6 +329,18 @@ rl_status rl_gdev_read(rl_gpu_device *d, uint32_t buffer, uint64_t offset, uint3
     return push(d, w, RL_OP_LEN_READ, err);
 }
 
+rl_status rl_gdev_copy(rl_gpu_device *d, uint32_t src, uint64_t src_off, uint32_t dst, uint64_t dst_off, uint32_t len,
+                       rl_error *err) {
+    if (len % 4 || src_off % 4 || dst_off % 4) return rl_fail(err, RL_ERR_INVALID, "buffer copies need 4-byte multiples");
+    const uint32_t w[RL_OP_LEN_COPY] = {RL_OP_COPY, src, (uint32_t)src_off, dst, (uint32_t)dst_off, len};
+    return push(d, w, RL_OP_LEN_COPY, err);
+}
+
+rl_status rl_gdev_ahead(rl_gpu_device *d, rl_error *err) {
+    const uint32_t w[RL_OP_LEN_AHEAD] = {RL_OP_AHEAD};
+    return push(d, w, RL_OP_LEN_AHEAD, err);
+}
+
 rl_status rl_gdev_upload(rl_gpu_device *d, int file, uint64_t file_off, uint32_t len, uint32_t buffer,
                          uint64_t buf_off, rl_error *err) {
     const uint32_t w[RL_OP_LEN_UPLOAD] = {RL_OP_UPLOAD, (uint32_t)file, (uint32_t)file_off, (uint32_t)(file_off >> 32),

@@ -123,6 +123,7 @@ rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *ca
     if (e->n_ctx > e->m->n_ctx_train) e->n_ctx = e->m->n_ctx_train;
     e->ubatch = opts && opts->ubatch > 0 ? opts->ubatch : DEFAULT_UBATCH;
     e->ple_on_host = opts && opts->ple_on_host;
+    e->pick_off = -1;
     if ((s = rl_gdev_new(caps, &e->dev, err)) || (s = make_pipelines(e, err)) || (s = gpu_place_weights(e, err)) ||
         (s = alloc_activations(e, err)) || (s = rl_gdev_submit(e->dev, err)))
         goto fail;
@@ -159,9 +160,10 @@ rl_status rl_gpu_engine_truncate(rl_gpu_engine *e, int n_keep, rl_error *err) {
         return rl_fail(err, RL_ERR_INVALID, "cannot keep %d of %d positions", n_keep, e->n_past);
     const int need_from = n_keep - e->m->window + 1 > 0 ? n_keep - e->m->window + 1 : 0;
     for (int i = 0; i < e->m->n_layer; i++)
-        if (e->kc[i] && e->cap[i] < e->n_ctx && n_keep > 0 && need_from < e->n_past - e->cap[i])
+        if (e->kc[i] && e->cap[i] < e->n_ctx && n_keep > 0 && need_from < e->kv_hi - e->cap[i])
             return rl_fail(err, RL_ERR_INVALID, "cannot rewind to %d: sliding-window layers no longer hold it", n_keep);
     e->n_past = n_keep;
+    e->pick_off = -1; /* the last pick belonged to a dropped position */
     return RL_OK;
 }
 
@@ -237,6 +239,7 @@ static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int
                         NULL, err)))
         return s;
     if (argmax) {
+        e->pick_off = (int64_t)(t0 + n - 1) * 4;
         rl_gbind b[3] = {{e->b_logits, 0, 0}, {e->b_argpart, 0, 0}, {e->b_argmax, 0, 0}};
         argmax_params a0 = {V, 0, V, (uint32_t)t0, ARGMAX_SLICES, 0, 0, 0}, a1 = a0;
         a1.pass_id = 1;
@@ -256,13 +259,18 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
     const uint32_t D = (uint32_t)m->n_embd, V = (uint32_t)m->n_vocab;
     rl_status s;
     gpu_step st = {(uint32_t)e->n_past, (uint32_t)T, 0, 0};
-    for (int t = 0; t < T; t++)
-        e->ids_rows[t] = (uint32_t)tokens[t];
     rope_table(e, e->n_past, T);
     if ((s = rl_gdev_write(e->dev, e->b_step, 0, &st, sizeof st, err)) ||
-        (s = rl_gdev_write(e->dev, e->b_ids, 0, e->ids_rows, (uint32_t)T * 4, err)) ||
         (s = rl_gdev_write(e->dev, e->b_rope, 0, e->rope_rows, (uint32_t)(T * e->rt_stride * 4), err)))
         return s;
+    if (tokens) {
+        for (int t = 0; t < T; t++)
+            e->ids_rows[t] = (uint32_t)tokens[t];
+        if ((s = rl_gdev_write(e->dev, e->b_ids, 0, e->ids_rows, (uint32_t)T * 4, err))) return s;
+    } else if ((s = rl_gdev_copy(e->dev, e->b_argmax, (uint64_t)e->pick_off, e->b_ids, 0, 4, err))) {
+        return s; /* chained: the token is the previous pass's pick, never seen by the host */
+    }
+    e->pick_off = -1;
     /* embeddings */
     {
         char type_def[48];
@@ -315,6 +323,7 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
         if ((s = output_rows(e, T - 1, 1, logits, argmax, err))) return s;
     }
     e->n_past += T;
+    if (e->n_past > e->kv_hi) e->kv_hi = e->n_past;
     return rl_gdev_submit(e->dev, err);
 }
 
@@ -341,6 +350,17 @@ rl_status rl_gpu_engine_eval(rl_gpu_engine *e, const int32_t *tokens, int n, flo
         }
     }
     return RL_OK;
+}
+
+rl_status rl_gpu_engine_eval_chained(rl_gpu_engine *e, int32_t *pick, rl_error *err) {
+    if (e->ple_on_host) return rl_fail(err, RL_ERR_UNSUPPORTED, "chained decode needs the per-layer table on the GPU");
+    if (e->pick_off < 0) return rl_fail(err, RL_ERR_INVALID, "chained decode: the last pass made no greedy pick");
+    if (e->n_past + 1 > e->n_ctx)
+        return rl_fail(err, RL_ERR_LIMIT, "context full: %d positions cached, context size %d", e->n_past, e->n_ctx);
+    const int start = e->n_past;
+    rl_status s;
+    if ((s = rl_gdev_ahead(e->dev, err)) || (s = eval_ubatch(e, NULL, 1, NULL, 0, pick, 1, err))) e->n_past = start;
+    return s;
 }
 
 rl_status rl_gpu_engine_eval_top(rl_gpu_engine *e, const int32_t *tokens, int n, int k, float *vals, int32_t *ids,

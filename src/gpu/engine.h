@@ -44,6 +44,14 @@ rl_status rl_gpu_engine_eval_top(rl_gpu_engine *e, const int32_t *tokens, int n,
                                  rl_error *err);
 int rl_gpu_engine_take_top(rl_gpu_engine *e);
 
+/* Greedy decode without a host round trip: one more position whose token is
+ * the last pass's greedy pick (an eval with argmax_out), copied on the GPU; its
+ * own pick lands in *pick (which must stay valid) one flush later than usual
+ * (the list runs ahead, gpu_abi.h RL_OP_AHEAD), so the host can queue step n+1
+ * before it reads step n's pick. A step found unwanted (the pick it consumed
+ * was a stop) is dropped with rl_gpu_engine_truncate. */
+rl_status rl_gpu_engine_eval_chained(rl_gpu_engine *e, int32_t *pick, rl_error *err);
+
 int rl_gpu_engine_n_past(const rl_gpu_engine *e);
 int rl_gpu_engine_n_vocab(const rl_gpu_engine *e);
 int rl_gpu_engine_n_ctx(const rl_gpu_engine *e);

@@ -61,6 +61,8 @@ struct rl_gpu_engine {
     uint32_t *kc, *vc; /* per layer (0 for layers that read a donor's cache) */
     int *cap;
     int n_ctx, n_past, ubatch, rt_stride;
+    int kv_hi;      /* one past the highest position ever written to the caches (rollbacks keep it) */
+    int64_t pick_off; /* byte offset in b_argmax of the last pass's greedy pick, -1 if it made none */
     /* host staging for per-step writes */
     float *rope_rows;
     uint32_t *ids_rows;

@@ -144,6 +144,32 @@ test('generated models of seven type mixes: GPU logits match the CPU engine', as
     }
 });
 
+test('pipelined greedy decode: picks match the CPU engine; dropping the step queued ahead leaves the cache right', async () => {
+    const tokens = [2, ...Array.from({ length: 5 }, () => 1 + Math.floor(rng() * 1023))];
+    const s = await openGpuSession(model, { nCtx: 64 });
+    try {
+        const [p0] = await s.eval(tokens, { logits: false, argmax: true });
+        const picks = await s.decodeGreedy(20); // 20 steps, each fed the previous pick on the GPU: the window (16) wraps
+        assert(s.nPast === tokens.length + 20, `cache holds ${s.nPast} positions`);
+        const seq = [...tokens, p0, ...picks.slice(0, 19)];
+        const V = s.nVocab, cpu = await cpuLogits(seq);
+        const want = [p0, ...picks];
+        for (let r = tokens.length - 1; r < seq.length; r++) {
+            let best = 0;
+            for (let v = 1; v < V; v++) if (cpu[r * V + v] > cpu[r * V + best]) best = v;
+            assert(best === want[r - tokens.length + 1], `position ${r}: GPU picked ${want[r - tokens.length + 1]}, CPU ${best}`);
+        }
+        // generation drops a step that ran ahead when the pick it consumed ends the output
+        s.truncate(s.nPast - 1);
+        const other = (picks[18] + 1) % V;
+        const alt = [...seq.slice(0, -1), other];
+        const got = await s.eval([other]);
+        compareRows(got, (await cpuLogits(alt)).slice((alt.length - 1) * V), V, 'after a dropped chained step');
+    } finally {
+        s.close();
+    }
+});
+
 test('64-token greedy and 32-token seeded sampled continuations: GPU and CPU generate the same text', async () => {
     const file = generate('Q4_K_M');
     const body = { prompt: 'The quick brown fox', raw: true, options: { temperature: 0, num_predict: 64 } };
@@ -156,6 +182,24 @@ test('64-token greedy and 32-token seeded sampled continuations: GPU and CPU gen
         assert(a.content === b.content, `continuations differ:\ncpu: ${JSON.stringify(a.content)}\ngpu: ${JSON.stringify(b.content)}`);
         assert(a.eval_count >= 8, `only ${a.eval_count} tokens before a stop`);
         console.error(`    ${a.eval_count} tokens identical`);
+        // greedy decode is pipelined: every step but the last was queued before the previous pick was read
+        const ahead = gpuS.runtime.aheadLists;
+        assert(ahead >= b.eval_count - 2, `only ${ahead} of ${b.eval_count} decode steps ran ahead`);
+        // a stop string ends the output while a step is queued ahead: that step is dropped, and a
+        // follow-up request that reuses the cached prefix still matches the CPU engine
+        let at = 12; // from about a fifth of the way in, the first 3 printable characters seen nowhere earlier
+        const usable = (t) => /^[!-~]{3}$/.test(t) && a.content.indexOf(t) === at; // printable, first occurrence
+        while (at + 3 < a.content.length && !usable(a.content.slice(at, at + 3))) at++;
+        const stop = a.content.slice(at, at + 3);
+        assert(at + 3 < a.content.length, 'no usable stop string in the continuation');
+        const stopped = { ...body, options: { ...body.options, stop: [stop] } };
+        const e = await cpu.run('generate', stopped), f = await gpuS.run('generate', stopped);
+        assert(e.content === f.content && f.content === a.content.slice(0, at), `stopped outputs differ: ${JSON.stringify([e.content, f.content])}`);
+        const more = { prompt: body.prompt + f.content + stop, raw: true, options: { temperature: 0, num_predict: 24 } };
+        const g = await cpu.run('generate', more), h = await gpuS.run('generate', more);
+        assert(h.prompt_eval_count < h.prompt_tokens, `no prefix reuse: ${h.prompt_eval_count} of ${h.prompt_tokens} evaluated`);
+        assert(g.content === h.content, `after a dropped step:\ncpu: ${JSON.stringify(g.content)}\ngpu: ${JSON.stringify(h.content)}`);
+        console.error(`    stop mid-pipeline: ${f.eval_count} tokens, then ${h.eval_count} more after reusing ${h.prompt_tokens - h.prompt_eval_count} cached positions`);
         // sampled with a seed: the GPU hands back only its top-40 candidates, the C
         // sampler picks from them exactly as from the whole row on the CPU
         const sampled = { ...body, options: { temperature: 0.8, top_k: 40, top_p: 0.9, seed: 7, num_predict: 32 } };
