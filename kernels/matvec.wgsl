@@ -1,5 +1,5 @@
 // Mat-vec for decode and tiny batches: y_t = W x_t for n_tok <= NT columns.
-// Source: quant.wgsl, quant_chunk.wgsl, weight_op.wgsl, matvec.wgsl (in that order).
+// Source: common.wgsl, quant.wgsl, quant_chunk.wgsl, weight_op.wgsl, matvec.wgsl (in that order).
 //
 // Defines
 //   TYPE_<T>   weight format (F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K)
@@ -23,7 +23,8 @@
 //   grid_x       workgroup (x, y) computes rows [(y*grid_x + x)*ROWS, +ROWS);
 //                dispatch (grid_x, ceil(ceil(rows/ROWS) / grid_x), 1) with
 //                grid_x <= 65535; workgroups past the last row do nothing
-//   pad0, pad1   EPI_GEGLU only: where the gate B of token t starts (below)
+//   pad0, pad1   EPI_GEGLU: where the gate B of token t starts (below);
+//                EPI_PAIR: pad0 = rows between a gate row and its up row
 //
 // Work split: slot s of the workgroup holds rows row0 + s + (ROWS / RPT) * j,
 // j < RPT. The TPR threads of a slot take the chunks (quant_chunk.wgsl) of its
@@ -46,17 +47,23 @@
 // Y = gelu_tanh(W x) * B[pad0 + t*pad1 + r]: the per-layer-embedding gate (gemma4.md §4.4)
 @group(0) @binding(4) var<storage, read> B: array<f32>;
 
-fn epilogue(y: f32, t: u32, r: u32) -> f32 {
-    let u = clamp(0.7978845608028654 * (y + 0.044715 * y * y * y), -15.0, 15.0);
-    let e = exp(2.0 * u);
-    return 0.5 * y * (1.0 + (e - 1.0) / (e + 1.0)) * B[p.pad0 + t * p.pad1 + r];
-}
+fn epilogue(y: f32, t: u32, r: u32) -> f32 { return gelu_tanh(y) * B[p.pad0 + t * p.pad1 + r]; }
 #else
 fn epilogue(y: f32, t: u32, r: u32) -> f32 { return y; }
 #endif
 
 #ifndef RPT
 const RPT: u32 = 1u;
+#endif
+// EPI_PAIR (RPT = 2): GeGLU of a [gate | up] matrix in the same pass (gemma4.md
+// §4.1): a thread's second row is its first row's partner r + pad0 (the up row
+// of gate row r), and Y[y_off + t*y_stride + r] = gelu_tanh(W_r x) * (W_{r+pad0} x)
+// for r < rows. A workgroup then covers ROWS / 2 outputs. Saves the separate
+// GeGLU pass and its 2 * F floats of traffic per token.
+#ifdef EPI_PAIR
+const OUT_ROWS: u32 = ROWS / 2u;
+#else
+const OUT_ROWS: u32 = ROWS;
 #endif
 const SLOTS: u32 = ROWS / RPT;
 const TPR: u32 = WG / SLOTS;
@@ -151,13 +158,17 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         , @builtin(subgroup_size) sg: u32, @builtin(subgroup_invocation_id) sl: u32
 #endif
 ) {
-    let row0 = (wid.y * p.grid_x + wid.x) * ROWS;
+    let row0 = (wid.y * p.grid_x + wid.x) * OUT_ROWS;
     if (row0 >= p.rows) { return; }
     let slot = li / TPR;
     let lane = li % TPR;
     let row_bytes = (p.cols / QK) * QB;
     let rb0 = p.w_off + min(row0 + slot, p.rows - 1u) * row_bytes;
+#ifdef EPI_PAIR
+    let rb1 = rb0 + p.pad0 * row_bytes;
+#else
     let rb1 = p.w_off + min(row0 + slot + SLOTS, p.rows - 1u) * row_bytes;
+#endif
     for (var t = 0u; t < NT; t++) {
         ca[t] = 0.0;
         acc1[t] = 0.0;
@@ -197,7 +208,13 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         );
     }
     if (lane == 0u) {
+#ifdef EPI_PAIR
+        var g: array<f32, NT>;
+        for (var t = 0u; t < NT; t++) { g[t] = gelu_tanh(y0[t]) * y1[t]; }
+        store(row0 + slot, g);
+#else
         store(row0 + slot, y0);
         if (RPT > 1u) { store(row0 + slot + SLOTS, y1); }
+#endif
     }
 }

@@ -116,7 +116,7 @@ function report(kind, type, shape, variant, ms, bytes, flops) {
         `${f(bytes / ms / 1e6)} GB/s ${f(flops / ms / 1e6)} GFLOP/s`);
 }
 
-const MV_FILES = ['quant.wgsl', 'quant_chunk.wgsl', 'weight_op.wgsl', 'matvec.wgsl'];
+const MV_FILES = ['common.wgsl', 'quant.wgsl', 'quant_chunk.wgsl', 'weight_op.wgsl', 'matvec.wgsl'];
 const MM_FILES = ['quant.wgsl', 'weight_op.wgsl', 'tile_fetch.wgsl', 'matmul.wgsl'];
 const OP_FILES = ['quant.wgsl', 'weight_op.wgsl', 'tile_fetch.wgsl', 'matmul_op.wgsl'];
 

@@ -97,6 +97,9 @@ int gpu_adjacent(const rl_gpu_engine *e, const gguf_tensor *a, const gguf_tensor
 /* record.c: one dispatch (or two) each */
 rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T, float softcap,
                      const act *geglu, rl_error *err);
+/* y = gelu(gate x) * (up x) in one mat-vec pass (T <= MATVEC_MAX_TOK); up's F rows follow gate's */
+rl_status gpu_gate_up_geglu(rl_gpu_engine *e, const gguf_tensor *gate, uint32_t F, act x, act y, int T,
+                            rl_error *err);
 rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err);
 rl_status gpu_residual(rl_gpu_engine *e, const gguf_tensor *w, const gguf_tensor *scale, const gguf_tensor *next, int T,
                        rl_error *err);

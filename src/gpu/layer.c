@@ -115,16 +115,21 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
     if ((s = gpu_matmul(e, l->attn_output, D, (act){e->b_o, 0, qdim}, x, T, 0, NULL, err))) return s;
     if ((s = gpu_residual(e, l->post_attention_norm, NULL, l->ffn_norm, T, err))) return s;
     /* feed-forward: [gate | up] per slot, GeGLU in place on the up half */
-    const act f = {e->b_f, 0, 2 * F};
-    if (gpu_adjacent(e, l->ffn_gate, l->ffn_up)) {
-        if ((s = gpu_matmul(e, l->ffn_gate, 2 * F, xn, f, T, 0, NULL, err))) return s;
-    } else if ((s = gpu_matmul(e, l->ffn_gate, F, xn, f, T, 0, NULL, err)) ||
-               (s = gpu_matmul(e, l->ffn_up, F, xn, (act){e->b_f, F, 2 * F}, T, 0, NULL, err))) {
-        return s;
+    const act f = {e->b_f, 0, 2 * F}, fu = {e->b_f, F, 2 * F}; /* GeGLU lands in the up half */
+    const int adjacent = gpu_adjacent(e, l->ffn_gate, l->ffn_up);
+    if (adjacent && T <= MATVEC_MAX_TOK) { /* one pass: both rows of a pair per thread, GeGLU on the way out */
+        if ((s = gpu_gate_up_geglu(e, l->ffn_gate, F, xn, fu, T, err))) return s;
+    } else {
+        if (adjacent) {
+            if ((s = gpu_matmul(e, l->ffn_gate, 2 * F, xn, f, T, 0, NULL, err))) return s;
+        } else if ((s = gpu_matmul(e, l->ffn_gate, F, xn, f, T, 0, NULL, err)) ||
+                   (s = gpu_matmul(e, l->ffn_up, F, xn, fu, T, 0, NULL, err))) {
+            return s;
+        }
+        glu_params gp = {F, 0, 0, 2 * F, F, 2 * F, 0, 0};
+        if ((s = gpu_glu(e, 0, e->b_f, gp, T, err))) return s;
     }
-    glu_params gp = {F, 0, 0, 2 * F, F, 2 * F, 0, 0};
-    if ((s = gpu_glu(e, 0, e->b_f, gp, T, err))) return s;
-    if ((s = gpu_matmul(e, l->ffn_down, D, (act){e->b_f, F, 2 * F}, x, T, 0, NULL, err))) return s;
+    if ((s = gpu_matmul(e, l->ffn_down, D, fu, x, T, 0, NULL, err))) return s;
     if (l->is_moe && (s = moe(e, l, T, err))) return s;
     const int ple = m->ple_dim > 0;
     if ((s = gpu_residual(e, l->post_ffw_norm, ple ? NULL : l->layer_output_scale, ple ? NULL : next_norm(e, li), T,

@@ -19,11 +19,13 @@ typedef struct {
 /* y = W x for T slots, W being `rows` rows starting at tensor W (a run of
  * adjacent tensors when rows exceeds W's own): the mat-vec kernel for up to
  * MATVEC_MAX_TOK slots, else the tiled mat-mat, each in the variant
- * src/gpu/matvec_cfg.c picks for the shape. geglu (mat-vec only): y = gelu(Wx) * B. */
-rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T, float softcap,
-                     const act *geglu, rl_error *err) {
+ * src/gpu/matvec_cfg.c picks for the shape. Mat-vec epilogues: geglu, y =
+ * gelu(Wx) * B; pair > 0, y_r = gelu(W_r x) * (W_{r+pair} x) for r < rows (a
+ * [gate | up] run of 2 * rows rows, kernels/matvec.wgsl EPI_PAIR). */
+static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
+                                float softcap, const act *geglu, uint32_t pair, rl_error *err) {
     const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
-    const uint32_t cols = (uint32_t)W->ne[0];
+    const uint32_t cols = (uint32_t)W->ne[0], w_rows = pair ? 2 * pair : rows;
     const uint32_t nt = rl_matvec_nt((uint32_t)T);
     char d0[48], d1[32], d2[32], d3[32], d4[32], d5[32];
     snprintf(d0, sizeof d0, "TYPE_%s", rl_type_get(W->type)->name);
@@ -38,11 +40,12 @@ rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act 
                    y.stride,
                    0,
                    softcap,
-                   geglu ? geglu->off : 0,
+                   geglu ? geglu->off : pair,
                    geglu ? geglu->stride : 0};
     if (nt) {
         rl_matvec_variant v;
-        rl_matvec_config(W->type, rows, cols, (uint32_t)T, caps, &v);
+        rl_matvec_config(W->type, w_rows, cols, (uint32_t)T, caps, &v);
+        if (pair && v.rpt != 2) v.rows *= 2, v.rpt = 2; /* the partner row is the thread's second row */
         snprintf(d1, sizeof d1, "WG=%uu", v.wg);
         snprintf(d2, sizeof d2, "ROWS=%uu", v.rows);
         snprintf(d3, sizeof d3, "NT=%uu", v.nt);
@@ -54,17 +57,17 @@ rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act 
                               d3,
                               d4,
                               caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS",
-                              geglu ? "EPI_GEGLU" : "NO_EPI",
+                              geglu ? "EPI_GEGLU" : pair ? "EPI_PAIR" : "NO_EPI",
                               v.xs ? d5 : NULL,
                               NULL};
         if (!(pipe = rl_gdev_pipeline(e->dev, geglu ? K_MATVEC_GEGLU : K_MATVEC, defs, err))) return err->code;
-        const uint32_t groups = (rows + v.rows - 1) / v.rows,
+        const uint32_t out_rows = pair ? v.rows / 2 : v.rows, groups = (rows + out_rows - 1) / out_rows,
                        maxg = caps->max_workgroups ? caps->max_workgroups : 65535;
         gx = groups < maxg ? groups : maxg;
         gy = (groups + gx - 1) / gx;
         p.grid_x = gx;
     } else {
-        if (geglu) return rl_fail(err, RL_ERR_INVALID, "the GeGLU epilogue is a mat-vec variant");
+        if (geglu || pair) return rl_fail(err, RL_ERR_INVALID, "GeGLU epilogues are mat-vec variants");
         uint32_t tm, tn, bk;
         rl_matmul_config(rows, (uint32_t)T, caps, &tm, &tn, &bk);
         snprintf(d1, sizeof d1, "TM=%uu", tm);
@@ -76,11 +79,21 @@ rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act 
         gy = ((uint32_t)T + 16 * tn - 1) / (16 * tn);
     }
     const placed *pw = &e->where[W - e->mf.gguf->tensors];
-    rl_gbind b[4] = {{pw->buffer, pw->offset, align_up((uint64_t)rows * rl_row_bytes(W->type, cols), 4)},
+    rl_gbind b[4] = {{pw->buffer, pw->offset, align_up((uint64_t)w_rows * rl_row_bytes(W->type, cols), 4)},
                      {x.buf, 0, 0},
                      {y.buf, 0, 0},
                      {geglu ? geglu->buf : 0, 0, 0}};
     return rl_gdev_dispatch(e->dev, pipe, &p, b, gx, gy, 1, err);
+}
+
+rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T, float softcap,
+                     const act *geglu, rl_error *err) {
+    return weight_product(e, W, rows, x, y, T, softcap, geglu, 0, err);
+}
+
+rl_status gpu_gate_up_geglu(rl_gpu_engine *e, const gguf_tensor *gate, uint32_t F, act x, act y, int T,
+                            rl_error *err) {
+    return weight_product(e, gate, F, x, y, T, 0, NULL, F, err);
 }
 
 rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err) {

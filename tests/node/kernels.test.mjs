@@ -14,7 +14,7 @@ import { test, run, assert, rng } from './harness.mjs';
 import { CRef, KernelRunner, TYPES, rowBytes, mvParams, grParams, randomWeights } from './lib/gpu-kernel.mjs';
 
 const TOL = 1e-5;
-const MV_FILES = ['quant.wgsl', 'quant_chunk.wgsl', 'weight_op.wgsl', 'matvec.wgsl'];
+const MV_FILES = ['common.wgsl', 'quant.wgsl', 'quant_chunk.wgsl', 'weight_op.wgsl', 'matvec.wgsl'];
 const MM_FILES = ['quant.wgsl', 'weight_op.wgsl', 'tile_fetch.wgsl', 'matmul.wgsl'];
 const OP_FILES = ['quant.wgsl', 'weight_op.wgsl', 'tile_fetch.wgsl', 'matmul_op.wgsl']; // the outer-product candidate (split K)
 const GR_FILES = ['quant.wgsl', 'get_rows.wgsl'];
@@ -60,15 +60,24 @@ function checkY(name, yGpu, y0, o, w, X) {
     let worstRatio = 0;
     for (let t = 0; t < nTok; t++) {
         const xo = xOff + t * xStride;
-        for (let r = 0; r < rows; r++) {
+        const dot = (r) => {
             let s = 0, mag = 0;
             for (let c = 0; c < cols; c++) {
                 const p = w[r * cols + c] * X[xo + c];
                 s += p;
                 mag += Math.abs(p);
             }
+            return [s, mag];
+        };
+        for (let r = 0; r < rows; r++) {
+            const [s, mag] = dot(r);
             let ref = s, tol = TOL * mag + 1e-30;
             if (softcap > 0) { ref = softcap * Math.tanh(s / softcap); tol += 4e-6 * softcap; }
+            if (o.pair) { // EPI_PAIR: gelu(gate row r) * (up row r + rows); gelu' <= 1.13
+                const [u, umag] = dot(r + rows), gl = geluTanh(s);
+                ref = gl * u;
+                tol = 1.13 * tol * Math.abs(u) + Math.abs(gl) * TOL * umag + 4e-7 * Math.abs(ref) + 1e-30;
+            }
             const yi = yOff + t * yStride + r, got = yGpu[yi];
             written.add(yi);
             const err = Math.abs(got - ref);
@@ -85,18 +94,22 @@ function checkY(name, yGpu, y0, o, w, X) {
     worst[name] = Math.max(worst[name] || 0, worstRatio);
 }
 
+const geluTanh = (x) => 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+
 // One product y = W x on the GPU. o: type, rows, cols, nTok, mode, kernel
 // ('mv' | 'mm'), defines, grid options; offsets/strides random unless given.
 async function product(name, o, g = gpu) {
     const { type, rows, cols, nTok } = o;
+    const wRows = o.pair ? 2 * rows : rows; // EPI_PAIR: [gate | up], rows outputs
+    if (o.pair) o.pad0 = rows;
     o.rb = rowBytes(type, cols);
-    o.mat = makeWeights(type, rows, cols, o.mode);
+    o.mat = makeWeights(type, wRows, cols, o.mode);
     o.wOff ??= offsetFor(type);
     o.xOff ??= 4 * randInt(0, 3);
     o.xStride ??= cols + 4 * randInt(0, 2);
     o.yOff ??= randInt(0, 5);
     o.yStride ??= rows + randInt(0, 3);
-    const w = cref.dequant(type, o.mat, rows * cols);
+    const w = cref.dequant(type, o.mat, wRows * cols);
     const X = randn(o.xOff + (nTok - 1) * o.xStride + cols + 4 * randInt(0, 2));
     // split K (matmul): one output region of pad1 floats per column range
     const splits = o.splitK ?? 1, region = o.yOff + (nTok - 1) * o.yStride + rows + randInt(0, 3);
@@ -109,7 +122,7 @@ async function product(name, o, g = gpu) {
         const d = Object.fromEntries(o.defines.filter((s) => s.includes('=')).map((s) => s.split('=')));
         grid = [Math.ceil(rows / (16 * d.TM)), Math.ceil(nTok / (16 * d.TN)), splits];
     } else {
-        const nwg = Math.ceil(rows / o.rowsPerWg);
+        const nwg = Math.ceil(rows / (o.pair ? o.rowsPerWg / 2 : o.rowsPerWg));
         o.gridX ??= Math.min(nwg, 65535);
         grid = [o.gridX, Math.ceil(nwg / o.gridX)];
     }
@@ -230,6 +243,22 @@ test('matvec: the tall-matrix variant the planner picks (two rows per thread, x 
         assert(rpt === 2 && (nTok === 1) === (xs === 0), `tall variant: RPT ${rpt}, XS ${xs} for ${nTok} tokens`);
         await product(`matvec ${type} tall`, { type, rows, cols, nTok, mode: 'quant', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, gpu.hasSubgroups, rpt, xs) });
     }
+});
+
+test('matvec EPI_PAIR: GeGLU of [gate | up] in one pass, 4 random types, n_tok 1..8, both reductions', async () => {
+    for (let i = 0; i < 4; i++) {
+        const type = pick(Object.keys(TYPES)), sub = i % 2 === 0 && gpu.hasSubgroups;
+        const [wg, slots] = pick([[64, 4], [128, 8], [256, 16], [32, 2], [64, 64]]);
+        const nTok = randInt(1, 8), rows = randInt(20, 200), cols = blocksOf(type, randInt(64, 900));
+        await product(`matvec pair ${type}`, {
+            type, rows, cols, nTok, mode: pick(['quant', 'bytes']), rowsPerWg: 2 * slots, pair: true,
+            defines: [...mvDefines(wg, 2 * slots, nTok, sub, 2, 0), 'EPI_PAIR'],
+        });
+    }
+    // the planner's variant for e2b's gate|up (6144 + 6144 rows) with one token
+    const [wg, rpw, , , , , rpt] = cref.matvecConfig('Q4_K', 12288, 256, 1);
+    await product('matvec pair Q4_K tall', { type: 'Q4_K', rows: 6144, cols: 256, nTok: 1, mode: 'quant', rowsPerWg: rpw, pair: true,
+        defines: [...mvDefines(wg, rpw, 1, gpu.hasSubgroups, rpt, 0), 'EPI_PAIR'] });
 });
 
 test('matmul_op: outer-product tiles, 4 random types, n_tok 1..150, split K', async () => {
