@@ -328,7 +328,11 @@ export class GpuRuntime {
         if (!this.files) throw new GpuError('no file access for uploads');
         let total = 0;
         for (const u of ups) total += u.len;
-        if (this.streamUploads && total >= STREAM_MIN) return this.#stream(ups, total);
+        if (this.streamUploads && total >= STREAM_MIN) {
+            const p = this.#stream(ups, total);
+            this.streaming = p.catch(() => {}); // destroy() waits for it
+            try { return await p; } finally { this.streaming = null; }
+        }
         for (const u of ups) await this.#write(u);
     }
 
@@ -369,7 +373,8 @@ export class GpuRuntime {
     // directly (the only CPU copy), each then copied into place on the GPU and
     // mapped again once that copy is done. Reads run READS at a time across the
     // ring, so the disk, the CPU copies and the GPU copies overlap; batches are
-    // submitted in plan order.
+    // submitted in plan order. destroy() waits for reads in flight; a device lost
+    // under them (Dawn then frees mapped memory) ends them as failed reads on real drivers.
     async #stream(ups, total) {
         const dev = this.device;
         const size = Math.min(this.stagingSize, Math.ceil(total / 4) * 4);
@@ -398,6 +403,7 @@ export class GpuRuntime {
         };
         try {
             for (const batch of batches(ups, size)) {
+                if (this.closed) throw new GpuError('upload stopped: the GPU runtime was closed');
                 this.check();
                 if (!free.length && all.length < RING) {
                     const buf = dev.createBuffer({ size, usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
@@ -430,9 +436,12 @@ export class GpuRuntime {
     }
 
     destroy() {
+        this.closed = true;
         for (const b of this.buffers.values()) b.destroy();
         for (const b of this.readPool) b.destroy();
         this.buffers.clear();
-        this.device.destroy();
+        // reads may still be filling mapped staging memory: the device goes once they settle
+        if (this.streaming) this.streaming.then(() => this.device.destroy());
+        else this.device.destroy();
     }
 }

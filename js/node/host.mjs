@@ -60,13 +60,21 @@ export function nodeHost({ out, readLine } = {}) {
         readAsync(fd, position, view) {
             return new Promise((resolve, reject) => {
                 let done = 0;
-                const more = () => fs.read(fd, view, done, view.length - done, position + done, (e, n) => {
-                    if (e) return reject(e);
-                    done += n;
-                    if (n === 0 || done === view.length) resolve(done);
-                    else more();
-                });
-                if (view.length) more(); else resolve(0);
+                const more = () => {
+                    // a view whose buffer went away (an unmapped staging buffer) ends as a short read
+                    if (!view.length) return resolve(done);
+                    try {
+                        fs.read(fd, view, done, view.length - done, position + done, (e, n) => {
+                            if (e) return reject(e);
+                            done += n;
+                            if (n === 0 || done === view.length) resolve(done);
+                            else more();
+                        });
+                    } catch (e) {
+                        reject(e);
+                    }
+                };
+                more();
             });
         },
         close(fd) {

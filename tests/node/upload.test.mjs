@@ -2,7 +2,7 @@
 // path leave byte-identical buffer contents for odd lengths, ranges that cross
 // staging buffers, many small ranges, holes and backward jumps in the file, with
 // synchronous and asynchronous host reads; a short read or a failing read is a
-// clear error and leaves the runtime usable.
+// clear error and leaves the runtime usable; device loss and closing stop it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { assert, rng, run, test, tmpDir } from './harness.mjs';
@@ -151,6 +151,33 @@ test('a short read or a failing read is a clear error, and later uploads still w
     await expectError(many, () => -1, /cannot read the model file at offset 0$/);
     b.destroy();
     await check('after errors', asyncRead, { stream: true, stagingSize: 64 << 10 });
+});
+
+test('device loss or closing the runtime during an upload stops it with a clear error', async () => {
+    for (const how of ['lost', 'closed']) {
+        const g = await createGpu();
+        // a destroyed device frees its mapped staging memory at once: no read may be in flight then
+        g.files = { read: how === 'lost' ? syncRead : asyncRead };
+        g.stagingSize = 1 << 20;
+        const b = g.device.createBuffer({ size: 1 << 20, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+        const ups = Array.from({ length: 64 }, (_, i) => ({ fd, pos: (i * 40000) % 2000000, len: 1 << 20, buffer: b, offset: 0 }));
+        let fired = false, err = null;
+        g.onProgress = () => {
+            if (fired) return;
+            fired = true;
+            if (how === 'lost') g.device.destroy(); else g.destroy();
+        };
+        try {
+            await g.upload(ups);
+        } catch (e) {
+            err = e;
+        }
+        assert(err instanceof GpuError, `${how}: expected a GpuError, got ${err}`);
+        assert((how === 'lost' ? /GPU device lost/ : /runtime was closed/).test(err.message), `${how}: ${err.message}`);
+        assert(g.uploaded < 64 << 20, `${how}: the upload stopped early (${g.uploaded} bytes)`);
+        console.error(`    ${how}: ${err.message} after ${g.uploaded} bytes`);
+        if (how === 'lost') g.destroy();
+    }
 });
 
 await run('upload');
