@@ -19,7 +19,7 @@ const SLOT = 16 << 20, RING = 8, READS = 8, READ_MAX = 8 << 20, GAP = 64 << 10, 
 // Pack file ranges into staging-buffer-sized batches: extents (file reads, each
 // filling [at, at+len) of the staging buffer; nearby ranges share one) and copies
 // (staging [at, at+size) to buffer at offset; size is n rounded up to 4, the tail zeroed).
-export function* batches(ups, size) {
+function* batches(ups, size) {
     let b = { extents: [], copies: [], used: 0, bytes: 0 };
     for (const u of ups) {
         for (let done = 0; done < u.len;) {
@@ -242,7 +242,9 @@ export class GpuRuntime {
         for (let i = 0; i <= words.length; i += OP_LEN[words[i]] || 1) {
             const op = words[i]; // undefined past the end: flushes the last run of uploads
             if (op === OP.UPLOAD) {
-                ups.push({ fd: words[i + 1], pos: words[i + 2] + words[i + 3] * 4294967296, len: words[i + 4], buffer: this.buffers.get(words[i + 5]), offset: words[i + 6] });
+                const buffer = this.buffers.get(words[i + 5]);
+                if (!buffer) throw new GpuError(`upload: buffer ${words[i + 5]} does not exist`);
+                ups.push({ fd: words[i + 1], pos: words[i + 2] + words[i + 3] * 4294967296, len: words[i + 4], buffer, offset: words[i + 6] });
                 continue;
             }
             if (ups.length) { await this.upload(ups); ups = []; }
