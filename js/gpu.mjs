@@ -11,6 +11,49 @@ const OPTIONAL_FEATURES = ['subgroups', 'shader-f16', 'timestamp-query'];
 
 export class GpuError extends Error {}
 
+// Uploads: staging buffer size, how many of them, reads in flight at once and
+// their largest size, the biggest hole between two file ranges that one read
+// spans (a few norms between matrices), and the smallest batch worth the ring.
+const SLOT = 16 << 20, RING = 8, READS = 8, READ_MAX = 8 << 20, GAP = 64 << 10, STREAM_MIN = 1 << 20;
+
+// Pack file ranges into staging-buffer-sized batches: extents (file reads, each
+// filling [at, at+len) of the staging buffer; nearby ranges share one) and copies
+// (staging [at, at+size) to buffer at offset; size is n rounded up to 4, the tail zeroed).
+function* batches(ups, size) {
+    let b = { extents: [], copies: [], used: 0, bytes: 0 };
+    for (const u of ups) {
+        for (let done = 0; done < u.len;) {
+            const pos = u.pos + done, x = b.extents.at(-1);
+            // a range at most GAP past the last extent extends it (the hole is read and ignored)
+            const joins = x && x.fd === u.fd && pos >= x.pos + x.len && pos - x.pos - x.len <= GAP &&
+                (pos - x.pos) % 4 === 0 && x.at + pos - x.pos < size;
+            let at = joins ? x.at + pos - x.pos : Math.ceil(b.used / 4) * 4;
+            if (at >= size) { yield b; b = { extents: [], copies: [], used: 0, bytes: 0 }; at = 0; }
+            const n = Math.min(u.len - done, size - at);
+            if (joins) x.len = pos + n - x.pos;
+            else b.extents.push({ fd: u.fd, pos, len: n, at });
+            b.copies.push({ buffer: u.buffer, offset: u.offset + done, at, n, size: Math.ceil(n / 4) * 4 });
+            b.used = at + Math.ceil(n / 4) * 4;
+            b.bytes += n;
+            done += n;
+        }
+    }
+    if (b.copies.length) yield b;
+}
+
+// Run async jobs at most n at a time, in call order.
+function limiter(n) {
+    let active = 0;
+    const queue = [];
+    const next = () => {
+        if (active >= n || !queue.length) return;
+        active++;
+        const [job, resolve, reject] = queue.shift();
+        Promise.resolve().then(job).then(resolve, reject).finally(() => { active--; next(); });
+    };
+    return (job) => new Promise((resolve, reject) => { queue.push([job, resolve, reject]); next(); });
+}
+
 // Imports for an engine without a GPU (the CPU engine): every call fails.
 export function noGpuImports() {
     const fail = () => -1;
@@ -63,6 +106,8 @@ export class GpuRuntime {
         this.profileQueries = [];  // [label, query index] awaiting resolution
         this.profileReads = [];
         this.onProgress = null;    // (bytesDone, bytesTotal) during uploads
+        this.streamUploads = true; // false: every upload through writeBuffer (tests compare the two)
+        this.stagingSize = SLOT;   // bytes per staging buffer (tests make it small)
         device.lost.then((info) => { this.lost = `GPU device lost: ${info.message || info.reason}`; });
         device.onuncapturederror = (e) => this.errors.push(e.error?.message || String(e.error));
         if (this.features.has('timestamp-query')) {
@@ -200,11 +245,19 @@ export class GpuRuntime {
         const dev = this.device;
         const nReads = reads.length;
         let wi = 0;
-        // writes and uploads are queue operations: they happen before this list's commands
-        for (let i = 0; i < words.length; i += OP_LEN[words[i]]) {
-            const op = words[i];
+        // writes and uploads are queue operations: they happen before this list's commands,
+        // in list order (a run of uploads streams as one batch)
+        let ups = [];
+        for (let i = 0; i <= words.length; i += OP_LEN[words[i]] || 1) {
+            const op = words[i]; // undefined past the end: flushes the last run of uploads
+            if (op === OP.UPLOAD) {
+                const buffer = this.buffers.get(words[i + 5]);
+                if (!buffer) throw new GpuError(`upload: buffer ${words[i + 5]} does not exist`);
+                ups.push({ fd: words[i + 1], pos: words[i + 2] + words[i + 3] * 4294967296, len: words[i + 4], buffer, offset: words[i + 6] });
+                continue;
+            }
+            if (ups.length) { await this.upload(ups); ups = []; }
             if (op === OP.WRITE) dev.queue.writeBuffer(this.buffers.get(words[i + 1]), words[i + 2], writes[wi++]);
-            else if (op === OP.UPLOAD) await this.#upload(words[i + 1], words[i + 2] + words[i + 3] * 4294967296, words[i + 4], this.buffers.get(words[i + 5]), words[i + 6]);
         }
         const enc = dev.createCommandEncoder();
         let pass = null;
@@ -285,31 +338,128 @@ export class GpuRuntime {
         }
     }
 
-    // Stream file bytes [pos, pos+len) into buffer at offset, in chunks, never
-    // holding more than one chunk in JS. writeBuffer needs 4-byte multiples.
-    async #upload(fd, pos, len, buffer, offset) {
+    // Stream file ranges into GPU buffers: ups = [{fd, pos, len, buffer, offset}]
+    // (offsets multiples of 4; an odd length's tail is zero-padded to 4). Large
+    // batches go through the staging ring; small ones (a decode step's
+    // per-layer-embedding rows) through writeBuffer, which needs no map round trip.
+    async upload(ups) {
         if (!this.files) throw new GpuError('no file access for uploads');
-        const CHUNK = 16 << 20;
-        const chunk = new Uint8Array(Math.min(CHUNK, Math.ceil(len / 4) * 4));
+        let total = 0;
+        for (const u of ups) total += u.len;
+        if (this.streamUploads && total >= STREAM_MIN) {
+            const p = this.#stream(ups, total);
+            this.streaming = p.catch(() => {}); // destroy() waits for it
+            try { return await p; } finally { this.streaming = null; }
+        }
+        for (const u of ups) await this.#write(u);
+    }
+
+    // One copy through JS memory per chunk; writeBuffer needs 4-byte multiples.
+    async #write({ fd, pos, len, buffer, offset }) {
+        const chunk = new Uint8Array(Math.min(SLOT, Math.ceil(len / 4) * 4));
         for (let done = 0; done < len;) {
             const n = Math.min(chunk.length, len - done);
-            const got = await this.files.read(fd, pos + done, chunk.subarray(0, n));
-            if (got !== n) throw new GpuError(`upload: short read at file offset ${pos + done} (${got} of ${n} bytes)`);
+            await this.#read(fd, pos + done, chunk.subarray(0, n));
             const padded = Math.ceil(n / 4) * 4;
             if (padded > n) chunk.fill(0, n, padded);
-            this.device.queue.writeBuffer(this.buffers.get(buffer) ?? buffer, offset + done, chunk, 0, padded);
+            this.device.queue.writeBuffer(buffer, offset + done, chunk, 0, padded);
             done += n;
-            this.uploaded = (this.uploaded || 0) + n;
-            this.onProgress?.(this.uploaded);
-            // let the queue drain now and then so staging memory stays bounded
-            if ((done / CHUNK) % 8 === 0) await this.device.queue.onSubmittedWorkDone();
+            this.#progress(n);
+            // let the queue drain now and then so Dawn's staging memory stays bounded
+            if ((done / SLOT) % 8 === 0) await this.device.queue.onSubmittedWorkDone();
         }
     }
 
+    // Exactly view.length bytes from the file at pos, or a GpuError that says where.
+    async #read(fd, pos, view) {
+        let got;
+        try {
+            got = await this.files.read(fd, pos, view);
+        } catch (e) {
+            throw new GpuError(`upload: cannot read the model file at offset ${pos}: ${e?.message || e}`);
+        }
+        if (got < 0) throw new GpuError(`upload: cannot read the model file at offset ${pos}`);
+        if (got !== view.length) throw new GpuError(`upload: short read at file offset ${pos} (${got} of ${view.length} bytes): the file is truncated or changed`);
+    }
+
+    #progress(n) {
+        this.uploaded = (this.uploaded || 0) + n;
+        this.onProgress?.(this.uploaded);
+    }
+
+    // The staging ring: up to RING mapped MAP_WRITE buffers that file reads fill
+    // directly (the only CPU copy), each then copied into place on the GPU and
+    // mapped again once that copy is done. Reads run READS at a time across the
+    // ring, so the disk, the CPU copies and the GPU copies overlap; batches are
+    // submitted in plan order. destroy() waits for reads in flight; a device lost
+    // under them (Dawn then frees mapped memory) ends them as failed reads on real drivers.
+    async #stream(ups, total) {
+        const dev = this.device;
+        const size = Math.min(this.stagingSize, Math.ceil(total / 4) * 4);
+        const free = [], all = [], inflight = [];
+        const state = { failed: false };
+        const limit = limiter(READS);
+        const settle = async () => {
+            state.failed = true; // queued reads give up; those running finish before their ring buffer goes
+            await Promise.allSettled(inflight.map((f) => f.reads));
+            await Promise.allSettled(all.map((s) => s.ready));
+        };
+        // wait for the oldest batch's reads, then copy it into place and start mapping its buffer again
+        const finish = async () => {
+            const { slot, batch, reads } = inflight[0];
+            await reads;
+            inflight.shift();
+            for (const c of batch.copies) if (c.size > c.n) slot.view.fill(0, c.at + c.n, c.at + c.size);
+            slot.buf.unmap();
+            const enc = dev.createCommandEncoder();
+            for (const c of batch.copies) enc.copyBufferToBuffer(slot.buf, c.at, c.buffer, c.offset, c.size);
+            dev.queue.submit([enc.finish()]);
+            slot.ready = slot.buf.mapAsync(GPUMapMode.WRITE);
+            slot.ready.catch(() => {}); // awaited before reuse; a rejection there is reported
+            free.push(slot);
+            this.#progress(batch.bytes);
+        };
+        try {
+            for (const batch of batches(ups, size)) {
+                if (this.closed) throw new GpuError('upload stopped: the GPU runtime was closed');
+                this.check();
+                if (!free.length && all.length < RING) {
+                    const buf = dev.createBuffer({ size, usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
+                    all.push({ buf, ready: null });
+                    free.push(all.at(-1));
+                }
+                if (!free.length) await finish();
+                const slot = free.shift();
+                if (slot.ready) await slot.ready.catch((e) => { throw new GpuError(this.lost || `upload: cannot map a staging buffer: ${e?.message || e}`); });
+                slot.view = new Uint8Array(slot.buf.getMappedRange());
+                const reads = [];
+                for (const x of batch.extents)
+                    for (let o = 0; o < x.len; o += READ_MAX) {
+                        const view = slot.view.subarray(x.at + o, x.at + Math.min(x.len, o + READ_MAX));
+                        reads.push(limit(() => state.failed ? null : this.#read(x.fd, x.pos + o, view)));
+                    }
+                const done = Promise.all(reads);
+                done.catch(() => {}); // reported when finish() awaits it, not as unhandled meanwhile
+                inflight.push({ slot, batch, reads: done });
+            }
+            while (inflight.length) await finish();
+            await Promise.all(all.map((s) => s.ready)); // every copy is done
+        } catch (e) {
+            await settle();
+            throw this.lost ? new GpuError(this.lost) : e;
+        } finally {
+            for (const s of all) s.buf.destroy();
+        }
+        this.check();
+    }
+
     destroy() {
+        this.closed = true;
         for (const b of this.buffers.values()) b.destroy();
         for (const b of this.readPool) b.destroy();
         this.buffers.clear();
-        this.device.destroy();
+        // reads may still be filling mapped staging memory: the device goes once they settle
+        if (this.streaming) this.streaming.then(() => this.device.destroy());
+        else this.device.destroy();
     }
 }

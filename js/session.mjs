@@ -125,9 +125,12 @@ export class GpuSession {
         const total = engine.exports.rl_api_gpu_upload_bytes(handle);
         runtime.uploaded = 0;
         runtime.onProgress = onProgress ? (done) => onProgress(done, total) : null;
+        const t1 = performance.now();
         await runtime.flush(() => engine.memory);
         runtime.onProgress = null;
         s.loadMs = performance.now() - t0;
+        s.openMs = t1 - t0; // parsing, buffers and pipelines; the rest streams the weights
+        s.uploadMs = s.loadMs - s.openMs;
         s.loadBytes = total;
         return s;
     }

@@ -28,7 +28,8 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     const loadMs = performance.now() - t0;
     const r = {
         model, device: s.runtime.caps().description, features: [...s.runtime.adapter.features].sort(), loadMs, loadBytes: s.loadBytes,
-        loadGBs: s.loadBytes / 1e9 / (loadMs / 1e3), nVocab: s.nVocab,
+        loadGBs: s.loadBytes / 1e9 / (loadMs / 1e3), loadOpenMs: s.openMs, uploadMs: s.uploadMs,
+        uploadGBs: s.loadBytes / 1e9 / (s.uploadMs / 1e3), nVocab: s.nVocab,
     };
     try {
         const rand = lcg(1234);
@@ -78,7 +79,8 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     if (baseline) await runBaseline(r, baseline, { prompt, gen, ctx, fa: baselineFa, gpu: baselineGpu, log });
     if (json) return r;
     log(`model        ${model}\ndevice       ${r.device}\nfeatures     ${r.features.join(' ')}\n`);
-    log(`load         ${(r.loadMs / 1e3).toFixed(2)} s for ${(r.loadBytes / 1e9).toFixed(3)} GB (${r.loadGBs.toFixed(2)} GB/s)\n`);
+    log(`load         ${(r.loadMs / 1e3).toFixed(2)} s for ${(r.loadBytes / 1e9).toFixed(3)} GB (${r.loadGBs.toFixed(2)} GB/s): ` +
+        `open ${(r.loadOpenMs / 1e3).toFixed(2)} s (buffers, pipelines), upload ${(r.uploadMs / 1e3).toFixed(2)} s (${r.uploadGBs.toFixed(2)} GB/s)\n`);
     log(`prefill      ${prompt} tokens in ${r.prefillMs.toFixed(1)} ms: ${r.prefillTokS.toFixed(1)} tokens/s\n`);
     log(`decode       ${gen} tokens in ${r.decodeMs.toFixed(1)} ms: ${r.decodeTokS.toFixed(1)} tokens/s ` +
         `(${r.decodeSyncTokS.toFixed(1)} with a host round trip per token)\n`);

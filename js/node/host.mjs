@@ -56,6 +56,27 @@ export function nodeHost({ out, readLine } = {}) {
                 return -1;
             }
         },
+        // Asynchronous reads run on libuv's thread pool, so uploads keep several in flight.
+        readAsync(fd, position, view) {
+            return new Promise((resolve, reject) => {
+                let done = 0;
+                const more = () => {
+                    // a view whose buffer went away (an unmapped staging buffer) ends as a short read
+                    if (!view.length) return resolve(done);
+                    try {
+                        fs.read(fd, view, done, view.length - done, position + done, (e, n) => {
+                            if (e) return reject(e);
+                            done += n;
+                            if (n === 0 || done === view.length) resolve(done);
+                            else more();
+                        });
+                    } catch (e) {
+                        reject(e);
+                    }
+                };
+                more();
+            });
+        },
         close(fd) {
             if (files.delete(fd)) fs.closeSync(fd);
         },
