@@ -10,7 +10,7 @@
 //   scores  S[R][BK] = Q K^T, over SD-wide dimension slices: each slice of Q
 //           and K is staged in workgroup memory; an invocation owns SPT rows
 //           of one key (a warp shares its rows: broadcast loads of Q).
-//   softmax one invocation per row keeps the running max and sum.
+//   softmax WG / R invocations per row keep its running max and sum.
 //   output  O[R][HD] += P V over SD-wide slices of V: an invocation owns one
 //           vec4 of dimensions of RPT rows in every slice, in registers.
 // HD is the head dim as a constant so every register array has a constant
@@ -47,8 +47,10 @@ const SPT: u32 = R / NRS;
 const NRV: u32 = WG / SD4;      // output row groups: invocation lid owns dims 4 * (lid % SD4) of rows lid / SD4 + NRV * i
 const RPT: u32 = R / NRV;
 const SCS: u32 = BK + 1u;       // score row stride (odd: a warp's rows of one key hit distinct banks)
+const SPR: u32 = WG / R;        // softmax: invocation lid takes keys (lid % SPR) * KPR + j of row lid / SPR
+const KPR: u32 = BK / SPR;
 
-const_assert WG % BK == 0u && R % NRS == 0u && WG % SD4 == 0u && R % NRV == 0u && HD % SD == 0u && SCS <= 4u * TS;
+const_assert WG % BK == 0u && R % NRS == 0u && WG % SD4 == 0u && R % NRV == 0u && HD % SD == 0u && SCS <= 4u * TS && WG % R == 0u && BK % SPR == 0u;
 
 var<workgroup> qt: array<vec4<f32>, R * TS>;   // one slice of the R query rows; after the
                                                // scores, the R x SCS scores and probabilities
@@ -58,6 +60,8 @@ var<workgroup> rowoff: array<u32, BK>;         // vec4 offset of each block key'
 var<workgroup> m_run: array<f32, R>;
 var<workgroup> l_run: array<f32, R>;
 var<workgroup> rescale: array<f32, R>;
+var<workgroup> red_max: array<f32, WG>;        // the softmax's partial maxima and sums
+var<workgroup> red_sum: array<f32, WG>;
 
 // score i (row * SCS + key) lives in qt's memory: Q is not needed once the scores are
 // summed, and sharing it keeps R = 64, SD = 64 within 32 KiB
@@ -93,6 +97,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
     let rs = lid / BK;
     let dv = lid % SD4;                            // this invocation's vec4 of dims in the output phase
     let rv = lid / SD4;
+    let sr = lid / SPR;                            // this invocation's row and part in the softmax
+    let sq = lid % SPR;
     var acc: array<vec4<f32>, SLICES * RPT>;
     for (var j = 0u; j < SLICES * RPT; j++) { acc[j] = vec4<f32>(0.0); }
 
@@ -120,21 +126,28 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
             sc_set(r * SCS + kk, select(NEG_INF, part[i], seen));
         }
         workgroupBarrier();
-        if (lid < R) {
-            var cm = NEG_INF;
-            for (var j = 0u; j < BK; j++) { cm = max(cm, sc_get(lid * SCS + j)); }
-            let m_new = max(m_run[lid], cm);
-            var sum = 0.0;
-            for (var j = 0u; j < BK; j++) {
-                let s = sc_get(lid * SCS + j);
-                let e = select(0.0, exp(s - m_new), s > NEG_INF); // masked keys weigh 0 even while m_new is NEG_INF
-                sc_set(lid * SCS + j, e);
-                sum += e;
-            }
-            let r = exp(m_run[lid] - m_new);
-            l_run[lid] = l_run[lid] * r + sum;
-            m_run[lid] = m_new;
-            rescale[lid] = r;
+        // online softmax: SPR invocations per row, each over BK / SPR keys
+        var cm = NEG_INF;
+        for (var j = 0u; j < KPR; j++) { cm = max(cm, sc_get(sr * SCS + sq * KPR + j)); }
+        red_max[lid] = cm;
+        workgroupBarrier();
+        var m_new = m_run[sr];
+        for (var q = 0u; q < SPR; q++) { m_new = max(m_new, red_max[sr * SPR + q]); }
+        var sum = 0.0;
+        for (var j = 0u; j < KPR; j++) {
+            let s = sc_get(sr * SCS + sq * KPR + j);
+            let e = select(0.0, exp(s - m_new), s > NEG_INF); // masked keys weigh 0 even while m_new is NEG_INF
+            sc_set(sr * SCS + sq * KPR + j, e);
+            sum += e;
+        }
+        red_sum[lid] = sum;
+        workgroupBarrier();
+        if (sq == 0u) {
+            for (var q = 1u; q < SPR; q++) { sum += red_sum[sr * SPR + q]; }
+            let r = exp(m_run[sr] - m_new);
+            l_run[sr] = l_run[sr] * r + sum;
+            m_run[sr] = m_new;
+            rescale[sr] = r;
         }
         for (var sl = 0u; sl < SLICES; sl++) {
             for (var i = lid; i < BK * SD4; i += WG) { kt[(i / SD4) * TS + i % SD4] = VCACHE[rowoff[i / SD4] + sl * SD4 + i % SD4]; }

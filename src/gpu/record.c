@@ -161,8 +161,11 @@ typedef struct {
 
 #define ATTN_TILED_WG 256
 
-/* Its workgroup memory: Q (then scores) and K/V slices as vec4 rows padded by one, row and key tables. */
-static uint32_t tiled_bytes(const tiled_cfg *c) { return 16 * (c->r + c->bk) * (c->sd / 4 + 1) + 4 * c->bk + 16 * c->r; }
+/* Its workgroup memory: Q (then scores) and K/V slices as vec4 rows padded by one, row and key
+ * tables, the softmax's partials. */
+static uint32_t tiled_bytes(const tiled_cfg *c) {
+    return 16 * (c->r + c->bk) * (c->sd / 4 + 1) + 4 * c->bk + 16 * c->r + 8 * ATTN_TILED_WG;
+}
 
 /* The tiled variant for a pass of T slots, or 0 where the per-token kernel runs:
  * the first (keys per block, dims per slice) that fits the workgroup memory.

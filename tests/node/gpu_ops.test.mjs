@@ -183,7 +183,7 @@ test('tiled prefill attention matches a direct softmax (GQA, window, ring cache,
         const { T, hd, H, kvh, win, cap, pos0, R, BK, SD, qOff = 0, qPad = 0 } = cs;
         const defs = ['WG=256u', `R=${R}u`, `BK=${BK}u`, `SD=${SD}u`, `HD=${hd}u`];
         // the variant wider devices get (tiled_bytes in src/gpu/record.c); SwiftShader has 32 KiB
-        if (16 * (R + BK) * (SD / 4 + 1) + 4 * BK + 16 * R > gpu.device.limits.maxComputeWorkgroupStorageSize) continue;
+        if (16 * (R + BK) * (SD / 4 + 1) + 4 * BK + 16 * R + 8 * 256 > gpu.device.limits.maxComputeWorkgroupStorageSize) continue;
         const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attention_tiled.wgsl'], defs), 'urrrrww');
         const qStride = H * hd + qPad, G = H / kvh, nq = Math.ceil(T / Math.floor(R / G));
         const q = Float32Array.from({ length: qOff + T * qStride }, () => rng() * 2 - 1);
@@ -196,7 +196,6 @@ test('tiled prefill attention matches a direct softmax (GQA, window, ring cache,
             gpu.dispatch(attn, gpu.bindGroup(attn, [p, step, qb, kb, vb, o, part]), [nsplit, nq, kvh]);
             if (nsplit > 1) gpu.dispatch(comb, gpu.bindGroup(comb, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H, T, 1]);
             const worst = worstAbs(new Float32Array(await gpu.read(o)), want);
-            if (process.env.SHOW_WORST) console.log(T, hd, nsplit, worst);
             assert(worst < 2e-5, `T ${T} hd ${hd} H ${H}/${kvh} window ${win} cap ${cap} pos0 ${pos0} R ${R} BK ${BK} SD ${SD}, ${nsplit} splits: worst abs error ${worst}`);
         }
     }
