@@ -19,7 +19,7 @@
 #define NORM_WG 256
 #define ATTN_TARGET_WG 256 /* split the keys until a pass has about this many attention workgroups (MAXS) */
 #define ATTN_TILED_MIN_T 16 /* passes of at least this many slots use the tiled attention kernel */
-#define ATTN_TILED_SPLITS 8 /* split-K partials per slot that the partial buffer holds for it */
+#define ATTN_TILED_SPLITS 4 /* split-K partials per slot of 512-dim heads that the partial buffer holds */
 #define SMALL_WG 64
 #define MATVEC_MAX_TOK 8  /* up to this many slots use the mat-vec kernel, more use mat-mat */
 #define ARGMAX_SLICES 128 /* first pass of the greedy pick: slices per logit row */
