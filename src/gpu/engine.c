@@ -39,7 +39,7 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
         {&e->b_xn, U * D * 4},
         {&e->b_q, U * (qdim + 2 * kvdim) * 4},
         {&e->b_o, U * qdim * 4},
-        {&e->b_part, (ATTN_TARGET_WG + U) * (uint64_t)m->n_head * (MAX_HD + 2) * 4},
+        {&e->b_part, attn_part_slots(U) * (uint64_t)m->n_head * (MAX_HD + 2) * 4},
         {&e->b_f, U * 2 * ff * 4},
         {&e->b_ple, U * (uint64_t)(m->n_layer * m->ple_dim + 1) * 4},
         {&e->b_logits, (uint64_t)LOGIT_ROWS * m->n_vocab * 4},

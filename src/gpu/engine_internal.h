@@ -18,6 +18,8 @@
 #define ATTN_KC 32 /* keys per attention chunk */
 #define NORM_WG 256
 #define ATTN_TARGET_WG 256 /* split the keys until a pass has about this many attention workgroups (MAXS) */
+#define ATTN_TILED_MIN_T 16 /* passes of at least this many slots use the tiled attention kernel */
+#define ATTN_TILED_SPLITS 4 /* split-K partials per slot of 512-dim heads that the partial buffer holds */
 #define SMALL_WG 64
 #define MATVEC_MAX_TOK 8  /* up to this many slots use the mat-vec kernel, more use mat-mat */
 #define ARGMAX_SLICES 128 /* first pass of the greedy pick: slices per logit row */
@@ -74,6 +76,12 @@ struct rl_gpu_engine {
 typedef struct {
     uint32_t buf, off, stride;
 } act;
+
+/* Slots (token x split) of n_head partial rows that the split-K buffer b_part holds. */
+static inline uint64_t attn_part_slots(uint64_t ubatch) {
+    const uint64_t decode = ATTN_TARGET_WG + ubatch, tiled = ATTN_TILED_SPLITS * ubatch;
+    return decode > tiled ? decode : tiled;
+}
 
 static inline uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 

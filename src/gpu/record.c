@@ -159,45 +159,96 @@ rl_status gpu_attn_prep(rl_gpu_engine *e, int li, int T, uint32_t qs, rl_error *
 }
 
 typedef struct {
-    uint32_t H, kvh, hd, window, q_stride, q_off, kv_stride, kv_cap, o_stride, n_split, head_chunks, pad0;
+    uint32_t H, kvh, hd, window, q_stride, q_off, kv_stride, kv_cap, o_stride, n_split, head_chunks, n_tok;
 } attn_params;
 
 typedef struct {
     uint32_t H, hd, n_split, o_stride;
 } combine_params;
 
+/* attention_tiled.wgsl: R query rows (tokens x the KV group's heads) per
+ * workgroup, BK keys per block, SD dims per staged slice. */
+typedef struct {
+    uint32_t r, bk, sd;
+} tiled_cfg;
+
+#define ATTN_TILED_WG 256
+
+/* Its workgroup memory: Q (then scores) and K/V slices as vec4 rows padded by one, row and key
+ * tables, the softmax's partials. */
+static uint32_t tiled_bytes(const tiled_cfg *c) {
+    return 16 * (c->r + c->bk) * (c->sd / 4 + 1) + 4 * c->bk + 16 * c->r + 8 * ATTN_TILED_WG;
+}
+
+/* The tiled variant for a pass of T slots, or 0 where the per-token kernel runs:
+ * the first (keys per block, dims per slice) that fits the workgroup memory.
+ * Longer blocks and wider slices mean fewer barriers and Q reloads per key. */
+static int tiled_config(const rl_gpu_caps *caps, int T, uint32_t group, uint32_t hd, tiled_cfg *c) {
+    static const uint32_t cand[][2] = {{64, 64}, {32, 64}, {32, 32}}; /* BK + 1 <= SD + 4: the scores fit Q's memory */
+    c->r = hd >= 512 ? 32 : 64; /* at most 64 output floats per invocation, in registers */
+    const uint32_t mem = caps->max_wg_storage ? caps->max_wg_storage : 16384;
+    if (T < ATTN_TILED_MIN_T || group > c->r || caps->max_invocations < ATTN_TILED_WG) return 0;
+    for (size_t i = 0; i < sizeof cand / sizeof *cand; i++) {
+        c->bk = cand[i][0];
+        c->sd = cand[i][1];
+        if (tiled_bytes(c) <= mem) return 1;
+    }
+    return 0;
+}
+
 /* Attention of layer li for T slots from the donor's cache into b_o, split
- * over the keys until the pass has enough workgroups (then merged). */
+ * over the keys until the pass has enough workgroups (then merged). Prefill
+ * passes use the tiled kernel, decode the per-token one. */
 rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_error *err) {
     const rl_model *m = e->m;
     const rl_layer *l = &m->layers[li];
     const int donor = l->kv_donor;
+    const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
     const uint32_t H = (uint32_t)m->n_head, kvh = (uint32_t)l->n_kv_head, hd = (uint32_t)l->head_dim;
     const uint32_t group = H / kvh, hc = group < ATTN_HC ? group : ATTN_HC, chunks = (group + hc - 1) / hc;
-    const uint32_t qdim = H * hd, kvdim = kvh * hd;
-    (void)qdim;
-    /* the longest key range of this pass */
-    const int last = e->n_past + T - 1;
-    const uint32_t max_keys = l->is_swa && last + 1 > m->window ? (uint32_t)m->window : (uint32_t)last + 1;
-    const uint32_t per_pass = (uint32_t)T * kvh * chunks;
-    uint32_t n_split = (ATTN_TARGET_WG + per_pass - 1) / per_pass, by_keys = (max_keys + ATTN_KC - 1) / ATTN_KC;
-    if (n_split > by_keys) n_split = by_keys;
-    if (n_split < 1) n_split = 1;
-    char d_hc[32], d_kc[32];
-    snprintf(d_hc, sizeof d_hc, "HC=%uu", hc);
-    snprintf(d_kc, sizeof d_kc, "KCH=%uu", ATTN_KC);
-    /* K/V tile slices as wide as the workgroup memory allows (fewer round trips per chunk) */
+    const uint32_t qdim = H * hd, kvdim = kvh * hd, window = l->is_swa ? (uint32_t)m->window : 0;
     if (hd % 64) return rl_fail(err, RL_ERR_UNSUPPORTED, "head dim %u is not a multiple of 64", hd);
-    const char *sd = rl_gdev_caps(e->dev)->max_wg_storage >= 40960 && hd % 128 == 0 ? "SD=128u" : "SD=64u";
-    const char *defs[] = {"WG=128u", "MAX_HD=512u", sd, d_hc, d_kc, NULL};
-    uint32_t pipe = rl_gdev_pipeline(e->dev, K_ATTENTION, defs, err);
+    const uint32_t last = (uint32_t)(e->n_past + T - 1); /* the pass's last position */
+    tiled_cfg tc;
+    const int tiled = tiled_config(caps, T, group, hd, &tc);
+    /* workgroups per split, and the longest key range one workgroup walks */
+    uint32_t per_pass, max_keys, min_keys, pipe;
+    char d0[32], d1[32], d2[32], d3[32], d4[32];
+    if (tiled) {
+        const uint32_t bq = tc.r / group;
+        per_pass = ((uint32_t)T + bq - 1) / bq * kvh;
+        max_keys = window && last + 1 > window + bq - 1 ? window + bq - 1 : last + 1; /* its tokens' union */
+        min_keys = tc.bk; /* a split of at least one whole block */
+        snprintf(d0, sizeof d0, "R=%uu", tc.r);
+        snprintf(d1, sizeof d1, "BK=%uu", tc.bk);
+        snprintf(d2, sizeof d2, "SD=%uu", tc.sd);
+        snprintf(d3, sizeof d3, "HD=%uu", hd);
+        snprintf(d4, sizeof d4, "WG=%uu", ATTN_TILED_WG);
+        const char *defs[] = {d4, d0, d1, d2, d3, NULL};
+        pipe = rl_gdev_pipeline(e->dev, K_ATTENTION_TILED, defs, err);
+    } else {
+        per_pass = (uint32_t)T * kvh * chunks;
+        max_keys = window && last + 1 > window ? window : last + 1;
+        min_keys = ATTN_KC;
+        snprintf(d0, sizeof d0, "HC=%uu", hc);
+        snprintf(d1, sizeof d1, "KCH=%uu", ATTN_KC);
+        /* K/V tile slices as wide as the workgroup memory allows (fewer round trips per chunk) */
+        const char *sd = caps->max_wg_storage >= 40960 && hd % 128 == 0 ? "SD=128u" : "SD=64u";
+        const char *defs[] = {"WG=128u", "MAX_HD=512u", sd, d0, d1, NULL};
+        pipe = rl_gdev_pipeline(e->dev, K_ATTENTION, defs, err);
+    }
     if (!pipe) return err->code;
-    attn_params ap = {H,        kvh,     hd,     l->is_swa ? (uint32_t)m->window : 0,
-                      q_stride, 0,       kvdim,  (uint32_t)e->cap[donor],
-                      qdim,     n_split, chunks, 0};
+    uint32_t n_split = (ATTN_TARGET_WG + per_pass - 1) / per_pass, by_keys = (max_keys + min_keys - 1) / min_keys;
+    const uint64_t by_buf = attn_part_slots((uint64_t)e->ubatch) * (MAX_HD + 2) / ((uint64_t)T * (hd + 2));
+    if (n_split > by_keys) n_split = by_keys;
+    if (n_split > by_buf) n_split = (uint32_t)by_buf;
+    if (n_split < 1) n_split = 1;
+    attn_params ap = {H,     kvh,     hd,     window, q_stride, 0, kvdim, (uint32_t)e->cap[donor],
+                      qdim,  n_split, chunks, (uint32_t)T};
     rl_gbind ab[6] = {{e->b_step, 0, 0},    {e->b_q, 0, 0}, {e->kc[donor], 0, 0},
                       {e->vc[donor], 0, 0}, {e->b_o, 0, 0}, {e->b_part, 0, 0}};
-    rl_status s = rl_gdev_dispatch(e->dev, pipe, &ap, ab, n_split, kvh * chunks, (uint32_t)T, err);
+    rl_status s = tiled ? rl_gdev_dispatch(e->dev, pipe, &ap, ab, n_split, per_pass / kvh, kvh, err)
+                        : rl_gdev_dispatch(e->dev, pipe, &ap, ab, n_split, kvh * chunks, (uint32_t)T, err);
     if (s || n_split == 1) return s;
     combine_params cp = {H, hd, n_split, qdim};
     rl_gbind cb[2] = {{e->b_part, 0, 0}, {e->b_o, 0, 0}};

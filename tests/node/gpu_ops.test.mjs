@@ -2,7 +2,8 @@
 // written here (double precision where it matters), on fresh random inputs:
 // top-k (the sampler's order: higher value, then lower index; NaN/-inf never,
 // +inf largest), two-pass argmax, RMSNorm with its residual/next-norm modes,
-// GeGLU, and the split-K attention with its combine against a direct softmax.
+// GeGLU, and the split-K and tiled prefill attention (with the combine)
+// against a direct softmax.
 import { assert, rng, run, test } from './harness.mjs';
 import { CRef, KernelRunner } from './lib/gpu-kernel.mjs';
 
@@ -113,6 +114,33 @@ test('GeGLU in place, both modes', async () => {
         }
 });
 
+// Direct softmax attention in double (scale 1, GQA with contiguous groups):
+// queries at qOff + t * qStride + h * hd, key k in cache row k % cap of
+// kvh * hd floats, visible from position pos iff k <= pos and pos - k < win
+// (win 0: causal only). Output [T][H][hd].
+function refAttention({ q, K, V, H, kvh, hd, cap, T, pos0, win, qStride = H * hd, qOff = 0 }) {
+    const G = H / kvh, out = new Float64Array(T * H * hd);
+    for (let t = 0; t < T; t++) {
+        const pos = pos0 + t, lo = win && pos + 1 > win ? pos + 1 - win : 0;
+        for (let h = 0; h < H; h++) {
+            const qb = qOff + t * qStride + h * hd, kb = Math.floor(h / G) * hd, s = [];
+            for (let k = lo; k <= pos; k++) {
+                let d = 0;
+                for (let i = 0; i < hd; i++) d += q[qb + i] * K[(k % cap) * kvh * hd + kb + i];
+                s.push(d);
+            }
+            const m = Math.max(...s), w = s.map((v) => Math.exp(v - m)), z = w.reduce((a, b) => a + b, 0);
+            for (let k = lo; k <= pos; k++) {
+                const wk = w[k - lo] / z, vb = (k % cap) * kvh * hd + kb;
+                for (let i = 0; i < hd; i++) out[(t * H + h) * hd + i] += wk * V[vb + i];
+            }
+        }
+    }
+    return out;
+}
+
+const worstAbs = (got, want) => want.reduce((w, v, i) => Math.max(w, Math.abs(got[i] - v)), 0);
+
 test('split-K attention and its combine match a direct softmax (GQA group of 8, window)', async () => {
     const H = 8, kvh = 1, hd = 128, cap = 96, KCH = 32, T = 2, pos0 = 70, window = 48;
     const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attention.wgsl'], ['WG=128u', 'MAX_HD=512u', 'SD=64u', 'HC=8u', `KCH=${KCH}u`]), 'urrrrww');
@@ -128,26 +156,48 @@ test('split-K attention and its combine match a direct softmax (GQA group of 8, 
             const pc = gpu.buffer(u32(H, hd, nsplit, H * hd), true);
             gpu.dispatch(comb, gpu.bindGroup(comb, [pc, part, o]), [H, T, 1]);
         }
-        const got = new Float32Array(await gpu.read(o));
-        let worst = 0;
-        for (let t = 0; t < T; t++) {
-            const p0 = pos0 + t, lo = win && p0 + 1 > win ? p0 + 1 - win : 0;
-            for (let h = 0; h < H; h++) {
-                const s = [];
-                for (let k = lo; k <= p0; k++) {
-                    let d = 0;
-                    for (let i = 0; i < hd; i++) d += q[(t * H + h) * hd + i] * K[(k % cap) * hd + i];
-                    s.push(d);
-                }
-                const m = Math.max(...s), w = s.map((v) => Math.exp(v - m)), z = w.reduce((a, b) => a + b, 0);
-                for (let i = 0; i < hd; i++) {
-                    let want = 0;
-                    for (let k = lo; k <= p0; k++) want += (w[k - lo] / z) * V[(k % cap) * hd + i];
-                    worst = Math.max(worst, Math.abs(got[(t * H + h) * hd + i] - want));
-                }
-            }
-        }
+        const worst = worstAbs(new Float32Array(await gpu.read(o)), refAttention({ q, K, V, H, kvh, hd, cap, T, pos0, win }));
         assert(worst < 1e-5, `window ${win}, ${nsplit} splits: worst abs error ${worst}`);
+    }
+});
+
+// The tiled prefill kernel in the variants src/gpu/record.c picks (R rows of
+// 256 or 512-dim heads, 32- or 64-key blocks, 32- or 64-dim slices), with and
+// without split-K:
+// token counts at the threshold (16), ragged (37, 20) and a full ubatch (128);
+// GQA groups 8, 4, 2; windows shorter than the context; ring caches that wrap
+// (cap below the last position); prefill continuing after earlier tokens.
+test('tiled prefill attention matches a direct softmax (GQA, window, ring cache, split-K)', async () => {
+    const comb = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'attn_combine.wgsl'], ['WG=128u', 'MAXS=256u', ...sg]), 'urw');
+    const cases = [
+        { T: 16, hd: 256, H: 8, kvh: 1, win: 0, cap: 16, pos0: 0, R: 64, BK: 32, SD: 64, splits: [1, 5] }, // 5: empty splits
+        { T: 37, hd: 512, H: 8, kvh: 1, win: 24, cap: 64, pos0: 50, R: 32, BK: 32, SD: 32, splits: [1, 3] },
+        { T: 128, hd: 256, H: 4, kvh: 2, win: 40, cap: 100, pos0: 20, R: 64, BK: 32, SD: 64, splits: [2] },
+        { T: 128, hd: 512, H: 8, kvh: 1, win: 0, cap: 133, pos0: 5, R: 32, BK: 64, SD: 64, splits: [1] },
+        { T: 128, hd: 256, H: 8, kvh: 1, win: 64, cap: 150, pos0: 300, R: 64, BK: 32, SD: 64, splits: [3] },
+        { T: 128, hd: 256, H: 8, kvh: 1, win: 64, cap: 150, pos0: 300, R: 64, BK: 64, SD: 64, splits: [1, 3] }, // needs 36 KiB
+        { T: 37, hd: 64, H: 2, kvh: 1, win: 16, cap: 48, pos0: 3, R: 64, BK: 32, SD: 64, splits: [1, 2] },
+        { T: 20, hd: 128, H: 8, kvh: 2, win: 0, cap: 128, pos0: 100, R: 64, BK: 32, SD: 32, splits: [1, 4], qOff: 4, qPad: 8 },
+    ];
+    for (const cs of cases) {
+        const { T, hd, H, kvh, win, cap, pos0, R, BK, SD, qOff = 0, qPad = 0 } = cs;
+        const defs = ['WG=256u', `R=${R}u`, `BK=${BK}u`, `SD=${SD}u`, `HD=${hd}u`];
+        // the variant wider devices get (tiled_bytes in src/gpu/record.c); SwiftShader has 32 KiB
+        if (16 * (R + BK) * (SD / 4 + 1) + 4 * BK + 16 * R + 8 * 256 > gpu.device.limits.maxComputeWorkgroupStorageSize) continue;
+        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attention_tiled.wgsl'], defs), 'urrrrww');
+        const qStride = H * hd + qPad, G = H / kvh, nq = Math.ceil(T / Math.floor(R / G));
+        const q = Float32Array.from({ length: qOff + T * qStride }, () => rng() * 2 - 1);
+        const K = Float32Array.from({ length: cap * kvh * hd }, () => rng() * 2 - 1), V = Float32Array.from({ length: cap * kvh * hd }, () => rng() * 2 - 1);
+        const want = refAttention({ q, K, V, H, kvh, hd, cap, T, pos0, win, qStride, qOff });
+        const step = gpu.buffer(u32(pos0, T, 0, 0)), qb = gpu.buffer(q), kb = gpu.buffer(K), vb = gpu.buffer(V);
+        for (const nsplit of cs.splits) {
+            const o = gpu.buffer(T * H * hd * 4), part = gpu.buffer(T * H * nsplit * (hd + 2) * 4);
+            const p = gpu.buffer(params([[H], [kvh], [hd], [win], [qStride], [qOff], [kvh * hd], [cap], [H * hd], [nsplit], [1], [T]]), true);
+            gpu.dispatch(attn, gpu.bindGroup(attn, [p, step, qb, kb, vb, o, part]), [nsplit, nq, kvh]);
+            if (nsplit > 1) gpu.dispatch(comb, gpu.bindGroup(comb, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H, T, 1]);
+            const worst = worstAbs(new Float32Array(await gpu.read(o)), want);
+            assert(worst < 2e-5, `T ${T} hd ${hd} H ${H}/${kvh} window ${win} cap ${cap} pos0 ${pos0} R ${R} BK ${BK} SD ${SD}, ${nsplit} splits: worst abs error ${worst}`);
+        }
     }
 });
 

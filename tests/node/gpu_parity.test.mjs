@@ -123,6 +123,35 @@ test('MoE and K=V architectures: GPU logits match the CPU engine', async () => {
     }
 });
 
+// Prefill in passes of 32 and 19 slots (the tiled attention kernel; T >= 16),
+// the second continuing after earlier tokens with the sliding layers' rings
+// (window 8 + 32 slots) wrapped, then a decode step.
+// tiny has GQA groups of 4; tiny-kv 2 on sliding layers, 4 on its K=V full ones.
+test('multi-pass prefill (tiled attention) over wrapped rings: GPU logits match the CPU engine', async () => {
+    const gpu = await createGpu();
+    try {
+        for (const preset of ['tiny', 'tiny-kv']) {
+            const file = generate('F32', [], preset);
+            const tokens = [2, ...Array.from({ length: 52 }, () => 3 + Math.floor(rng() * 500))];
+            const cpu = await cpuLogits(tokens, file);
+            const s = await openGpuSession(file, { nCtx: 128, ubatch: 32, gpu });
+            try {
+                const V = s.nVocab, rows = [await s.eval(tokens.slice(0, 32), { allLogits: true })];
+                rows.push(await s.eval(tokens.slice(32, 51), { allLogits: true }));
+                rows.push(await s.eval(tokens.slice(51), { allLogits: true }));
+                const joined = new Float32Array(tokens.length * V);
+                let o = 0;
+                for (const r of rows) { joined.set(r, o); o += r.length; }
+                compareRows(joined, cpu, V, `${preset}: 32 + 19 slots, then 1`);
+            } finally {
+                s.close();
+            }
+        }
+    } finally {
+        gpu.destroy();
+    }
+});
+
 // One GPU runtime for the type sweep: pipelines are compiled once per type.
 test('generated models of seven type mixes: GPU logits match the CPU engine', async () => {
     const gpu = await createGpu();
