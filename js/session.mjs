@@ -172,10 +172,23 @@ export class GpuSession {
     // token fed), pipelined: step i+1 is queued, its token still on the GPU,
     // before step i's pick is read. Returns the n picks; the cache holds every
     // position up to the last pick's (that one is not fed).
-    async decodeGreedy(n) {
+    // queueAll: record all n steps before the first flush (no host in the loop
+    // at all: the GPU's own time per step, for the benchmark).
+    async decodeGreedy(n, { queueAll = false } = {}) {
         const e = this.engine, x = e.exports;
-        const slots = e.alloc(8); // two picks: one being read while the next is in flight
         const picks = [];
+        if (queueAll) {
+            const slots = e.alloc(4 * n);
+            try {
+                for (let i = 0; i < n; i++) if (x.rl_api_gpu_eval_chained(this.handle, slots + 4 * i) !== 0) throw new Error(this.error());
+                await this.runtime.flush(() => e.memory); // submits every step
+                await this.runtime.flush(() => e.memory); // awaits their picks
+                return [...new Int32Array(e.memory.buffer, slots, n)];
+            } finally {
+                e.free(slots);
+            }
+        }
+        const slots = e.alloc(8); // two picks: one being read while the next is in flight
         try {
             for (let i = 0; i <= n; i++) {
                 if (i < n && x.rl_api_gpu_eval_chained(this.handle, slots + 4 * (i % 2)) !== 0) throw new Error(this.error());

@@ -1,11 +1,11 @@
 // Tiled (flash-style) attention for prefill: same maths and bindings as
-// attention.wgsl (scale 1.0, GQA with contiguous groups, key k visible from
+// attn_decode.wgsl (scale 1.0, GQA with contiguous groups, key k visible from
 // position pos iff k <= pos and (window == 0 or pos - k < window)).
 //
 // Grid (n_split, ceil(n_tok / BQ), kvh). A workgroup takes R query rows: BQ =
 // R / G tokens times the G heads that share KV head g. It walks the union of
 // its tokens' key ranges (one split of it) in blocks of BK keys, so every K/V
-// row it loads serves R rows instead of one token's G (attention.wgsl). Per
+// row it loads serves R rows instead of one token's G (attn_decode.wgsl). Per
 // block:
 //   scores  S[R][BK] = Q K^T, over SD-wide dimension slices: each slice of Q
 //           and K is staged in workgroup memory; an invocation owns SPT rows

@@ -1,6 +1,8 @@
-// Merges the split-K partials of attention.wgsl: for each (head, slot),
+// Merges the split-K partials of the attention kernels: for each (head, slot),
 // O = sum_s acc_s * exp(m_s - M) / sum_s l_s * exp(m_s - M), M = max_s m_s.
-// Grid (H, n_tok); n_split <= MAXS.
+// Grid (H * ceil(hd / WG), n_tok): a workgroup merges WG dimensions of one
+// head (each thread one, reading the partials coalesced), so a decode step
+// spreads over many workgroups instead of one per head; n_split <= MAXS.
 struct Params {
     H: u32,
     hd: u32,
@@ -17,7 +19,9 @@ var<workgroup> wsplit: array<f32, MAXS>;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: vec3<u32>) {
     let lid = li.x;
-    let h = wg.x;
+    let chunks = (p.hd + WG - 1u) / WG;
+    let h = wg.x / chunks;
+    let d = (wg.x % chunks) * WG + lid;
     let t = wg.y;
     let stride = p.hd + 2u;
     let base = (t * p.H + h) * p.n_split * stride;
@@ -31,7 +35,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
         l += PART[base + s * stride + p.hd + 1u] * w;
     }
     let inv = 1.0 / wg_sum(l, lid); // also orders wsplit's writes before the reads below
-    for (var d = lid; d < p.hd; d += WG) {
+    if (d < p.hd) {
         var o = 0.0;
         for (var s = 0u; s < p.n_split; s++) { o += PART[base + s * stride + d] * wsplit[s]; }
         O[t * p.o_stride + h * p.hd + d] = o * inv;

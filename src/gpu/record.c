@@ -227,18 +227,22 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
         const char *defs[] = {d4, d0, d1, d2, d3, NULL};
         pipe = rl_gdev_pipeline(e->dev, K_ATTENTION_TILED, defs, err);
     } else {
+        /* kernels/attn_decode.wgsl: blocks of ATTN_DEC_KB keys, WG = 2 * hd / 4; splits of at
+         * least one block, as many as ATTN_DEC_SPLITS (a long context walks several blocks each) */
         per_pass = (uint32_t)T * kvh * chunks;
         max_keys = window && last + 1 > window ? window : last + 1;
-        min_keys = ATTN_KC;
+        min_keys = (max_keys + ATTN_DEC_SPLITS - 1) / ATTN_DEC_SPLITS;
+        if (min_keys < ATTN_DEC_KB) min_keys = ATTN_DEC_KB;
         snprintf(d0, sizeof d0, "HC=%uu", hc);
-        snprintf(d1, sizeof d1, "KCH=%uu", ATTN_KC);
-        /* K/V tile slices as wide as the workgroup memory allows (fewer round trips per chunk) */
-        const char *sd = caps->max_wg_storage >= 40960 && hd % 128 == 0 ? "SD=128u" : "SD=64u";
-        const char *defs[] = {"WG=128u", "MAX_HD=512u", sd, d0, d1, NULL};
-        pipe = rl_gdev_pipeline(e->dev, K_ATTENTION, defs, err);
+        snprintf(d1, sizeof d1, "KB=%uu", ATTN_DEC_KB);
+        snprintf(d2, sizeof d2, "HD=%uu", hd);
+        snprintf(d3, sizeof d3, "WG=%uu", hd / 2);
+        const char *defs[] = {d3, d0, d1, d2, NULL};
+        pipe = rl_gdev_pipeline(e->dev, K_ATTN_DECODE, defs, err);
     }
     if (!pipe) return err->code;
-    uint32_t n_split = (ATTN_TARGET_WG + per_pass - 1) / per_pass, by_keys = (max_keys + min_keys - 1) / min_keys;
+    uint32_t n_split = tiled ? (ATTN_TARGET_WG + per_pass - 1) / per_pass : ATTN_DEC_SPLITS,
+             by_keys = (max_keys + min_keys - 1) / min_keys;
     const uint64_t by_buf = attn_part_slots((uint64_t)e->ubatch) * (MAX_HD + 2) / ((uint64_t)T * (hd + 2));
     if (n_split > by_keys) n_split = by_keys;
     if (n_split > by_buf) n_split = (uint32_t)by_buf;
@@ -252,7 +256,8 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
     if (s || n_split == 1) return s;
     combine_params cp = {H, hd, n_split, qdim};
     rl_gbind cb[2] = {{e->b_part, 0, 0}, {e->b_o, 0, 0}};
-    return rl_gdev_dispatch(e->dev, e->p_combine, &cp, cb, H, (uint32_t)T, 1, err);
+    return rl_gdev_dispatch(e->dev, e->p_combine, &cp, cb, H * ((hd + ATTN_COMBINE_WG - 1) / ATTN_COMBINE_WG),
+                            (uint32_t)T, 1, err);
 }
 
 rl_status gpu_glu(rl_gpu_engine *e, uint32_t a_buf, uint32_t y_buf, glu_params p, int T, rl_error *err) {

@@ -141,23 +141,35 @@ function refAttention({ q, K, V, H, kvh, hd, cap, T, pos0, win, qStride = H * hd
 
 const worstAbs = (got, want) => want.reduce((w, v, i) => Math.max(w, Math.abs(got[i] - v)), 0);
 
-test('split-K attention and its combine match a direct softmax (GQA group of 8, window)', async () => {
-    const H = 8, kvh = 1, hd = 128, cap = 96, KCH = 32, T = 2, pos0 = 70, window = 48;
-    const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attention.wgsl'], ['WG=128u', 'MAX_HD=512u', 'SD=64u', 'HC=8u', `KCH=${KCH}u`]), 'urrrrww');
+// The decode kernel (kernels/attn_decode.wgsl, WG = hd / 2, blocks of KB keys)
+// in the head sizes and GQA groups of real models, with one split walking
+// several blocks, splits merged by attn_combine (some of them empty), windows,
+// ring caches that wrap, and a few tokens per pass.
+test('decode attention and its combine match a direct softmax (GQA, window, ring cache, split-K)', async () => {
     const comb = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'attn_combine.wgsl'], ['WG=128u', 'MAXS=256u', ...sg]), 'urw');
-    const q = Float32Array.from({ length: T * H * hd }, () => rng() * 2 - 1);
-    const K = Float32Array.from({ length: cap * hd }, () => rng() * 2 - 1), V = Float32Array.from({ length: cap * hd }, () => rng() * 2 - 1);
-    const step = gpu.buffer(u32(pos0, T, 0, 0));
-    for (const [win, nsplit] of [[0, 1], [0, 3], [window, 2]]) {
-        const o = gpu.buffer(T * H * hd * 4), part = gpu.buffer(T * H * nsplit * (hd + 2) * 4);
-        const p = gpu.buffer(params([[H], [kvh], [hd], [win], [H * hd], [0], [kvh * hd], [cap], [H * hd], [nsplit], [1], [0]]), true);
-        gpu.dispatch(attn, gpu.bindGroup(attn, [p, step, gpu.buffer(q), gpu.buffer(K), gpu.buffer(V), o, part]), [nsplit, kvh, T]);
-        if (nsplit > 1) {
-            const pc = gpu.buffer(u32(H, hd, nsplit, H * hd), true);
-            gpu.dispatch(comb, gpu.bindGroup(comb, [pc, part, o]), [H, T, 1]);
+    const cases = [
+        { hd: 128, H: 8, kvh: 1, T: 2, pos0: 70, cap: 96, win: 0, splits: [1, 3] },
+        { hd: 128, H: 8, kvh: 1, T: 2, pos0: 70, cap: 96, win: 48, splits: [2] },
+        { hd: 256, H: 8, kvh: 1, T: 1, pos0: 300, cap: 200, win: 150, splits: [1, 7] },  // ring wraps; 10 blocks in one split
+        { hd: 512, H: 8, kvh: 1, T: 1, pos0: 40, cap: 64, win: 0, splits: [1, 64] },    // more splits than blocks: empty ones
+        { hd: 64, H: 4, kvh: 2, T: 3, pos0: 20, cap: 32, win: 16, splits: [1, 2] },
+        { hd: 256, H: 16, kvh: 1, T: 1, pos0: 33, cap: 40, win: 0, splits: [2], HC: 8 },  // group 16: two head chunks
+    ];
+    for (const cs of cases) {
+        const { hd, H, kvh, T, pos0, cap, win } = cs, G = H / kvh, HC = cs.HC ?? G, chunks = Math.ceil(G / HC);
+        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_decode.wgsl'], [`WG=${hd / 2}u`, `HC=${HC}u`, 'KB=16u', `HD=${hd}u`]), 'urrrrww');
+        const q = Float32Array.from({ length: T * H * hd }, () => rng() * 2 - 1);
+        const K = Float32Array.from({ length: cap * kvh * hd }, () => rng() * 2 - 1), V = Float32Array.from({ length: cap * kvh * hd }, () => rng() * 2 - 1);
+        const want = refAttention({ q, K, V, H, kvh, hd, cap, T, pos0, win });
+        const step = gpu.buffer(u32(pos0, T, 0, 0));
+        for (const nsplit of cs.splits) {
+            const o = gpu.buffer(T * H * hd * 4), part = gpu.buffer(T * H * nsplit * (hd + 2) * 4);
+            const p = gpu.buffer(params([[H], [kvh], [hd], [win], [H * hd], [0], [kvh * hd], [cap], [H * hd], [nsplit], [chunks], [T]]), true);
+            gpu.dispatch(attn, gpu.bindGroup(attn, [p, step, gpu.buffer(q), gpu.buffer(K), gpu.buffer(V), o, part]), [nsplit, kvh * chunks, T]);
+            if (nsplit > 1) gpu.dispatch(comb, gpu.bindGroup(comb, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H * Math.ceil(hd / 128), T, 1]);
+            const worst = worstAbs(new Float32Array(await gpu.read(o)), want);
+            assert(worst < 1e-5, `hd ${hd} H ${H}/${kvh} T ${T} pos0 ${pos0} cap ${cap} window ${win}, ${nsplit} splits: worst abs error ${worst}`);
         }
-        const worst = worstAbs(new Float32Array(await gpu.read(o)), refAttention({ q, K, V, H, kvh, hd, cap, T, pos0, win }));
-        assert(worst < 1e-5, `window ${win}, ${nsplit} splits: worst abs error ${worst}`);
     }
 });
 
@@ -194,7 +206,7 @@ test('tiled prefill attention matches a direct softmax (GQA, window, ring cache,
             const o = gpu.buffer(T * H * hd * 4), part = gpu.buffer(T * H * nsplit * (hd + 2) * 4);
             const p = gpu.buffer(params([[H], [kvh], [hd], [win], [qStride], [qOff], [kvh * hd], [cap], [H * hd], [nsplit], [1], [T]]), true);
             gpu.dispatch(attn, gpu.bindGroup(attn, [p, step, qb, kb, vb, o, part]), [nsplit, nq, kvh]);
-            if (nsplit > 1) gpu.dispatch(comb, gpu.bindGroup(comb, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H, T, 1]);
+            if (nsplit > 1) gpu.dispatch(comb, gpu.bindGroup(comb, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H * Math.ceil(hd / 128), T, 1]);
             const worst = worstAbs(new Float32Array(await gpu.read(o)), want);
             assert(worst < 2e-5, `T ${T} hd ${hd} H ${H}/${kvh} window ${win} cap ${cap} pos0 ${pos0} R ${R} BK ${BK} SD ${SD}, ${nsplit} splits: worst abs error ${worst}`);
         }

@@ -1,0 +1,172 @@
+// Attention for few query tokens per pass (decode), built for latency
+// (gemma4.md §4.4: scale 1.0, GQA with contiguous groups, keys k with
+// 0 <= pos - k < window, window 0 = causal only).
+//
+// Grid (n_split, kvh * head_chunks, n_tok). A workgroup takes up to HC query
+// heads that share one KV head, one token, and one slice of its keys, walked
+// in blocks of KB keys with an online softmax. K and V rows go straight from
+// the caches into registers, every load of a block issued at once (three
+// memory round trips per block: K, then V, no staging through workgroup
+// memory), and every K/V element a thread loads serves all HC heads:
+//   scores  thread (key lid / P, part lid % P) dots P-interleaved vec4s of its
+//           key's row with the HC queries (coalesced: P consecutive threads
+//           read P consecutive vec4s); the P partial sums meet in workgroup memory
+//   P.V     thread (column lid % C4, half lid / C4) accumulates one vec4 of
+//           every head's output over half the block's keys; the halves are
+//           added at the end
+// With n_split = 1 it writes the normalised output, else its partial (max,
+// sum, unnormalised output) for attn_combine.wgsl. WG must be 2 * HD / 4.
+struct Params {
+    H: u32,
+    kvh: u32,
+    hd: u32,          // = HD
+    window: u32,
+    q_stride: u32,
+    q_off: u32,
+    kv_stride: u32,
+    kv_cap: u32,
+    o_stride: u32,
+    n_split: u32,
+    head_chunks: u32, // ceil((H / kvh) / HC)
+    n_tok: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> step: Step;
+@group(0) @binding(2) var<storage, read> Q: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> KCACHE: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> VCACHE: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> O: array<f32>;      // n_split == 1: [n_tok][H*hd]
+@group(0) @binding(6) var<storage, read_write> PART: array<f32>;   // n_split > 1: [n_tok][H][n_split][hd + 2]
+
+const C4: u32 = HD / 4u;     // vec4 per row
+const P: u32 = WG / KB;      // threads per key (scores)
+const DP: u32 = C4 / P;      // vec4 of a key's row per thread (scores)
+const KH: u32 = KB / 2u;     // keys per thread (P.V: two halves of the block)
+
+var<workgroup> qs: array<vec4<f32>, HC * C4>;  // the queries; after the last block, the second half's sums
+var<workgroup> part_sc: array<f32, WG * HC>;   // per-thread partial scores
+var<workgroup> sc: array<f32, HC * KB>;        // scores, then probabilities, of the block
+var<workgroup> m_run: array<f32, HC>;
+var<workgroup> l_run: array<f32, HC>;
+var<workgroup> rescale: array<f32, HC>;
+
+// vec4 index of key k's row of KV head g in the caches (a ring of kv_cap rows)
+fn row_of(k: u32, g: u32) -> u32 { return (k % p.kv_cap) * (p.kv_stride / 4u) + g * C4; }
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: vec3<u32>) {
+    let lid = li.x;
+    let split = wg.x;
+    let g = wg.y / p.head_chunks;                      // KV head
+    let group = p.H / p.kvh;
+    let h0 = g * group + (wg.y % p.head_chunks) * HC;  // first query head of this workgroup
+    let nh = min(HC, g * group + group - h0);          // heads in this workgroup
+    let t = wg.z;
+    let pos = step.pos0 + t;
+    var lo = 0u;
+    if (p.window > 0u && pos + 1u > p.window) { lo = pos + 1u - p.window; }
+    let n = pos + 1u - lo;
+    let per = (n + p.n_split - 1u) / p.n_split;
+    let k_begin = lo + min(split * per, n);
+    let k_end = lo + min(split * per + per, n);
+
+    for (var i = lid; i < HC * C4; i += WG) {
+        let h = i / C4;
+        var q = vec4<f32>(0.0);
+        if (h < nh) { q = Q[(p.q_off + t * p.q_stride + (h0 + h) * HD) / 4u + i % C4]; }
+        qs[i] = q;
+    }
+    if (lid < HC) {
+        m_run[lid] = NEG_INF;
+        l_run[lid] = 0.0;
+    }
+    let key = lid / P;   // scores: this thread's key in the block
+    let j = lid % P;     //         and its part of the row
+    let col = lid % C4;  // P.V: this thread's output column
+    let half = lid / C4; //      and half of the block's keys
+    var acc: array<vec4<f32>, HC>;
+    for (var h = 0u; h < HC; h++) { acc[h] = vec4<f32>(0.0); }
+    workgroupBarrier();
+
+    for (var kb = k_begin; kb < k_end; kb += KB) {
+        let nk = min(KB, k_end - kb);
+        // scores: partial dots of P-interleaved slices of the key's row
+        var s: array<f32, HC>;
+        for (var h = 0u; h < HC; h++) { s[h] = 0.0; }
+        if (key < nk) {
+            let r = row_of(kb + key, g);
+            for (var d = 0u; d < DP; d++) {
+                let c = j + d * P;
+                let kv = KCACHE[r + c];
+                for (var h = 0u; h < HC; h++) { s[h] += dot(qs[h * C4 + c], kv); }
+            }
+        }
+        for (var h = 0u; h < HC; h++) { part_sc[lid * HC + h] = s[h]; }
+        workgroupBarrier();
+        for (var i = lid; i < HC * KB; i += WG) {
+            let h = i / KB;
+            let kk = i % KB;
+            var sum = 0.0;
+            for (var q = 0u; q < P; q++) { sum += part_sc[(kk * P + q) * HC + h]; }
+            sc[i] = select(NEG_INF, sum, kk < nk);
+        }
+        workgroupBarrier();
+        // online softmax per head
+        if (lid < nh) {
+            var cm = NEG_INF;
+            for (var kk = 0u; kk < nk; kk++) { cm = max(cm, sc[lid * KB + kk]); }
+            let m_new = max(m_run[lid], cm);
+            let r = exp(m_run[lid] - m_new);
+            var sum = 0.0;
+            for (var kk = 0u; kk < KB; kk++) {
+                var e = 0.0;
+                if (kk < nk) { e = exp(sc[lid * KB + kk] - m_new); }
+                sc[lid * KB + kk] = e;
+                sum += e;
+            }
+            m_run[lid] = m_new;
+            l_run[lid] = l_run[lid] * r + sum;
+            rescale[lid] = r;
+        }
+        workgroupBarrier();
+        // P.V over this thread's half of the keys
+        for (var h = 0u; h < HC; h++) { acc[h] *= rescale[h]; }
+        for (var q = 0u; q < KH; q++) {
+            let kk = half * KH + q;
+            if (kk < nk) {
+                let v = VCACHE[row_of(kb + kk, g) + col];
+                for (var h = 0u; h < HC; h++) { acc[h] += sc[h * KB + kk] * v; }
+            }
+        }
+        workgroupBarrier(); // sc and rescale are rewritten by the next block
+    }
+
+    // the second half's sums join the first half's (qs is free now)
+    if (half == 1u) {
+        for (var h = 0u; h < HC; h++) { qs[h * C4 + col] = acc[h]; }
+    }
+    workgroupBarrier();
+    if (half == 1u) { return; }
+    for (var h = 0u; h < nh; h++) {
+        let a = acc[h] + qs[h * C4 + col];
+        if (p.n_split == 1u) {
+            let o = t * p.o_stride + (h0 + h) * HD + 4u * col;
+            let v = a / l_run[h];
+            O[o] = v.x;
+            O[o + 1u] = v.y;
+            O[o + 2u] = v.z;
+            O[o + 3u] = v.w;
+        } else {
+            let base = ((t * p.H + h0 + h) * p.n_split + split) * (HD + 2u);
+            PART[base + 4u * col] = a.x;
+            PART[base + 4u * col + 1u] = a.y;
+            PART[base + 4u * col + 2u] = a.z;
+            PART[base + 4u * col + 3u] = a.w;
+            if (col == 0u) {
+                PART[base + HD] = m_run[h];
+                PART[base + HD + 1u] = l_run[h];
+            }
+        }
+    }
+}
