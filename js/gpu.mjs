@@ -5,7 +5,7 @@
 
 // command-list opcodes and their lengths in words (src/gpu/gpu_abi.h); js/web/plan.mjs reads them too
 export const OP = { DISPATCH: 1, WRITE: 2, COPY: 3, READ: 4, UPLOAD: 5, DISPATCH_INDIRECT: 7, AHEAD: 8 };
-export const OP_LEN = { 1: 6, 2: 5, 3: 6, 4: 5, 5: 7, 7: 5, 8: 1 };
+export const OP_LEN = { 1: 6, 2: 5, 3: 6, 4: 5, 5: 7, 7: 5, 8: 2 };
 const BIND_TYPES = ['uniform', 'read-only-storage', 'storage'];
 const OPTIONAL_FEATURES = ['subgroups', 'shader-f16', 'timestamp-query'];
 
@@ -210,11 +210,11 @@ export class GpuRuntime {
                 const words = u32at(ptr, nWords);
                 // writes read wasm memory: snapshot their bytes now, too
                 const writes = [];
-                let ahead = false;
+                let ahead = 0;
                 for (let i = 0; i < words.length; i += OP_LEN[words[i]] || 1) {
                     if (!OP_LEN[words[i]]) { rt.errors.push(`bad command opcode ${words[i]} at word ${i}`); return -1; }
                     if (words[i] === OP.WRITE) writes.push(new Uint8Array(getMemory().buffer, words[i + 3], words[i + 4]).slice());
-                    else if (words[i] === OP.AHEAD) ahead = true;
+                    else if (words[i] === OP.AHEAD) ahead = Math.max(1, words[i + 1]);
                 }
                 rt.pending.push({ words, writes, ahead });
                 return 0;
@@ -226,18 +226,23 @@ export class GpuRuntime {
 
     // Encode and submit every pending list. Reads resolve into wasm memory
     // (via memory()) when the returned promise settles; uploads stream first.
-    // Reads of lists that run ahead (OP.AHEAD) are left in flight and land at
-    // the next flush, after that flush has submitted its own lists: the GPU
-    // works on step n+1 while the host handles step n's result.
+    // A list that runs ahead (OP.AHEAD n) leaves its reads in flight: the n-th
+    // flush after this one awaits them, after submitting its own lists, so the
+    // GPU works on steps n+1.. while the host handles step n's result.
     async flush(memory) {
         const lists = this.pending;
         this.pending = [];
-        const reads = this.aheadReads ?? [], ahead = [];
-        this.aheadReads = [];
+        const reads = [], later = [];
+        for (const a of this.aheadQueue ?? []) (--a.due <= 0 ? reads.push(...a.reads) : later.push(a));
+        this.aheadQueue = later;
         this.aheadLists = (this.aheadLists ?? 0) + lists.filter((l) => l.ahead).length; // tests count pipelined steps
-        for (const list of lists) await this.#run(list, memory, list.ahead ? ahead : reads);
+        for (const list of lists) {
+            if (!list.ahead) { await this.#run(list, memory, reads); continue; }
+            const own = [];
+            await this.#run(list, memory, own);
+            later.push({ reads: own, due: list.ahead });
+        }
         this.check();
-        this.aheadReads = ahead;
         return this.#finishReads(reads, memory);
     }
 

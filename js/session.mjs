@@ -169,31 +169,22 @@ export class GpuSession {
     }
 
     // Greedy decode of n tokens after an eval with argmax (its pick is the first
-    // token fed), pipelined: step i+1 is queued, its token still on the GPU,
-    // before step i's pick is read. Returns the n picks; the cache holds every
-    // position up to the last pick's (that one is not fed).
-    // queueAll: record all n steps before the first flush (no host in the loop
-    // at all: the GPU's own time per step, for the benchmark).
-    async decodeGreedy(n, { queueAll = false } = {}) {
-        const e = this.engine, x = e.exports;
+    // token fed), pipelined: up to `ahead` steps are queued, each one's token
+    // still on the GPU, before the host reads the oldest one's pick. Returns
+    // the n picks; the cache holds every position up to the last pick's (that
+    // one is not fed).
+    async decodeGreedy(n, { ahead = 2 } = {}) {
+        const e = this.engine, x = e.exports, ring = ahead + 1;
+        const slots = e.alloc(4 * ring);
         const picks = [];
-        if (queueAll) {
-            const slots = e.alloc(4 * n);
-            try {
-                for (let i = 0; i < n; i++) if (x.rl_api_gpu_eval_chained(this.handle, slots + 4 * i) !== 0) throw new Error(this.error());
-                await this.runtime.flush(() => e.memory); // submits every step
-                await this.runtime.flush(() => e.memory); // awaits their picks
-                return [...new Int32Array(e.memory.buffer, slots, n)];
-            } finally {
-                e.free(slots);
-            }
-        }
-        const slots = e.alloc(8); // two picks: one being read while the next is in flight
+        let queued = 0;
         try {
-            for (let i = 0; i <= n; i++) {
-                if (i < n && x.rl_api_gpu_eval_chained(this.handle, slots + 4 * (i % 2)) !== 0) throw new Error(this.error());
+            // step j is read after flush j + 1; before flush f the steps up to f + ahead - 1 are queued
+            for (let f = 0; picks.length < n; f++) {
+                for (; queued < n && queued <= f + ahead - 1; queued++)
+                    if (x.rl_api_gpu_eval_chained(this.handle, slots + 4 * (queued % ring), queued + 1 - f) !== 0) throw new Error(this.error());
                 await this.runtime.flush(() => e.memory);
-                if (i > 0) picks.push(new Int32Array(e.memory.buffer, slots + 4 * ((i - 1) % 2), 1)[0]);
+                if (f >= 1) picks.push(new Int32Array(e.memory.buffer, slots + 4 * ((f - 1) % ring), 1)[0]);
             }
             return picks;
         } finally {

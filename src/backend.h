@@ -29,10 +29,10 @@ struct rl_backend {
      * handing back only the last position's greedy pick (after the flush when
      * async). eval_chained: one more position whose token is the last pass's
      * pick, still on the device, so the host queues it before reading that pick;
-     * its own pick lands one flush later. A chained step found unwanted is
-     * dropped with truncate. */
+     * its own pick lands `ahead` flushes after the one that submits it (when
+     * async). Chained steps found unwanted are dropped with truncate. */
     rl_status (*eval_pick)(rl_backend *b, const int32_t *tokens, int n, int32_t *pick, rl_error *err);
-    rl_status (*eval_chained)(rl_backend *b, int32_t *pick, rl_error *err);
+    rl_status (*eval_chained)(rl_backend *b, int32_t *pick, int ahead, rl_error *err);
 };
 
 /* Constructors (cpu/backend_cpu.c, gpu/backend_gpu.c). The CPU one needs the

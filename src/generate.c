@@ -5,6 +5,10 @@
 
 enum { ST_IDLE, ST_PREFILL, ST_SAMPLE, ST_DECODE, ST_FINISH, ST_DONE };
 #define RL_GEN_TOP_MAX 64
+/* Greedy steps queued ahead of the host: the host's round trip (reading a pick,
+ * recording the next step) is hidden while it takes less than this many GPU
+ * steps (docs/PERF.md: about 2.8 ms under Dawn in Node, against 4 ms steps). */
+#define RL_GEN_AHEAD 2
 
 
 struct rl_gen {
@@ -20,10 +24,11 @@ struct rl_gen {
     int n_pending;
     int state, num_predict, cancelled;
     int cand_k;             /* > 0: the backend hands back only this many best logits (GPU top-k) */
-    /* greedy chaining: the backend queues step n+1 (its token = step n's pick, on the device) before
-     * the host reads step n's pick; spec = such a step is in flight; picks[pick_i] = the pick to read */
+    /* greedy chaining: the backend queues steps n+1.. (each one's token = the previous step's pick, on
+     * the device) before the host reads step n's pick; spec = such steps in flight (<= RL_GEN_AHEAD);
+     * picks is a ring: picks[pick_i] is the pick to read next, the steps in flight write the next ones */
     int chain, spec, pick_i;
-    int32_t picks[2];
+    int32_t picks[RL_GEN_AHEAD + 1];
     float top_vals[RL_GEN_TOP_MAX];
     int32_t top_ids[RL_GEN_TOP_MAX];
     uint64_t requests;
@@ -37,15 +42,19 @@ struct rl_gen {
     double t_mark;
 };
 
-/* Queue the next step before this one's pick is read, unless the pick about to
- * be read is surely the last (token budget or context spent). */
+/* Keep up to RL_GEN_AHEAD steps queued beyond the pick about to be read,
+ * skipping a step whose token would surely be the last one (token budget or
+ * context spent). A new step consumes pick generated + spec + 1, sits at
+ * position n_ctx_tokens + spec, and is needed spec + 1 flushes from now. */
 static rl_status maybe_chain(rl_gen *g, rl_error *err) {
-    if (!g->chain || g->n_ctx_tokens + 2 > g->b->n_ctx ||
-        (g->num_predict >= 0 && g->stats.generated + 1 >= g->num_predict))
-        return RL_OK;
-    rl_status s = g->b->eval_chained(g->b, &g->picks[g->pick_i ^ 1], err);
-    if (!s) g->spec = 1;
-    return s;
+    while (g->chain && g->spec < RL_GEN_AHEAD && g->n_ctx_tokens + g->spec + 2 <= g->b->n_ctx &&
+           (g->num_predict < 0 || g->stats.generated + g->spec + 1 < g->num_predict)) {
+        int32_t *slot = &g->picks[(g->pick_i + g->spec + 1) % (RL_GEN_AHEAD + 1)];
+        rl_status s = g->b->eval_chained(g->b, slot, g->spec + 1, err);
+        if (s) return s;
+        g->spec++;
+    }
+    return RL_OK;
 }
 
 /* Run tokens: the whole last logit row, or only its best candidates when the
@@ -239,7 +248,7 @@ static rl_status emit_token(rl_gen *g, int32_t tok, int *stopped, rl_error *err)
 static rl_status finish(rl_gen *g, const char *reason, rl_error *err) {
     g->done_reason = reason;
     rl_status s = RL_OK;
-    if (g->spec) { /* the step queued ahead consumed a token that ends the output: drop it */
+    if (g->spec) { /* the steps queued ahead follow a token that ends the output: drop them */
         g->spec = 0;
         if ((s = g->b->truncate(g->b, g->n_ctx_tokens, err))) return s;
     }
@@ -306,9 +315,9 @@ int rl_gen_step(rl_gen *g, rl_error *err) {
             break;
         }
         case ST_DECODE:
-            if (g->spec) { /* already queued: its token was this pick; its own pick is in the other slot */
-                g->spec = 0;
-                g->pick_i ^= 1;
+            if (g->spec) { /* already queued: its token was this pick; its own pick is the ring's next */
+                g->spec--;
+                g->pick_i = (g->pick_i + 1) % (RL_GEN_AHEAD + 1);
             } else if (run_tokens(g, &g->last_token, 1, err)) {
                 return -1;
             }

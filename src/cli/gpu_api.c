@@ -76,9 +76,9 @@ int rl_api_gpu_eval(rl_gpu_engine *e, const int32_t *tokens, int n, float *logit
     return rl_gpu_engine_eval(e, tokens, n, logits, all_logits, argmax, &last_err) == RL_OK ? 0 : -1;
 }
 
-RL_EXPORT(rl_api_gpu_eval_chained) int rl_api_gpu_eval_chained(rl_gpu_engine *e, int32_t *pick) {
+RL_EXPORT(rl_api_gpu_eval_chained) int rl_api_gpu_eval_chained(rl_gpu_engine *e, int32_t *pick, int ahead) {
     rl_error_clear(&last_err);
-    return rl_gpu_engine_eval_chained(e, pick, &last_err) == RL_OK ? 0 : -1;
+    return rl_gpu_engine_eval_chained(e, pick, ahead, &last_err) == RL_OK ? 0 : -1;
 }
 
 RL_EXPORT(rl_api_gpu_truncate) int rl_api_gpu_truncate(rl_gpu_engine *e, int n_keep) {

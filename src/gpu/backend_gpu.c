@@ -25,8 +25,8 @@ static rl_status gpu_eval_pick(rl_backend *b, const int32_t *tokens, int n, int3
     return rl_gpu_engine_eval(b->impl, tokens, n, NULL, 0, pick, err);
 }
 
-static rl_status gpu_eval_chained(rl_backend *b, int32_t *pick, rl_error *err) {
-    return rl_gpu_engine_eval_chained(b->impl, pick, err);
+static rl_status gpu_eval_chained(rl_backend *b, int32_t *pick, int ahead, rl_error *err) {
+    return rl_gpu_engine_eval_chained(b->impl, pick, ahead, err);
 }
 
 static void gpu_free(rl_backend *b) {

@@ -336,8 +336,8 @@ rl_status rl_gdev_copy(rl_gpu_device *d, uint32_t src, uint64_t src_off, uint32_
     return push(d, w, RL_OP_LEN_COPY, err);
 }
 
-rl_status rl_gdev_ahead(rl_gpu_device *d, rl_error *err) {
-    const uint32_t w[RL_OP_LEN_AHEAD] = {RL_OP_AHEAD};
+rl_status rl_gdev_ahead(rl_gpu_device *d, uint32_t flushes, rl_error *err) {
+    const uint32_t w[RL_OP_LEN_AHEAD] = {RL_OP_AHEAD, flushes};
     return push(d, w, RL_OP_LEN_AHEAD, err);
 }
 

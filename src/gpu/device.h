@@ -63,8 +63,9 @@ rl_status rl_gdev_write(rl_gpu_device *d, uint32_t buffer, uint64_t offset, cons
 rl_status rl_gdev_read(rl_gpu_device *d, uint32_t buffer, uint64_t offset, uint32_t len, void *dst, rl_error *err);
 rl_status rl_gdev_copy(rl_gpu_device *d, uint32_t src, uint64_t src_off, uint32_t dst, uint64_t dst_off, uint32_t len,
                        rl_error *err);
-/* Mark the list being recorded as running ahead (gpu_abi.h RL_OP_AHEAD). */
-rl_status rl_gdev_ahead(rl_gpu_device *d, rl_error *err);
+/* Mark the list being recorded as running ahead: its reads land at the
+ * flushes-th flush after the one that submits it (gpu_abi.h RL_OP_AHEAD). */
+rl_status rl_gdev_ahead(rl_gpu_device *d, uint32_t flushes, rl_error *err);
 rl_status rl_gdev_upload(rl_gpu_device *d, int file, uint64_t file_off, uint32_t len, uint32_t buffer,
                          uint64_t buf_off, rl_error *err);
 

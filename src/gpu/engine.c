@@ -352,14 +352,16 @@ rl_status rl_gpu_engine_eval(rl_gpu_engine *e, const int32_t *tokens, int n, flo
     return RL_OK;
 }
 
-rl_status rl_gpu_engine_eval_chained(rl_gpu_engine *e, int32_t *pick, rl_error *err) {
+rl_status rl_gpu_engine_eval_chained(rl_gpu_engine *e, int32_t *pick, int ahead, rl_error *err) {
+    if (ahead < 1 || ahead > RL_GPU_AHEAD_MAX)
+        return rl_fail(err, RL_ERR_INVALID, "chained decode: %d flushes ahead is outside [1, %d]", ahead, RL_GPU_AHEAD_MAX);
     if (e->ple_on_host) return rl_fail(err, RL_ERR_UNSUPPORTED, "chained decode needs the per-layer table on the GPU");
     if (e->pick_off < 0) return rl_fail(err, RL_ERR_INVALID, "chained decode: the last pass made no greedy pick");
     if (e->n_past + 1 > e->n_ctx)
         return rl_fail(err, RL_ERR_LIMIT, "context full: %d positions cached, context size %d", e->n_past, e->n_ctx);
     const int start = e->n_past;
     rl_status s;
-    if ((s = rl_gdev_ahead(e->dev, err)) || (s = eval_ubatch(e, NULL, 1, NULL, 0, pick, 1, err))) e->n_past = start;
+    if ((s = rl_gdev_ahead(e->dev, (uint32_t)ahead, err)) || (s = eval_ubatch(e, NULL, 1, NULL, 0, pick, 1, err))) e->n_past = start;
     return s;
 }
 

@@ -46,11 +46,12 @@ int rl_gpu_engine_take_top(rl_gpu_engine *e);
 
 /* Greedy decode without a host round trip: one more position whose token is
  * the last pass's greedy pick (an eval with argmax_out), copied on the GPU; its
- * own pick lands in *pick (which must stay valid) one flush later than usual
- * (the list runs ahead, gpu_abi.h RL_OP_AHEAD), so the host can queue step n+1
- * before it reads step n's pick. A step found unwanted (the pick it consumed
- * was a stop) is dropped with rl_gpu_engine_truncate. */
-rl_status rl_gpu_engine_eval_chained(rl_gpu_engine *e, int32_t *pick, rl_error *err);
+ * own pick lands in *pick (which must stay valid) at the `ahead`-th flush after
+ * the one that submits it (the list runs ahead, gpu_abi.h RL_OP_AHEAD), so the
+ * host can queue steps n+1.. before it reads step n's pick. Steps found
+ * unwanted (after a stop) are dropped with rl_gpu_engine_truncate. */
+#define RL_GPU_AHEAD_MAX 8
+rl_status rl_gpu_engine_eval_chained(rl_gpu_engine *e, int32_t *pick, int ahead, rl_error *err);
 
 int rl_gpu_engine_n_past(const rl_gpu_engine *e);
 int rl_gpu_engine_n_vocab(const rl_gpu_engine *e);

@@ -15,7 +15,7 @@
 #define MAX_HD 512
 #define ATTN_WG 128
 #define ATTN_HC 8  /* query heads per attention workgroup (of one KV group) */
-#define ATTN_DEC_KB 16     /* keys per block of the decode attention (kernels/attn_decode.wgsl) */
+#define ATTN_DEC_KB 64     /* keys per block of the decode attention (kernels/attn_decode.wgsl), at most hd / 2 */
 #define ATTN_DEC_SPLITS 64 /* most key splits of a decode attention pass (each merged by attn_combine) */
 #define ATTN_COMBINE_WG 128
 #define NORM_WG 256

@@ -40,9 +40,9 @@ enum {
     RL_OP_UPLOAD = 5,
     /* [OP_DISPATCH_INDIRECT, pipeline, bind_group, buffer, offset] */
     RL_OP_DISPATCH_INDIRECT = 7,
-    /* [OP_AHEAD]: the list runs ahead of the host: the flush that submits it does not
-     * wait for its reads; the next flush does (decode step n+1 queued before step n's
-     * pick is read) */
+    /* [OP_AHEAD, n]: the list runs ahead of the host: its reads are awaited by the n-th
+     * flush after the one that submits it, not by that one (decode steps n+1.. queued
+     * before step n's pick is read) */
     RL_OP_AHEAD = 8,
 };
 
@@ -52,7 +52,7 @@ enum {
 #define RL_OP_LEN_READ 5
 #define RL_OP_LEN_UPLOAD 7
 #define RL_OP_LEN_DISPATCH_INDIRECT 5
-#define RL_OP_LEN_AHEAD 1
+#define RL_OP_LEN_AHEAD 2
 
 /* What the host reports about the device (filled before the engine starts). */
 typedef struct {

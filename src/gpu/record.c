@@ -227,14 +227,15 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
         const char *defs[] = {d4, d0, d1, d2, d3, NULL};
         pipe = rl_gdev_pipeline(e->dev, K_ATTENTION_TILED, defs, err);
     } else {
-        /* kernels/attn_decode.wgsl: blocks of ATTN_DEC_KB keys, WG = 2 * hd / 4; splits of at
-         * least one block, as many as ATTN_DEC_SPLITS (a long context walks several blocks each) */
+        /* kernels/attn_decode.wgsl: WG = 2 * hd / 4, blocks of KB <= WG keys; splits of at least
+         * one block, as many as ATTN_DEC_SPLITS (a long context walks several blocks each) */
+        const uint32_t kb = ATTN_DEC_KB < hd / 2 ? ATTN_DEC_KB : hd / 2;
         per_pass = (uint32_t)T * kvh * chunks;
         max_keys = window && last + 1 > window ? window : last + 1;
         min_keys = (max_keys + ATTN_DEC_SPLITS - 1) / ATTN_DEC_SPLITS;
-        if (min_keys < ATTN_DEC_KB) min_keys = ATTN_DEC_KB;
+        if (min_keys < kb) min_keys = kb;
         snprintf(d0, sizeof d0, "HC=%uu", hc);
-        snprintf(d1, sizeof d1, "KB=%uu", ATTN_DEC_KB);
+        snprintf(d1, sizeof d1, "KB=%uu", kb);
         snprintf(d2, sizeof d2, "HD=%uu", hd);
         snprintf(d3, sizeof d3, "WG=%uu", hd / 2);
         const char *defs[] = {d3, d0, d1, d2, NULL};

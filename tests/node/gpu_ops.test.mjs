@@ -150,14 +150,16 @@ test('decode attention and its combine match a direct softmax (GQA, window, ring
     const cases = [
         { hd: 128, H: 8, kvh: 1, T: 2, pos0: 70, cap: 96, win: 0, splits: [1, 3] },
         { hd: 128, H: 8, kvh: 1, T: 2, pos0: 70, cap: 96, win: 48, splits: [2] },
-        { hd: 256, H: 8, kvh: 1, T: 1, pos0: 300, cap: 200, win: 150, splits: [1, 7] },  // ring wraps; 10 blocks in one split
+        { hd: 256, H: 8, kvh: 1, T: 1, pos0: 300, cap: 200, win: 150, splits: [1, 7], KB: 16 },  // ring wraps; 10 blocks in one split
+        { hd: 256, H: 8, kvh: 1, T: 1, pos0: 300, cap: 200, win: 150, splits: [1, 2] },  // 64-key blocks, the last one partial
         { hd: 512, H: 8, kvh: 1, T: 1, pos0: 40, cap: 64, win: 0, splits: [1, 64] },    // more splits than blocks: empty ones
         { hd: 64, H: 4, kvh: 2, T: 3, pos0: 20, cap: 32, win: 16, splits: [1, 2] },
         { hd: 256, H: 16, kvh: 1, T: 1, pos0: 33, cap: 40, win: 0, splits: [2], HC: 8 },  // group 16: two head chunks
     ];
     for (const cs of cases) {
         const { hd, H, kvh, T, pos0, cap, win } = cs, G = H / kvh, HC = cs.HC ?? G, chunks = Math.ceil(G / HC);
-        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_decode.wgsl'], [`WG=${hd / 2}u`, `HC=${HC}u`, 'KB=16u', `HD=${hd}u`]), 'urrrrww');
+        const KB = cs.KB ?? Math.min(64, hd / 2);
+        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_decode.wgsl'], [`WG=${hd / 2}u`, `HC=${HC}u`, `KB=${KB}u`, `HD=${hd}u`]), 'urrrrww');
         const q = Float32Array.from({ length: T * H * hd }, () => rng() * 2 - 1);
         const K = Float32Array.from({ length: cap * kvh * hd }, () => rng() * 2 - 1), V = Float32Array.from({ length: cap * kvh * hd }, () => rng() * 2 - 1);
         const want = refAttention({ q, K, V, H, kvh, hd, cap, T, pos0, win });
