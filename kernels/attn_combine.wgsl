@@ -1,8 +1,10 @@
 // Merges the split-K partials of the attention kernels: for each (head, slot),
 // O = sum_s acc_s * exp(m_s - M) / sum_s l_s * exp(m_s - M), M = max_s m_s.
-// Grid (H * ceil(hd / WG), n_tok): a workgroup merges WG dimensions of one
-// head (each thread one, reading the partials coalesced), so a decode step
-// spreads over many workgroups instead of one per head; n_split <= MAXS.
+// Grid (H * ceil(hd / DW), n_tok): a workgroup merges DW dimensions of one
+// head, its WG / DW groups of threads each taking every (WG / DW)-th split
+// (reads coalesced along the dimensions), then adding up in workgroup memory:
+// a decode step spreads over many workgroups, and no thread walks every split
+// (a chain of dependent loads); n_split <= MAXS.
 struct Params {
     H: u32,
     hd: u32,
@@ -15,13 +17,16 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> O: array<f32>;
 
 var<workgroup> wsplit: array<f32, MAXS>;
+var<workgroup> sums: array<f32, WG>;
+const GROUPS: u32 = WG / DW;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: vec3<u32>) {
     let lid = li.x;
-    let chunks = (p.hd + WG - 1u) / WG;
+    let chunks = (p.hd + DW - 1u) / DW;
     let h = wg.x / chunks;
-    let d = (wg.x % chunks) * WG + lid;
+    let d = (wg.x % chunks) * DW + lid % DW;
+    let grp = lid / DW;
     let t = wg.y;
     let stride = p.hd + 2u;
     let base = (t * p.H + h) * p.n_split * stride;
@@ -35,9 +40,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
         l += PART[base + s * stride + p.hd + 1u] * w;
     }
     let inv = 1.0 / wg_sum(l, lid); // also orders wsplit's writes before the reads below
+    var o = 0.0;
     if (d < p.hd) {
-        var o = 0.0;
-        for (var s = 0u; s < p.n_split; s++) { o += PART[base + s * stride + d] * wsplit[s]; }
+        for (var s = grp; s < p.n_split; s += GROUPS) { o += PART[base + s * stride + d] * wsplit[s]; }
+    }
+    sums[lid] = o;
+    workgroupBarrier();
+    if (grp == 0u && d < p.hd) {
+        for (var g = 1u; g < GROUPS; g++) { o += sums[g * DW + lid]; }
         O[t * p.o_stride + h * p.hd + d] = o * inv;
     }
 }

@@ -87,7 +87,7 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     snprintf(nv, sizeof nv, "NV=%du", (max_n / 4 + NORM_WG - 1) / NORM_WG);
     const char *norm[] = {"WG=256u", nv, sg, sgmin, NULL};
     const char *prep[] = {"WG=64u", "MAX_HD=512u", sg, sgmin, NULL};
-    const char *combine[] = {"WG=128u", "MAXS=256u", sg, sgmin, NULL}; /* WG = ATTN_COMBINE_WG */
+    const char *combine[] = {"WG=128u", "DW=32u", "MAXS=256u", sg, sgmin, NULL}; /* DW = ATTN_COMBINE_DW */
     const char *small[] = {"WG=64u", sg, sgmin, NULL};
     const char *argmax[] = {"WG=256u", sg, NULL};
     char topk_ept[32], topk_maxk[32];

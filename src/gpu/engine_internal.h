@@ -15,9 +15,10 @@
 #define MAX_HD 512
 #define ATTN_WG 128
 #define ATTN_HC 8  /* query heads per attention workgroup (of one KV group) */
-#define ATTN_DEC_KB 64     /* keys per block of the decode attention (kernels/attn_decode.wgsl), at most hd / 2 */
+#define ATTN_DEC_KB 16     /* keys per block of the decode attention (kernels/attn_decode.wgsl), at most hd / 2;
+                              64 measured 2x slower on the H100 (4x the serial work per thread, docs/PERF.md) */
 #define ATTN_DEC_SPLITS 64 /* most key splits of a decode attention pass (each merged by attn_combine) */
-#define ATTN_COMBINE_WG 128
+#define ATTN_COMBINE_DW 32 /* dimensions per attn_combine workgroup */
 #define NORM_WG 256
 #define ATTN_TARGET_WG 256 /* split the keys until a pass has about this many attention workgroups (MAXS) */
 #define ATTN_TILED_MIN_T 16 /* passes of at least this many slots use the tiled attention kernel */

@@ -28,14 +28,15 @@ uint32_t rl_matvec_nt(uint32_t n_tok) {
 
 /* Tuned on an H100/H200 (132 SMs; docs/PERF.md "Weight kernels"); harmless on
  * small GPUs. Threads per row: enough that each does at most MV_MAX_STEPS
- * chunks, more while the grid has few threads. Tall matrices (MV_TALL up to
- * MV_HUGE rows: e2b's fused gate|up) take two rows per thread in workgroups of
- * MV_WG_TALL: twice the loads in flight per thread; with several tokens they
+ * chunks (MV_HUGE_STEPS on huge matrices), more while the grid has few threads.
+ * Tall matrices (MV_TALL up to MV_HUGE rows: e2b's fused gate|up) take two rows
+ * per thread in workgroups of MV_WG_TALL (128 measured 60 vs 84 us against 256
+ * on 24576x1536): twice the loads in flight per thread; with several tokens they
  * also stage x in workgroup memory (their x reads, 4 bytes per token per
  * weight, dominate). Both lost on shorter matrices (fewer workgroups than
  * SMs) and on the LM head (already 1.2 TB/s; no gain measured). */
-enum { MV_MAX_STEPS = 4, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256, MV_WG = 128, MV_MIN_WG = 32,
-       MV_TALL = 8192, MV_HUGE = 65536, MV_WG_TALL = 256, MV_TPR_TALL = 16, MV_XS_MAX = 32768 };
+enum { MV_MAX_STEPS = 4, MV_HUGE_STEPS = 8, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256, MV_WG = 128, MV_MIN_WG = 32,
+       MV_TALL = 8192, MV_HUGE = 65536, MV_WG_TALL = 128, MV_TPR_TALL = 16, MV_XS_MAX = 32768 };
 
 void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
                       rl_matvec_variant *v) {
@@ -45,7 +46,10 @@ void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_to
     uint32_t nch = ch ? (cols + ch - 1) / ch : 1;
     if (!nch) nch = 1;
     if (!rows) rows = 1;
-    uint32_t tpr = pow2_ceil((nch + MV_MAX_STEPS - 1) / MV_MAX_STEPS);
+    /* huge matrices (the LM head) have rows enough to fill the GPU with fewer threads per row:
+     * 4 threads of 6 chunks beat 8 of 3 on the H100's 262144-row Q6_K head (177 vs 275 us) */
+    const uint32_t steps = rows >= MV_HUGE ? MV_HUGE_STEPS : MV_MAX_STEPS;
+    uint32_t tpr = pow2_ceil((nch + steps - 1) / steps);
     /* few rows: more threads per row, down to one chunk per thread */
     while ((uint64_t)rows * tpr < MV_MIN_THREADS && tpr < nch && tpr < max_wg) tpr <<= 1;
     if (tpr > max_wg) tpr = max_wg;

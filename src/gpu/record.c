@@ -257,7 +257,7 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
     if (s || n_split == 1) return s;
     combine_params cp = {H, hd, n_split, qdim};
     rl_gbind cb[2] = {{e->b_part, 0, 0}, {e->b_o, 0, 0}};
-    return rl_gdev_dispatch(e->dev, e->p_combine, &cp, cb, H * ((hd + ATTN_COMBINE_WG - 1) / ATTN_COMBINE_WG),
+    return rl_gdev_dispatch(e->dev, e->p_combine, &cp, cb, H * ((hd + ATTN_COMBINE_DW - 1) / ATTN_COMBINE_DW),
                             (uint32_t)T, 1, err);
 }
 

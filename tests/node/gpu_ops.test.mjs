@@ -146,7 +146,7 @@ const worstAbs = (got, want) => want.reduce((w, v, i) => Math.max(w, Math.abs(go
 // several blocks, splits merged by attn_combine (some of them empty), windows,
 // ring caches that wrap, and a few tokens per pass.
 test('decode attention and its combine match a direct softmax (GQA, window, ring cache, split-K)', async () => {
-    const comb = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'attn_combine.wgsl'], ['WG=128u', 'MAXS=256u', ...sg]), 'urw');
+    const comb = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'attn_combine.wgsl'], ['WG=128u', 'DW=32u', 'MAXS=256u', ...sg]), 'urw');
     const cases = [
         { hd: 128, H: 8, kvh: 1, T: 2, pos0: 70, cap: 96, win: 0, splits: [1, 3] },
         { hd: 128, H: 8, kvh: 1, T: 2, pos0: 70, cap: 96, win: 48, splits: [2] },
@@ -168,7 +168,7 @@ test('decode attention and its combine match a direct softmax (GQA, window, ring
             const o = gpu.buffer(T * H * hd * 4), part = gpu.buffer(T * H * nsplit * (hd + 2) * 4);
             const p = gpu.buffer(params([[H], [kvh], [hd], [win], [H * hd], [0], [kvh * hd], [cap], [H * hd], [nsplit], [chunks], [T]]), true);
             gpu.dispatch(attn, gpu.bindGroup(attn, [p, step, gpu.buffer(q), gpu.buffer(K), gpu.buffer(V), o, part]), [nsplit, kvh * chunks, T]);
-            if (nsplit > 1) gpu.dispatch(comb, gpu.bindGroup(comb, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H * Math.ceil(hd / 128), T, 1]);
+            if (nsplit > 1) gpu.dispatch(comb, gpu.bindGroup(comb, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H * Math.ceil(hd / 32), T, 1]);
             const worst = worstAbs(new Float32Array(await gpu.read(o)), want);
             assert(worst < 1e-5, `hd ${hd} H ${H}/${kvh} T ${T} pos0 ${pos0} cap ${cap} window ${win}, ${nsplit} splits: worst abs error ${worst}`);
         }
@@ -182,7 +182,7 @@ test('decode attention and its combine match a direct softmax (GQA, window, ring
 // GQA groups 8, 4, 2; windows shorter than the context; ring caches that wrap
 // (cap below the last position); prefill continuing after earlier tokens.
 test('tiled prefill attention matches a direct softmax (GQA, window, ring cache, split-K)', async () => {
-    const comb = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'attn_combine.wgsl'], ['WG=128u', 'MAXS=256u', ...sg]), 'urw');
+    const comb = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'attn_combine.wgsl'], ['WG=128u', 'DW=32u', 'MAXS=256u', ...sg]), 'urw');
     const cases = [
         { T: 16, hd: 256, H: 8, kvh: 1, win: 0, cap: 16, pos0: 0, R: 64, BK: 32, SD: 64, splits: [1, 5] }, // 5: empty splits
         { T: 37, hd: 512, H: 8, kvh: 1, win: 24, cap: 64, pos0: 50, R: 32, BK: 32, SD: 32, splits: [1, 3] },
@@ -208,7 +208,7 @@ test('tiled prefill attention matches a direct softmax (GQA, window, ring cache,
             const o = gpu.buffer(T * H * hd * 4), part = gpu.buffer(T * H * nsplit * (hd + 2) * 4);
             const p = gpu.buffer(params([[H], [kvh], [hd], [win], [qStride], [qOff], [kvh * hd], [cap], [H * hd], [nsplit], [1], [T]]), true);
             gpu.dispatch(attn, gpu.bindGroup(attn, [p, step, qb, kb, vb, o, part]), [nsplit, nq, kvh]);
-            if (nsplit > 1) gpu.dispatch(comb, gpu.bindGroup(comb, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H * Math.ceil(hd / 128), T, 1]);
+            if (nsplit > 1) gpu.dispatch(comb, gpu.bindGroup(comb, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H * Math.ceil(hd / 32), T, 1]);
             const worst = worstAbs(new Float32Array(await gpu.read(o)), want);
             assert(worst < 2e-5, `T ${T} hd ${hd} H ${H}/${kvh} window ${win} cap ${cap} pos0 ${pos0} R ${R} BK ${BK} SD ${SD}, ${nsplit} splits: worst abs error ${worst}`);
         }
