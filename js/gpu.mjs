@@ -247,6 +247,7 @@ export class GpuRuntime {
     }
 
     async #run({ words, writes, ahead }, memory, reads) {
+        const t0 = performance.now();
         const dev = this.device;
         const nReads = reads.length;
         let wi = 0;
@@ -265,13 +266,14 @@ export class GpuRuntime {
             if (op === OP.WRITE) dev.queue.writeBuffer(this.buffers.get(words[i + 1]), words[i + 2], writes[wi++]);
         }
         const enc = dev.createCommandEncoder();
-        let pass = null;
-        const endPass = () => { if (pass) { pass.end(); pass = null; } };
+        let pass = null, bound = null; // the pass's current pipeline: set again only when it changes
+        const endPass = () => { if (pass) { pass.end(); pass = null; bound = null; } };
+        const profiling = this.profile && this.querySet;
         for (let i = 0; i < words.length; i += OP_LEN[words[i]]) {
             const op = words[i];
             if (op === OP.DISPATCH || op === OP.DISPATCH_INDIRECT) {
                 const p = this.pipelines.get(words[i + 1]);
-                if (this.profile && this.querySet && this.profileQueries.length < 2047) {
+                if (profiling && this.profileQueries.length < 2047) {
                     endPass();
                     const q = 2 * this.profileQueries.length;
                     this.profileQueries.push([p?.label || '?', q]);
@@ -279,7 +281,7 @@ export class GpuRuntime {
                 } else if (!pass) pass = enc.beginComputePass();
                 const bg = this.bindGroups.get(words[i + 2]);
                 if (!p || !bg) throw new GpuError(`dispatch: pipeline ${words[i + 1]} or bind group ${words[i + 2]} does not exist`);
-                pass.setPipeline(p.pipeline);
+                if (bound !== p) { pass.setPipeline(p.pipeline); bound = p; }
                 pass.setBindGroup(0, bg);
                 if (op === OP.DISPATCH) pass.dispatchWorkgroups(words[i + 3], words[i + 4], words[i + 5]);
                 else pass.dispatchWorkgroupsIndirect(this.buffers.get(words[i + 3]), words[i + 4]);
@@ -304,6 +306,7 @@ export class GpuRuntime {
             this.profileQueries = [];
         }
         dev.queue.submit([enc.finish()]);
+        this.encodeMs = (this.encodeMs ?? 0) + performance.now() - t0; // host cost of turning lists into WebGPU calls (bench)
         // reads of a list that runs ahead start mapping now, so they are ready when awaited
         if (ahead) {
             for (const r of reads.slice(nReads)) {

@@ -181,8 +181,10 @@ export class GpuSession {
         try {
             // step j is read after flush j + 1; before flush f the steps up to f + ahead - 1 are queued
             for (let f = 0; picks.length < n; f++) {
+                const t0 = performance.now();
                 for (; queued < n && queued <= f + ahead - 1; queued++)
                     if (x.rl_api_gpu_eval_chained(this.handle, slots + 4 * (queued % ring), queued + 1 - f) !== 0) throw new Error(this.error());
+                this.recordMs = (this.recordMs ?? 0) + performance.now() - t0; // host cost of recording steps in C (bench)
                 await this.runtime.flush(() => e.memory);
                 if (f >= 1) picks.push(new Int32Array(e.memory.buffer, slots + 4 * ((f - 1) % ring), 1)[0]);
             }

@@ -44,8 +44,12 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         r.prefillTokS = prompt / (r.prefillMs / 1e3);
         // decode as generation runs it: greedy, steps n+1 and n+2 queued before step n's pick is read
         t = performance.now();
+        s.recordMs = 0;
+        s.runtime.encodeMs = 0;
         const picks = await s.decodeGreedy(gen);
         r.decodeMs = performance.now() - t;
+        r.decodeRecordMsPerToken = s.recordMs / gen;
+        r.decodeEncodeMsPerToken = s.runtime.encodeMs / gen;
         r.decodeTokS = gen / (r.decodeMs / 1e3);
         // the same positions again with one host round trip per token (the pipelining's gain, and a check)
         s.truncate(prompt);
@@ -88,6 +92,8 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     log(`load         ${(r.loadMs / 1e3).toFixed(2)} s for ${(r.loadBytes / 1e9).toFixed(3)} GB (${r.loadGBs.toFixed(2)} GB/s): ` +
         `open ${(r.loadOpenMs / 1e3).toFixed(2)} s (buffers, pipelines), upload ${(r.uploadMs / 1e3).toFixed(2)} s (${r.uploadGBs.toFixed(2)} GB/s)\n`);
     log(`prefill      ${prompt} tokens in ${r.prefillMs.toFixed(1)} ms: ${r.prefillTokS.toFixed(1)} tokens/s\n`);
+    log(`decode host  ${(r.decodeRecordMsPerToken + r.decodeEncodeMsPerToken).toFixed(3)} ms per token: recording in C ${r.decodeRecordMsPerToken.toFixed(3)} ms, ` +
+        `encoding WebGPU calls ${r.decodeEncodeMsPerToken.toFixed(3)} ms\n`);
     log(`decode       ${gen} tokens in ${r.decodeMs.toFixed(1)} ms: ${r.decodeTokS.toFixed(1)} tokens/s ` +
         `(${r.decodeSyncTokS.toFixed(1)} with a host round trip per token, ${r.decodeAhead1TokS.toFixed(1)} with one step queued ahead instead of two)\n`);
     log(`wasm memory  ${(r.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB\n`);
