@@ -70,7 +70,10 @@ export async function createGpu({ gpu, disable = [], powerPreference = 'high-per
         else {
             const webgpu = await import('webgpu');
             Object.assign(globalThis, webgpu.globals);
-            keepAlive = webgpu.create([]); // must stay referenced, or Dawn may crash (toolchain.md §6.4)
+            // RULLAMA_DAWN_TOGGLES: Dawn toggles to enable (e.g. skip_validation, disable_robustness:
+            // less host work per call and no bounds checks in kernels; docs/PERF.md measures them)
+            const toggles = globalThis.process?.env?.RULLAMA_DAWN_TOGGLES;
+            keepAlive = webgpu.create(toggles ? [`enable-dawn-features=${toggles}`] : []); // must stay referenced, or Dawn may crash (toolchain.md §6.4)
             gpu = keepAlive;
         }
     }
