@@ -106,6 +106,7 @@ export class GpuRuntime {
         this.readPool = [];        // reusable MAP_READ staging buffers
         this.files = null;         // host file access for OP_UPLOAD: {read(fd, pos, view) -> n}
         this.profile = null;       // when set (an object), each dispatch runs in its own timed pass: label -> {ms, n}
+        this.profileLists = false; // with profile: time each list's first pass whole instead ('list' -> {ms, n})
         this.profileQueries = [];  // [label, query index] awaiting resolution
         this.profileReads = [];
         this.onProgress = null;    // (bytesDone, bytesTotal) during uploads
@@ -271,7 +272,8 @@ export class GpuRuntime {
         const enc = dev.createCommandEncoder();
         let pass = null, bound = null; // the pass's current pipeline: set again only when it changes
         const endPass = () => { if (pass) { pass.end(); pass = null; bound = null; } };
-        const profiling = this.profile && this.querySet;
+        const profiling = this.profile && this.querySet && !this.profileLists;
+        const timeList = this.profile && this.querySet && this.profileLists && this.profileQueries.length < 2047;
         for (let i = 0; i < words.length; i += OP_LEN[words[i]]) {
             const op = words[i];
             if (op === OP.DISPATCH || op === OP.DISPATCH_INDIRECT) {
@@ -280,6 +282,10 @@ export class GpuRuntime {
                     endPass();
                     const q = 2 * this.profileQueries.length;
                     this.profileQueries.push([p?.label || '?', q]);
+                    pass = enc.beginComputePass({ timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 } });
+                } else if (!pass && timeList && !this.profileQueries.some((q) => q[2] === enc)) {
+                    const q = 2 * this.profileQueries.length;
+                    this.profileQueries.push(['list', q, enc]);
                     pass = enc.beginComputePass({ timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 } });
                 } else if (!pass) pass = enc.beginComputePass();
                 const bg = this.bindGroups.get(words[i + 2]);

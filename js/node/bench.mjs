@@ -30,6 +30,7 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         model, device: s.runtime.caps().description, features: [...s.runtime.adapter.features].sort(), loadMs, loadBytes: s.loadBytes,
         loadGBs: s.loadBytes / 1e9 / (loadMs / 1e3), loadOpenMs: s.openMs, uploadMs: s.uploadMs,
         uploadGBs: s.loadBytes / 1e9 / (s.uploadMs / 1e3), nVocab: s.nVocab,
+        decodeBytesPerToken: s.engine.exports.rl_api_gpu_decode_bytes(s.handle),
     };
     try {
         const rand = lcg(1234);
@@ -73,6 +74,13 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
             await s.eval(tokens, { logits: false, argmax: true });
             r.prefillProfile = Object.entries(s.runtime.profile).map(([label, v]) => ({ label, calls: v.n, ms: v.ms }))
                 .sort((a, b) => b.ms - a.ms);
+            // GPU time of whole decode steps (one timed pass per step: no host in it, barriers included)
+            s.runtime.profile = {};
+            s.runtime.profileLists = true;
+            for (let i = 0; i < 16; i++) [next] = await s.eval([next], { logits: false, argmax: true });
+            const st = s.runtime.profile.list;
+            r.decodeGpuMsPerStep = st ? st.ms / st.n : null;
+            s.runtime.profileLists = false;
             s.runtime.profile = {};
             const steps = Math.min(8, gen);
             for (let i = 0; i < steps; i++) [next] = await s.eval([next], { logits: false, argmax: true });
@@ -101,6 +109,11 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         log(`prefill profile (${prompt} tokens, one timed pass per dispatch):\n`);
         for (const p of r.prefillProfile.slice(0, 12))
             log(`  ${p.label.padEnd(24)} ${String(p.calls).padStart(5)} calls ${p.ms.toFixed(2).padStart(9)} ms\n`);
+    }
+    if (r.decodeGpuMsPerStep) {
+        const gb = r.decodeBytesPerToken / 1e9;
+        log(`decode GPU   ${r.decodeGpuMsPerStep.toFixed(3)} ms per step (one timed pass per step); ${gb.toFixed(2)} GB of weights read per token ` +
+            `-> ${(gb / (r.decodeGpuMsPerStep / 1e3)).toFixed(0)} GB/s achieved (bandwidth floor at 3.35 TB/s: ${(gb / 3.35).toFixed(3)} ms)\n`);
     }
     if (r.decodeProfile) {
         log(`decode profile (one pass per dispatch, so the sum exceeds the real step): ${r.dispatchesPerToken.toFixed(0)} dispatches, ${r.decodeGpuMsPerToken.toFixed(3)} ms GPU per token\n`);

@@ -70,6 +70,10 @@ RL_EXPORT(rl_api_gpu_upload_bytes) double rl_api_gpu_upload_bytes(rl_gpu_engine 
 }
 
 /* Returns 0, or -1 with rl_api_error() set. */
+RL_EXPORT(rl_api_gpu_decode_bytes) double rl_api_gpu_decode_bytes(rl_gpu_engine *e) {
+    return (double)rl_gpu_engine_decode_bytes(e);
+}
+
 RL_EXPORT(rl_api_gpu_eval)
 int rl_api_gpu_eval(rl_gpu_engine *e, const int32_t *tokens, int n, float *logits, int all_logits, int32_t *argmax) {
     rl_error_clear(&last_err);

@@ -155,6 +155,14 @@ const rl_model_file *rl_gpu_engine_model_file(const rl_gpu_engine *e) { return &
 uint64_t rl_gpu_engine_upload_bytes(const rl_gpu_engine *e) { return e->upload_bytes; }
 int rl_gpu_engine_ple_on_host(const rl_gpu_engine *e) { return e->ple_on_host; }
 
+uint64_t rl_gpu_engine_decode_bytes(const rl_gpu_engine *e) {
+    const gguf_file *g = e->mf.gguf;
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < g->n_tensors; i++)
+        if (e->where[i].buffer && &g->tensors[i] != e->m->per_layer_token_embd) sum += g->tensors[i].nbytes;
+    return sum;
+}
+
 rl_status rl_gpu_engine_truncate(rl_gpu_engine *e, int n_keep, rl_error *err) {
     if (n_keep < 0 || n_keep > e->n_past)
         return rl_fail(err, RL_ERR_INVALID, "cannot keep %d of %d positions", n_keep, e->n_past);

@@ -60,6 +60,9 @@ struct rl_model_file;
 const struct rl_model_file *rl_gpu_engine_model_file(const rl_gpu_engine *e);
 uint64_t rl_gpu_engine_upload_bytes(const rl_gpu_engine *e);
 int rl_gpu_engine_ple_on_host(const rl_gpu_engine *e);
+/* Weight bytes a decode step reads (every GPU-resident weight but the
+ * per-layer-embedding table, of which a step gathers one row): the roofline. */
+uint64_t rl_gpu_engine_decode_bytes(const rl_gpu_engine *e);
 /* Drop cached positions >= n_keep (within what the sliding rings still hold). */
 rl_status rl_gpu_engine_truncate(rl_gpu_engine *e, int n_keep, rl_error *err);
 
