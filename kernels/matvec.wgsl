@@ -52,6 +52,22 @@ fn epilogue(y: f32, t: u32, r: u32) -> f32 { return gelu_tanh(y) * B[p.pad0 + t 
 fn epilogue(y: f32, t: u32, r: u32) -> f32 { return y; }
 #endif
 
+#ifdef PRO_RES
+// PRO_RES (one token, XS = cols): the residual step before this product runs in
+// its prologue instead of in a norm pass of its own (gemma4.md §4.4):
+//   h' = (h + RMSNorm(X; w1)) * s          s = PV[pro_s] when pro_flags & 1, else 1
+//   x  = RMSNorm(h'; w2) when pro_flags & 2 (the next pre-norm), else h'
+// and the product is W x. Every workgroup computes x for itself (two block
+// sums over cols floats, from L2) into the staged tile; the first one also
+// writes h' to HOUT and x to UOUT for the operations after this one. HIN and
+// HOUT are different buffers (the engine alternates them), so no workgroup
+// reads what another writes.
+@group(0) @binding(5) var<storage, read> HIN: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> PV: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> HOUT: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> UOUT: array<vec4<f32>>;
+#endif
+
 #ifndef RPT
 const RPT: u32 = 1u;
 #endif
@@ -145,6 +161,49 @@ fn reduce(v: array<f32, NT>, li: u32, lane: u32
     return a;
 }
 
+#ifdef PRO_RES
+fn block_sum(v: f32, li: u32) -> f32 {
+    workgroupBarrier();  // red is free
+    red[li] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (li < s) { red[li] += red[li + s]; }
+        workgroupBarrier();
+    }
+    return red[0];
+}
+
+fn prologue(li: u32, first: bool) {
+    let n4 = p.cols / 4u;
+    let xb = p.x_off / 4u;
+    var ss = 0.0;
+    for (var i = li; i < n4; i += WG) {
+        let v = X[xb + i];
+        xs[i] = v;
+        ss += dot(v, v);
+    }
+    let inv1 = inverseSqrt(block_sum(ss, li) / f32(p.cols) + EPS);
+    var s = 1.0;
+    if ((p.pro_flags & 1u) != 0u) { s = PV[p.pro_s / 4u][p.pro_s % 4u]; }
+    var ss2 = 0.0;
+    for (var i = li; i < n4; i += WG) {
+        let h = (HIN[i] + xs[i] * inv1 * PV[p.pro_w1 / 4u + i]) * s;
+        xs[i] = h;
+        ss2 += dot(h, h);
+        if (first) { HOUT[i] = h; }
+    }
+    if ((p.pro_flags & 2u) != 0u) {
+        let inv2 = inverseSqrt(block_sum(ss2, li) / f32(p.cols) + EPS);
+        for (var i = li; i < n4; i += WG) {
+            let u = xs[i] * inv2 * PV[p.pro_w2 / 4u + i];
+            xs[i] = u;
+            if (first) { UOUT[i] = u; }
+        }
+    }
+    workgroupBarrier();
+}
+#endif
+
 fn store(r: u32, y: array<f32, NT>) {
     if (r >= p.rows) { return; }
     for (var t = 0u; t < NT; t++) {
@@ -175,6 +234,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         // tokens past n_tok repeat the last one: in bounds, never stored
         xt[t] = (p.x_off + min(t, p.n_tok - 1u) * p.x_stride) >> 2u;
     }
+#ifdef PRO_RES
+    prologue(li, row0 == 0u);
+    x0 = 0u;
+    for (var g = lane; g < p.cols / CH; g += TPR) { chunk_rows(rb0, rb1, g); }
+#else
 #ifdef XS
     for (var e0 = 0u; e0 < p.cols; e0 += KT) {
         let kt = min(KT, p.cols - e0);
@@ -192,6 +256,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
 #else
     let nch = p.cols / CH;
     for (var g = lane; g < nch; g += TPR) { chunk_rows(rb0, rb1, g); }
+#endif
 #endif
 
     let y0 = reduce(ca, li, lane

@@ -8,7 +8,7 @@
 //   2 storage read       X: array<vec4<f32>>  activations, f32
 //   3 storage read_write Y: array<f32>        output
 //
-// Params (12 x 4 bytes, all counts in elements of the binding's scalar type)
+// Params (16 x 4 bytes, all counts in elements of the binding's scalar type)
 //   rows, cols   W is rows x cols; cols a multiple of the block size (float
 //                types: of 4)
 //   n_tok        tokens
@@ -21,6 +21,7 @@
 //   grid_x       workgroups along x in the dispatch grid (see the kernel)
 //   softcap      > 0: y = softcap * tanh(y / softcap); 0: off
 //   pad0, pad1   unused unless the kernel says otherwise
+//   pro_*        the mat-vec's residual prologue (PRO_RES), else unused
 // Result: Y[y_off + t*y_stride + r] = sum_c W[r][c] * X[x_off + t*x_stride + c]
 // for r < rows, t < n_tok; nothing else in Y is written.
 
@@ -37,6 +38,10 @@ struct Params {
     softcap: f32,
     pad0: u32,
     pad1: u32,
+    pro_w1: u32,    // matvec PRO_RES only (kernels/matvec.wgsl): float offsets in PV
+    pro_w2: u32,
+    pro_s: u32,
+    pro_flags: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;

@@ -35,6 +35,7 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
         {&e->b_ids, U * 4},
         {&e->b_rope, U * (uint64_t)e->rt_stride * 4},
         {&e->b_h, U * D * 4},
+        {&e->b_h_alt, U * D * 4},
         {&e->b_x, U * wide * 4},
         {&e->b_xn, U * D * 4},
         {&e->b_q, U * (qdim + 2 * kvdim) * 4},
@@ -124,6 +125,7 @@ rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *ca
     e->ubatch = opts && opts->ubatch > 0 ? opts->ubatch : DEFAULT_UBATCH;
     e->ple_on_host = opts && opts->ple_on_host;
     e->pick_off = -1;
+    e->fuse_residuals = 1;
     if ((s = rl_gdev_new(caps, &e->dev, err)) || (s = make_pipelines(e, err)) || (s = gpu_place_weights(e, err)) ||
         (s = alloc_activations(e, err)) || (s = rl_gdev_submit(e->dev, err)))
         goto fail;

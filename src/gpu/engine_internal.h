@@ -39,6 +39,15 @@ typedef struct {
     uint32_t pos0, n_tok, pad0, pad1;
 } gpu_step;
 
+/* A residual step deferred into the next mat-vec's prologue (one slot only,
+ * kernels/matvec.wgsl PRO_RES): h' = (h + RMSNorm(x; w1)) * scale, input =
+ * next ? RMSNorm(h'; next) : h'. x is b_x, h is b_h; the mat-vec writes h' to
+ * b_h_alt (then the two swap) and, with next, the input to b_xn. */
+typedef struct {
+    const gguf_tensor *w1, *scale, *next;
+} gpu_prologue;
+
+
 struct rl_gpu_engine {
     rl_model_file mf;
     const rl_model *m;
@@ -54,6 +63,9 @@ struct rl_gpu_engine {
      * q: [q | k | v] per slot; f: [gate | up] per slot */
     uint32_t b_step, b_ids, b_rope, b_h, b_x, b_xn, b_q, b_o, b_part, b_f, b_ple, b_logits, b_argpart, b_argmax,
         b_dummy;
+    uint32_t b_h_alt;      /* the residual stream's other buffer: fused residual steps write h' there, then swap */
+    gpu_prologue pend;     /* a residual step the next layer's first mat-vec takes over (pend.w1 = none) */
+    int fuse_residuals;    /* decode residual steps ride on the next mat-vec (on unless RL_GPU_NO_FUSE) */
     /* mixture of experts: router logits, chosen ids and weights, expert input, gate|up, outputs */
     uint32_t b_router, b_eids, b_ewts, b_x2, b_egu, b_eout;
     uint32_t b_tkpart, b_tkout;
@@ -108,9 +120,15 @@ int gpu_adjacent(const rl_gpu_engine *e, const gguf_tensor *a, const gguf_tensor
 /* record.c: one dispatch (or two) each */
 rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T, float softcap,
                      const act *geglu, rl_error *err);
+/* The same with a residual prologue when pro is non-NULL (T == 1: x is ignored,
+ * the input is the prologue's; see gpu_prologue) */
+rl_status gpu_matmul_pro(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
+                         const act *geglu, const gpu_prologue *pro, rl_error *err);
+/* Whether a residual step can ride on the next mat-vec of a T-slot pass */
+int gpu_can_fuse_residual(const rl_gpu_engine *e, int T);
 /* y = gelu(gate x) * (up x) in one mat-vec pass (T <= MATVEC_MAX_TOK); up's F rows follow gate's */
 rl_status gpu_gate_up_geglu(rl_gpu_engine *e, const gguf_tensor *gate, uint32_t F, act x, act y, int T,
-                            rl_error *err);
+                            const gpu_prologue *pro, rl_error *err);
 rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err);
 rl_status gpu_residual(rl_gpu_engine *e, const gguf_tensor *w, const gguf_tensor *scale, const gguf_tensor *next, int T,
                        rl_error *err);

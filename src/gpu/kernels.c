@@ -16,10 +16,12 @@ static const rl_kernel kernels[K_COUNT] = {
     [K_GLU] = {"glu", {"common.wgsl", "glu.wgsl"}, {U, R, W}, 3, 32},
     [K_PLE] = {"ple", {"common.wgsl", "reduce.wgsl", "ple.wgsl"}, {U, R, R, W, R, R, R, R}, 8, 32},
     [K_ARGMAX] = {"argmax", {"common.wgsl", "argmax.wgsl"}, {U, R, W, W}, 4, 32},
-    [K_MATVEC] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "matvec.wgsl"}, {U, R, R, W}, 4, 48},
+    [K_MATVEC] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "matvec.wgsl"}, {U, R, R, W}, 4, 64},
     /* the same mat-vec with a GeGLU epilogue: Y = gelu(W x) * B (the per-layer-embedding gate) */
-    [K_MATVEC_GEGLU] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "matvec.wgsl"}, {U, R, R, W, R}, 5, 48},
-    [K_MATMUL] = {"matmul", {"quant.wgsl", "weight_op.wgsl", "tile_fetch.wgsl", "matmul.wgsl"}, {U, R, R, W}, 4, 48},
+    [K_MATVEC_GEGLU] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "matvec.wgsl"}, {U, R, R, W, R}, 5, 64},
+    /* ... with the residual step before it as its prologue (PRO_RES): B (GeGLU or unused), HIN, PV, HOUT, UOUT */
+    [K_MATVEC_RES] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "matvec.wgsl"}, {U, R, R, W, R, R, R, W, W}, 9, 64},
+    [K_MATMUL] = {"matmul", {"quant.wgsl", "weight_op.wgsl", "tile_fetch.wgsl", "matmul.wgsl"}, {U, R, R, W}, 4, 64},
     [K_GET_ROWS] = {"get_rows", {"quant.wgsl", "get_rows.wgsl"}, {U, R, R, W}, 4, 48},
     [K_MOE_ROUTE] = {"moe_route", {"common.wgsl", "reduce.wgsl", "moe_route.wgsl"}, {U, R, R, W, W}, 5, 32},
     [K_MOE_MATVEC] = {"moe_matvec", {"quant.wgsl", "moe_matvec.wgsl"}, {U, R, R, W, R}, 5, 48},

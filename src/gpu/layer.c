@@ -96,15 +96,20 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
     const uint32_t LP = (uint32_t)(m->n_layer * m->ple_dim), P = (uint32_t)m->ple_dim;
     const uint32_t qs = qdim + 2 * kvdim; /* [q | k | v] per slot */
     const act xn = {e->b_xn, 0, D}, x = {e->b_x, 0, D};
+    const int fuse = gpu_can_fuse_residual(e, T);
     rl_status s;
+    /* the previous layer's last residual step, if it was left to this layer's first mat-vec */
+    gpu_prologue in = e->pend;
+    const gpu_prologue *pin = in.w1 ? &in : NULL;
+    e->pend.w1 = NULL;
     /* attention: q, k, v in as few dispatches as their placement allows */
     if (l->kv_shared) {
-        if ((s = gpu_matmul(e, l->attn_q, qdim, xn, (act){e->b_q, 0, qs}, T, 0, NULL, err))) return s;
+        if ((s = gpu_matmul_pro(e, l->attn_q, qdim, xn, (act){e->b_q, 0, qs}, T, NULL, pin, err))) return s;
     } else {
         const int qk = gpu_adjacent(e, l->attn_q, l->attn_k),
                   qkv = qk && !l->v_from_k && gpu_adjacent(e, l->attn_k, l->attn_v);
         const uint32_t first = qkv ? qdim + 2 * kvdim : qk ? qdim + kvdim : qdim;
-        if ((s = gpu_matmul(e, l->attn_q, first, xn, (act){e->b_q, 0, qs}, T, 0, NULL, err))) return s;
+        if ((s = gpu_matmul_pro(e, l->attn_q, first, xn, (act){e->b_q, 0, qs}, T, NULL, pin, err))) return s;
         if (!qk && (s = gpu_matmul(e, l->attn_k, kvdim, xn, (act){e->b_q, qdim, qs}, T, 0, NULL, err))) return s;
         if (!qkv && !l->v_from_k &&
             (s = gpu_matmul(e, l->attn_v, kvdim, xn, (act){e->b_q, qdim + kvdim, qs}, T, 0, NULL, err)))
@@ -113,14 +118,20 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
     if ((s = gpu_attn_prep(e, li, T, qs, err))) return s;
     if ((s = gpu_attention(e, li, T, qs, err))) return s;
     if ((s = gpu_matmul(e, l->attn_output, D, (act){e->b_o, 0, qdim}, x, T, 0, NULL, err))) return s;
-    if ((s = gpu_residual(e, l->post_attention_norm, NULL, l->ffn_norm, T, err))) return s;
+    /* h += RMSNorm(x); xn = RMSNorm(h; ffn_norm): its own pass, or the next mat-vec's prologue */
+    const gpu_prologue post_attn = {l->post_attention_norm, NULL, l->ffn_norm};
+    const gpu_prologue *pa = fuse ? &post_attn : NULL;
+    if (!pa && (s = gpu_residual(e, l->post_attention_norm, NULL, l->ffn_norm, T, err))) return s;
     /* feed-forward: [gate | up] per slot, GeGLU in place on the up half */
     const act f = {e->b_f, 0, 2 * F}, fu = {e->b_f, F, 2 * F}; /* GeGLU lands in the up half */
     const int adjacent = gpu_adjacent(e, l->ffn_gate, l->ffn_up);
     if (adjacent && T <= MATVEC_MAX_TOK) { /* one pass: both rows of a pair per thread, GeGLU on the way out */
-        if ((s = gpu_gate_up_geglu(e, l->ffn_gate, F, xn, fu, T, err))) return s;
+        if ((s = gpu_gate_up_geglu(e, l->ffn_gate, F, xn, fu, T, pa, err))) return s;
     } else {
-        if (adjacent) {
+        if (pa && (s = gpu_matmul_pro(e, l->ffn_gate, adjacent ? 2 * F : F, xn, f, T, NULL, pa, err))) return s;
+        if (pa) {
+            if (!adjacent && (s = gpu_matmul(e, l->ffn_up, F, xn, fu, T, 0, NULL, err))) return s;
+        } else if (adjacent) {
             if ((s = gpu_matmul(e, l->ffn_gate, 2 * F, xn, f, T, 0, NULL, err))) return s;
         } else if ((s = gpu_matmul(e, l->ffn_gate, F, xn, f, T, 0, NULL, err)) ||
                    (s = gpu_matmul(e, l->ffn_up, F, xn, fu, T, 0, NULL, err))) {
@@ -131,22 +142,31 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
     }
     if ((s = gpu_matmul(e, l->ffn_down, D, fu, x, T, 0, NULL, err))) return s;
     if (l->is_moe && (s = moe(e, l, T, err))) return s;
-    const int ple = m->ple_dim > 0;
-    if ((s = gpu_residual(e, l->post_ffw_norm, ple ? NULL : l->layer_output_scale, ple ? NULL : next_norm(e, li), T,
-                          err)))
-        return s;
+    const int ple = m->ple_dim > 0, last = li + 1 == m->n_layer;
+    /* h += RMSNorm(x) [then the layer scalar and the next pre-norm, without PLE]: its own pass, or
+     * the prologue of the next mat-vec (the PLE gate's; else the next layer's first) */
+    const gpu_prologue post_ffw = {l->post_ffw_norm, ple ? NULL : l->layer_output_scale, ple ? NULL : next_norm(e, li)};
+    const int fuse_ffw = fuse && !l->is_moe && (ple || !last);
+    if (!fuse_ffw && (s = gpu_residual(e, post_ffw.w1, post_ffw.scale, post_ffw.next, T, err))) return s;
+    if (fuse_ffw && !ple) e->pend = post_ffw;
     /* per-layer embedding injection, then the layer scalar */
     if (ple) {
         const act pl = {e->b_ple, (uint32_t)li * P, LP}, g = {e->b_f, 0, P};
         if (T <= MATVEC_MAX_TOK) {
-            if ((s = gpu_matmul(e, l->inp_gate, P, (act){e->b_h, 0, D}, g, T, 0, &pl, err))) return s;
+            if ((s = gpu_matmul_pro(e, l->inp_gate, P, (act){e->b_h, 0, D}, g, T, &pl, fuse_ffw ? &post_ffw : NULL,
+                                    err)))
+                return s;
         } else {
             if ((s = gpu_matmul(e, l->inp_gate, P, (act){e->b_h, 0, D}, g, T, 0, NULL, err))) return s;
             glu_params pg = {P, 1, (uint32_t)li * P, LP, 0, P, 0, 0};
             if ((s = gpu_glu(e, e->b_ple, e->b_f, pg, T, err))) return s;
         }
         if ((s = gpu_matmul(e, l->proj, D, g, x, T, 0, NULL, err))) return s;
-        if ((s = gpu_residual(e, l->post_norm, l->layer_output_scale, next_norm(e, li), T, err))) return s;
+        const gpu_prologue post = {l->post_norm, l->layer_output_scale, next_norm(e, li)};
+        if (fuse && !last)
+            e->pend = post; /* the next layer's first mat-vec takes it over */
+        else if ((s = gpu_residual(e, post.w1, post.scale, post.next, T, err)))
+            return s;
     }
     return RL_OK;
 }

@@ -13,7 +13,7 @@
 typedef struct {
     uint32_t rows, cols, n_tok, w_off, x_off, x_stride, y_off, y_stride, grid_x;
     float softcap;
-    uint32_t pad0, pad1;
+    uint32_t pad0, pad1, pro_w1, pro_w2, pro_s, pro_flags;
 } mm_params;
 
 /* y = W x for T slots, W being `rows` rows starting at tensor W (a run of
@@ -23,7 +23,8 @@ typedef struct {
  * gelu(Wx) * B; pair > 0, y_r = gelu(W_r x) * (W_{r+pair} x) for r < rows (a
  * [gate | up] run of 2 * rows rows, kernels/matvec.wgsl EPI_PAIR). */
 static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
-                                float softcap, const act *geglu, uint32_t pair, rl_error *err) {
+                                float softcap, const act *geglu, uint32_t pair, const gpu_prologue *pro,
+                                rl_error *err) {
     const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
     const uint32_t cols = (uint32_t)W->ne[0], w_rows = pair ? 2 * pair : rows;
     const uint32_t nt = rl_matvec_nt((uint32_t)T);
@@ -41,11 +42,28 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
                    0,
                    softcap,
                    geglu ? geglu->off : pair,
-                   geglu ? geglu->stride : 0};
+                   geglu ? geglu->stride : 0,
+                   0,
+                   0,
+                   0,
+                   0};
+    if (pro) {
+        if (T != 1 || !nt) return rl_fail(err, RL_ERR_INVALID, "a residual prologue is a one-slot mat-vec variant");
+        x = (act){e->b_x, 0, cols}; /* the residual's input; the product's input is the prologue's */
+        p.x_off = 0;
+        p.x_stride = cols;
+        p.pro_w1 = gpu_vec_off(e, pro->w1);
+        p.pro_w2 = pro->next ? gpu_vec_off(e, pro->next) : 0;
+        p.pro_s = pro->scale ? gpu_vec_off(e, pro->scale) : 0;
+        p.pro_flags = (pro->scale ? 1u : 0u) | (pro->next ? 2u : 0u);
+    }
     if (nt) {
         rl_matvec_variant v;
         rl_matvec_config(W->type, w_rows, cols, (uint32_t)T, caps, &v);
         if (pair && v.rpt != 2) v.rows *= 2, v.rpt = 2; /* the partner row is the thread's second row */
+        if (pro) v.xs = cols;                            /* the prologue's input, staged whole */
+        char d6[40];
+        snprintf(d6, sizeof d6, "EPS=%.9g", (double)e->m->eps);
         snprintf(d1, sizeof d1, "WG=%uu", v.wg);
         snprintf(d2, sizeof d2, "ROWS=%uu", v.rows);
         snprintf(d3, sizeof d3, "NT=%uu", v.nt);
@@ -58,9 +76,12 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
                               d4,
                               caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS",
                               geglu ? "EPI_GEGLU" : pair ? "EPI_PAIR" : "NO_EPI",
+                              pro ? "PRO_RES" : "NO_PRO",
+                              pro ? d6 : "NO_EPS",
                               v.xs ? d5 : NULL,
                               NULL};
-        if (!(pipe = rl_gdev_pipeline(e->dev, geglu ? K_MATVEC_GEGLU : K_MATVEC, defs, err))) return err->code;
+        const rl_kernel_id k = pro ? K_MATVEC_RES : geglu ? K_MATVEC_GEGLU : K_MATVEC;
+        if (!(pipe = rl_gdev_pipeline(e->dev, k, defs, err))) return err->code;
         const uint32_t out_rows = pair ? v.rows / 2 : v.rows, groups = (rows + out_rows - 1) / out_rows,
                        maxg = caps->max_workgroups ? caps->max_workgroups : 65535;
         gx = groups < maxg ? groups : maxg;
@@ -79,21 +100,43 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         gy = ((uint32_t)T + 16 * tn - 1) / (16 * tn);
     }
     const placed *pw = &e->where[W - e->mf.gguf->tensors];
-    rl_gbind b[4] = {{pw->buffer, pw->offset, align_up((uint64_t)w_rows * rl_row_bytes(W->type, cols), 4)},
+    rl_gbind b[9] = {{pw->buffer, pw->offset, align_up((uint64_t)w_rows * rl_row_bytes(W->type, cols), 4)},
                      {x.buf, 0, 0},
                      {y.buf, 0, 0},
-                     {geglu ? geglu->buf : 0, 0, 0}};
-    return rl_gdev_dispatch(e->dev, pipe, &p, b, gx, gy, 1, err);
+                     {geglu ? geglu->buf : e->b_dummy, 0, 0},
+                     {e->b_h, 0, 0},
+                     {e->vec_buf, 0, 0},
+                     {e->b_h_alt, 0, 0},
+                     {e->b_xn, 0, 0}};
+    if (pro && !pro->next) b[7].buffer = e->b_dummy; /* the input is h' itself: b_xn keeps its value */
+    rl_status s = rl_gdev_dispatch(e->dev, pipe, &p, b, gx, gy, 1, err);
+    if (!s && pro) { /* h' is the residual stream from here on */
+        const uint32_t t = e->b_h;
+        e->b_h = e->b_h_alt;
+        e->b_h_alt = t;
+    }
+    return s;
+}
+
+int gpu_can_fuse_residual(const rl_gpu_engine *e, int T) {
+    /* one slot, and a row the kernel stages whole in tiles of 256 (matvec.wgsl XS) */
+    return e->fuse_residuals && T == 1 && e->m->n_embd % 256 == 0 &&
+           (uint64_t)e->m->n_embd * 4 + 4096 <= rl_gdev_caps(e->dev)->max_wg_storage;
+}
+
+rl_status gpu_matmul_pro(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
+                         const act *geglu, const gpu_prologue *pro, rl_error *err) {
+    return weight_product(e, W, rows, x, y, T, 0, geglu, 0, pro, err);
 }
 
 rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T, float softcap,
                      const act *geglu, rl_error *err) {
-    return weight_product(e, W, rows, x, y, T, softcap, geglu, 0, err);
+    return weight_product(e, W, rows, x, y, T, softcap, geglu, 0, NULL, err);
 }
 
 rl_status gpu_gate_up_geglu(rl_gpu_engine *e, const gguf_tensor *gate, uint32_t F, act x, act y, int T,
-                            rl_error *err) {
-    return weight_product(e, gate, F, x, y, T, 0, NULL, F, err);
+                            const gpu_prologue *pro, rl_error *err) {
+    return weight_product(e, gate, F, x, y, T, 0, NULL, F, pro, err);
 }
 
 rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err) {

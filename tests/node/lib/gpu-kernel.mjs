@@ -194,7 +194,8 @@ export function params(fields, floats = []) {
 
 // Field order of the matvec/matmul Params (kernels/matvec.wgsl).
 export function mvParams(o) {
-    return params([o.rows, o.cols, o.nTok, o.wOff, o.xOff, o.xStride, o.yOff, o.yStride, o.gridX ?? 0, o.softcap ?? 0, o.pad0 ?? 0, o.pad1 ?? 0], [9]);
+    return params([o.rows, o.cols, o.nTok, o.wOff, o.xOff, o.xStride, o.yOff, o.yStride, o.gridX ?? 0, o.softcap ?? 0, o.pad0 ?? 0, o.pad1 ?? 0,
+        o.proW1 ?? 0, o.proW2 ?? 0, o.proS ?? 0, o.proFlags ?? 0], [9]);
 }
 
 // Field order of the get_rows Params (kernels/get_rows.wgsl).
