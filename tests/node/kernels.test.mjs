@@ -261,6 +261,123 @@ test('matvec EPI_PAIR: GeGLU of [gate | up] in one pass, 4 random types, n_tok 1
         defines: [...mvDefines(wg, rpw, 1, gpu.hasSubgroups, rpt, 0), 'EPI_PAIR'] });
 });
 
+// ---- the mat-vec's residual prologue (kernels/matvec.wgsl PRO_RES) ----
+// One token: r = RMSNorm(x; w1), h' = (h + r) * s (s = PV[pro_s] when
+// pro_flags & 1), u = RMSNorm(h'; w2) when pro_flags & 2 else h', y = W u
+// (with the EPI_PAIR / EPI_GEGLU epilogues when asked). The first workgroup
+// writes h' to HOUT and (flag 2) u to UOUT; every other element of Y, HOUT and
+// UOUT keeps its bits. Bindings: kernel table row K_MATVEC_RES (src/gpu/kernels.c).
+// (Other workgroups writing the same h' too would not show: the values are equal.)
+const PRO_EPS = 1e-6, PRO_REL = 4e-6; // PRO_REL: f32 sums of squares and inverseSqrt, relative
+async function proRes(name, o) {
+    const { type, rows, cols, flags } = o;
+    const wRows = o.pair ? 2 * rows : rows;
+    const mat = makeWeights(type, wRows, cols, o.mode), w = cref.dequant(type, mat, wRows * cols);
+    const wOff = offsetFor(type), xOff = 4 * randInt(0, 3), yOff = randInt(0, 5);
+    const X = randn(xOff + cols + 4 * randInt(0, 2)), H = randn(cols + 4 * randInt(0, 2));
+    // PV: random floats around w1 (at pro_w1), w2 (at pro_w2) and s (at pro_s)
+    const around = (n) => Float32Array.from({ length: n }, () => 0.5 + rng());
+    const w1At = 4 * randInt(0, 3), w2At = w1At + cols + 4 * randInt(0, 3), sAt = w2At + cols + randInt(0, 5);
+    const PV = around(4 * Math.ceil((sAt + 1) / 4) + 4 * randInt(0, 1)); // whole vec4s: a partial one is no element of PV
+    PV[sAt] = Math.fround(0.5 + 1.5 * rng()); // read even without flag 1 would show: s != 1
+    const B = randn(rows + 8), gegluOff = randInt(0, 5);
+    const y0 = randn(yOff + rows + randInt(1, 4)), hout0 = randn(cols + 4 * randInt(1, 3)), uout0 = randn(cols + 4 * randInt(1, 3));
+    const P = { rows, cols, nTok: 1, wOff, xOff, xStride: cols, yOff, yStride: rows, proW1: w1At, proW2: w2At, proS: sAt, proFlags: flags };
+    if (o.pair) P.pad0 = rows;
+    if (o.geglu) P.pad0 = gegluOff;
+    const outRows = o.pair ? o.rowsPerWg / 2 : o.rowsPerWg, nwg = Math.ceil(rows / outRows);
+    P.gridX = o.gridX ?? nwg;
+    const grid = [P.gridX, Math.ceil(nwg / P.gridX)];
+    const defines = [`TYPE_${type}`, `WG=${o.wg}`, `ROWS=${o.rowsPerWg}`, 'NT=1', `RPT=${o.rpt}`, `XS=${cols}`, 'PRO_RES', `EPS=${PRO_EPS}`,
+        ...(o.sub ? ['SUBGROUPS'] : []), ...(o.pair ? ['EPI_PAIR'] : []), ...(o.geglu ? ['EPI_GEGLU'] : [])];
+    const entry = await gpu.pipeline(cref.wgsl(MV_FILES, defines), 'urrwrrrww');
+    const bufs = [gpu.buffer(mvParams(P), true), gpu.buffer(withPad(mat, wOff)), gpu.buffer(X), gpu.buffer(y0), gpu.buffer(B), gpu.buffer(H),
+        gpu.buffer(PV), gpu.buffer(hout0), gpu.buffer(uout0)];
+    gpu.dispatch(entry, gpu.bindGroup(entry, bufs), grid);
+    const y = new Float32Array(await gpu.read(bufs[3]), 0, y0.length);
+    const hout = new Float32Array(await gpu.read(bufs[7]), 0, hout0.length), uout = new Float32Array(await gpu.read(bufs[8]), 0, uout0.length);
+    bufs.forEach((b) => b.destroy());
+
+    // the reference in doubles, with a bound on the f32 error of each element
+    const eps = Math.fround(PRO_EPS), s = flags & 1 ? PV[sAt] : 1;
+    const invRms = (v) => { let q = 0; for (const e of v) q += e * e; return 1 / Math.sqrt(q / cols + eps); };
+    const inv1 = invRms(X.subarray(xOff, xOff + cols));
+    const hp = new Float64Array(cols), hTol = new Float64Array(cols);
+    for (let c = 0; c < cols; c++) {
+        const r = X[xOff + c] * inv1 * PV[w1At + c];
+        hp[c] = (H[c] + r) * s;
+        hTol[c] = PRO_REL * (Math.abs(H[c]) + Math.abs(r)) * s + 1e-30;
+    }
+    let u = hp, uTol = hTol;
+    if (flags & 2) {
+        const inv2 = invRms(hp);
+        u = hp.map((v, c) => v * inv2 * PV[w2At + c]);
+        uTol = hTol.map((t, c) => t * inv2 * PV[w2At + c] + PRO_REL * Math.abs(u[c]));
+    }
+    let worstRatio = 0;
+    const near = (what, got, ref, tol) => {
+        const err = Math.abs(got - ref);
+        if (!(err <= tol)) throw new Error(`${name}: ${what} = ${got}, expected ${ref} (err ${err.toExponential(2)}, tol ${tol.toExponential(2)})`);
+        worstRatio = Math.max(worstRatio, err / tol);
+    };
+    const untouched = (what, got, old, from) => {
+        for (let i = from; i < old.length; i++)
+            if (!bitsEqual(got.subarray(i), old.subarray(i))) throw new Error(`${name}: ${what}[${i}] outside the output was written`);
+    };
+    for (let c = 0; c < cols; c++) near(`hout[${c}]`, hout[c], hp[c], hTol[c]);
+    untouched('hout', hout, hout0, cols);
+    if (flags & 2) {
+        for (let c = 0; c < cols; c++) near(`uout[${c}]`, uout[c], u[c], uTol[c]);
+        untouched('uout', uout, uout0, cols);
+    } else untouched('uout', uout, uout0, 0);
+    // y: the product's f32 error (TOL * sum |w u|) plus that of u itself
+    const dot = (r) => {
+        let sum = 0, mag = 0, du = 0;
+        for (let c = 0; c < cols; c++) {
+            const wc = w[r * cols + c];
+            sum += wc * u[c];
+            mag += Math.abs(wc * u[c]);
+            du += Math.abs(wc) * uTol[c];
+        }
+        return [sum, TOL * mag + du + 1e-30];
+    };
+    for (let r = 0; r < rows; r++) {
+        let [ref, tol] = dot(r);
+        if (o.pair) { // gelu(gate row r) * (up row r + rows); gelu' <= 1.13
+            const [up, upTol] = dot(r + rows), gl = geluTanh(ref);
+            tol = 1.13 * tol * Math.abs(up) + Math.abs(gl) * upTol + 4e-7 * Math.abs(gl * up);
+            ref = gl * up;
+        } else if (o.geglu) {
+            const b = B[gegluOff + r], gl = geluTanh(ref);
+            tol = 1.13 * tol * Math.abs(b) + 4e-7 * Math.abs(gl * b);
+            ref = gl * b;
+        }
+        near(`y[${r}]`, y[yOff + r], ref, tol);
+    }
+    for (let i = 0; i < y0.length; i++)
+        if ((i < yOff || i >= yOff + rows) && !bitsEqual(y.subarray(i), y0.subarray(i))) throw new Error(`${name}: y[${i}] outside the output was written`);
+    worst[name] = Math.max(worst[name] || 0, worstRatio);
+}
+
+test('matvec PRO_RES: the residual prologue, 3 random types, cols 256 and 1536, flags 0..3, several workgroups, both reductions, EPI_PAIR and EPI_GEGLU', async () => {
+    const others = Object.keys(TYPES).filter((t) => t !== 'Q4_K');
+    const t2 = pick(others), types = ['Q4_K', t2, pick(others.filter((t) => t !== t2))];
+    const shapes = [[64, 4, 1], [128, 8, 2], [32, 2, 1], [64, 8, 2], [256, 16, 1], [32, 4, 2]]; // WG, ROWS, RPT
+    let k = 0;
+    for (const [ti, type] of types.entries()) {
+        for (let flags = 0; flags < 4; flags++, k++) {
+            const cols = (ti + flags) % 2 ? 1536 : 256, [wg, rpw, rpt] = pick(shapes), sub = k % 2 === 0 && gpu.hasSubgroups;
+            const rows = randInt(40, 300), nwg = Math.ceil(rows / rpw);
+            await proRes(`matvec pro ${type} f${flags}`, { type, rows, cols, flags, mode: pick(['quant', 'bytes']), wg, rowsPerWg: rpw, rpt, sub,
+                gridX: pick([nwg, Math.ceil(nwg / 3)]) }); // a 2-D grid with idle workgroups at the end, too
+        }
+    }
+    // one workgroup alone (it must write h' and u), the GeGLU epilogues
+    await proRes('matvec pro single', { type: pick(types), rows: randInt(1, 8), cols: 256, flags: 3, mode: 'quant', wg: 64, rowsPerWg: 8, rpt: 1, sub: gpu.hasSubgroups });
+    await proRes('matvec pro pair', { type: 'Q4_K', rows: randInt(40, 300), cols: 1536, flags: randInt(0, 3), mode: 'quant', wg: 64, rowsPerWg: 8, rpt: 2, pair: true, sub: gpu.hasSubgroups });
+    await proRes('matvec pro geglu', { type: pick(types), rows: randInt(40, 300), cols: 256, flags: 3, mode: 'quant', wg: 128, rowsPerWg: 8, rpt: 1, geglu: true, sub: false });
+});
+
 test('matmul_op: outer-product tiles, 4 random types, n_tok 1..150, split K', async () => {
     for (let i = 0; i < 4; i++) {
         const type = pick(Object.keys(TYPES));
