@@ -16,6 +16,14 @@
 //           added at the end
 // With n_split = 1 it writes the normalised output, else its partial (max,
 // sum, unnormalised output) for attn_combine.wgsl. WG must be 2 * HD / 4.
+//
+// PREP (one token per pass): the attention inputs are prepared here instead
+// of in attn_prep.wgsl's pass (same maths): the workgroup's queries become
+// RoPE(RMSNorm(q; q_norm)) in workgroup memory, and the split that holds the
+// token's own position writes K = RoPE(RMSNorm(k; k_norm)) and V = RMSNorm(v)
+// of its KV head to the caches (prep_flags & 1: layers that own a cache)
+// before it reads them. No other split reads that position, so no workgroup
+// waits for another's write.
 struct Params {
     H: u32,
     kvh: u32,
@@ -29,13 +37,28 @@ struct Params {
     n_split: u32,
     head_chunks: u32, // ceil((H / kvh) / HC)
     n_tok: u32,
+    qn_off: u32,      // PREP: q_norm / k_norm weights in VEC
+    kn_off: u32,
+    eps: f32,
+    rope_dims: u32,
+    rt_col: u32,      // PREP: this head size's first (cos, sin) pair in RT
+    k_off: u32,       // PREP: raw k and v within Q (v_off = k_off on K=V layers)
+    v_off: u32,
+    prep_flags: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> step: Step;
 @group(0) @binding(2) var<storage, read> Q: array<vec4<f32>>;
+#ifdef PREP
+@group(0) @binding(3) var<storage, read_write> KCACHE: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> VCACHE: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read> VEC: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read> RT: array<f32>;
+#else
 @group(0) @binding(3) var<storage, read> KCACHE: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> VCACHE: array<vec4<f32>>;
+#endif
 @group(0) @binding(5) var<storage, read_write> O: array<f32>;      // n_split == 1: [n_tok][H*hd]
 @group(0) @binding(6) var<storage, read_write> PART: array<f32>;   // n_split > 1: [n_tok][H][n_split][hd + 2]
 
@@ -45,7 +68,7 @@ const DP: u32 = C4 / P;      // vec4 of a key's row per thread (scores)
 const KH: u32 = KB / 2u;     // keys per thread (P.V: two halves of the block)
 
 var<workgroup> qs: array<vec4<f32>, HC * C4>;  // the queries; after the last block, the second half's sums
-var<workgroup> part_sc: array<f32, WG * HC>;   // per-thread partial scores
+var<workgroup> part_sc: array<f32, WG * (HC + 2u)>; // per-thread partial scores (PREP: row sums first)
 var<workgroup> sc: array<f32, HC * KB>;        // scores, then probabilities, of the block
 var<workgroup> m_run: array<f32, HC>;
 var<workgroup> l_run: array<f32, HC>;
@@ -53,6 +76,95 @@ var<workgroup> rescale: array<f32, HC>;
 
 // vec4 index of key k's row of KV head g in the caches (a ring of kv_cap rows)
 fn row_of(k: u32, g: u32) -> u32 { return (k % p.kv_cap) * (p.kv_stride / 4u) + g * C4; }
+
+#ifdef PREP
+const NR: u32 = HC + 2u;                    // rows prepared: the queries, k, v
+const QI: u32 = (HC * C4 + WG - 1u) / WG;   // query vec4s per invocation
+var<workgroup> kvs: array<vec4<f32>, 2u * C4>;  // raw, then prepared k and v of this token
+var<workgroup> inv_r: array<f32, NR>;
+
+// NeoX RoPE of vec4 column c of a row x (pairs j, j + rope_dims / 2)
+fn rope4(x: vec4<f32>, partner: vec4<f32>, c: u32) -> vec4<f32> {
+    let h4 = p.rope_dims / 8u;
+    if (c >= 2u * h4) { return x; }
+    let j = select(c - h4, c, c < h4);
+    let b = p.rt_col + 8u * j;
+    let cs = vec4<f32>(RT[b], RT[b + 2u], RT[b + 4u], RT[b + 6u]);
+    let sn = vec4<f32>(RT[b + 1u], RT[b + 3u], RT[b + 5u], RT[b + 7u]);
+    if (c < h4) { return x * cs - partner * sn; }
+    return partner * sn + x * cs;
+}
+
+// the partner column of c for RoPE (c itself past rope_dims)
+fn partner_of(c: u32) -> u32 {
+    let h4 = p.rope_dims / 8u;
+    if (c < h4) { return c + h4; }
+    if (c < 2u * h4) { return c - h4; }
+    return c;
+}
+
+fn prep(lid: u32, nh: u32, g: u32, writes_kv: bool, pos: u32) {
+    if (writes_kv) {
+        for (var c = lid; c < C4; c += WG) {
+            kvs[c] = Q[(p.k_off + g * HD) / 4u + c];
+            kvs[C4 + c] = Q[(p.v_off + g * HD) / 4u + c];
+        }
+    }
+    workgroupBarrier();
+    // sums of squares of every row, a tree over the invocations
+    for (var r = 0u; r < NR; r++) {
+        var v = 0.0;
+        for (var c = lid; c < C4; c += WG) {
+            var x = vec4<f32>(0.0);
+            if (r < HC) { x = qs[r * C4 + c]; } else if (writes_kv) { x = kvs[(r - HC) * C4 + c]; }
+            v += dot(x, x);
+        }
+        part_sc[r * WG + lid] = v;
+    }
+    workgroupBarrier();
+    for (var st = WG / 2u; st > 0u; st >>= 1u) {
+        if (lid < st) {
+            for (var r = 0u; r < NR; r++) { part_sc[r * WG + lid] += part_sc[r * WG + lid + st]; }
+        }
+        workgroupBarrier();
+    }
+    if (lid < NR) { inv_r[lid] = inverseSqrt(part_sc[lid * WG] / f32(HD) + p.eps); }
+    workgroupBarrier();
+    // the queries: weighted norm, then RoPE (through registers: RoPE mixes columns)
+    var qn: array<vec4<f32>, QI>;
+    for (var k = 0u; k < QI; k++) {
+        let i = lid + k * WG;
+        if (i < HC * C4) {
+            let h = i / C4;
+            let c = i % C4;
+            let pc = partner_of(c);
+            let x = qs[i] * inv_r[h] * VEC[p.qn_off / 4u + c];
+            let y = qs[h * C4 + pc] * inv_r[h] * VEC[p.qn_off / 4u + pc];
+            qn[k] = rope4(x, y, c);
+        }
+    }
+    var kn = vec4<f32>(0.0);
+    var vn = vec4<f32>(0.0);
+    if (writes_kv && lid < C4) {
+        let pc = partner_of(lid);
+        let x = kvs[lid] * inv_r[HC] * VEC[p.kn_off / 4u + lid];
+        let y = kvs[pc] * inv_r[HC] * VEC[p.kn_off / 4u + pc];
+        kn = rope4(x, y, lid);
+        vn = kvs[C4 + lid] * inv_r[HC + 1u];
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < QI; k++) {
+        let i = lid + k * WG;
+        if (i < HC * C4) { qs[i] = select(vec4<f32>(0.0), qn[k], i / C4 < nh); }
+    }
+    if (writes_kv && lid < C4) {
+        KCACHE[row_of(pos, g) + lid] = kn;
+        VCACHE[row_of(pos, g) + lid] = vn;
+    }
+    storageBarrier();   // the cache rows are read back by this workgroup below
+    workgroupBarrier();
+}
+#endif
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: vec3<u32>) {
@@ -81,6 +193,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
         m_run[lid] = NEG_INF;
         l_run[lid] = 0.0;
     }
+#ifdef PREP
+    prep(lid, nh, g, (p.prep_flags & 1u) != 0u && pos >= k_begin && pos < k_end, pos);
+#endif
     let key = lid / P;   // scores: this thread's key in the block
     let j = lid % P;     //         and its part of the row
     let col = lid % C4;  // P.V: this thread's output column

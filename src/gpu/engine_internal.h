@@ -135,6 +135,8 @@ rl_status gpu_residual(rl_gpu_engine *e, const gguf_tensor *w, const gguf_tensor
 rl_status gpu_glu(rl_gpu_engine *e, uint32_t a_buf, uint32_t y_buf, glu_params p, int T, rl_error *err);
 rl_status gpu_attn_prep(rl_gpu_engine *e, int li, int T, uint32_t qs, rl_error *err);
 rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_error *err);
+/* Whether gpu_attention prepares q, k, v itself (then gpu_attn_prep is not recorded) */
+int gpu_attention_preps(const rl_gpu_engine *e, int li, int T);
 
 /* layer.c */
 rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err);

@@ -115,7 +115,7 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
             (s = gpu_matmul(e, l->attn_v, kvdim, xn, (act){e->b_q, qdim + kvdim, qs}, T, 0, NULL, err)))
             return s;
     }
-    if ((s = gpu_attn_prep(e, li, T, qs, err))) return s;
+    if (!gpu_attention_preps(e, li, T) && (s = gpu_attn_prep(e, li, T, qs, err))) return s;
     if ((s = gpu_attention(e, li, T, qs, err))) return s;
     if ((s = gpu_matmul(e, l->attn_output, D, (act){e->b_o, 0, qdim}, x, T, 0, NULL, err))) return s;
     /* h += RMSNorm(x); xn = RMSNorm(h; ffn_norm): its own pass, or the next mat-vec's prologue */

@@ -203,6 +203,9 @@ rl_status gpu_attn_prep(rl_gpu_engine *e, int li, int T, uint32_t qs, rl_error *
 
 typedef struct {
     uint32_t H, kvh, hd, window, q_stride, q_off, kv_stride, kv_cap, o_stride, n_split, head_chunks, n_tok;
+    uint32_t qn_off, kn_off; /* attn_decode PREP only (the tiled kernel reads the first 12 words) */
+    float eps;
+    uint32_t rope_dims, rt_col, k_off, v_off, prep_flags;
 } attn_params;
 
 typedef struct {
@@ -242,6 +245,11 @@ static int tiled_config(const rl_gpu_caps *caps, int T, uint32_t group, uint32_t
 /* Attention of layer li for T slots from the donor's cache into b_o, split
  * over the keys until the pass has enough workgroups (then merged). Prefill
  * passes use the tiled kernel, decode the per-token one. */
+int gpu_attention_preps(const rl_gpu_engine *e, int li, int T) {
+    const rl_layer *l = &e->m->layers[li];
+    return T == 1 && l->rope_dims % 8 == 0 && (uint32_t)l->head_dim / 2 <= rl_gdev_caps(e->dev)->max_invocations;
+}
+
 rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_error *err) {
     const rl_model *m = e->m;
     const rl_layer *l = &m->layers[li];
@@ -281,9 +289,11 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
         snprintf(d1, sizeof d1, "KB=%uu", kb);
         snprintf(d2, sizeof d2, "HD=%uu", hd);
         snprintf(d3, sizeof d3, "WG=%uu", hd / 2);
-        const char *defs[] = {d3, d0, d1, d2, NULL};
-        pipe = rl_gdev_pipeline(e->dev, K_ATTN_DECODE, defs, err);
+        const int prep = gpu_attention_preps(e, li, T);
+        const char *defs[] = {d3, d0, d1, d2, prep ? "PREP" : NULL, NULL};
+        pipe = rl_gdev_pipeline(e->dev, prep ? K_ATTN_DECODE_PREP : K_ATTN_DECODE, defs, err);
     }
+    const int prep = !tiled && gpu_attention_preps(e, li, T);
     if (!pipe) return err->code;
     uint32_t n_split = tiled ? (ATTN_TARGET_WG + per_pass - 1) / per_pass : ATTN_DEC_SPLITS,
              by_keys = (max_keys + min_keys - 1) / min_keys;
@@ -291,10 +301,28 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
     if (n_split > by_keys) n_split = by_keys;
     if (n_split > by_buf) n_split = (uint32_t)by_buf;
     if (n_split < 1) n_split = 1;
-    attn_params ap = {H,     kvh,     hd,     window, q_stride, 0, kvdim, (uint32_t)e->cap[donor],
-                      qdim,  n_split, chunks, (uint32_t)T};
-    rl_gbind ab[6] = {{e->b_step, 0, 0},    {e->b_q, 0, 0}, {e->kc[donor], 0, 0},
-                      {e->vc[donor], 0, 0}, {e->b_o, 0, 0}, {e->b_part, 0, 0}};
+    attn_params ap = {H,
+                      kvh,
+                      hd,
+                      window,
+                      q_stride,
+                      0,
+                      kvdim,
+                      (uint32_t)e->cap[donor],
+                      qdim,
+                      n_split,
+                      chunks,
+                      (uint32_t)T,
+                      prep ? gpu_vec_off(e, l->attn_q_norm) : 0,
+                      prep && l->attn_k_norm ? gpu_vec_off(e, l->attn_k_norm) : 0,
+                      m->eps,
+                      (uint32_t)l->rope_dims,
+                      l->is_swa ? 0 : (uint32_t)m->head_dim_swa,
+                      qdim,
+                      l->v_from_k ? qdim : qdim + kvdim,
+                      l->kv_shared ? 0u : 1u};
+    rl_gbind ab[8] = {{e->b_step, 0, 0},    {e->b_q, 0, 0}, {e->kc[donor], 0, 0},   {e->vc[donor], 0, 0},
+                      {e->b_o, 0, 0},       {e->b_part, 0, 0}, {e->vec_buf, 0, 0}, {e->b_rope, 0, 0}};
     rl_status s = tiled ? rl_gdev_dispatch(e->dev, pipe, &ap, ab, n_split, per_pass / kvh, kvh, err)
                         : rl_gdev_dispatch(e->dev, pipe, &ap, ab, n_split, kvh * chunks, (uint32_t)T, err);
     if (s || n_split == 1) return s;

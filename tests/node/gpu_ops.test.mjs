@@ -166,11 +166,61 @@ test('decode attention and its combine match a direct softmax (GQA, window, ring
         const step = gpu.buffer(u32(pos0, T, 0, 0));
         for (const nsplit of cs.splits) {
             const o = gpu.buffer(T * H * hd * 4), part = gpu.buffer(T * H * nsplit * (hd + 2) * 4);
-            const p = gpu.buffer(params([[H], [kvh], [hd], [win], [H * hd], [0], [kvh * hd], [cap], [H * hd], [nsplit], [chunks], [T]]), true);
+            const p = gpu.buffer(params([[H], [kvh], [hd], [win], [H * hd], [0], [kvh * hd], [cap], [H * hd], [nsplit], [chunks], [T],
+                [0], [0], [0], [0], [0], [0], [0], [0]]), true);
             gpu.dispatch(attn, gpu.bindGroup(attn, [p, step, gpu.buffer(q), gpu.buffer(K), gpu.buffer(V), o, part]), [nsplit, kvh * chunks, T]);
             if (nsplit > 1) gpu.dispatch(comb, gpu.bindGroup(comb, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H * Math.ceil(hd / 32), T, 1]);
             const worst = worstAbs(new Float32Array(await gpu.read(o)), want);
             assert(worst < 1e-5, `hd ${hd} H ${H}/${kvh} T ${T} pos0 ${pos0} cap ${cap} window ${win}, ${nsplit} splits: worst abs error ${worst}`);
+        }
+    }
+});
+
+// attn_decode's PREP variant (one token): q, k, v arrive raw from the q|k|v
+// projection and are normed and rotated in the kernel (attn_prep.wgsl's maths,
+// written out here in double precision); the split holding the token's
+// position writes its K/V rows, and the output matches a direct softmax over
+// the caches with those rows in place.
+test('decode attention preparing q, k, v itself (PREP) matches norm + RoPE + a direct softmax', async () => {
+    const comb = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'attn_combine.wgsl'], ['WG=128u', 'DW=32u', 'MAXS=256u', ...sg]), 'urw');
+    const cases = [
+        { hd: 256, H: 8, kvh: 1, pos: 70, cap: 96, win: 0, ropeDims: 256, splits: [1, 5], owns: true, vFromK: false },
+        { hd: 128, H: 4, kvh: 2, pos: 40, cap: 48, win: 16, ropeDims: 64, splits: [3], owns: true, vFromK: true },
+        { hd: 256, H: 8, kvh: 1, pos: 33, cap: 64, win: 0, ropeDims: 128, splits: [2], owns: false, vFromK: false }, // reads a donor's cache
+    ];
+    const eps = 1e-6;
+    for (const cs of cases) {
+        const { hd, H, kvh, pos, cap, win, ropeDims, owns, vFromK } = cs, G = H / kvh, HC = Math.min(G, 8), chunks = Math.ceil(G / HC);
+        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_decode.wgsl'], [`WG=${hd / 2}u`, `HC=${HC}u`, `KB=${Math.min(16, hd / 2)}u`, `HD=${hd}u`, 'PREP']), 'urrwwwwrr');
+        const qdim = H * hd, kvdim = kvh * hd, qs = qdim + 2 * kvdim;
+        const raw = Float32Array.from({ length: qs }, () => rng() * 4 - 2);
+        const vec = Float32Array.from({ length: 2 * hd }, () => 0.5 + rng()); // q_norm at 0, k_norm at hd
+        const rtCol = 8, rt = new Float32Array(rtCol + ropeDims); // (cos, sin) per pair, from column rtCol
+        for (let j = 0; j < ropeDims / 2; j++) { const th = pos * Math.pow(10000, -2 * j / ropeDims); rt[rtCol + 2 * j] = Math.cos(th); rt[rtCol + 2 * j + 1] = Math.sin(th); }
+        const norm = (x, w) => { const ms = x.reduce((a, v) => a + v * v, 0) / x.length, inv = 1 / Math.sqrt(ms + eps); return x.map((v, i) => v * inv * (w ? w[i] : 1)); };
+        const rope = (x) => { const y = x.slice(), h = ropeDims / 2; for (let i = 0; i < h; i++) { const cs2 = rt[rtCol + 2 * i], sn = rt[rtCol + 2 * i + 1]; y[i] = x[i] * cs2 - x[i + h] * sn; y[i + h] = x[i] * sn + x[i + h] * cs2; } return y; };
+        const qp = new Float32Array(qdim);
+        for (let h = 0; h < H; h++) qp.set(rope(norm([...raw.subarray(h * hd, (h + 1) * hd)], vec.subarray(0, hd))), h * hd);
+        const K = Float32Array.from({ length: cap * kvdim }, () => rng() * 2 - 1), V = Float32Array.from({ length: cap * kvdim }, () => rng() * 2 - 1);
+        const Kwant = K.slice(), Vwant = V.slice();
+        if (owns) {
+            for (let g = 0; g < kvh; g++) {
+                const kr = [...raw.subarray(qdim + g * hd, qdim + (g + 1) * hd)], vo = vFromK ? qdim : qdim + kvdim;
+                Kwant.set(rope(norm(kr, vec.subarray(hd, 2 * hd))), (pos % cap) * kvdim + g * hd);
+                Vwant.set(norm([...raw.subarray(vo + g * hd, vo + (g + 1) * hd)]), (pos % cap) * kvdim + g * hd);
+            }
+        }
+        const want = refAttention({ q: qp, K: Kwant, V: Vwant, H, kvh, hd, cap, T: 1, pos0: pos, win });
+        for (const nsplit of cs.splits) {
+            const kb = gpu.buffer(K), vb = gpu.buffer(V), o = gpu.buffer(qdim * 4), part = gpu.buffer(H * nsplit * (hd + 2) * 4);
+            const p = gpu.buffer(params([[H], [kvh], [hd], [win], [qs], [0], [kvdim], [cap], [qdim], [nsplit], [chunks], [1],
+                [0], [hd], [eps, 'f'], [ropeDims], [rtCol], [qdim], [vFromK ? qdim : qdim + kvdim], [owns ? 1 : 0]]), true);
+            gpu.dispatch(attn, gpu.bindGroup(attn, [p, gpu.buffer(u32(pos, 1, 0, 0)), gpu.buffer(raw), kb, vb, o, part, gpu.buffer(vec), gpu.buffer(rt)]), [nsplit, kvh * chunks, 1]);
+            if (nsplit > 1) gpu.dispatch(comb, gpu.bindGroup(comb, [gpu.buffer(u32(H, hd, nsplit, qdim), true), part, o]), [H * Math.ceil(hd / 32), 1, 1]);
+            const worst = worstAbs(new Float32Array(await gpu.read(o)), want);
+            assert(worst < 2e-5, `hd ${hd} H ${H}/${kvh} pos ${pos} window ${win} rope ${ropeDims}, ${nsplit} splits: worst abs error ${worst}`);
+            const kGot = new Float32Array(await gpu.read(kb)), vGot = new Float32Array(await gpu.read(vb));
+            assert(worstAbs(kGot, Kwant) < 2e-5 && worstAbs(vGot, Vwant) < 2e-5, `cache rows: K ${worstAbs(kGot, Kwant)}, V ${worstAbs(vGot, Vwant)}`);
         }
     }
 });
