@@ -5,9 +5,9 @@
 // Grid (n_split, kvh * head_chunks, n_tok). A workgroup takes up to HC query
 // heads that share one KV head, one token, and one slice of its keys, walked
 // in blocks of KB keys with an online softmax. K and V rows go straight from
-// the caches into registers, every load of a block issued at once (three
-// memory round trips per block: K, then V, no staging through workgroup
-// memory), and every K/V element a thread loads serves all HC heads:
+// the caches into registers, the K and V loads of a block issued together (one
+// memory round trip per block, no staging through workgroup memory), and
+// every K/V element a thread loads serves all HC heads:
 //   scores  thread (key lid / P, part lid % P) dots P-interleaved vec4s of its
 //           key's row with the HC queries (coalesced: P consecutive threads
 //           read P consecutive vec4s); the P partial sums meet in workgroup memory
@@ -83,16 +83,23 @@ const QI: u32 = (HC * C4 + WG - 1u) / WG;   // query vec4s per invocation
 var<workgroup> kvs: array<vec4<f32>, 2u * C4>;  // raw, then prepared k and v of this token
 var<workgroup> inv_r: array<f32, NR>;
 
-// NeoX RoPE of vec4 column c of a row x (pairs j, j + rope_dims / 2)
-fn rope4(x: vec4<f32>, partner: vec4<f32>, c: u32) -> vec4<f32> {
+// cos and sin of the rotation pairs of vec4 column c (pairs j, j + rope_dims / 2)
+fn rot_of(c: u32) -> array<vec4<f32>, 2> {
+    let h4 = p.rope_dims / 8u;
+    var r: array<vec4<f32>, 2>;
+    if (c >= 2u * h4) { return r; }
+    let b = p.rt_col + 8u * select(c - h4, c, c < h4);
+    r[0] = vec4<f32>(RT[b], RT[b + 2u], RT[b + 4u], RT[b + 6u]);
+    r[1] = vec4<f32>(RT[b + 1u], RT[b + 3u], RT[b + 5u], RT[b + 7u]);
+    return r;
+}
+
+// NeoX RoPE of vec4 column c of a row x, its partner column's values and c's rotation
+fn rope4(x: vec4<f32>, partner: vec4<f32>, c: u32, rot: array<vec4<f32>, 2>) -> vec4<f32> {
     let h4 = p.rope_dims / 8u;
     if (c >= 2u * h4) { return x; }
-    let j = select(c - h4, c, c < h4);
-    let b = p.rt_col + 8u * j;
-    let cs = vec4<f32>(RT[b], RT[b + 2u], RT[b + 4u], RT[b + 6u]);
-    let sn = vec4<f32>(RT[b + 1u], RT[b + 3u], RT[b + 5u], RT[b + 7u]);
-    if (c < h4) { return x * cs - partner * sn; }
-    return partner * sn + x * cs;
+    if (c < h4) { return x * rot[0] - partner * rot[1]; }
+    return partner * rot[1] + x * rot[0];
 }
 
 // the partner column of c for RoPE (c itself past rope_dims)
@@ -104,10 +111,19 @@ fn partner_of(c: u32) -> u32 {
 }
 
 fn prep(lid: u32, nh: u32, g: u32, writes_kv: bool, pos: u32) {
+    // every global load up front (one memory round trip): this invocation's column c is the
+    // same for all its query items (WG = 2 * C4) and for k, so are its weights and rotation
+    let c = lid % C4;
+    let pc = partner_of(c);
+    let wq = VEC[p.qn_off / 4u + c];
+    let wqp = VEC[p.qn_off / 4u + pc];
+    let wk = VEC[p.kn_off / 4u + c];
+    let wkp = VEC[p.kn_off / 4u + pc];
+    let rot = rot_of(c);
     if (writes_kv) {
-        for (var c = lid; c < C4; c += WG) {
-            kvs[c] = Q[(p.k_off + g * HD) / 4u + c];
-            kvs[C4 + c] = Q[(p.v_off + g * HD) / 4u + c];
+        for (var cc = lid; cc < C4; cc += WG) {
+            kvs[cc] = Q[(p.k_off + g * HD) / 4u + cc];
+            kvs[C4 + cc] = Q[(p.v_off + g * HD) / 4u + cc];
         }
     }
     workgroupBarrier();
@@ -136,20 +152,13 @@ fn prep(lid: u32, nh: u32, g: u32, writes_kv: bool, pos: u32) {
         let i = lid + k * WG;
         if (i < HC * C4) {
             let h = i / C4;
-            let c = i % C4;
-            let pc = partner_of(c);
-            let x = qs[i] * inv_r[h] * VEC[p.qn_off / 4u + c];
-            let y = qs[h * C4 + pc] * inv_r[h] * VEC[p.qn_off / 4u + pc];
-            qn[k] = rope4(x, y, c);
+            qn[k] = rope4(qs[i] * inv_r[h] * wq, qs[h * C4 + pc] * inv_r[h] * wqp, c, rot);
         }
     }
     var kn = vec4<f32>(0.0);
     var vn = vec4<f32>(0.0);
     if (writes_kv && lid < C4) {
-        let pc = partner_of(lid);
-        let x = kvs[lid] * inv_r[HC] * VEC[p.kn_off / 4u + lid];
-        let y = kvs[pc] * inv_r[HC] * VEC[p.kn_off / 4u + pc];
-        kn = rope4(x, y, lid);
+        kn = rope4(kvs[lid] * inv_r[HC] * wk, kvs[pc] * inv_r[HC] * wkp, c, rot);
         vn = kvs[C4 + lid] * inv_r[HC + 1u];
     }
     workgroupBarrier();
@@ -206,15 +215,25 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
 
     for (var kb = k_begin; kb < k_end; kb += KB) {
         let nk = min(KB, k_end - kb);
+        // every load of the block at once: the K slices for the scores and the V rows for P.V,
+        // which do not depend on the scores (one memory round trip per block, not two)
+        var kreg: array<vec4<f32>, DP>;
+        var vreg: array<vec4<f32>, KH>;
+        if (key < nk) {
+            let r = row_of(kb + key, g);
+            for (var d = 0u; d < DP; d++) { kreg[d] = KCACHE[r + j + d * P]; }
+        }
+        for (var q = 0u; q < KH; q++) {
+            let kk = half * KH + q;
+            if (kk < nk) { vreg[q] = VCACHE[row_of(kb + kk, g) + col]; }
+        }
         // scores: partial dots of P-interleaved slices of the key's row
         var s: array<f32, HC>;
         for (var h = 0u; h < HC; h++) { s[h] = 0.0; }
         if (key < nk) {
-            let r = row_of(kb + key, g);
             for (var d = 0u; d < DP; d++) {
                 let c = j + d * P;
-                let kv = KCACHE[r + c];
-                for (var h = 0u; h < HC; h++) { s[h] += dot(qs[h * C4 + c], kv); }
+                for (var h = 0u; h < HC; h++) { s[h] += dot(qs[h * C4 + c], kreg[d]); }
             }
         }
         for (var h = 0u; h < HC; h++) { part_sc[lid * HC + h] = s[h]; }
@@ -250,8 +269,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
         for (var q = 0u; q < KH; q++) {
             let kk = half * KH + q;
             if (kk < nk) {
-                let v = VCACHE[row_of(kb + kk, g) + col];
-                for (var h = 0u; h < HC; h++) { acc[h] += sc[h * KB + kk] * v; }
+                for (var h = 0u; h < HC; h++) { acc[h] += sc[h * KB + kk] * vreg[q]; }
             }
         }
         workgroupBarrier(); // sc and rescale are rewritten by the next block

@@ -89,13 +89,18 @@ test('RMSNorm: plain, residual with layer scale, and the fused next norm', async
         const xs = [...x.subarray(t * n, (t + 1) * n)], r = rms(xs);
         const hn = xs.map((v, i) => (h[t * n + i] + (v / r) * vec[i]) * vec[3 * n]);
         const r2 = rms(hn);
+        // f32 tolerances scaled by the terms, not the result: h + x/r*w can cancel to ~0, where a
+        // bound relative to the result flagged correct kernels (error ~1e-7 on terms of size ~1)
         hn.forEach((v, i) => {
-            worst = Math.max(worst, Math.abs(gy[t * n + i] - v) / (Math.abs(v) + 1e-3));
+            const ty = 4e-6 * (Math.abs(h[t * n + i]) + Math.abs((xs[i] / r) * vec[i])) * Math.abs(vec[3 * n]) + 1e-9;
+            worst = Math.max(worst, Math.abs(gy[t * n + i] - v) / ty);
             const zn = (v / r2) * vec[n + i];
-            worst = Math.max(worst, Math.abs(gz[t * n + i] - zn) / (Math.abs(zn) + 1e-3));
+            const tz = (ty / r2) * Math.abs(vec[n + i]) + 4e-6 * Math.abs(zn) + 1e-9;
+            worst = Math.max(worst, Math.abs(gz[t * n + i] - zn) / tz);
         });
     }
-    assert(worst < 1e-4, `worst relative error ${worst}`);
+    assert(worst <= 1, `worst error / tolerance ${worst}`);
+    console.error(`    worst error / tolerance ${worst.toFixed(3)}`);
 });
 
 test('GeGLU in place, both modes', async () => {
