@@ -19,7 +19,6 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     const s = await openGpuSession(model, {
         nCtx,
         pleOnHost,
-        ubatch: Math.min(prompt, 512),
         onProgress: (done, total) => {
             const now = performance.now();
             if (now - lastPrint > 1000) { lastPrint = now; log(`  loading ${(done / 1e9).toFixed(2)} / ${(total / 1e9).toFixed(2)} GB\n`); }

@@ -10,6 +10,23 @@
 
 /* ---- activations and caches ------------------------------------------------ */
 
+/* DEFAULT_UBATCH, halved while the largest per-slot activation buffer (gate|up,
+ * the attention partials, the per-layer inputs, the experts' gate|up) would not
+ * fit one binding. */
+static int default_ubatch(const rl_model *m, const rl_gpu_caps *caps) {
+    uint64_t per = (uint64_t)m->n_layer * m->ple_dim + 1, ff = 0;
+    for (int i = 0; i < m->n_layer; i++)
+        if ((uint64_t)m->layers[i].n_ff > ff) ff = (uint64_t)m->layers[i].n_ff;
+    if (2 * ff > per) per = 2 * ff;
+    if ((uint64_t)m->n_expert_used * 2 * m->n_ff_exp + 1 > per) per = (uint64_t)m->n_expert_used * 2 * m->n_ff_exp + 1;
+    int u = DEFAULT_UBATCH;
+    const uint64_t limit = caps && caps->max_binding ? caps->max_binding : (128u << 20);
+    while (u > 32 && (per * 4 * (uint64_t)u > limit ||
+                      attn_part_slots((uint64_t)u) * (uint64_t)m->n_head * (MAX_HD + 2) * 4 > limit))
+        u /= 2;
+    return u;
+}
+
 static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
     const rl_model *m = e->m;
     const uint64_t U = (uint64_t)e->ubatch, D = (uint64_t)m->n_embd;
@@ -122,7 +139,7 @@ rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *ca
     e->m = &e->mf.model;
     e->n_ctx = opts && opts->n_ctx > 0 ? opts->n_ctx : 4096;
     if (e->n_ctx > e->m->n_ctx_train) e->n_ctx = e->m->n_ctx_train;
-    e->ubatch = opts && opts->ubatch > 0 ? opts->ubatch : DEFAULT_UBATCH;
+    e->ubatch = opts && opts->ubatch > 0 ? opts->ubatch : default_ubatch(e->m, caps);
     e->ple_on_host = opts && opts->ple_on_host;
     e->pick_off = -1;
     e->fuse_residuals = 1;
