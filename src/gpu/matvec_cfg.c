@@ -35,7 +35,7 @@ uint32_t rl_matvec_nt(uint32_t n_tok) {
  * also stage x in workgroup memory (their x reads, 4 bytes per token per
  * weight, dominate). Both lost on shorter matrices (fewer workgroups than
  * SMs) and on the LM head (already 1.2 TB/s; no gain measured). */
-enum { MV_MAX_STEPS = 4, MV_HUGE_STEPS = 8, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256, MV_WG = 128, MV_MIN_WG = 32,
+enum { MV_MAX_STEPS = 4, MV_HUGE_STEPS = 8, MV_LONG_CHUNKS = 256, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256, MV_WG = 128, MV_MIN_WG = 32,
        MV_TALL = 8192, MV_HUGE = 65536, MV_WG_TALL = 128, MV_TPR_TALL = 16, MV_XS_MAX = 32768 };
 
 void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
@@ -47,8 +47,10 @@ void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_to
     if (!nch) nch = 1;
     if (!rows) rows = 1;
     /* huge matrices (the LM head) have rows enough to fill the GPU with fewer threads per row:
-     * 4 threads of 6 chunks beat 8 of 3 on the H100's 262144-row Q6_K head (177 vs 275 us) */
-    const uint32_t steps = rows >= MV_HUGE ? MV_HUGE_STEPS : MV_MAX_STEPS;
+     * 4 threads of 6 chunks beat 8 of 3 on the H100's 262144-row Q6_K head (177 vs 275 us);
+     * so do very long rows: 64 threads of 6 chunks beat 128 of 3 on 1536x12288 Q4_K (17.7 vs
+     * 26.9 us; with 6144 columns 64 threads of 3 stay, 16.1 us against 17.7 for 32) */
+    const uint32_t steps = rows >= MV_HUGE || nch >= MV_LONG_CHUNKS ? MV_HUGE_STEPS : MV_MAX_STEPS;
     uint32_t tpr = pow2_ceil((nch + steps - 1) / steps);
     /* few rows: more threads per row, down to one chunk per thread */
     while ((uint64_t)rows * tpr < MV_MIN_THREADS && tpr < nch && tpr < max_wg) tpr <<= 1;
