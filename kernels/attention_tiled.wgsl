@@ -16,28 +16,6 @@
 // HD is the head dim as a constant so every register array has a constant
 // size and constant indices (dynamically indexed arrays spill on NVIDIA).
 // With n_split == 1 it writes O; otherwise partials for attn_combine.wgsl.
-struct Params {
-    H: u32,
-    kvh: u32,
-    hd: u32,          // == HD
-    window: u32,
-    q_stride: u32,
-    q_off: u32,
-    kv_stride: u32,
-    kv_cap: u32,
-    o_stride: u32,
-    n_split: u32,
-    head_chunks: u32, // unused here
-    n_tok: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> step: Step;
-@group(0) @binding(2) var<storage, read> Q: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> KCACHE: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> VCACHE: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read_write> O: array<f32>;      // n_split == 1: [n_tok][H*HD]
-@group(0) @binding(6) var<storage, read_write> PART: array<f32>;   // n_split > 1: [n_tok][H][n_split][HD + 2]
 
 const SD4: u32 = SD / 4u;
 const TS: u32 = SD4 + 1u;       // staged row stride in vec4: odd, so 8 rows' vec4s hit distinct banks

@@ -10,10 +10,10 @@ static const rl_kernel kernels[K_COUNT] = {
     [K_NORM] = {"norm", {"common.wgsl", "reduce.wgsl", "norm.wgsl"}, {U, R, R, W, W}, 5, 48},
     [K_ATTN_PREP] = {"attn_prep", {"common.wgsl", "reduce.wgsl", "attn_prep.wgsl"}, {U, R, W, R, R, W, W}, 7, 64},
     /* prefill: a block of query tokens per workgroup, each K/V block loaded once for all of them */
-    [K_ATTENTION_TILED] = {"attention_tiled", {"common.wgsl", "attention_tiled.wgsl"}, {U, R, R, R, R, W, W}, 7, 48},
-    [K_ATTN_DECODE] = {"attn_decode", {"common.wgsl", "attn_decode.wgsl"}, {U, R, R, R, R, W, W}, 7, 80},
+    [K_ATTENTION_TILED] = {"attention_tiled", {"common.wgsl", "attn_io.wgsl", "attention_tiled.wgsl"}, {U, R, R, R, R, W, W}, 7, 80},
+    [K_ATTN_DECODE] = {"attn_decode", {"common.wgsl", "attn_io.wgsl", "attn_decode.wgsl"}, {U, R, R, R, R, W, W}, 7, 80},
     /* ... preparing q, k, v itself (PREP): the caches written, norm weights and RoPE table read */
-    [K_ATTN_DECODE_PREP] = {"attn_decode", {"common.wgsl", "attn_decode.wgsl"}, {U, R, R, W, W, W, W, R, R}, 9, 80},
+    [K_ATTN_DECODE_PREP] = {"attn_decode", {"common.wgsl", "attn_io.wgsl", "attn_decode.wgsl"}, {U, R, R, W, W, W, W, R, R}, 9, 80},
     [K_ATTN_COMBINE] = {"attn_combine", {"common.wgsl", "reduce.wgsl", "attn_combine.wgsl"}, {U, R, W}, 3, 16},
     [K_GLU] = {"glu", {"common.wgsl", "glu.wgsl"}, {U, R, W}, 3, 32},
     [K_PLE] = {"ple", {"common.wgsl", "reduce.wgsl", "ple.wgsl"}, {U, R, R, W, R, R, R, R}, 8, 32},

@@ -203,7 +203,7 @@ rl_status gpu_attn_prep(rl_gpu_engine *e, int li, int T, uint32_t qs, rl_error *
 
 typedef struct {
     uint32_t H, kvh, hd, window, q_stride, q_off, kv_stride, kv_cap, o_stride, n_split, head_chunks, n_tok;
-    uint32_t qn_off, kn_off; /* attn_decode PREP only (the tiled kernel reads the first 12 words) */
+    uint32_t qn_off, kn_off; /* attn_decode PREP only (kernels/attn_io.wgsl) */
     float eps;
     uint32_t rope_dims, rt_col, k_off, v_off, prep_flags;
 } attn_params;

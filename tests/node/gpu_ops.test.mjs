@@ -164,7 +164,7 @@ test('decode attention and its combine match a direct softmax (GQA, window, ring
     for (const cs of cases) {
         const { hd, H, kvh, T, pos0, cap, win } = cs, G = H / kvh, HC = cs.HC ?? G, chunks = Math.ceil(G / HC);
         const KB = cs.KB ?? Math.min(64, hd / 2);
-        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_decode.wgsl'], [`WG=${hd / 2}u`, `HC=${HC}u`, `KB=${KB}u`, `HD=${hd}u`]), 'urrrrww');
+        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_io.wgsl', 'attn_decode.wgsl'], [`WG=${hd / 2}u`, `HC=${HC}u`, `KB=${KB}u`, `HD=${hd}u`]), 'urrrrww');
         const q = Float32Array.from({ length: T * H * hd }, () => rng() * 2 - 1);
         const K = Float32Array.from({ length: cap * kvh * hd }, () => rng() * 2 - 1), V = Float32Array.from({ length: cap * kvh * hd }, () => rng() * 2 - 1);
         const want = refAttention({ q, K, V, H, kvh, hd, cap, T, pos0, win });
@@ -196,7 +196,7 @@ test('decode attention preparing q, k, v itself (PREP) matches norm + RoPE + a d
     const eps = 1e-6;
     for (const cs of cases) {
         const { hd, H, kvh, pos, cap, win, ropeDims, owns, vFromK } = cs, G = H / kvh, HC = Math.min(G, 8), chunks = Math.ceil(G / HC);
-        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_decode.wgsl'], [`WG=${hd / 2}u`, `HC=${HC}u`, `KB=${Math.min(16, hd / 2)}u`, `HD=${hd}u`, 'PREP']), 'urrwwwwrr');
+        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_io.wgsl', 'attn_decode.wgsl'], [`WG=${hd / 2}u`, `HC=${HC}u`, `KB=${Math.min(16, hd / 2)}u`, `HD=${hd}u`, 'PREP']), 'urrwwwwrr');
         const qdim = H * hd, kvdim = kvh * hd, qs = qdim + 2 * kvdim;
         const raw = Float32Array.from({ length: qs }, () => rng() * 4 - 2);
         const vec = Float32Array.from({ length: 2 * hd }, () => 0.5 + rng()); // q_norm at 0, k_norm at hd
@@ -253,7 +253,7 @@ test('tiled prefill attention matches a direct softmax (GQA, window, ring cache,
         const defs = ['WG=256u', `R=${R}u`, `BK=${BK}u`, `SD=${SD}u`, `HD=${hd}u`];
         // the variant wider devices get (tiled_bytes in src/gpu/record.c); SwiftShader has 32 KiB
         if (16 * (R + BK) * (SD / 4 + 1) + 4 * BK + 16 * R + 8 * 256 > gpu.device.limits.maxComputeWorkgroupStorageSize) continue;
-        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attention_tiled.wgsl'], defs), 'urrrrww');
+        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_io.wgsl', 'attention_tiled.wgsl'], defs), 'urrrrww');
         const qStride = H * hd + qPad, G = H / kvh, nq = Math.ceil(T / Math.floor(R / G));
         const q = Float32Array.from({ length: qOff + T * qStride }, () => rng() * 2 - 1);
         const K = Float32Array.from({ length: cap * kvh * hd }, () => rng() * 2 - 1), V = Float32Array.from({ length: cap * kvh * hd }, () => rng() * 2 - 1);
@@ -261,7 +261,8 @@ test('tiled prefill attention matches a direct softmax (GQA, window, ring cache,
         const step = gpu.buffer(u32(pos0, T, 0, 0)), qb = gpu.buffer(q), kb = gpu.buffer(K), vb = gpu.buffer(V);
         for (const nsplit of cs.splits) {
             const o = gpu.buffer(T * H * hd * 4), part = gpu.buffer(T * H * nsplit * (hd + 2) * 4);
-            const p = gpu.buffer(params([[H], [kvh], [hd], [win], [qStride], [qOff], [kvh * hd], [cap], [H * hd], [nsplit], [1], [T]]), true);
+            const p = gpu.buffer(params([[H], [kvh], [hd], [win], [qStride], [qOff], [kvh * hd], [cap], [H * hd], [nsplit], [1], [T],
+                [0], [0], [0], [0], [0], [0], [0], [0]]), true);
             gpu.dispatch(attn, gpu.bindGroup(attn, [p, step, qb, kb, vb, o, part]), [nsplit, nq, kvh]);
             if (nsplit > 1) gpu.dispatch(comb, gpu.bindGroup(comb, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H * Math.ceil(hd / 32), T, 1]);
             const worst = worstAbs(new Float32Array(await gpu.read(o)), want);
