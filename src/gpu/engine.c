@@ -142,7 +142,6 @@ rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *ca
     e->ubatch = opts && opts->ubatch > 0 ? opts->ubatch : default_ubatch(e->m, caps);
     e->ple_on_host = opts && opts->ple_on_host;
     e->pick_off = -1;
-    e->fuse_residuals = 1;
     if ((s = rl_gdev_new(caps, &e->dev, err)) || (s = make_pipelines(e, err)) || (s = gpu_place_weights(e, err)) ||
         (s = alloc_activations(e, err)) || (s = rl_gdev_submit(e->dev, err)))
         goto fail;

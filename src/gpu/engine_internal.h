@@ -67,7 +67,6 @@ struct rl_gpu_engine {
         b_dummy;
     uint32_t b_h_alt;      /* the residual stream's other buffer: fused residual steps write h' there, then swap */
     gpu_prologue pend;     /* a residual step the next layer's first mat-vec takes over (pend.w1 = none) */
-    int fuse_residuals;    /* decode residual steps ride on the next mat-vec (on unless RL_GPU_NO_FUSE) */
     /* mixture of experts: router logits, chosen ids and weights, expert input, gate|up, outputs */
     uint32_t b_router, b_eids, b_ewts, b_x2, b_egu, b_eout;
     uint32_t b_tkpart, b_tkout;

@@ -120,7 +120,7 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
 
 int gpu_can_fuse_residual(const rl_gpu_engine *e, int T) {
     /* one slot, and a row the kernel stages whole in tiles of 256 (matvec.wgsl XS) */
-    return e->fuse_residuals && T == 1 && e->m->n_embd % 256 == 0 &&
+    return T == 1 && e->m->n_embd % 256 == 0 &&
            (uint64_t)e->m->n_embd * 4 + 4096 <= rl_gdev_caps(e->dev)->max_wg_storage;
 }
 
