@@ -273,7 +273,7 @@ export class GpuRuntime {
         let pass = null, bound = null; // the pass's current pipeline: set again only when it changes
         const endPass = () => { if (pass) { pass.end(); pass = null; bound = null; } };
         const profiling = this.profile && this.querySet && !this.profileLists;
-        const timeList = this.profile && this.querySet && this.profileLists && this.profileQueries.length < 2047;
+        let timeList = this.profile && this.querySet && this.profileLists && this.profileQueries.length < 2047; // this list's first pass
         for (let i = 0; i < words.length; i += OP_LEN[words[i]]) {
             const op = words[i];
             if (op === OP.DISPATCH || op === OP.DISPATCH_INDIRECT) {
@@ -283,9 +283,10 @@ export class GpuRuntime {
                     const q = 2 * this.profileQueries.length;
                     this.profileQueries.push([p?.label || '?', q]);
                     pass = enc.beginComputePass({ timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 } });
-                } else if (!pass && timeList && !this.profileQueries.some((q) => q[2] === enc)) {
+                } else if (!pass && timeList) {
+                    timeList = false;
                     const q = 2 * this.profileQueries.length;
-                    this.profileQueries.push(['list', q, enc]);
+                    this.profileQueries.push(['list', q]);
                     pass = enc.beginComputePass({ timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 } });
                 } else if (!pass) pass = enc.beginComputePass();
                 const bg = this.bindGroups.get(words[i + 2]);

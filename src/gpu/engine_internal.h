@@ -41,10 +41,11 @@ typedef struct {
     uint32_t pos0, n_tok, pad0, pad1;
 } gpu_step;
 
-/* A residual step deferred into the next mat-vec's prologue (one slot only,
- * kernels/matvec.wgsl PRO_RES): h' = (h + RMSNorm(x; w1)) * scale, input =
- * next ? RMSNorm(h'; next) : h'. x is b_x, h is b_h; the mat-vec writes h' to
- * b_h_alt (then the two swap) and, with next, the input to b_xn. */
+/* A residual step: h' = (h + RMSNorm(x; w1)) * scale [scale optional], then
+ * with next xn = RMSNorm(h'; next). x is b_x, h is b_h. It runs as a norm pass
+ * of its own (gpu_residual) or, with one slot, as the next mat-vec's prologue
+ * (kernels/matvec.wgsl PRO_RES), which writes h' to b_h_alt (then the two
+ * swap) and, with next, xn to b_xn (its own input is xn, else h'). */
 typedef struct {
     const gguf_tensor *w1, *scale, *next;
 } gpu_prologue;
@@ -131,8 +132,7 @@ int gpu_can_fuse_residual(const rl_gpu_engine *e, int T);
 rl_status gpu_gate_up_geglu(rl_gpu_engine *e, const gguf_tensor *gate, uint32_t F, act x, act y, int T,
                             const gpu_prologue *pro, rl_error *err);
 rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err);
-rl_status gpu_residual(rl_gpu_engine *e, const gguf_tensor *w, const gguf_tensor *scale, const gguf_tensor *next, int T,
-                       rl_error *err);
+rl_status gpu_residual(rl_gpu_engine *e, const gpu_prologue *r, int T, rl_error *err);
 rl_status gpu_glu(rl_gpu_engine *e, uint32_t a_buf, uint32_t y_buf, glu_params p, int T, rl_error *err);
 rl_status gpu_attn_prep(rl_gpu_engine *e, int li, int T, uint32_t qs, rl_error *err);
 rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_error *err);

@@ -121,19 +121,17 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
     /* h += RMSNorm(x); xn = RMSNorm(h; ffn_norm): its own pass, or the next mat-vec's prologue */
     const gpu_prologue post_attn = {l->post_attention_norm, NULL, l->ffn_norm};
     const gpu_prologue *pa = fuse ? &post_attn : NULL;
-    if (!pa && (s = gpu_residual(e, l->post_attention_norm, NULL, l->ffn_norm, T, err))) return s;
+    if (!pa && (s = gpu_residual(e, &post_attn, T, err))) return s;
     /* feed-forward: [gate | up] per slot, GeGLU in place on the up half */
     const act f = {e->b_f, 0, 2 * F}, fu = {e->b_f, F, 2 * F}; /* GeGLU lands in the up half */
     const int adjacent = gpu_adjacent(e, l->ffn_gate, l->ffn_up);
     if (adjacent && T <= MATVEC_MAX_TOK) { /* one pass: both rows of a pair per thread, GeGLU on the way out */
         if ((s = gpu_gate_up_geglu(e, l->ffn_gate, F, xn, fu, T, pa, err))) return s;
     } else {
-        if (pa && (s = gpu_matmul_pro(e, l->ffn_gate, adjacent ? 2 * F : F, xn, f, T, NULL, pa, err))) return s;
-        if (pa) {
-            if (!adjacent && (s = gpu_matmul(e, l->ffn_up, F, xn, fu, T, 0, NULL, err))) return s;
-        } else if (adjacent) {
+        /* pa (one slot) gets here only with gate and up apart: the gate's mat-vec takes it over */
+        if (adjacent) {
             if ((s = gpu_matmul(e, l->ffn_gate, 2 * F, xn, f, T, 0, NULL, err))) return s;
-        } else if ((s = gpu_matmul(e, l->ffn_gate, F, xn, f, T, 0, NULL, err)) ||
+        } else if ((s = gpu_matmul_pro(e, l->ffn_gate, F, xn, f, T, NULL, pa, err)) ||
                    (s = gpu_matmul(e, l->ffn_up, F, xn, fu, T, 0, NULL, err))) {
             return s;
         }
@@ -147,7 +145,7 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
      * the prologue of the next mat-vec (the PLE gate's; else the next layer's first) */
     const gpu_prologue post_ffw = {l->post_ffw_norm, ple ? NULL : l->layer_output_scale, ple ? NULL : next_norm(e, li)};
     const int fuse_ffw = fuse && !l->is_moe && (ple || !last);
-    if (!fuse_ffw && (s = gpu_residual(e, post_ffw.w1, post_ffw.scale, post_ffw.next, T, err))) return s;
+    if (!fuse_ffw && (s = gpu_residual(e, &post_ffw, T, err))) return s;
     if (fuse_ffw && !ple) e->pend = post_ffw;
     /* per-layer embedding injection, then the layer scalar */
     if (ple) {
@@ -165,7 +163,7 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
         const gpu_prologue post = {l->post_norm, l->layer_output_scale, next_norm(e, li)};
         if (fuse && !last)
             e->pend = post; /* the next layer's first mat-vec takes it over */
-        else if ((s = gpu_residual(e, post.w1, post.scale, post.next, T, err)))
+        else if ((s = gpu_residual(e, &post, T, err)))
             return s;
     }
     return RL_OK;

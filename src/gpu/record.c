@@ -147,9 +147,8 @@ rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params
     return rl_gdev_dispatch(e->dev, e->p_norm, &p, b, p.groups, (uint32_t)T, 1, err);
 }
 
-/* h = (h + RMSNorm(x; w)) [* layer scale]; then, with next, xn = RMSNorm(h; next). */
-rl_status gpu_residual(rl_gpu_engine *e, const gguf_tensor *w, const gguf_tensor *scale, const gguf_tensor *next, int T,
-                       rl_error *err) {
+/* The residual step r as a norm pass of its own (gpu_prologue says what it computes). */
+rl_status gpu_residual(rl_gpu_engine *e, const gpu_prologue *r, int T, rl_error *err) {
     const uint32_t D = (uint32_t)e->m->n_embd;
     norm_params p = {D,
                      1,
@@ -157,12 +156,12 @@ rl_status gpu_residual(rl_gpu_engine *e, const gguf_tensor *w, const gguf_tensor
                      D,
                      0,
                      D,
-                     gpu_vec_off(e, w),
-                     scale ? gpu_vec_off(e, scale) : 0,
-                     NF_WEIGHT | NF_RESIDUAL | (scale ? NF_SCALE : 0) | (next ? NF_NEXT : 0),
+                     gpu_vec_off(e, r->w1),
+                     r->scale ? gpu_vec_off(e, r->scale) : 0,
+                     NF_WEIGHT | NF_RESIDUAL | (r->scale ? NF_SCALE : 0) | (r->next ? NF_NEXT : 0),
                      0,
                      1,
-                     next ? gpu_vec_off(e, next) : 0};
+                     r->next ? gpu_vec_off(e, r->next) : 0};
     return gpu_norm(e, e->b_x, e->b_h, p, T, err);
 }
 
@@ -262,6 +261,7 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
     const uint32_t last = (uint32_t)(e->n_past + T - 1); /* the pass's last position */
     tiled_cfg tc;
     const int tiled = tiled_config(caps, T, group, hd, &tc);
+    const int prep = !tiled && gpu_attention_preps(e, li, T); /* one slot: the decode kernel prepares q, k, v */
     /* workgroups per split, and the longest key range one workgroup walks */
     uint32_t per_pass, max_keys, min_keys, pipe;
     char d0[32], d1[32], d2[32], d3[32], d4[32];
@@ -289,11 +289,9 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
         snprintf(d1, sizeof d1, "KB=%uu", kb);
         snprintf(d2, sizeof d2, "HD=%uu", hd);
         snprintf(d3, sizeof d3, "WG=%uu", hd / 2);
-        const int prep = gpu_attention_preps(e, li, T);
         const char *defs[] = {d3, d0, d1, d2, prep ? "PREP" : NULL, NULL};
         pipe = rl_gdev_pipeline(e->dev, prep ? K_ATTN_DECODE_PREP : K_ATTN_DECODE, defs, err);
     }
-    const int prep = !tiled && gpu_attention_preps(e, li, T);
     if (!pipe) return err->code;
     uint32_t n_split = tiled ? (ATTN_TARGET_WG + per_pass - 1) / per_pass : ATTN_DEC_SPLITS,
              by_keys = (max_keys + min_keys - 1) / min_keys;
