@@ -106,6 +106,7 @@ export class GpuRuntime {
         this.readPool = [];        // reusable MAP_READ staging buffers
         this.files = null;         // host file access for OP_UPLOAD: {read(fd, pos, view) -> n}
         this.profile = null;       // when set (an object), each dispatch runs in its own timed pass: label -> {ms, n}
+        this.dupLabels = null;     // bench only: a Set of pipeline labels whose dispatches run twice (marginal cost)
         this.profileLists = false; // with profile: time each list's first pass whole instead ('list' -> {ms, n})
         this.profileQueries = [];  // [label, query index] awaiting resolution
         this.profileReads = [];
@@ -293,8 +294,10 @@ export class GpuRuntime {
                 if (!p || !bg) throw new GpuError(`dispatch: pipeline ${words[i + 1]} or bind group ${words[i + 2]} does not exist`);
                 if (bound !== p) { pass.setPipeline(p.pipeline); bound = p; }
                 pass.setBindGroup(0, bg);
-                if (op === OP.DISPATCH) pass.dispatchWorkgroups(words[i + 3], words[i + 4], words[i + 5]);
-                else pass.dispatchWorkgroupsIndirect(this.buffers.get(words[i + 3]), words[i + 4]);
+                for (let k = this.dupLabels?.has(p.label) ? 2 : 1; k > 0; k--) {
+                    if (op === OP.DISPATCH) pass.dispatchWorkgroups(words[i + 3], words[i + 4], words[i + 5]);
+                    else pass.dispatchWorkgroupsIndirect(this.buffers.get(words[i + 3]), words[i + 4]);
+                }
             } else if (op === OP.COPY) {
                 endPass();
                 enc.copyBufferToBuffer(this.buffers.get(words[i + 1]), words[i + 2], this.buffers.get(words[i + 3]), words[i + 4], words[i + 5]);

@@ -143,6 +143,7 @@ export class GpuSession {
     error() { return this.engine.readCString(this.engine.exports.rl_api_error()) || 'unknown error'; }
 
     get nPast() { return this.engine.exports.rl_api_gpu_n_past(this.handle); }
+    get nCtx() { return this.engine.exports.rl_api_gpu_n_ctx(this.handle); }
 
     // Run tokens at the next positions. Returns logits (Float32Array of
     // n x nVocab when allLogits, else nVocab) or null when logits: false.

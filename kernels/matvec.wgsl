@@ -15,8 +15,16 @@
 //              tiles of KT = n / NT columns of every token, one load per
 //              workgroup instead of one per row. Without XS each thread reads
 //              its x from the storage buffer.
+//   STEPS=<n>  chunks per thread (ceil(cols / CH / TPR)), without XS tiles: the
+//              chunk loop has a constant trip count, so the compiler unrolls
+//              it and issues every step's loads before the first one returns
+//              (a loop it cannot unroll waits one memory round trip per step,
+//              which is what a small mat-vec's time is made of)
+//   LC=<n>     threads of a row slot that sit side by side (a power of two
+//              dividing TPR; default TPR): see "Work split"
+//   WVEC       W bound as array<vec4<u32>> (quant.wgsl): 16-byte weight loads
 //   SUBGROUPS  reduce with subgroup shuffles (needs the `subgroups` feature)
-//   (src/gpu/matvec_cfg.c picks WG, ROWS, RPT, XS and NT.)
+//   (src/gpu/matvec_cfg.c picks WG, ROWS, RPT, LC, WVEC, XS and NT.)
 //
 // Bindings and Params: weight_op.wgsl, with
 //   n_tok        1 <= n_tok <= NT
@@ -28,7 +36,11 @@
 //
 // Work split: slot s of the workgroup holds rows row0 + s + (ROWS / RPT) * j,
 // j < RPT. The TPR threads of a slot take the chunks (quant_chunk.wgsl) of its
-// rows round-robin, so neighbouring threads read neighbouring bytes; a thread
+// rows round-robin: thread li = c + LC * (s + SLOTS * k) is lane c + LC * k of
+// slot s, so runs of LC threads read neighbouring bytes of one row. With LC <
+// TPR a warp spans several rows at the same columns: its x loads are shared
+// (one address serves the rows) while each row still gets whole 128-byte
+// lines of weights; with LC = TPR a warp reads 32 different x vectors. A thread
 // does chunk g of all its RPT rows in one step, and keeps RPT * NT partial
 // sums, reduced across the TPR threads at the end (subgroup shuffles when
 // SUBGROUPS is defined, else workgroup memory). No private array is indexed
@@ -83,6 +95,9 @@ const OUT_ROWS: u32 = ROWS;
 #endif
 const SLOTS: u32 = ROWS / RPT;
 const TPR: u32 = WG / SLOTS;
+#ifndef LC
+const LC: u32 = TPR;
+#endif
 
 var<private> ca: array<f32, NT>;    // sums of the row being dequantized, per token
 var<private> acc1: array<f32, NT>;  // the second row's sums (RPT = 2)
@@ -116,30 +131,47 @@ fn chunk_rows(rb0: u32, rb1: u32, g: u32) {
     }
 }
 
+// every chunk of the thread's rows: lane, lane + TPR, ...
+fn all_chunks(rb0: u32, rb1: u32, lane: u32) {
+    let nch = p.cols / CH;
+#ifdef STEPS
+    for (var k = 0u; k < STEPS; k++) {
+        let g = lane + k * TPR;
+        if (g < nch) { chunk_rows(rb0, rb1, g); }
+    }
+    for (var g = lane + STEPS * TPR; g < nch; g += TPR) { chunk_rows(rb0, rb1, g); }  // STEPS too small: still right
+#else
+    for (var g = lane; g < nch; g += TPR) { chunk_rows(rb0, rb1, g); }
+#endif
+}
+
 var<workgroup> red: array<f32, WG * NT>;
 
-// Sums of v over the TPR threads of a row slot (valid in its lane 0).
-fn reduce(v: array<f32, NT>, li: u32, lane: u32
+// Sums of v over the TPR threads of a row slot (valid in its lane 0); ri =
+// slot * TPR + lane, the thread's place in red.
+fn reduce(v: array<f32, NT>, ri: u32, lane: u32
 #ifdef SUBGROUPS
-          , sg: u32, sl: u32
+          , sg: u32
 #endif
 ) -> array<f32, NT> {
     var a = v;
 #ifdef SUBGROUPS
-    // butterfly inside runs of min(TPR, sg) lanes, then across subgroups
-    for (var o = 1u; o < min(TPR, sg); o <<= 1u) {
-        for (var t = 0u; t < NT; t++) { a[t] += subgroupShuffleXor(a[t], o); }
-    }
-    if (TPR > sg) {
-        workgroupBarrier();  // red is free (an earlier row's sums are read)
-        if (sl == 0u) {
-            for (var t = 0u; t < NT; t++) { red[t * WG + li] = a[t]; }
+    // butterfly over the bits of li that name the lane (c below LC, k from
+    // LC * SLOTS up) inside a subgroup, then across subgroups
+    for (var o = 1u; o < sg && o < WG; o <<= 1u) {
+        if (o < LC || o >= LC * SLOTS) {
+            for (var t = 0u; t < NT; t++) { a[t] += subgroupShuffleXor(a[t], o); }
         }
+    }
+    let per_sg = min(TPR, max(min(LC, sg), sg / SLOTS));  // a slot's threads in one subgroup
+    if (TPR > per_sg) {
+        workgroupBarrier();  // red is free (an earlier row's sums are read)
+        for (var t = 0u; t < NT; t++) { red[t * WG + ri] = a[t]; }
         workgroupBarrier();
         if (lane == 0u) {
             for (var t = 0u; t < NT; t++) {
                 var s = 0.0;
-                for (var k = 0u; k < TPR; k += sg) { s += red[t * WG + li + k]; }
+                for (var k = 0u; k < TPR; k += per_sg) { s += red[t * WG + ri + k]; }
                 a[t] = s;
             }
         }
@@ -147,15 +179,15 @@ fn reduce(v: array<f32, NT>, li: u32, lane: u32
 #else
     if (TPR > 1u) {
         workgroupBarrier();
-        for (var t = 0u; t < NT; t++) { red[t * WG + li] = a[t]; }
+        for (var t = 0u; t < NT; t++) { red[t * WG + ri] = a[t]; }
         workgroupBarrier();
         for (var s = TPR / 2u; s > 0u; s >>= 1u) {
             if (lane < s) {
-                for (var t = 0u; t < NT; t++) { red[t * WG + li] += red[t * WG + li + s]; }
+                for (var t = 0u; t < NT; t++) { red[t * WG + ri] += red[t * WG + ri + s]; }
             }
             workgroupBarrier();
         }
-        for (var t = 0u; t < NT; t++) { a[t] = red[t * WG + li]; }
+        for (var t = 0u; t < NT; t++) { a[t] = red[t * WG + ri]; }
     }
 #endif
     return a;
@@ -214,13 +246,14 @@ fn store(r: u32, y: array<f32, NT>) {
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>
 #ifdef SUBGROUPS
-        , @builtin(subgroup_size) sg: u32, @builtin(subgroup_invocation_id) sl: u32
+        , @builtin(subgroup_size) sg: u32
 #endif
 ) {
     let row0 = (wid.y * p.grid_x + wid.x) * OUT_ROWS;
     if (row0 >= p.rows) { return; }
-    let slot = li / TPR;
-    let lane = li % TPR;
+    let slot = (li / LC) % SLOTS;
+    let lane = li % LC + LC * (li / (LC * SLOTS));
+    let ri = slot * TPR + lane;
     let row_bytes = (p.cols / QK) * QB;
     let rb0 = p.w_off + min(row0 + slot, p.rows - 1u) * row_bytes;
 #ifdef EPI_PAIR
@@ -237,7 +270,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
 #ifdef PRO_RES
     prologue(li, row0 == 0u);
     x0 = 0u;
-    for (var g = lane; g < p.cols / CH; g += TPR) { chunk_rows(rb0, rb1, g); }
+    all_chunks(rb0, rb1, lane);
 #else
 #ifdef XS
     for (var e0 = 0u; e0 < p.cols; e0 += KT) {
@@ -254,21 +287,20 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         for (var g = e0 / CH + lane; g < (e0 + kt) / CH; g += TPR) { chunk_rows(rb0, rb1, g); }
     }
 #else
-    let nch = p.cols / CH;
-    for (var g = lane; g < nch; g += TPR) { chunk_rows(rb0, rb1, g); }
+    all_chunks(rb0, rb1, lane);
 #endif
 #endif
 
-    let y0 = reduce(ca, li, lane
+    let y0 = reduce(ca, ri, lane
 #ifdef SUBGROUPS
-                    , sg, sl
+                    , sg
 #endif
     );
     var y1 = y0;
     if (RPT > 1u) {
-        y1 = reduce(acc1, li, lane
+        y1 = reduce(acc1, ri, lane
 #ifdef SUBGROUPS
-                    , sg, sl
+                    , sg
 #endif
         );
     }

@@ -25,36 +25,69 @@ enable subgroups;
 const MAG: u32 = 0x4B000000u;  // bits of 2^23
 const MAGF: f32 = 8388608.0;
 
+// Word access. By default W is array<u32>. With WVEC (the mat-vec's variant)
+// W is array<vec4<u32>>: every access is one 16-byte load and one bounds clamp
+// (Dawn clamps each access, which keeps the compiler from merging four word
+// loads into one), and a warp's loads of neighbouring chunks coalesce. WVEC
+// needs W bound with a size that is a multiple of 16 bytes, and rows of the
+// types that use w16 (F32, Q4_K, Q5_K) starting 16-byte aligned.
+#ifdef WVEC
+fn wd(i: u32) -> u32 { return W[i >> 2u][i & 3u]; }
+
+// words s .. s+3 of the eight words a, n (s <= 4)
+fn words4(a: vec4<u32>, n: vec4<u32>, s: u32) -> vec4<u32> {
+    let lo = select(vec4<u32>(a.yzw, n.x), a, s == 0u);
+    let mid = select(vec4<u32>(a.w, n.xyz), vec4<u32>(a.zw, n.xy), s == 2u);
+    return select(select(n, mid, s < 4u), lo, s < 2u);
+}
+
+// words i .. i+3 (any i): two 16-byte loads
+fn wd4(i: u32) -> vec4<u32> { return words4(W[i >> 2u], W[(i >> 2u) + 1u], i & 3u); }
+
+// words i .. i+4, the first four and the fifth as .w of the second (any i)
+fn wd5(i: u32) -> array<vec4<u32>, 2> {
+    let a = W[i >> 2u];
+    let n = W[(i >> 2u) + 1u];
+    return array<vec4<u32>, 2>(words4(a, n, i & 3u), words4(a, n, (i & 3u) + 1u));
+}
+
+// 16 bytes at byte offset b (b % 16 == 0)
+fn w16(b: u32) -> vec4<u32> { return W[b >> 4u]; }
+#else
+fn wd(i: u32) -> u32 { return W[i]; }
+fn wd4(i: u32) -> vec4<u32> { return vec4<u32>(W[i], W[i + 1u], W[i + 2u], W[i + 3u]); }
+fn wd5(i: u32) -> array<vec4<u32>, 2> {
+    let a = wd4(i);
+    return array<vec4<u32>, 2>(a, vec4<u32>(a.yzw, W[i + 4u]));
+}
+fn w16(b: u32) -> vec4<u32> { return wd4(b >> 2u); }
+#endif
+
 // u32 at byte offset b (b % 4 == 0)
-fn w4(b: u32) -> u32 { return W[b >> 2u]; }
+fn w4(b: u32) -> u32 { return wd(b >> 2u); }
 
 // u32 at byte offset b (b % 2 == 0)
 fn w2(b: u32) -> u32 {
     let i = b >> 2u;
     let s = (b & 2u) * 8u;
-    return (W[i] >> s) | ((W[i + 1u] << 16u) << (16u - s));
+    return (wd(i) >> s) | ((wd(i + 1u) << 16u) << (16u - s));
 }
 
 // four consecutive u32 at byte offset b (b % 4 == 0)
-fn w4x4(b: u32) -> vec4<u32> {
-    let i = b >> 2u;
-    return vec4<u32>(W[i], W[i + 1u], W[i + 2u], W[i + 3u]);
-}
+fn w4x4(b: u32) -> vec4<u32> { return wd4(b >> 2u); }
 
-// four consecutive u32 at byte offset b (b % 2 == 0): five loads, one funnel shift
+// four consecutive u32 at byte offset b (b % 2 == 0): five words, one funnel shift
 fn w2x4(b: u32) -> vec4<u32> {
-    let i = b >> 2u;
     let s = vec4<u32>((b & 2u) * 8u);
-    let a = vec4<u32>(W[i], W[i + 1u], W[i + 2u], W[i + 3u]);
-    let n = vec4<u32>(a.yzw, W[i + 4u]);
-    return (a >> s) | ((n << vec4<u32>(16u)) << (vec4<u32>(16u) - s));
+    let q = wd5(b >> 2u);
+    return (q[0] >> s) | ((q[1] << vec4<u32>(16u)) << (vec4<u32>(16u) - s));
 }
 
 // f16 at byte offset b (b % 2 == 0)
-fn f16at(b: u32) -> f32 { return unpack2x16float(W[b >> 2u] >> ((b & 2u) * 8u)).x; }
+fn f16at(b: u32) -> f32 { return unpack2x16float(wd(b >> 2u) >> ((b & 2u) * 8u)).x; }
 
 // signed byte at byte offset b
-fn s8at(b: u32) -> f32 { return f32(i32(W[b >> 2u] << (24u - (b & 3u) * 8u)) >> 24u); }
+fn s8at(b: u32) -> f32 { return f32(i32(wd(b >> 2u) << (24u - (b & 3u) * 8u)) >> 24u); }
 
 // the four bytes of q as floats, minus off (exact for bytes and small offsets)
 fn u8x4(q: u32, off: f32) -> vec4<f32> {
@@ -72,7 +105,7 @@ const QK: u32 = 4u;
 const QB: u32 = 16u;
 fn dq8(rb: u32, j: u32) -> array<vec4<f32>, 2> {
     let b = rb + 32u * j;
-    return array<vec4<f32>, 2>(bitcast<vec4<f32>>(w4x4(b)), bitcast<vec4<f32>>(w4x4(b + 16u)));
+    return array<vec4<f32>, 2>(bitcast<vec4<f32>>(w16(b)), bitcast<vec4<f32>>(w16(b + 16u)));
 }
 #endif
 
@@ -229,11 +262,14 @@ fn dq8(rb: u32, j: u32) -> array<vec4<f32>, 2> {
 // 12 bytes: pairs 0..3 in the low 6 bits of bytes 0..3 (scale) and 4..7 (min);
 // pairs 4..7 take their low 4 bits from the nibbles of bytes 8..11 and their
 // top 2 bits from the top bits of bytes 0..3 / 4..7. Returns (d*sc, dmin*m).
-fn k4_sm(bb: u32, s: u32) -> vec2<f32> {
-    let dm = unpack2x16float(w4(bb));
-    let a = w4(bb + 4u);
-    let b = w4(bb + 8u);
-    let c = w4(bb + 12u);
+// k4_hdr(bb) loads the header (one 16-byte load with WVEC), k4_sm decodes it.
+fn k4_hdr(bb: u32) -> vec4<u32> { return w16(bb); }
+
+fn k4_sm(hd: vec4<u32>, s: u32) -> vec2<f32> {
+    let dm = unpack2x16float(hd.x);
+    let a = hd.y;
+    let b = hd.z;
+    let c = hd.w;
     let hi = s >= 4u;
     let sc = select(a & 0x3F3F3F3Fu, (c & 0x0F0F0F0Fu) | ((a >> 2u) & 0x30303030u), hi);
     let mn = select(b & 0x3F3F3F3Fu, ((c >> 4u) & 0x0F0F0F0Fu) | ((b >> 2u) & 0x30303030u), hi);
@@ -252,7 +288,7 @@ fn dq8(rb: u32, j: u32) -> array<vec4<f32>, 2> {
     let c = e >> 6u;
     let half = (e >> 5u) & 1u;
     let l = e & 31u;
-    let sm = k4_sm(bb, 2u * c + half);
+    let sm = k4_sm(k4_hdr(bb), 2u * c + half);
     let o = bb + 16u + 32u * c + l;
     let sh = 4u * half;
     return array<vec4<f32>, 2>(sm.x * u8x4((w4(o) >> sh) & 0x0F0F0F0Fu, 0.0) - sm.y,
@@ -271,7 +307,7 @@ fn dq8(rb: u32, j: u32) -> array<vec4<f32>, 2> {
     let c = e >> 6u;
     let half = (e >> 5u) & 1u;
     let l = e & 31u;
-    let sm = k4_sm(bb, 2u * c + half);
+    let sm = k4_sm(k4_hdr(bb), 2u * c + half);
     let o = bb + 48u + 32u * c + l;
     let sh = 4u * half;
     let hs = 2u * c + half;

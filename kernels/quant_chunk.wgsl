@@ -12,14 +12,14 @@
 
 #ifdef TYPE_F32
 const CH: u32 = 4u;
-fn dq_chunk(rb: u32, g: u32) { take4(4u * g, bitcast<vec4<f32>>(w4x4(rb + 16u * g))); }
+fn dq_chunk(rb: u32, g: u32) { take4(4u * g, bitcast<vec4<f32>>(w16(rb + 16u * g))); }
 #endif
 
 #ifdef TYPE_F16
 const CH: u32 = 4u;
 fn dq_chunk(rb: u32, g: u32) {
     let i = (rb >> 2u) + 2u * g;
-    take4(4u * g, vec4<f32>(unpack2x16float(W[i]), unpack2x16float(W[i + 1u])));
+    take4(4u * g, vec4<f32>(unpack2x16float(wd(i)), unpack2x16float(wd(i + 1u))));
 }
 #endif
 
@@ -27,7 +27,7 @@ fn dq_chunk(rb: u32, g: u32) {
 const CH: u32 = 4u;
 fn dq_chunk(rb: u32, g: u32) {
     let i = (rb >> 2u) + 2u * g;
-    take4(4u * g, vec4<f32>(bf16x2(W[i]), bf16x2(W[i + 1u])));
+    take4(4u * g, vec4<f32>(bf16x2(wd(i)), bf16x2(wd(i + 1u))));
 }
 #endif
 
@@ -160,9 +160,10 @@ fn dq_chunk(rb: u32, gi: u32) {
     let bb = rb + (gi >> 3u) * QB;
     let cc = (gi >> 1u) & 3u;
     let u = gi & 1u;
-    let q = w4x4(bb + 16u + 32u * cc + 16u * u);
-    let s0 = k4_sm(bb, 2u * cc);
-    let s1 = k4_sm(bb, 2u * cc + 1u);
+    let q = w16(bb + 16u + 32u * cc + 16u * u);
+    let hd = k4_hdr(bb);
+    let s0 = k4_sm(hd, 2u * cc);
+    let s1 = k4_sm(hd, 2u * cc + 1u);
     let e0 = 256u * (gi >> 3u) + 64u * cc + 16u * u;
     let lo = q & vec4<u32>(0x0F0F0F0Fu);
     let hi = (q >> vec4<u32>(4u)) & vec4<u32>(0x0F0F0F0Fu);
@@ -179,10 +180,11 @@ fn dq_chunk(rb: u32, gi: u32) {
     let bb = rb + (gi >> 3u) * QB;
     let cc = (gi >> 1u) & 3u;
     let u = gi & 1u;
-    let q = w4x4(bb + 48u + 32u * cc + 16u * u);
-    let qh = w4x4(bb + 16u + 16u * u);
-    let s0 = k4_sm(bb, 2u * cc);
-    let s1 = k4_sm(bb, 2u * cc + 1u);
+    let q = w16(bb + 48u + 32u * cc + 16u * u);
+    let qh = w16(bb + 16u + 16u * u);
+    let hd = k4_hdr(bb);
+    let s0 = k4_sm(hd, 2u * cc);
+    let s1 = k4_sm(hd, 2u * cc + 1u);
     let e0 = 256u * (gi >> 3u) + 64u * cc + 16u * u;
     let m = vec4<u32>(0x0F0F0F0Fu);
     let b = vec4<u32>(0x01010101u);

@@ -5,6 +5,7 @@
 // Bindings (group 0)
 //   0 uniform Params
 //   1 storage read       W: array<u32>        weights, raw GGUF blocks
+//                        (array<vec4<u32>> with WVEC: quant.wgsl)
 //   2 storage read       X: array<vec4<f32>>  activations, f32
 //   3 storage read_write Y: array<f32>        output
 //
@@ -45,7 +46,11 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
+#ifdef WVEC
+@group(0) @binding(1) var<storage, read> W: array<vec4<u32>>;
+#else
 @group(0) @binding(1) var<storage, read> W: array<u32>;
+#endif
 @group(0) @binding(2) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 

@@ -80,8 +80,12 @@ async function timeDispatches(entry, groups, grid, count) {
         pass.end();
         dev.queue.submit([enc.finish()]);
     };
-    encodeAll(null); // warm-up
-    await dev.queue.onSubmittedWorkDone();
+    // warm-up: clocks drop while the host compiles the next variant, so keep the GPU busy
+    // for a while right before each timing (a single pass left the first variants 2-4x slow)
+    for (const t0 = performance.now(); performance.now() - t0 < (quick ? 1 : 60);) {
+        encodeAll(null);
+        await dev.queue.onSubmittedWorkDone();
+    }
     const ms = await gpuMs(encodeAll);
     if (ms !== null) return ms / count;
     const t0 = performance.now();
@@ -129,25 +133,38 @@ function xsFor(cols, nt, wg) {
     return kt * nt * 4 <= mem ? kt * nt : 0;
 }
 
+const CHUNK = { F32: 4, F16: 4, BF16: 4, Q8_0: 16, Q4_0: 32, Q4_1: 32, Q5_0: 32, Q5_1: 32, Q4_K: 32, Q5_K: 32, Q2_K: 64, Q3_K: 64, Q6_K: 64 };
+
 async function benchMatvec(type, name, rows, cols, s, nTok) {
     const cfg = cref.config(type, rows, cols, nTok, caps);
     const nt = cfg.nt;
     const variants = []; // [label, files, defines, rows per workgroup]
-    const mv = (wg, rpw, rpt, xs, tag = '') => variants.push([`WG=${wg} TPR=${wg * rpt / rpw} RPT=${rpt}${xs ? ` XS=${xs}` : ''}${tag}`, MV_FILES,
-        [`WG=${wg}`, `ROWS=${rpw}`, `RPT=${rpt}`, `NT=${nt}`, ...(xs ? [`XS=${xs}`] : []), ...(sub ? ['SUBGROUPS'] : [])], rpw]);
-    mv(cfg.wg, cfg.rows, cfg.rpt, cfg.xs, ' (cfg)');
+    // unroll: STEPS = the chunks per thread (kernels/matvec.wgsl), or a plain loop
+    const mv = (wg, rpw, rpt, xs, lc, wvec, unroll, tag = '') => {
+        const tpr = wg * rpt / rpw, steps = unroll && !xs ? Math.ceil(cols / CHUNK[type] / tpr) : 0;
+        if (lc > tpr) return;
+        variants.push([`WG=${wg} TPR=${tpr} RPT=${rpt} LC=${lc}${wvec ? ' V' : ''}${steps ? ` S${steps}` : ''}${xs ? ` XS=${xs}` : ''}${tag}`, MV_FILES,
+            [`WG=${wg}`, `ROWS=${rpw}`, `RPT=${rpt}`, `NT=${nt}`, `LC=${lc}`, ...(wvec ? ['WVEC'] : []), ...(steps ? [`STEPS=${steps}`] : []),
+                ...(xs ? [`XS=${xs}`] : []), ...(sub ? ['SUBGROUPS'] : [])], rpw]);
+    };
+    mv(cfg.wg, cfg.rows, cfg.rpt, cfg.xs, cfg.lc, cfg.wvec, cfg.steps > 0, ' (cfg)');
     if (sweep && ['Q4_K', 'Q6_K'].includes(type)) {
+        const tpr = cfg.wg * cfg.rpt / cfg.rows;
+        // the cfg's shape with the other row layouts, load widths and loops (LC = TPR, scalar
+        // loads, plain loop: the kernel before LC, WVEC and STEPS)
+        for (const [lc, wvec, unroll] of [[tpr, 0, 0], [cfg.lc, cfg.wvec, 0], [tpr, 1, 1], [cfg.lc, 1 - cfg.wvec, 1], [4, 1, 1], [2, 1, 1]])
+            if (!(lc === cfg.lc && wvec === cfg.wvec && unroll === Number(cfg.steps > 0)) && lc <= tpr) mv(cfg.wg, cfg.rows, cfg.rpt, cfg.xs, lc, wvec, unroll);
         // [WG, threads per row, rows per thread, x staged]
         const grid = nt === 1
-            ? [[256, 16, 2, 0], [256, 8, 2, 0], [256, 32, 2, 0], [128, 16, 2, 0], [256, 16, 2, 1], [128, 4, 1, 0], [128, 16, 1, 0], [128, 64, 1, 0]]
+            ? [[256, 16, 2, 0], [256, 8, 2, 0], [256, 32, 2, 0], [128, 16, 2, 0], [128, 8, 2, 0], [128, 4, 1, 0], [128, 16, 1, 0], [128, 32, 1, 0], [128, 64, 1, 0],
+                [256, 128, 1, 0], [256, 256, 1, 0], [64, 8, 1, 0]]
             : nt === 2 ? [] : [[256, 16, 2, 1], [256, 8, 2, 1], [256, 16, 1, 0], [128, 32, 1, 0]];
-        // (the LM head also liked 4 threads per row in the previous kernel: [128, 4, 1, 0])
-        for (const [wg, tpr, rpt, x] of grid) {
+        for (const [wg, tpr2, rpt, x] of grid) {
             const xs = x ? xsFor(cols, nt, wg) : 0;
             if (x && !xs) continue;
-            const rpw = (wg / tpr) * rpt;
+            const rpw = (wg / tpr2) * rpt;
             if (wg === cfg.wg && rpw === cfg.rows && rpt === cfg.rpt && xs === cfg.xs) continue;
-            mv(wg, rpw, rpt, xs);
+            mv(wg, rpw, rpt, xs, Math.min(cfg.lc, tpr2), 1, 1);
         }
     }
     const P = s.params(nTok);
@@ -187,11 +204,11 @@ async function benchMatmul(type, name, rows, cols, s, nTok) {
 }
 
 cref.config = function (type, rows, cols, nTok, c) {
-    const out = this.e.alloc(32);
+    const out = this.e.alloc(48);
     try {
         this.x.rl_test_matvec_config(TYPES[type].id, rows, cols, nTok, c.maxInvocations, c.maxWgStorage, out);
-        const [wg, r, nt, tm, tn, bk, rpt, xs] = new Uint32Array(this.e.memory.buffer, out, 8);
-        return { wg, rows: r, nt, tm, tn, bk, rpt, xs };
+        const [wg, r, nt, tm, tn, bk, rpt, xs, lc, wvec, steps] = new Uint32Array(this.e.memory.buffer, out, 11);
+        return { wg, rows: r, nt, tm, tn, bk, rpt, xs, lc, wvec, steps };
     } finally { this.e.free(out); }
 };
 
@@ -218,8 +235,8 @@ for (const type of types) {
     for (const [name, rows, cols] of SHAPES) {
         if (shapeFilter && !shapeFilter.includes(name)) continue;
         if (name === 'output' && type !== 'Q6_K') continue; // the tied output matrix is Q6_K in Ollama's files
-        if (!quick && !['Q4_K', 'Q6_K'].includes(type) && !MINOR.includes(name)) continue;
-        if (!quick && type === 'Q6_K' && !['down', 'output'].includes(name)) continue;
+        if (!quick && !shapeFilter && !['Q4_K', 'Q6_K'].includes(type) && !MINOR.includes(name)) continue;
+        if (!quick && !shapeFilter && type === 'Q6_K' && !['down', 'output'].includes(name)) continue;
         const doMv = kernels !== 'matmul', doMm = kernels !== 'matvec' && (quick || MM_SHAPES.includes(name)) && name !== 'output';
         if (doMv) {
             const s = setup(type, rows, cols, 8);

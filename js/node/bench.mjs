@@ -11,9 +11,13 @@ function lcg(seed) {
     return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
 }
 
+// kernels (by decode GPU time) whose marginal cost the profile measures; the small ones
+// show what a dispatch costs in the real step beyond its own work
+const MARGINAL_LABELS = 8;
+
 export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = true, json = false, baseline = null,
     baselineFa = 'auto', baselineGpu = 'vulkan', pleOnHost = false, log = (m) => process.stderr.write(m) } = {}) {
-    const nCtx = ctx || prompt + gen + 16;
+    const nCtx = ctx || prompt + gen + 16 + (profile ? MARGINAL_LABELS * 32 : 0); // the profile's marginal costs run 32 steps per label
     const t0 = performance.now();
     let lastPrint = 0;
     const s = await openGpuSession(model, {
@@ -84,9 +88,13 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
             // GPU time of whole decode steps (one timed pass per step: no host in it, barriers included)
             s.runtime.profile = {};
             s.runtime.profileLists = true;
-            for (let i = 0; i < 16; i++) [next] = await s.eval([next], { logits: false, argmax: true });
-            const st = s.runtime.profile.list;
-            r.decodeGpuMsPerStep = st ? st.ms / st.n : null;
+            const stepMs = async () => {
+                s.runtime.profile = {};
+                for (let i = 0; i < 16; i++) [next] = await s.eval([next], { logits: false, argmax: true });
+                const st = s.runtime.profile.list;
+                return st ? st.ms / st.n : null;
+            };
+            r.decodeGpuMsPerStep = await stepMs();
             s.runtime.profileLists = false;
             s.runtime.profile = {};
             const steps = Math.min(8, gen);
@@ -96,6 +104,20 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
             r.decodeProfile = prof;
             r.decodeGpuMsPerToken = prof.reduce((a, p) => a + p.msPerToken, 0);
             r.dispatchesPerToken = prof.reduce((a, p) => a + p.calls, 0);
+            // marginal cost of each kernel in the real step: the step's GPU time with that
+            // kernel's dispatches run twice, less the plain step's (every one is idempotent)
+            if (r.decodeGpuMsPerStep && s.nPast + MARGINAL_LABELS * 32 < (s.nCtx ?? 0)) {
+                s.runtime.profileLists = true;
+                r.decodeMarginal = [];
+                for (const p of prof.slice(0, MARGINAL_LABELS)) {
+                    s.runtime.dupLabels = new Set([p.label]);
+                    const dup = await stepMs();
+                    s.runtime.dupLabels = null;
+                    const base = await stepMs();
+                    if (dup && base) r.decodeMarginal.push({ label: p.label, calls: p.calls, msPerToken: dup - base, baseMs: base });
+                }
+                s.runtime.profileLists = false;
+            }
             s.runtime.profile = null;
         }
     } finally {
@@ -126,6 +148,12 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         log(`decode profile (one pass per dispatch, so the sum exceeds the real step): ${r.dispatchesPerToken.toFixed(0)} dispatches, ${r.decodeGpuMsPerToken.toFixed(3)} ms GPU per token\n`);
         for (const p of r.decodeProfile.slice(0, 20))
             log(`  ${p.label.padEnd(24)} ${p.calls.toFixed(0).padStart(5)} calls ${(p.msPerToken * 1e3).toFixed(1).padStart(9)} us/token\n`);
+    }
+    if (r.decodeMarginal?.length) {
+        log('decode marginal cost (the step with one kernel\'s dispatches run twice, less the step after it):\n');
+        for (const p of r.decodeMarginal)
+            log(`  ${p.label.padEnd(24)} ${p.calls.toFixed(0).padStart(5)} calls ${(p.msPerToken * 1e3).toFixed(1).padStart(9)} us/token ` +
+                `(${(p.msPerToken * 1e3 / p.calls).toFixed(2)} us/call; step ${p.baseMs.toFixed(3)} ms)\n`);
     }
     if (r.baseline) printComparison(r, prompt, gen, log);
     return r;

@@ -129,6 +129,24 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
 
 /* ---- open/close ------------------------------------------------------------ */
 
+/* RULLAMA_TUNE="lc=N,wvec=0|1,unroll=0|1,splits=N": a knob for A/B runs of kernel
+ * variants without a rebuild (bench only): the mat-vec's row layout, load width and
+ * unrolled chunk loop (kernels/matvec.wgsl LC, WVEC, STEPS), decode attention's most
+ * key splits. Unknown or malformed items are ignored. */
+static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
+    e->mv_lc = 0;
+    e->mv_wvec = -1;
+    e->mv_unroll = -1;
+    const char *v = h && h->getenv ? h->getenv(h, "RULLAMA_TUNE") : NULL;
+    for (; v && *v; v += strcspn(v, ",") + (v[strcspn(v, ",")] == ',')) {
+        unsigned n;
+        if (sscanf(v, "lc=%u", &n) == 1 && n && !(n & (n - 1))) e->mv_lc = (int)n;
+        else if (sscanf(v, "wvec=%u", &n) == 1) e->mv_wvec = n ? 1 : 0;
+        else if (sscanf(v, "unroll=%u", &n) == 1) e->mv_unroll = n ? 1 : 0;
+        else if (sscanf(v, "splits=%u", &n) == 1 && n >= 1 && n <= 1024) e->attn_splits = (int)n;
+    }
+}
+
 rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *caps, const rl_gpu_opts *opts,
                              rl_gpu_engine **out, rl_error *err) {
     rl_gpu_engine *e = calloc(1, sizeof *e);
@@ -142,6 +160,7 @@ rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *ca
     e->ubatch = opts && opts->ubatch > 0 ? opts->ubatch : default_ubatch(e->m, caps);
     e->ple_on_host = opts && opts->ple_on_host;
     e->pick_off = -1;
+    tune_overrides(h, e);
     if ((s = rl_gdev_new(caps, &e->dev, err)) || (s = make_pipelines(e, err)) || (s = gpu_place_weights(e, err)) ||
         (s = alloc_activations(e, err)) || (s = rl_gdev_submit(e->dev, err)))
         goto fail;

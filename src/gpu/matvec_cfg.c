@@ -35,6 +35,10 @@ uint32_t rl_matvec_nt(uint32_t n_tok) {
  * also stage x in workgroup memory (their x reads, 4 bytes per token per
  * weight, dominate). Both lost on shorter matrices (fewer workgroups than
  * SMs) and on the LM head (already 1.2 TB/s; no gain measured). */
+/* LC: runs of MV_LC threads per row read MV_LC x 16 bytes of it, and a warp
+ * covers 32 / MV_LC rows that share their x loads. 4 measured 2-3% faster
+ * end to end than 8 or all threads of a row side by side (docs/PERF.md). */
+enum { MV_LC = 4 };
 enum { MV_MAX_STEPS = 4, MV_HUGE_STEPS = 8, MV_LONG_CHUNKS = 256, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256, MV_WG = 128, MV_MIN_WG = 32,
        MV_TALL = 8192, MV_HUGE = 65536, MV_WG_TALL = 128, MV_TPR_TALL = 16, MV_XS_MAX = 32768 };
 
@@ -68,6 +72,9 @@ void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_to
     v->rpt = rpt;
     v->rows = w / tpr * rpt;
     v->nt = nt;
+    v->lc = tpr < MV_LC ? tpr : MV_LC;
+    v->steps = (nch + tpr - 1) / tpr;
+    v->wvec = 1;
     v->xs = 0;
     if (!tall || t == 1) return;
     /* x tiles: a power of two of at least 256 columns (few distinct variants),
@@ -79,6 +86,7 @@ void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_to
     uint32_t kt = pow2_ceil(cols < 256 ? 256 : cols);
     while (kt > 256 && kt * t * 4 > mem) kt >>= 1;
     v->xs = kt * t * 4 <= mem ? kt * t : 0;
+    if (v->xs) v->steps = 0; /* tiles walk their own chunk loop */
 }
 
 /* Matmul tiles (kernels/matmul.wgsl), in order of preference: 4 x 8 (64 rows x

@@ -21,6 +21,9 @@ typedef struct {
     uint32_t rpt;  /* RPT: rows per thread */
     uint32_t xs;   /* XS: floats of x staged in workgroup memory; 0 = none */
     uint32_t nt;   /* NT: tokens (1, 2, 4, 8) */
+    uint32_t lc;   /* LC: threads of a row side by side (divides the threads per row) */
+    uint32_t steps; /* STEPS: chunks per thread, unrolled (0: a plain loop; with XS tiles) */
+    uint32_t wvec; /* WVEC: 16-byte weight loads (the binding must be whole 16-byte words) */
 } rl_matvec_variant;
 
 /* The variant for a rows x cols mat-vec of `type` over n_tok (1..8) tokens:

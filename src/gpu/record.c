@@ -22,13 +22,15 @@ typedef struct {
  * src/gpu/matvec_cfg.c picks for the shape. Mat-vec epilogues: geglu, y =
  * gelu(Wx) * B; pair > 0, y_r = gelu(W_r x) * (W_{r+pair} x) for r < rows (a
  * [gate | up] run of 2 * rows rows, kernels/matvec.wgsl EPI_PAIR). */
+static uint32_t tpr_of(const rl_matvec_variant *v) { return v->wg * v->rpt / v->rows; }
+
 static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                                 float softcap, const act *geglu, uint32_t pair, const gpu_prologue *pro,
                                 rl_error *err) {
     const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
     const uint32_t cols = (uint32_t)W->ne[0], w_rows = pair ? 2 * pair : rows;
     const uint32_t nt = rl_matvec_nt((uint32_t)T);
-    char d0[48], d1[32], d2[32], d3[32], d4[32], d5[32];
+    char d0[48], d1[32], d2[32], d3[32], d4[32], d5[32], d7[32], d8[32];
     snprintf(d0, sizeof d0, "TYPE_%s", rl_type_get(W->type)->name);
     uint32_t pipe, gx, gy;
     mm_params p = {rows,
@@ -61,7 +63,12 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         rl_matvec_variant v;
         rl_matvec_config(W->type, w_rows, cols, (uint32_t)T, caps, &v);
         if (pair && v.rpt != 2) v.rows *= 2, v.rpt = 2; /* the partner row is the thread's second row */
-        if (pro) v.xs = cols;                            /* the prologue's input, staged whole */
+        if (pro) v.xs = cols; /* the prologue's input, staged whole (its chunk loop is the one-token loop) */
+        if (e->mv_lc) v.lc = (uint32_t)e->mv_lc < tpr_of(&v) ? (uint32_t)e->mv_lc : tpr_of(&v);
+        if (e->mv_unroll == 0) v.steps = 0;
+        if (e->mv_wvec >= 0) v.wvec = (uint32_t)e->mv_wvec;
+        /* 16-byte loads need the binding in whole 16-byte words (it starts 256-aligned) */
+        if ((uint64_t)w_rows * rl_row_bytes(W->type, cols) % 16) v.wvec = 0;
         char d6[40];
         snprintf(d6, sizeof d6, "EPS=%.9g", (double)e->m->eps);
         snprintf(d1, sizeof d1, "WG=%uu", v.wg);
@@ -69,6 +76,8 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         snprintf(d3, sizeof d3, "NT=%uu", v.nt);
         snprintf(d4, sizeof d4, "RPT=%uu", v.rpt);
         snprintf(d5, sizeof d5, "XS=%uu", v.xs);
+        snprintf(d7, sizeof d7, "LC=%uu", v.lc);
+        snprintf(d8, sizeof d8, "STEPS=%uu", v.steps);
         const char *defs[] = {d0,
                               d1,
                               d2,
@@ -78,6 +87,9 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
                               geglu ? "EPI_GEGLU" : pair ? "EPI_PAIR" : "NO_EPI",
                               pro ? "PRO_RES" : "NO_PRO",
                               pro ? d6 : "NO_EPS",
+                              d7,
+                              v.wvec ? "WVEC" : "NO_WVEC",
+                              v.steps ? d8 : "NO_STEPS",
                               v.xs ? d5 : NULL,
                               NULL};
         const rl_kernel_id k = pro ? K_MATVEC_RES : geglu ? K_MATVEC_GEGLU : K_MATVEC;
@@ -262,6 +274,7 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
     tiled_cfg tc;
     const int tiled = tiled_config(caps, T, group, hd, &tc);
     const int prep = !tiled && gpu_attention_preps(e, li, T); /* one slot: the decode kernel prepares q, k, v */
+    const uint32_t dec_splits = e->attn_splits ? (uint32_t)e->attn_splits : ATTN_DEC_SPLITS;
     /* workgroups per split, and the longest key range one workgroup walks */
     uint32_t per_pass, max_keys, min_keys, pipe;
     char d0[32], d1[32], d2[32], d3[32], d4[32];
@@ -283,7 +296,7 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
         const uint32_t kb = ATTN_DEC_KB < hd / 2 ? ATTN_DEC_KB : hd / 2;
         per_pass = (uint32_t)T * kvh * chunks;
         max_keys = window && last + 1 > window ? window : last + 1;
-        min_keys = (max_keys + ATTN_DEC_SPLITS - 1) / ATTN_DEC_SPLITS;
+        min_keys = (max_keys + dec_splits - 1) / dec_splits;
         if (min_keys < kb) min_keys = kb;
         snprintf(d0, sizeof d0, "HC=%uu", hc);
         snprintf(d1, sizeof d1, "KB=%uu", kb);
@@ -293,7 +306,7 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
         pipe = rl_gdev_pipeline(e->dev, prep ? K_ATTN_DECODE_PREP : K_ATTN_DECODE, defs, err);
     }
     if (!pipe) return err->code;
-    uint32_t n_split = tiled ? (ATTN_TARGET_WG + per_pass - 1) / per_pass : ATTN_DEC_SPLITS,
+    uint32_t n_split = tiled ? (ATTN_TARGET_WG + per_pass - 1) / per_pass : dec_splits,
              by_keys = (max_keys + min_keys - 1) / min_keys;
     const uint64_t by_buf = attn_part_slots((uint64_t)e->ubatch) * (MAX_HD + 2) / ((uint64_t)T * (hd + 2));
     if (n_split > by_keys) n_split = by_keys;

@@ -45,7 +45,7 @@ function makeWeights(type, rows, cols, mode) {
 
 // W binding: `pad` random bytes, the matrix, random tail
 function withPad(mat, pad) {
-    const b = randBytes(pad + mat.length + 16);
+    const b = randBytes(Math.ceil((pad + mat.length + 16) / 16) * 16); // whole 16-byte words (WVEC)
     b.set(mat, pad);
     return b;
 }
@@ -104,7 +104,8 @@ async function product(name, o, g = gpu) {
     if (o.pair) o.pad0 = rows;
     o.rb = rowBytes(type, cols);
     o.mat = makeWeights(type, wRows, cols, o.mode);
-    o.wOff ??= offsetFor(type);
+    // WVEC: rows of F32, Q4_K and Q5_K start 16-byte aligned (quant.wgsl w16)
+    o.wOff ??= o.defines?.includes('WVEC') && ['F32', 'Q4_K', 'Q5_K'].includes(type) ? 16 * randInt(0, 3) : offsetFor(type);
     o.xOff ??= 4 * randInt(0, 3);
     o.xStride ??= cols + 4 * randInt(0, 2);
     o.yOff ??= randInt(0, 5);
@@ -148,18 +149,29 @@ async function product(name, o, g = gpu) {
     checkY(name, y, y0.subarray(0, region), o, w, X);
 }
 
-// rpt: rows per thread; xs: floats of x staged in workgroup memory (0 = none)
-const mvDefines = (wg, rowsPerWg, nTok, sub, rpt = 1, xs = 0) => [`WG=${wg}`, `ROWS=${rowsPerWg}`, `NT=${cref.matvecConfig(0, 1, 32, nTok)[2]}`,
-    `RPT=${rpt}`, ...(xs ? [`XS=${xs}`] : []), ...(sub ? ['SUBGROUPS'] : [])];
+// rpt: rows per thread; xs: floats of x staged in workgroup memory (0 = none);
+// lc: threads of a row side by side (0 = all of them); wvec: 16-byte weight loads
+// steps: STEPS (the unrolled chunk loop; 0 = a plain loop)
+const mvDefines = (wg, rowsPerWg, nTok, sub, rpt = 1, xs = 0, lc = 0, wvec = false, steps = 0) => [`WG=${wg}`, `ROWS=${rowsPerWg}`, `NT=${cref.matvecConfig(0, 1, 32, nTok)[2]}`,
+    `RPT=${rpt}`, ...(xs ? [`XS=${xs}`] : []), ...(sub ? ['SUBGROUPS'] : []), ...(lc ? [`LC=${lc}`] : []), ...(wvec ? ['WVEC'] : []),
+    ...(steps ? [`STEPS=${steps}`] : [])];
+// STEPS for cols of type with tpr threads per row: none, exact, or one short (the remainder loop)
+const pickSteps = (type, cols, tpr) => {
+    const exact = Math.ceil(cols / CHUNK[type] / tpr);
+    return pick([0, exact, Math.max(1, exact - 1)]);
+};
+const CHUNK = { F32: 4, F16: 4, BF16: 4, Q8_0: 16, Q4_0: 32, Q4_1: 32, Q5_0: 32, Q5_1: 32, Q4_K: 32, Q5_K: 32, Q2_K: 64, Q3_K: 64, Q6_K: 64 };
+// a random LC for tpr threads per row: 1 .. tpr, or 0 (the default, tpr)
+const pickLc = (tpr) => { const c = [0]; for (let v = 1; v <= tpr; v *= 2) c.push(v); return pick(c); };
 const ntOf = (nTok) => cref.matvecConfig(0, 1, 32, nTok)[2];
 const blocksOf = (type, minCols) => { const q = Math.max(TYPES[type].qk, 4); return q * Math.ceil(minCols / q); };
 
 // ---- the C variant choice, reached through the wasm ----
 cref.matvecConfig = function (type, rows, cols, nTok, maxInv = 256, maxMem = 32768) {
-    const out = this.e.alloc(24);
+    const out = this.e.alloc(48);
     try {
         this.x.rl_test_matvec_config(TYPES[type]?.id ?? type, rows, cols, nTok, maxInv, maxMem, out);
-        return [...new Uint32Array(this.e.memory.buffer, out, 8)]; // wg, rows, nt, tm, tn, bk, rpt, xs
+        return [...new Uint32Array(this.e.memory.buffer, out, 11)]; // wg, rows, nt, tm, tn, bk, rpt, xs, lc, wvec, steps
     } finally { this.e.free(out); }
 };
 
@@ -174,8 +186,9 @@ test('config: mat-vec and matmul variants are valid for the kernels', () => {
         for (const [rows, cols] of [[1, 32 * 256], [256, 1536], [2048, 1536], [1536, 6144], [12288, 1536], [262144, 1536], [7, 256]])
             for (const nTok of [1, 3, 8])
                 for (const maxInv of [256, 1024]) {
-                    const [wg, rpw, nt, tm, tn, bk, rpt, xs] = cref.matvecConfig(type, rows, cols, nTok, maxInv, 16384);
+                    const [wg, rpw, nt, tm, tn, bk, rpt, xs, lc] = cref.matvecConfig(type, rows, cols, nTok, maxInv, 16384);
                     const tpr = wg * rpt / rpw;
+                    assert(lc >= 1 && lc <= tpr && tpr % lc === 0 && (lc & (lc - 1)) === 0, `${type} ${rows}x${cols}: LC ${lc} with ${tpr} threads per row`);
                     assert([1, 2].includes(rpt) && rpw % rpt === 0 && Number.isInteger(tpr) && (tpr & (tpr - 1)) === 0 && wg <= Math.min(maxInv, 256) && wg >= 1,
                         `${type} ${rows}x${cols}: WG ${wg} ROWS ${rpw} RPT ${rpt}`);
                     assert(nt >= nTok && nt <= 8 && (nt & (nt - 1)) === 0, `${type}: NT ${nt} for ${nTok} tokens`);
@@ -192,8 +205,8 @@ test('config: mat-vec and matmul variants are valid for the kernels', () => {
 for (const type of Object.keys(TYPES)) {
     test(`matvec ${type}: planner config, quantized normals`, async () => {
         const rows = randInt(40, 150), cols = blocksOf(type, randInt(256, 1024)), nTok = randInt(1, 8);
-        const [wg, rpw, , , , , rpt, xs] = cref.matvecConfig(type, rows, cols, nTok);
-        await product(`matvec ${type} cfg`, { type, rows, cols, nTok, mode: 'quant', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, gpu.hasSubgroups, rpt, xs) });
+        const [wg, rpw, , , , , rpt, xs, lc, wvec, steps] = cref.matvecConfig(type, rows, cols, nTok);
+        await product(`matvec ${type} cfg`, { type, rows, cols, nTok, mode: 'quant', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, gpu.hasSubgroups, rpt, xs, lc, wvec, steps) });
     });
     test(`matvec ${type}: random blocks, odd WG/ROWS/RPT, x staged in tiles or not, 2-D grid, softcap, both reductions`, async () => {
         for (const sub of [true, false]) {
@@ -204,9 +217,9 @@ for (const type of Object.keys(TYPES)) {
             // x tiles: none, one tile for the row, or several (the last one partial), in 16 KiB
             const nt = ntOf(nTok), tiles = Math.min(Math.ceil(cols / 256), Math.floor((4096 - wg * nt) / (256 * nt)));
             const xs = pick([0, nt * 256 * tiles, nt * 256]);
-            const nwg = Math.ceil(rows / rpw);
+            const nwg = Math.ceil(rows / rpw), lc = pickLc(wg / slots), wvec = rng() < 0.5, steps = xs ? 0 : pickSteps(type, cols, wg / slots);
             await product(`matvec ${type} ${sub ? 'sg' : 'wg'}`, {
-                type, rows, cols, nTok, mode: 'bytes', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, sub && gpu.hasSubgroups, rpt, xs),
+                type, rows, cols, nTok, mode: 'bytes', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, sub && gpu.hasSubgroups, rpt, xs, lc, wvec, steps),
                 gridX: Math.max(1, Math.ceil(nwg / 3) - 1), softcap: sub ? 0 : 0.5 + 30 * rng(),
             });
         }
@@ -239,9 +252,9 @@ test('matmul: a production tile size', async () => {
 test('matvec: the tall-matrix variant the planner picks (two rows per thread, x staged for several tokens)', async () => {
     for (const nTok of [1, randInt(2, 8)]) {
         const type = pick(['Q4_K', 'Q6_K', 'Q8_0', 'F16']), rows = randInt(8192, 8400), cols = blocksOf(type, pick([256, 512]));
-        const [wg, rpw, , , , , rpt, xs] = cref.matvecConfig(type, rows, cols, nTok);
+        const [wg, rpw, , , , , rpt, xs, lc, wvec, steps] = cref.matvecConfig(type, rows, cols, nTok);
         assert(rpt === 2 && (nTok === 1) === (xs === 0), `tall variant: RPT ${rpt}, XS ${xs} for ${nTok} tokens`);
-        await product(`matvec ${type} tall`, { type, rows, cols, nTok, mode: 'quant', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, gpu.hasSubgroups, rpt, xs) });
+        await product(`matvec ${type} tall`, { type, rows, cols, nTok, mode: 'quant', rowsPerWg: rpw, defines: mvDefines(wg, rpw, nTok, gpu.hasSubgroups, rpt, xs, lc, wvec, steps) });
     }
 });
 
@@ -252,13 +265,13 @@ test('matvec EPI_PAIR: GeGLU of [gate | up] in one pass, 4 random types, n_tok 1
         const nTok = randInt(1, 8), rows = randInt(20, 200), cols = blocksOf(type, randInt(64, 900));
         await product(`matvec pair ${type}`, {
             type, rows, cols, nTok, mode: pick(['quant', 'bytes']), rowsPerWg: 2 * slots, pair: true,
-            defines: [...mvDefines(wg, 2 * slots, nTok, sub, 2, 0), 'EPI_PAIR'],
+            defines: [...mvDefines(wg, 2 * slots, nTok, sub, 2, 0, pickLc(wg / slots), rng() < 0.5, pickSteps(type, cols, wg / slots)), 'EPI_PAIR'],
         });
     }
     // the planner's variant for e2b's gate|up (6144 + 6144 rows) with one token
-    const [wg, rpw, , , , , rpt] = cref.matvecConfig('Q4_K', 12288, 256, 1);
+    const [wg, rpw, , , , , rpt, , lc, wvec, steps] = cref.matvecConfig('Q4_K', 12288, 256, 1);
     await product('matvec pair Q4_K tall', { type: 'Q4_K', rows: 6144, cols: 256, nTok: 1, mode: 'quant', rowsPerWg: rpw, pair: true,
-        defines: [...mvDefines(wg, rpw, 1, gpu.hasSubgroups, rpt, 0), 'EPI_PAIR'] });
+        defines: [...mvDefines(wg, rpw, 1, gpu.hasSubgroups, rpt, 0, lc, wvec, steps), 'EPI_PAIR'] });
 });
 
 // ---- the mat-vec's residual prologue (kernels/matvec.wgsl PRO_RES) ----
@@ -273,7 +286,7 @@ async function proRes(name, o) {
     const { type, rows, cols, flags } = o;
     const wRows = o.pair ? 2 * rows : rows;
     const mat = makeWeights(type, wRows, cols, o.mode), w = cref.dequant(type, mat, wRows * cols);
-    const wOff = offsetFor(type), xOff = 4 * randInt(0, 3), yOff = randInt(0, 5);
+    const wOff = o.wvec && ['F32', 'Q4_K', 'Q5_K'].includes(type) ? 16 * randInt(0, 3) : offsetFor(type), xOff = 4 * randInt(0, 3), yOff = randInt(0, 5);
     const X = randn(xOff + cols + 4 * randInt(0, 2)), H = randn(cols + 4 * randInt(0, 2));
     // PV: random floats around w1 (at pro_w1), w2 (at pro_w2) and s (at pro_s)
     const around = (n) => Float32Array.from({ length: n }, () => 0.5 + rng());
@@ -289,7 +302,8 @@ async function proRes(name, o) {
     P.gridX = o.gridX ?? nwg;
     const grid = [P.gridX, Math.ceil(nwg / P.gridX)];
     const defines = [`TYPE_${type}`, `WG=${o.wg}`, `ROWS=${o.rowsPerWg}`, 'NT=1', `RPT=${o.rpt}`, `XS=${cols}`, 'PRO_RES', `EPS=${PRO_EPS}`,
-        ...(o.sub ? ['SUBGROUPS'] : []), ...(o.pair ? ['EPI_PAIR'] : []), ...(o.geglu ? ['EPI_GEGLU'] : [])];
+        ...(o.sub ? ['SUBGROUPS'] : []), ...(o.pair ? ['EPI_PAIR'] : []), ...(o.geglu ? ['EPI_GEGLU'] : []),
+        ...(o.lc ? [`LC=${o.lc}`] : []), ...(o.wvec ? ['WVEC'] : []), ...(o.steps ? [`STEPS=${o.steps}`] : [])];
     const entry = await gpu.pipeline(cref.wgsl(MV_FILES, defines), 'urrwrrrww');
     const bufs = [gpu.buffer(mvParams(P), true), gpu.buffer(withPad(mat, wOff)), gpu.buffer(X), gpu.buffer(y0), gpu.buffer(B), gpu.buffer(H),
         gpu.buffer(PV), gpu.buffer(hout0), gpu.buffer(uout0)];
@@ -369,12 +383,12 @@ test('matvec PRO_RES: the residual prologue, 3 random types, cols 256 and 1536, 
             const cols = (ti + flags) % 2 ? 1536 : 256, [wg, rpw, rpt] = pick(shapes), sub = k % 2 === 0 && gpu.hasSubgroups;
             const rows = randInt(40, 300), nwg = Math.ceil(rows / rpw);
             await proRes(`matvec pro ${type} f${flags}`, { type, rows, cols, flags, mode: pick(['quant', 'bytes']), wg, rowsPerWg: rpw, rpt, sub,
-                gridX: pick([nwg, Math.ceil(nwg / 3)]) }); // a 2-D grid with idle workgroups at the end, too
+                lc: pickLc(wg * rpt / rpw), wvec: rng() < 0.5, steps: pickSteps(type, cols, wg * rpt / rpw), gridX: pick([nwg, Math.ceil(nwg / 3)]) }); // a 2-D grid with idle workgroups at the end, too
         }
     }
     // one workgroup alone (it must write h' and u), the GeGLU epilogues
     await proRes('matvec pro single', { type: pick(types), rows: randInt(1, 8), cols: 256, flags: 3, mode: 'quant', wg: 64, rowsPerWg: 8, rpt: 1, sub: gpu.hasSubgroups });
-    await proRes('matvec pro pair', { type: 'Q4_K', rows: randInt(40, 300), cols: 1536, flags: randInt(0, 3), mode: 'quant', wg: 64, rowsPerWg: 8, rpt: 2, pair: true, sub: gpu.hasSubgroups });
+    await proRes('matvec pro pair', { type: 'Q4_K', rows: randInt(40, 300), cols: 1536, flags: randInt(0, 3), mode: 'quant', wg: 64, rowsPerWg: 8, rpt: 2, pair: true, sub: gpu.hasSubgroups, lc: 4, wvec: true });
     await proRes('matvec pro geglu', { type: pick(types), rows: randInt(40, 300), cols: 256, flags: 3, mode: 'quant', wg: 128, rowsPerWg: 8, rpt: 1, geglu: true, sub: false });
 });
 
