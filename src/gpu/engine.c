@@ -129,10 +129,10 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
 
 /* ---- open/close ------------------------------------------------------------ */
 
-/* RULLAMA_TUNE="lc=N,wvec=0|1,unroll=0|1,splits=N": a knob for A/B runs of kernel
+/* RULLAMA_TUNE="lc=N,wvec=0|1,unroll=0|1,splits=N,hc=N,kb=N": a knob for A/B runs of kernel
  * variants without a rebuild (bench only): the mat-vec's row layout, load width and
  * unrolled chunk loop (kernels/matvec.wgsl LC, WVEC, STEPS), decode attention's most
- * key splits. Unknown or malformed items are ignored. */
+ * key splits, query heads per workgroup and keys per block (attn_decode.wgsl HC, KB). Unknown or malformed items are ignored. */
 static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_lc = 0;
     e->mv_wvec = -1;
@@ -144,6 +144,8 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "wvec=%u", &n) == 1) e->mv_wvec = n ? 1 : 0;
         else if (sscanf(v, "unroll=%u", &n) == 1) e->mv_unroll = n ? 1 : 0;
         else if (sscanf(v, "splits=%u", &n) == 1 && n >= 1 && n <= 1024) e->attn_splits = (int)n;
+        else if (sscanf(v, "hc=%u", &n) == 1 && n >= 1 && n <= ATTN_HC) e->attn_hc = (int)n;
+        else if (sscanf(v, "kb=%u", &n) == 1 && n >= 2 && n <= 64 && !(n & (n - 1))) e->attn_kb = (int)n;
     }
 }
 

@@ -16,7 +16,9 @@
 #define LOGIT_ROWS 8 /* output rows computed per pass when every row's logits are wanted */
 #define MAX_HD 512
 #define ATTN_WG 128
-#define ATTN_HC 8  /* query heads per attention workgroup (of one KV group) */
+#define ATTN_HC 8  /* most query heads per attention workgroup (of one KV group) */
+#define ATTN_DEC_REREAD (8u << 20) /* decode attention: most K/V bytes a pass reads again (once per head chunk
+                                      after the first); fewer heads per workgroup measured faster on the H100 */
 #define ATTN_DEC_KB 16     /* keys per block of the decode attention (kernels/attn_decode.wgsl), at most hd / 2;
                               64 measured 2x slower on the H100 (4x the serial work per thread, docs/PERF.md) */
 #define ATTN_DEC_SPLITS 64 /* most key splits of a decode attention pass (each merged by attn_combine) */
@@ -73,7 +75,8 @@ struct rl_gpu_engine {
     uint32_t b_tkpart, b_tkout;
     int ple_on_host;
     int mv_lc, mv_wvec, mv_unroll; /* RULLAMA_TUNE overrides of the mat-vec variant (0 / -1 / -1: the planner's) */
-    int attn_splits;               /* RULLAMA_TUNE: most key splits of decode attention (0: ATTN_DEC_SPLITS) */              /* table rows uploaded per step into b_ple_rows (row ids 0..T-1) */
+    int attn_splits, attn_hc, attn_kb; /* RULLAMA_TUNE: decode attention's most key splits, heads and keys
+                                        * per block (0: ATTN_DEC_SPLITS, ATTN_HC, ATTN_DEC_KB) */              /* table rows uploaded per step into b_ple_rows (row ids 0..T-1) */
     uint32_t b_ple_rows, b_ple_rowids; /* top-k candidates: slice winners, then the sorted K */
     uint32_t top_k, *top_pairs; /* set while eval_top records: where the K pairs land */
     uint32_t top_buf[2 * RL_GPU_TOP_K_MAX];
