@@ -16,10 +16,10 @@
 //              workgroup instead of one per row. Without XS each thread reads
 //              its x from the storage buffer.
 //   STEPS=<n>  chunks per thread (ceil(cols / CH / TPR)), without XS tiles: the
-//              chunk loop has a constant trip count, so the compiler unrolls
-//              it and issues every step's loads before the first one returns
-//              (a loop it cannot unroll waits one memory round trip per step,
-//              which is what a small mat-vec's time is made of)
+//              chunk loop gets a constant trip count, so the compiler can unroll
+//              it and issue every step's loads before the first one returns.
+//              Measured 2-3% slower end to end on an H100 (docs/PERF.md), so
+//              the planner leaves it off; RULLAMA_TUNE=unroll=1 turns it on
 //   LC=<n>     threads of a row slot that sit side by side (a power of two
 //              dividing TPR; default TPR): see "Work split"
 //   WVEC       W bound as array<vec4<u32>> (quant.wgsl): 16-byte weight loads

@@ -39,6 +39,15 @@ uint32_t rl_matvec_nt(uint32_t n_tok) {
  * covers 32 / MV_LC rows that share their x loads. 4 measured 2-3% faster
  * end to end than 8 or all threads of a row side by side (docs/PERF.md). */
 enum { MV_LC = 4 };
+/* STEPS (the unrolled chunk loop) measured 2-3% slower end to end on the H100 in
+ * two A/B pairs (docs/PERF.md): off, available to RULLAMA_TUNE=unroll=1. */
+enum { MV_UNROLL = 0 };
+
+uint32_t rl_matvec_steps(uint32_t type, uint32_t cols, uint32_t tpr) {
+    const uint32_t ch = rl_matvec_chunk(type);
+    if (!ch || !tpr) return 0;
+    return ((cols + ch - 1) / ch + tpr - 1) / tpr;
+}
 enum { MV_MAX_STEPS = 4, MV_HUGE_STEPS = 8, MV_LONG_CHUNKS = 256, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256, MV_WG = 128, MV_MIN_WG = 32,
        MV_TALL = 8192, MV_HUGE = 65536, MV_WG_TALL = 128, MV_TPR_TALL = 16, MV_XS_MAX = 32768 };
 
@@ -73,7 +82,7 @@ void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_to
     v->rows = w / tpr * rpt;
     v->nt = nt;
     v->lc = tpr < MV_LC ? tpr : MV_LC;
-    v->steps = (nch + tpr - 1) / tpr;
+    v->steps = MV_UNROLL ? rl_matvec_steps(type, cols, tpr) : 0;
     v->wvec = 1;
     v->xs = 0;
     if (!tall || t == 1) return;

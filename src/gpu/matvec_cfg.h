@@ -14,6 +14,9 @@
  * 0 for types the kernels do not handle. */
 uint32_t rl_matvec_chunk(uint32_t type);
 
+/* STEPS for cols of `type` with tpr threads per row: the chunks one thread takes. */
+uint32_t rl_matvec_steps(uint32_t type, uint32_t cols, uint32_t tpr);
+
 /* A mat-vec variant: the defines of kernels/matvec.wgsl. */
 typedef struct {
     uint32_t wg;   /* WG: threads per workgroup */
@@ -22,7 +25,7 @@ typedef struct {
     uint32_t xs;   /* XS: floats of x staged in workgroup memory; 0 = none */
     uint32_t nt;   /* NT: tokens (1, 2, 4, 8) */
     uint32_t lc;   /* LC: threads of a row side by side (divides the threads per row) */
-    uint32_t steps; /* STEPS: chunks per thread, unrolled (0: a plain loop; with XS tiles) */
+    uint32_t steps; /* STEPS: chunks per thread, unrolled (0: a plain loop; always with XS tiles) */
     uint32_t wvec; /* WVEC: 16-byte weight loads (the binding must be whole 16-byte words) */
 } rl_matvec_variant;
 

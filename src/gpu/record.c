@@ -65,7 +65,7 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         if (pair && v.rpt != 2) v.rows *= 2, v.rpt = 2; /* the partner row is the thread's second row */
         if (pro) v.xs = cols; /* the prologue's input, staged whole (its chunk loop is the one-token loop) */
         if (e->mv_lc) v.lc = (uint32_t)e->mv_lc < tpr_of(&v) ? (uint32_t)e->mv_lc : tpr_of(&v);
-        if (e->mv_unroll == 0) v.steps = 0;
+        if (e->mv_unroll >= 0) v.steps = e->mv_unroll && (pro || !v.xs) ? rl_matvec_steps(W->type, cols, tpr_of(&v)) : 0;
         if (e->mv_wvec >= 0) v.wvec = (uint32_t)e->mv_wvec;
         /* 16-byte loads need the binding in whole 16-byte words (it starts 256-aligned) */
         if ((uint64_t)w_rows * rl_row_bytes(W->type, cols) % 16) v.wvec = 0;
