@@ -129,10 +129,11 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
 
 /* ---- open/close ------------------------------------------------------------ */
 
-/* RULLAMA_TUNE="lc=N,wvec=0|1,unroll=0|1,splits=N,hc=N,kb=N": a knob for A/B runs of kernel
- * variants without a rebuild (bench only): the mat-vec's row layout, load width and
- * unrolled chunk loop (kernels/matvec.wgsl LC, WVEC, STEPS), decode attention's most
- * key splits, query heads per workgroup and keys per block (attn_decode.wgsl HC, KB). Unknown or malformed items are ignored. */
+/* RULLAMA_TUNE="lc=N,wvec=0|1,unroll=0|1,splits=N,hc=N,kb=N": a developer knob for
+ * A/B runs of kernel variants without a rebuild (bench): the mat-vec's row layout,
+ * load width and unrolled chunk loop (kernels/matvec.wgsl LC, WVEC, STEPS), decode
+ * attention's most key splits, query heads per workgroup and keys per block
+ * (attn_decode.wgsl HC, KB). Unknown or malformed items are ignored. */
 static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_lc = 0;
     e->mv_wvec = -1;
