@@ -203,8 +203,10 @@ test('64-token greedy and 32-token seeded sampled continuations: GPU and CPU gen
     const file = generate('Q4_K_M');
     const body = { prompt: 'The quick brown fox', raw: true, options: { temperature: 0, num_predict: 64 } };
     const wasm = fs.readFileSync(wasmPath);
-    const cpu = await ChatSession.open({ wasm, host: nodeHost(), model: file, nCtx: 128, gpu: false });
-    const gpuS = await ChatSession.open({ wasm, host: nodeHost(), model: file, nCtx: 128 });
+    // 256 positions: the follow-up prompt below repeats the continuation up to the stop
+    // string, which can sit late in it (a seed once made that prompt 147 tokens)
+    const cpu = await ChatSession.open({ wasm, host: nodeHost(), model: file, nCtx: 256, gpu: false });
+    const gpuS = await ChatSession.open({ wasm, host: nodeHost(), model: file, nCtx: 256 });
     try {
         const a = await cpu.run('generate', body), b = await gpuS.run('generate', body);
         assert(a.eval_count === b.eval_count, `token counts differ: cpu ${a.eval_count}, gpu ${b.eval_count}`);
