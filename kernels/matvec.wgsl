@@ -194,7 +194,22 @@ fn reduce(v: array<f32, NT>, ri: u32, lane: u32
 }
 
 #ifdef PRO_RES
-fn block_sum(v: f32, li: u32) -> f32 {
+// Sum of v over the workgroup (every thread gets it).
+fn block_sum(v: f32, li: u32
+#ifdef SUBGROUPS
+             , sg: u32
+#endif
+) -> f32 {
+#ifdef SUBGROUPS
+    // one subgroup sum, one barrier (not a tree of log2(WG) barriers)
+    let t = subgroupAdd(v);
+    workgroupBarrier();  // red is free
+    if (li % sg == 0u) { red[li / sg] = t; }
+    workgroupBarrier();
+    var s = 0.0;
+    for (var k = 0u; k < (WG + sg - 1u) / sg; k++) { s += red[k]; }
+    return s;
+#else
     workgroupBarrier();  // red is free
     red[li] = v;
     workgroupBarrier();
@@ -203,33 +218,66 @@ fn block_sum(v: f32, li: u32) -> f32 {
         workgroupBarrier();
     }
     return red[0];
+#endif
 }
 
-fn prologue(li: u32, first: bool) {
-    let n4 = p.cols / 4u;
+// vec4 of the prologue's vectors per thread (XS = cols)
+const PN: u32 = (XS / 4u + WG - 1u) / WG;
+
+fn prologue(li: u32, first: bool
+#ifdef SUBGROUPS
+            , sg: u32
+#endif
+) {
+    // every input up front, in one memory round trip: none depends on another
+    // (a loop that waits for each load in turn cost a round trip per step)
     let xb = p.x_off / 4u;
-    var ss = 0.0;
-    for (var i = li; i < n4; i += WG) {
-        let v = X[xb + i];
-        xs[i] = v;
-        ss += dot(v, v);
+    var xv: array<vec4<f32>, PN>;
+    var hv: array<vec4<f32>, PN>;
+    var w1: array<vec4<f32>, PN>;
+    var w2: array<vec4<f32>, PN>;
+    for (var k = 0u; k < PN; k++) {
+        let i = min(li + k * WG, XS / 4u - 1u);  // past the end: a repeat, never used
+        xv[k] = X[xb + i];
+        hv[k] = HIN[i];
+        w1[k] = PV[p.pro_w1 / 4u + i];
+        w2[k] = PV[p.pro_w2 / 4u + i];
     }
-    let inv1 = inverseSqrt(block_sum(ss, li) / f32(p.cols) + EPS);
     var s = 1.0;
     if ((p.pro_flags & 1u) != 0u) { s = PV[p.pro_s / 4u][p.pro_s % 4u]; }
+    var ss = 0.0;
+    for (var k = 0u; k < PN; k++) {
+        if (li + k * WG < XS / 4u) { ss += dot(xv[k], xv[k]); }
+    }
+    let inv1 = inverseSqrt(block_sum(ss, li
+#ifdef SUBGROUPS
+                                     , sg
+#endif
+                                     ) / f32(XS) + EPS);
     var ss2 = 0.0;
-    for (var i = li; i < n4; i += WG) {
-        let h = (HIN[i] + xs[i] * inv1 * PV[p.pro_w1 / 4u + i]) * s;
-        xs[i] = h;
-        ss2 += dot(h, h);
-        if (first) { HOUT[i] = h; }
+    for (var k = 0u; k < PN; k++) {
+        let i = li + k * WG;
+        let h = (hv[k] + xv[k] * inv1 * w1[k]) * s;
+        hv[k] = h;
+        if (i < XS / 4u) {
+            xs[i] = h;
+            ss2 += dot(h, h);
+            if (first) { HOUT[i] = h; }
+        }
     }
     if ((p.pro_flags & 2u) != 0u) {
-        let inv2 = inverseSqrt(block_sum(ss2, li) / f32(p.cols) + EPS);
-        for (var i = li; i < n4; i += WG) {
-            let u = xs[i] * inv2 * PV[p.pro_w2 / 4u + i];
-            xs[i] = u;
-            if (first) { UOUT[i] = u; }
+        let inv2 = inverseSqrt(block_sum(ss2, li
+#ifdef SUBGROUPS
+                                         , sg
+#endif
+                                         ) / f32(XS) + EPS);
+        for (var k = 0u; k < PN; k++) {
+            let i = li + k * WG;
+            if (i < XS / 4u) {
+                let u = hv[k] * inv2 * w2[k];
+                xs[i] = u;
+                if (first) { UOUT[i] = u; }
+            }
         }
     }
     workgroupBarrier();
@@ -268,7 +316,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         xt[t] = (p.x_off + min(t, p.n_tok - 1u) * p.x_stride) >> 2u;
     }
 #ifdef PRO_RES
-    prologue(li, row0 == 0u);
+    prologue(li, row0 == 0u
+#ifdef SUBGROUPS
+             , sg
+#endif
+    );
     x0 = 0u;
     all_chunks(rb0, rb1, lane);
 #else

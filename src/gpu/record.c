@@ -64,6 +64,12 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         rl_matvec_config(W->type, w_rows, cols, (uint32_t)T, caps, &v);
         if (pair && v.rpt != 2) v.rows *= 2, v.rpt = 2; /* the partner row is the thread's second row */
         if (pro) v.xs = cols; /* the prologue's input, staged whole (its chunk loop is the one-token loop) */
+        if (e->mv_wg) { /* the same threads per row, more or fewer rows per workgroup */
+            const uint32_t tpr = tpr_of(&v), max_wg = caps->max_invocations ? caps->max_invocations : 256;
+            uint32_t w = (uint32_t)e->mv_wg < tpr ? tpr : (uint32_t)e->mv_wg;
+            if (w > max_wg) w = max_wg;
+            if (w >= tpr) v.rows = w / tpr * v.rpt, v.wg = w;
+        }
         if (e->mv_lc) v.lc = (uint32_t)e->mv_lc < tpr_of(&v) ? (uint32_t)e->mv_lc : tpr_of(&v);
         if (e->mv_unroll >= 0) v.steps = e->mv_unroll && (pro || !v.xs) ? rl_matvec_steps(W->type, cols, tpr_of(&v)) : 0;
         if (e->mv_wvec >= 0) v.wvec = (uint32_t)e->mv_wvec;
