@@ -20,6 +20,11 @@ var<workgroup> wsplit: array<f32, MAXS>;
 var<workgroup> sums: array<f32, WG>;
 const GROUPS: u32 = WG / DW;
 
+// splits per thread whose values are loaded before the maximum is known (all of
+// them while n_split <= U * GROUPS, e.g. decode's): loads in a loop wait for one
+// another, so the first U come in one round trip with the m and l values
+const U: u32 = 16u;
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: vec3<u32>) {
     let lid = li.x;
@@ -30,19 +35,41 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
     let t = wg.y;
     let stride = p.hd + 2u;
     let base = (t * p.H + h) * p.n_split * stride;
-    var mx = NEG_INF;
-    for (var s = lid; s < p.n_split; s += WG) { mx = max(mx, PART[base + s * stride + p.hd]); }
+    // every load up front: this thread's first m and l, and its first U splits' values
+    var pv: array<f32, U>;
+    for (var k = 0u; k < U; k++) {
+        let s = grp + k * GROUPS;
+        pv[k] = 0.0;
+        if (s < p.n_split && d < p.hd) { pv[k] = PART[base + s * stride + d]; }
+    }
+    var m0 = NEG_INF;
+    var l0 = 0.0;
+    if (lid < p.n_split) {
+        m0 = PART[base + lid * stride + p.hd];
+        l0 = PART[base + lid * stride + p.hd + 1u];
+    }
+    var mx = m0;
+    for (var s = lid + WG; s < p.n_split; s += WG) { mx = max(mx, PART[base + s * stride + p.hd]); }
     let M = wg_max(mx, lid);
     var l = 0.0;
-    for (var s = lid; s < p.n_split; s += WG) {
+    if (lid < p.n_split) {
+        let w = exp(m0 - M);
+        wsplit[lid] = w;
+        l = l0 * w;
+    }
+    for (var s = lid + WG; s < p.n_split; s += WG) {
         let w = exp(PART[base + s * stride + p.hd] - M);
         wsplit[s] = w;
         l += PART[base + s * stride + p.hd + 1u] * w;
     }
     let inv = 1.0 / wg_sum(l, lid); // also orders wsplit's writes before the reads below
     var o = 0.0;
+    for (var k = 0u; k < U; k++) {
+        let s = grp + k * GROUPS;
+        if (s < p.n_split) { o += pv[k] * wsplit[s]; }
+    }
     if (d < p.hd) {
-        for (var s = grp; s < p.n_split; s += GROUPS) { o += PART[base + s * stride + d] * wsplit[s]; }
+        for (var s = grp + U * GROUPS; s < p.n_split; s += GROUPS) { o += PART[base + s * stride + d] * wsplit[s]; }
     }
     sums[lid] = o;
     workgroupBarrier();

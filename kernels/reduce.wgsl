@@ -6,6 +6,7 @@
 enable subgroups;
 #endif
 var<workgroup> red_buf: array<f32, WG>;
+const NEG_INF_R: f32 = -3.402823466e+38;  // below every finite value (non-leaders' slots in wg_max)
 
 fn wg_sum(v: f32, lid: u32) -> f32 {
 #ifdef SUBGROUPS
@@ -32,6 +33,15 @@ fn wg_sum(v: f32, lid: u32) -> f32 {
 }
 
 fn wg_max(v: f32, lid: u32) -> f32 {
+#ifdef SUBGROUPS
+    let s = subgroupMax(v);
+    red_buf[lid] = select(NEG_INF_R, s, subgroupElect());
+    workgroupBarrier();
+    var r = NEG_INF_R;
+    for (var k = 0u; k < WG; k += SGMIN) { r = max(r, red_buf[k]); }
+    workgroupBarrier();
+    return r;
+#else
     red_buf[lid] = v;
     workgroupBarrier();
     for (var stride = WG / 2u; stride > 0u; stride = stride / 2u) {
@@ -41,4 +51,5 @@ fn wg_max(v: f32, lid: u32) -> f32 {
     let r = red_buf[0];
     workgroupBarrier();
     return r;
+#endif
 }

@@ -160,6 +160,10 @@ test('decode attention and its combine match a direct softmax (GQA, window, ring
         { hd: 512, H: 8, kvh: 1, T: 1, pos0: 40, cap: 64, win: 0, splits: [1, 64] },    // more splits than blocks: empty ones
         { hd: 64, H: 4, kvh: 2, T: 3, pos0: 20, cap: 32, win: 16, splits: [1, 2] },
         { hd: 256, H: 16, kvh: 1, T: 1, pos0: 33, cap: 40, win: 0, splits: [2], HC: 8 },  // group 16: two head chunks
+        { hd: 256, H: 8, kvh: 1, T: 1, pos0: 90, cap: 128, win: 64, splits: [4], HC: 1, KB: 16 },  // one head per workgroup (the planner's decode choice)
+        { hd: 512, H: 8, kvh: 1, T: 1, pos0: 60, cap: 64, win: 0, splits: [3], HC: 2, KB: 16 },   // two heads per workgroup
+        // more splits than one combine thread's first loads (16 x 4) and than its workgroup (128)
+        { hd: 64, H: 4, kvh: 2, T: 1, pos0: 250, cap: 256, win: 0, splits: [100, 200], KB: 16 },
     ];
     for (const cs of cases) {
         const { hd, H, kvh, T, pos0, cap, win } = cs, G = H / kvh, HC = cs.HC ?? G, chunks = Math.ceil(G / HC);
