@@ -59,9 +59,21 @@
 // Y = gelu_tanh(W x) * B[pad0 + t*pad1 + r]: the per-layer-embedding gate (gemma4.md §4.4)
 @group(0) @binding(4) var<storage, read> B: array<f32>;
 
-fn epilogue(y: f32, t: u32, r: u32) -> f32 { return gelu_tanh(y) * B[p.pad0 + t * p.pad1 + r]; }
+// B of the thread's two rows (j = 0, 1), loaded when the thread starts rather
+// than after its sums (a load there would add a memory round trip at the end)
+var<private> gate_b: array<array<f32, NT>, 2>;
+
+fn gate_load(r0: u32, r1: u32) {
+    for (var t = 0u; t < NT; t++) {
+        let b = p.pad0 + min(t, p.n_tok - 1u) * p.pad1;
+        gate_b[0][t] = B[b + min(r0, p.rows - 1u)];
+        gate_b[1][t] = B[b + min(r1, p.rows - 1u)];
+    }
+}
+
+fn epilogue(y: f32, t: u32, j: u32) -> f32 { return gelu_tanh(y) * gate_b[j][t]; }
 #else
-fn epilogue(y: f32, t: u32, r: u32) -> f32 { return y; }
+fn epilogue(y: f32, t: u32, j: u32) -> f32 { return y; }
 #endif
 
 #ifdef PRO_RES
@@ -284,10 +296,11 @@ fn prologue(li: u32, first: bool
 }
 #endif
 
-fn store(r: u32, y: array<f32, NT>) {
+// row r, the thread's first (j = 0) or second (j = 1) row
+fn store(r: u32, y: array<f32, NT>, j: u32) {
     if (r >= p.rows) { return; }
     for (var t = 0u; t < NT; t++) {
-        if (t < p.n_tok) { Y[p.y_off + t * p.y_stride + r] = epilogue(softcap(y[t]), t, r); }
+        if (t < p.n_tok) { Y[p.y_off + t * p.y_stride + r] = epilogue(softcap(y[t]), t, j); }
     }
 }
 
@@ -308,6 +321,9 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let rb1 = rb0 + p.pad0 * row_bytes;
 #else
     let rb1 = p.w_off + min(row0 + slot + SLOTS, p.rows - 1u) * row_bytes;
+#endif
+#ifdef EPI_GEGLU
+    gate_load(row0 + slot, row0 + slot + SLOTS);
 #endif
     for (var t = 0u; t < NT; t++) {
         ca[t] = 0.0;
@@ -360,10 +376,10 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
 #ifdef EPI_PAIR
         var g: array<f32, NT>;
         for (var t = 0u; t < NT; t++) { g[t] = gelu_tanh(y0[t]) * y1[t]; }
-        store(row0 + slot, g);
+        store(row0 + slot, g, 0u);
 #else
-        store(row0 + slot, y0);
-        if (RPT > 1u) { store(row0 + slot + SLOTS, y1); }
+        store(row0 + slot, y0, 0u);
+        if (RPT > 1u) { store(row0 + slot + SLOTS, y1, 1u); }
 #endif
     }
 }

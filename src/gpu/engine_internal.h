@@ -74,8 +74,8 @@ struct rl_gpu_engine {
     uint32_t b_router, b_eids, b_ewts, b_x2, b_egu, b_eout;
     uint32_t b_tkpart, b_tkout;
     int ple_on_host;              /* table rows uploaded per step into b_ple_rows (row ids 0..T-1) */
-    int mv_lc, mv_wvec, mv_unroll, mv_wg; /* RULLAMA_TUNE overrides of the mat-vec variant (0 / -1 / -1 / 0:
-                                           * the planner's) */
+    int mv_lc, mv_wvec, mv_unroll, mv_wg, mv_steps; /* RULLAMA_TUNE overrides of the mat-vec variant
+                                                     * (0 / -1 / -1 / 0 / 0: the planner's) */
     int attn_splits, attn_hc, attn_kb; /* RULLAMA_TUNE: decode attention's most key splits, heads and keys
                                         * per block (0: ATTN_DEC_SPLITS, ATTN_HC, ATTN_DEC_KB) */
     uint32_t b_ple_rows, b_ple_rowids; /* top-k candidates: slice winners, then the sorted K */

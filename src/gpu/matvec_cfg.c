@@ -53,6 +53,11 @@ enum { MV_MAX_STEPS = 4, MV_HUGE_STEPS = 8, MV_LONG_CHUNKS = 256, MV_MIN_THREADS
 
 void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
                       rl_matvec_variant *v) {
+    rl_matvec_config_steps(type, rows, cols, n_tok, caps, 0, v);
+}
+
+void rl_matvec_config_steps(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
+                            uint32_t max_steps, rl_matvec_variant *v) {
     const uint32_t nt = rl_matvec_nt(n_tok), t = nt ? nt : 1;
     uint32_t ch = rl_matvec_chunk(type), max_wg = caps && caps->max_invocations ? caps->max_invocations : 256;
     if (max_wg > 256) max_wg = 256;
@@ -63,7 +68,7 @@ void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_to
      * 4 threads of 6 chunks beat 8 of 3 on the H100's 262144-row Q6_K head (177 vs 275 us);
      * so do very long rows: 64 threads of 6 chunks beat 128 of 3 on 1536x12288 Q4_K (17.7 vs
      * 26.9 us; with 6144 columns 64 threads of 3 stay, 16.1 us against 17.7 for 32) */
-    const uint32_t steps = rows >= MV_HUGE || nch >= MV_LONG_CHUNKS ? MV_HUGE_STEPS : MV_MAX_STEPS;
+    const uint32_t steps = max_steps ? max_steps : rows >= MV_HUGE || nch >= MV_LONG_CHUNKS ? MV_HUGE_STEPS : MV_MAX_STEPS;
     uint32_t tpr = pow2_ceil((nch + steps - 1) / steps);
     /* few rows: more threads per row, down to one chunk per thread */
     while ((uint64_t)rows * tpr < MV_MIN_THREADS && tpr < nch && tpr < max_wg) tpr <<= 1;

@@ -389,7 +389,8 @@ test('matvec PRO_RES: the residual prologue, 3 random types, cols 256 and 1536, 
     // one workgroup alone (it must write h' and u), the GeGLU epilogues
     await proRes('matvec pro single', { type: pick(types), rows: randInt(1, 8), cols: 256, flags: 3, mode: 'quant', wg: 64, rowsPerWg: 8, rpt: 1, sub: gpu.hasSubgroups });
     await proRes('matvec pro pair', { type: 'Q4_K', rows: randInt(40, 300), cols: 1536, flags: randInt(0, 3), mode: 'quant', wg: 64, rowsPerWg: 8, rpt: 2, pair: true, sub: gpu.hasSubgroups, lc: 4, wvec: true });
-    await proRes('matvec pro geglu', { type: pick(types), rows: randInt(40, 300), cols: 256, flags: 3, mode: 'quant', wg: 128, rowsPerWg: 8, rpt: 1, geglu: true, sub: false });
+    for (const rpt of [1, 2]) // the gate's B for the thread's first and second rows
+        await proRes(`matvec pro geglu rpt ${rpt}`, { type: pick(types), rows: randInt(40, 300), cols: 256, flags: 3, mode: 'quant', wg: 128, rowsPerWg: 8, rpt, geglu: true, sub: rpt === 2 && gpu.hasSubgroups });
 });
 
 test('matmul_op: outer-product tiles, 4 random types, n_tok 1..150, split K', async () => {
