@@ -129,12 +129,13 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
 
 /* ---- open/close ------------------------------------------------------------ */
 
-/* RULLAMA_TUNE="lc=N,wvec=0|1,unroll=0|1,wg=N,steps=N,splits=N,hc=N,kb=N": a developer
+/* RULLAMA_TUNE="lc=N,wvec=0|1,unroll=0|1,wg=N,steps=N,splits=N,hc=N,kb=N,prep=0|1": a developer
  * knob for A/B runs of kernel variants without a rebuild (bench): the mat-vec's row
  * layout, load width, unrolled chunk loop, workgroup size (kernels/matvec.wgsl LC,
  * WVEC, STEPS, WG with the same threads per row) and most chunks per thread, decode
  * attention's most key splits, query heads per workgroup and keys per block
- * (attn_decode.wgsl HC, KB). Unknown or malformed items are ignored. */
+ * (attn_decode.wgsl HC, KB), and whether it prepares q, k, v itself (PREP).
+ * Unknown or malformed items are ignored. */
 static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_lc = 0;
     e->mv_wvec = -1;
@@ -150,6 +151,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "splits=%u", &n) == 1 && n >= 1 && n <= 1024) e->attn_splits = (int)n;
         else if (sscanf(v, "hc=%u", &n) == 1 && n >= 1 && n <= ATTN_HC) e->attn_hc = (int)n;
         else if (sscanf(v, "kb=%u", &n) == 1 && n >= 2 && n <= 64 && !(n & (n - 1))) e->attn_kb = (int)n;
+        else if (sscanf(v, "prep=%u", &n) == 1) e->attn_noprep = !n;
     }
 }
 

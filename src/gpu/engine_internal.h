@@ -78,6 +78,7 @@ struct rl_gpu_engine {
                                                      * (0 / -1 / -1 / 0 / 0: the planner's) */
     int attn_splits, attn_hc, attn_kb; /* RULLAMA_TUNE: decode attention's most key splits, heads and keys
                                         * per block (0: ATTN_DEC_SPLITS, ATTN_HC, ATTN_DEC_KB) */
+    int attn_noprep;                   /* RULLAMA_TUNE prep=0: q, k, v prepared in a pass of their own */
     uint32_t b_ple_rows, b_ple_rowids; /* top-k candidates: slice winners, then the sorted K */
     uint32_t top_k, *top_pairs; /* set while eval_top records: where the K pairs land */
     uint32_t top_buf[2 * RL_GPU_TOP_K_MAX];

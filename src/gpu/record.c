@@ -264,7 +264,8 @@ static int tiled_config(const rl_gpu_caps *caps, int T, uint32_t group, uint32_t
  * passes use the tiled kernel, decode the per-token one. */
 int gpu_attention_preps(const rl_gpu_engine *e, int li, int T) {
     const rl_layer *l = &e->m->layers[li];
-    return T == 1 && l->rope_dims % 8 == 0 && (uint32_t)l->head_dim / 2 <= rl_gdev_caps(e->dev)->max_invocations;
+    return T == 1 && !e->attn_noprep && l->rope_dims % 8 == 0 &&
+           (uint32_t)l->head_dim / 2 <= rl_gdev_caps(e->dev)->max_invocations;
 }
 
 rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_error *err) {
