@@ -2,11 +2,11 @@
 // fast path. Requires WG (threads per workgroup) and `lid` passed in; with
 // SUBGROUPS also SGMIN (the device's minimum subgroup size). Subgroups are runs
 // of consecutive invocations, so each leader sits at a multiple of SGMIN.
+// Include after common.wgsl (NEG_INF).
 #ifdef SUBGROUPS
 enable subgroups;
 #endif
 var<workgroup> red_buf: array<f32, WG>;
-const NEG_INF_R: f32 = -3.402823466e+38;  // below every finite value (non-leaders' slots in wg_max)
 
 fn wg_sum(v: f32, lid: u32) -> f32 {
 #ifdef SUBGROUPS
@@ -35,9 +35,9 @@ fn wg_sum(v: f32, lid: u32) -> f32 {
 fn wg_max(v: f32, lid: u32) -> f32 {
 #ifdef SUBGROUPS
     let s = subgroupMax(v);
-    red_buf[lid] = select(NEG_INF_R, s, subgroupElect());
+    red_buf[lid] = select(NEG_INF, s, subgroupElect());
     workgroupBarrier();
-    var r = NEG_INF_R;
+    var r = NEG_INF;
     for (var k = 0u; k < WG; k += SGMIN) { r = max(r, red_buf[k]); }
     workgroupBarrier();
     return r;

@@ -133,15 +133,13 @@ function xsFor(cols, nt, wg) {
     return kt * nt * 4 <= mem ? kt * nt : 0;
 }
 
-const CHUNK = { F32: 4, F16: 4, BF16: 4, Q8_0: 16, Q4_0: 32, Q4_1: 32, Q5_0: 32, Q5_1: 32, Q4_K: 32, Q5_K: 32, Q2_K: 64, Q3_K: 64, Q6_K: 64 };
-
 async function benchMatvec(type, name, rows, cols, s, nTok) {
     const cfg = cref.config(type, rows, cols, nTok, caps);
     const nt = cfg.nt;
     const variants = []; // [label, files, defines, rows per workgroup]
     // unroll: STEPS = the chunks per thread (kernels/matvec.wgsl), or a plain loop
     const mv = (wg, rpw, rpt, xs, lc, wvec, unroll, tag = '') => {
-        const tpr = wg * rpt / rpw, steps = unroll && !xs ? Math.ceil(cols / CHUNK[type] / tpr) : 0;
+        const tpr = wg * rpt / rpw, steps = unroll && !xs ? Math.ceil(cols / cfg.chunk / tpr) : 0;
         if (lc > tpr) return;
         variants.push([`WG=${wg} TPR=${tpr} RPT=${rpt} LC=${lc}${wvec ? ' V' : ''}${steps ? ` S${steps}` : ''}${xs ? ` XS=${xs}` : ''}${tag}`, MV_FILES,
             [`WG=${wg}`, `ROWS=${rpw}`, `RPT=${rpt}`, `NT=${nt}`, `LC=${lc}`, ...(wvec ? ['WVEC'] : []), ...(steps ? [`STEPS=${steps}`] : []),
@@ -207,8 +205,8 @@ cref.config = function (type, rows, cols, nTok, c) {
     const out = this.e.alloc(48);
     try {
         this.x.rl_test_matvec_config(TYPES[type].id, rows, cols, nTok, c.maxInvocations, c.maxWgStorage, out);
-        const [wg, r, nt, tm, tn, bk, rpt, xs, lc, wvec, steps] = new Uint32Array(this.e.memory.buffer, out, 11);
-        return { wg, rows: r, nt, tm, tn, bk, rpt, xs, lc, wvec, steps };
+        const [wg, r, nt, tm, tn, bk, rpt, xs, lc, wvec, steps, chunk] = new Uint32Array(this.e.memory.buffer, out, 12);
+        return { wg, rows: r, nt, tm, tn, bk, rpt, xs, lc, wvec, steps, chunk };
     } finally { this.e.free(out); }
 };
 

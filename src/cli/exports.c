@@ -60,7 +60,8 @@ RL_EXPORT(rl_test_wgsl) char *rl_test_wgsl(const char *files_csv, const char *de
 
 /* Kernel variant choice (src/gpu/matvec_cfg.h) for a device with the given
  * limits: out[0..2] = WG, ROWS, NT of the mat-vec, out[3..5] = TM, TN, BK of
- * the matmul, out[6..7] = RPT, XS of the mat-vec. */
+ * the matmul, out[6..11] = RPT, XS, LC, WVEC, STEPS and elements per chunk of
+ * the mat-vec (12 words). */
 RL_EXPORT(rl_test_matvec_config)
 void rl_test_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, uint32_t max_invocations,
                            uint32_t max_wg_storage, uint32_t *out) {
@@ -70,5 +71,6 @@ void rl_test_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t
     rl_matvec_variant v;
     rl_matvec_config(type, rows, cols, n_tok, &caps, &v);
     out[0] = v.wg, out[1] = v.rows, out[2] = v.nt, out[6] = v.rpt, out[7] = v.xs, out[8] = v.lc, out[9] = v.wvec, out[10] = v.steps;
+    out[11] = rl_matvec_chunk(type);
     rl_matmul_config(rows, n_tok, &caps, &out[3], &out[4], &out[5]);
 }

@@ -28,9 +28,12 @@ uint32_t rl_matvec_nt(uint32_t n_tok) {
 
 /* Tuned on an H100/H200 (132 SMs; docs/PERF.md "Weight kernels"); harmless on
  * small GPUs. Threads per row: enough that each does at most MV_MAX_STEPS
- * chunks (MV_HUGE_STEPS on huge matrices), more while the grid has few threads.
- * 8 steps measured 1-1.5% faster end to end than 4 on e2b's decode, 1 or 2 steps
- * (more threads) 5-10% slower (RULLAMA_TUNE=steps=, docs/PERF.md, third session).
+ * chunks, more while the grid has few threads. 8 steps measured 1-1.5% faster end
+ * to end than 4 on e2b's decode, 1 or 2 steps (more threads) 5-10% slower
+ * (RULLAMA_TUNE=steps=, docs/PERF.md, third session); huge matrices (the LM head)
+ * and very long rows had taken 8 before: 4 threads of 6 chunks beat 8 of 3 on the
+ * H100's 262144-row Q6_K head (177 vs 275 us), 64 threads of 6 chunks beat 128 of 3
+ * on 1536x12288 Q4_K (17.7 vs 26.9 us).
  * Tall matrices (MV_TALL up to MV_HUGE rows: e2b's fused gate|up) take two rows
  * per thread in workgroups of MV_WG_TALL (128 measured 60 vs 84 us against 256
  * on 24576x1536): twice the loads in flight per thread; with several tokens they
@@ -50,7 +53,7 @@ uint32_t rl_matvec_steps(uint32_t type, uint32_t cols, uint32_t tpr) {
     if (!ch || !tpr) return 0;
     return ((cols + ch - 1) / ch + tpr - 1) / tpr;
 }
-enum { MV_MAX_STEPS = 8, MV_HUGE_STEPS = 8, MV_LONG_CHUNKS = 256, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256, MV_WG = 128, MV_MIN_WG = 32,
+enum { MV_MAX_STEPS = 8, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256, MV_WG = 128, MV_MIN_WG = 32,
        MV_TALL = 8192, MV_HUGE = 65536, MV_WG_TALL = 128, MV_TPR_TALL = 16, MV_XS_MAX = 32768 };
 
 void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
@@ -66,11 +69,7 @@ void rl_matvec_config_steps(uint32_t type, uint32_t rows, uint32_t cols, uint32_
     uint32_t nch = ch ? (cols + ch - 1) / ch : 1;
     if (!nch) nch = 1;
     if (!rows) rows = 1;
-    /* huge matrices (the LM head) have rows enough to fill the GPU with fewer threads per row:
-     * 4 threads of 6 chunks beat 8 of 3 on the H100's 262144-row Q6_K head (177 vs 275 us);
-     * so do very long rows: 64 threads of 6 chunks beat 128 of 3 on 1536x12288 Q4_K (17.7 vs
-     * 26.9 us; with 6144 columns 64 threads of 3 stay, 16.1 us against 17.7 for 32) */
-    const uint32_t steps = max_steps ? max_steps : rows >= MV_HUGE || nch >= MV_LONG_CHUNKS ? MV_HUGE_STEPS : MV_MAX_STEPS;
+    const uint32_t steps = max_steps ? max_steps : MV_MAX_STEPS;
     uint32_t tpr = pow2_ceil((nch + steps - 1) / steps);
     /* few rows: more threads per row, down to one chunk per thread */
     while ((uint64_t)rows * tpr < MV_MIN_THREADS && tpr < nch && tpr < max_wg) tpr <<= 1;

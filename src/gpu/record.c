@@ -280,12 +280,13 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
     const uint32_t qdim = H * hd, kvdim = kvh * hd, window = l->is_swa ? (uint32_t)m->window : 0;
     if (hd % 64) return rl_fail(err, RL_ERR_UNSUPPORTED, "head dim %u is not a multiple of 64", hd);
     const uint32_t last = (uint32_t)(e->n_past + T - 1); /* the pass's last position */
+    const uint32_t dec_keys = window && last + 1 > window ? window : last + 1; /* decode: the keys a pass reads */
     uint32_t hc = group < ATTN_HC ? group : ATTN_HC;
     if (!tiled) {
         /* decode: few heads per workgroup keep attn_decode's per-head arrays in registers (8 heads
          * measured 17 us a pass against 9.6 for one on the H100, docs/PERF.md), but each head
          * chunk after the first reads the keys and values again: as few heads as that allows */
-        const uint64_t keys = window && last + 1 > window ? window : last + 1, kv = keys * hd * 8 * kvh;
+        const uint64_t kv = (uint64_t)dec_keys * hd * 8 * kvh;
         for (hc = 1; hc < group && (uint64_t)((group + hc - 1) / hc - 1) * kv > ATTN_DEC_REREAD;) hc *= 2;
         if (hc > ATTN_HC) hc = ATTN_HC;
         if (e->attn_hc) hc = (uint32_t)e->attn_hc < group ? (uint32_t)e->attn_hc : group;
@@ -313,7 +314,7 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
          * one block, as many as ATTN_DEC_SPLITS (a long context walks several blocks each) */
         const uint32_t kb_max = e->attn_kb ? (uint32_t)e->attn_kb : ATTN_DEC_KB, kb = kb_max < hd / 2 ? kb_max : hd / 2;
         per_pass = (uint32_t)T * kvh * chunks;
-        max_keys = window && last + 1 > window ? window : last + 1;
+        max_keys = dec_keys;
         min_keys = (max_keys + dec_splits - 1) / dec_splits;
         if (min_keys < kb) min_keys = kb;
         snprintf(d0, sizeof d0, "HC=%uu", hc);

@@ -157,10 +157,9 @@ const mvDefines = (wg, rowsPerWg, nTok, sub, rpt = 1, xs = 0, lc = 0, wvec = fal
     ...(steps ? [`STEPS=${steps}`] : [])];
 // STEPS for cols of type with tpr threads per row: none, exact, or one short (the remainder loop)
 const pickSteps = (type, cols, tpr) => {
-    const exact = Math.ceil(cols / CHUNK[type] / tpr);
+    const exact = Math.ceil(cols / cref.matvecConfig(type, 1, cols, 1)[11] / tpr); // [11]: elements per chunk
     return pick([0, exact, Math.max(1, exact - 1)]);
 };
-const CHUNK = { F32: 4, F16: 4, BF16: 4, Q8_0: 16, Q4_0: 32, Q4_1: 32, Q5_0: 32, Q5_1: 32, Q4_K: 32, Q5_K: 32, Q2_K: 64, Q3_K: 64, Q6_K: 64 };
 // a random LC for tpr threads per row: 1 .. tpr, or 0 (the default, tpr)
 const pickLc = (tpr) => { const c = [0]; for (let v = 1; v <= tpr; v *= 2) c.push(v); return pick(c); };
 const ntOf = (nTok) => cref.matvecConfig(0, 1, 32, nTok)[2];
@@ -171,7 +170,7 @@ cref.matvecConfig = function (type, rows, cols, nTok, maxInv = 256, maxMem = 327
     const out = this.e.alloc(48);
     try {
         this.x.rl_test_matvec_config(TYPES[type]?.id ?? type, rows, cols, nTok, maxInv, maxMem, out);
-        return [...new Uint32Array(this.e.memory.buffer, out, 11)]; // wg, rows, nt, tm, tn, bk, rpt, xs, lc, wvec, steps
+        return [...new Uint32Array(this.e.memory.buffer, out, 12)]; // wg, rows, nt, tm, tn, bk, rpt, xs, lc, wvec, steps, chunk
     } finally { this.e.free(out); }
 };
 
