@@ -144,6 +144,7 @@ export class GpuSession {
 
     get nPast() { return this.engine.exports.rl_api_gpu_n_past(this.handle); }
     get nCtx() { return this.engine.exports.rl_api_gpu_n_ctx(this.handle); }
+    get replays() { return this.engine.exports.rl_api_gpu_replays(this.handle); } // decode steps replayed (tests)
 
     // Run tokens at the next positions. Returns logits (Float32Array of
     // n x nVocab when allLogits, else nVocab) or null when logits: false.

@@ -66,6 +66,7 @@ RL_EXPORT(rl_api_gpu_close) void rl_api_gpu_close(rl_gpu_engine *e) { rl_gpu_eng
 RL_EXPORT(rl_api_gpu_n_vocab) int rl_api_gpu_n_vocab(rl_gpu_engine *e) { return rl_gpu_engine_n_vocab(e); }
 RL_EXPORT(rl_api_gpu_n_past) int rl_api_gpu_n_past(rl_gpu_engine *e) { return rl_gpu_engine_n_past(e); }
 RL_EXPORT(rl_api_gpu_n_ctx) int rl_api_gpu_n_ctx(rl_gpu_engine *e) { return rl_gpu_engine_n_ctx(e); }
+RL_EXPORT(rl_api_gpu_replays) double rl_api_gpu_replays(rl_gpu_engine *e) { return (double)rl_gpu_engine_replays(e); }
 RL_EXPORT(rl_api_gpu_upload_bytes) double rl_api_gpu_upload_bytes(rl_gpu_engine *e) {
     return (double)rl_gpu_engine_upload_bytes(e);
 }

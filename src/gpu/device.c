@@ -367,4 +367,35 @@ rl_status rl_gdev_submit(rl_gpu_device *d, rl_error *err) {
 }
 
 size_t rl_gdev_pending_words(const rl_gpu_device *d) { return d->n_cmd; }
+
+uint32_t *rl_gdev_span_copy(const rl_gpu_device *d, size_t from, size_t *n_words, uint32_t *n_dispatch, rl_error *err) {
+    uint32_t dispatches = 0;
+    for (size_t i = from; i < d->n_cmd;) {
+        const uint32_t op = d->cmd[i];
+        if (op == RL_OP_DISPATCH) {
+            dispatches++;
+            i += RL_OP_LEN_DISPATCH;
+        } else if (op == RL_OP_COPY) {
+            i += RL_OP_LEN_COPY;
+        } else {
+            return NULL;
+        }
+    }
+    const size_t n = d->n_cmd - from;
+    uint32_t *w = malloc((n ? n : 1) * sizeof *w);
+    if (!w) {
+        rl_fail(err, RL_ERR_NOMEM, "replay copy");
+        return NULL;
+    }
+    memcpy(w, d->cmd + from, n * sizeof *w);
+    *n_words = n;
+    *n_dispatch = dispatches;
+    return w;
+}
+
+rl_status rl_gdev_replay(rl_gpu_device *d, const uint32_t *words, size_t n_words, uint32_t n_dispatch, rl_error *err) {
+    rl_status s = push(d, words, n_words, err);
+    if (!s) d->dispatches += n_dispatch;
+    return s;
+}
 uint32_t rl_gdev_dispatch_count(const rl_gpu_device *d) { return d->dispatches; }

@@ -73,6 +73,15 @@ rl_status rl_gdev_upload(rl_gpu_device *d, int file, uint64_t file_off, uint32_t
  * changed). The list is empty afterwards. */
 rl_status rl_gdev_submit(rl_gpu_device *d, rl_error *err);
 size_t rl_gdev_pending_words(const rl_gpu_device *d);
+
+/* Replaying recorded commands: a copy of the words recorded since `from` (a
+ * rl_gdev_pending_words value) when they are dispatches and copies only, whose
+ * pipelines, bind groups and uniforms stay valid for the device's life; NULL
+ * (err set only on allocation failure) when the span holds writes, reads or
+ * uploads, whose pointers and data belong to one submit. */
+uint32_t *rl_gdev_span_copy(const rl_gpu_device *d, size_t from, size_t *n_words, uint32_t *n_dispatch, rl_error *err);
+/* Append such a copy to the list being recorded. */
+rl_status rl_gdev_replay(rl_gpu_device *d, const uint32_t *words, size_t n_words, uint32_t n_dispatch, rl_error *err);
 uint32_t rl_gdev_dispatch_count(const rl_gpu_device *d); /* dispatches recorded since creation */
 
 #endif

@@ -56,6 +56,8 @@ rl_status rl_gpu_engine_eval_chained(rl_gpu_engine *e, int32_t *pick, int ahead,
 int rl_gpu_engine_n_past(const rl_gpu_engine *e);
 int rl_gpu_engine_n_vocab(const rl_gpu_engine *e);
 int rl_gpu_engine_n_ctx(const rl_gpu_engine *e);
+/* Decode steps whose recorded commands were replayed instead of recorded again */
+uint64_t rl_gpu_engine_replays(const rl_gpu_engine *e);
 struct rl_model_file;
 const struct rl_model_file *rl_gpu_engine_model_file(const rl_gpu_engine *e);
 uint64_t rl_gpu_engine_upload_bytes(const rl_gpu_engine *e);

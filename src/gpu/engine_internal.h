@@ -52,6 +52,19 @@ typedef struct {
     const gguf_tensor *w1, *scale, *next;
 } gpu_prologue;
 
+/* A decode step's recorded body (embeddings through the last layer), kept for
+ * replay: key is gpu_attention_key's, the only part of the body that changes
+ * with the position (engine.c step_body). */
+#define STEP_CACHE 4
+typedef struct {
+    uint64_t key;
+    uint32_t h_in;         /* b_h when it was recorded (fused residuals swap b_h and b_h_alt) */
+    uint32_t h_out, h_alt_out;
+    uint32_t *words;
+    size_t n_words;
+    uint32_t n_dispatch;
+} step_body;
+
 
 struct rl_gpu_engine {
     rl_model_file mf;
@@ -92,6 +105,10 @@ struct rl_gpu_engine {
     /* host staging for per-step writes */
     float *rope_rows;
     uint32_t *ids_rows;
+    step_body bodies[STEP_CACHE]; /* decode step bodies for replay; the oldest goes first */
+    uint32_t n_bodies, next_body;
+    int no_replay;                /* RULLAMA_TUNE replay=0: record every step (bench's A/B) */
+    uint64_t replays;             /* steps replayed (tests) */
     /* pipelines */
     uint32_t p_norm, p_prep, p_combine, p_glu, p_ple, p_argmax, p_route, p_moe_combine, p_topk;
 };
@@ -143,6 +160,9 @@ rl_status gpu_residual(rl_gpu_engine *e, const gpu_prologue *r, int T, rl_error 
 rl_status gpu_glu(rl_gpu_engine *e, uint32_t a_buf, uint32_t y_buf, glu_params p, int T, rl_error *err);
 rl_status gpu_attn_prep(rl_gpu_engine *e, int li, int T, uint32_t qs, rl_error *err);
 rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_error *err);
+/* A hash of every layer's attention plan for T slots at the current n_past:
+ * equal keys record equal attention commands */
+uint64_t gpu_attention_key(const rl_gpu_engine *e, int T);
 /* Whether gpu_attention prepares q, k, v itself (then gpu_attn_prep is not recorded) */
 int gpu_attention_preps(const rl_gpu_engine *e, int li, int T);
 

@@ -268,21 +268,26 @@ int gpu_attention_preps(const rl_gpu_engine *e, int li, int T) {
            (uint32_t)l->head_dim / 2 <= rl_gdev_caps(e->dev)->max_invocations;
 }
 
-rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_error *err) {
-    const rl_model *m = e->m;
-    const rl_layer *l = &m->layers[li];
-    const int donor = l->kv_donor;
-    const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
-    const uint32_t H = (uint32_t)m->n_head, kvh = (uint32_t)l->n_kv_head, hd = (uint32_t)l->head_dim;
-    const uint32_t group = H / kvh;
+/* What gpu_attention records for layer li and T slots: the kernel and its
+ * variant, the grid's key splits. A pure function of the engine's settings, T
+ * and n_past, so a decode step whose plans all match an earlier step's records
+ * the same commands (engine.c replays them). */
+typedef struct {
+    uint32_t tiled, hc, chunks, kb, n_split, per_pass, prep;
     tiled_cfg tc;
-    const int tiled = tiled_config(caps, T, group, hd, &tc);
-    const uint32_t qdim = H * hd, kvdim = kvh * hd, window = l->is_swa ? (uint32_t)m->window : 0;
-    if (hd % 64) return rl_fail(err, RL_ERR_UNSUPPORTED, "head dim %u is not a multiple of 64", hd);
+} attn_plan;
+
+static void attention_plan(const rl_gpu_engine *e, int li, int T, attn_plan *p) {
+    const rl_layer *l = &e->m->layers[li];
+    const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
+    const uint32_t H = (uint32_t)e->m->n_head, kvh = (uint32_t)l->n_kv_head, hd = (uint32_t)l->head_dim;
+    const uint32_t group = H / kvh, window = l->is_swa ? (uint32_t)e->m->window : 0;
+    memset(p, 0, sizeof *p);
+    p->tiled = (uint32_t)tiled_config(caps, T, group, hd, &p->tc);
     const uint32_t last = (uint32_t)(e->n_past + T - 1); /* the pass's last position */
     const uint32_t dec_keys = window && last + 1 > window ? window : last + 1; /* decode: the keys a pass reads */
     uint32_t hc = group < ATTN_HC ? group : ATTN_HC;
-    if (!tiled) {
+    if (!p->tiled) {
         /* decode: few heads per workgroup keep attn_decode's per-head arrays in registers (8 heads
          * measured 17 us a pass against 9.6 for one on the H100, docs/PERF.md), but each head
          * chunk after the first reads the keys and values again: as few heads as that allows */
@@ -291,46 +296,76 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
         if (hc > ATTN_HC) hc = ATTN_HC;
         if (e->attn_hc) hc = (uint32_t)e->attn_hc < group ? (uint32_t)e->attn_hc : group;
     }
-    const uint32_t chunks = (group + hc - 1) / hc;
-    const int prep = !tiled && gpu_attention_preps(e, li, T); /* one slot: the decode kernel prepares q, k, v */
+    p->hc = hc;
+    p->chunks = (group + hc - 1) / hc;
+    p->prep = (uint32_t)(!p->tiled && gpu_attention_preps(e, li, T)); /* one slot: the decode kernel prepares q, k, v */
     const uint32_t dec_splits = e->attn_splits ? (uint32_t)e->attn_splits : ATTN_DEC_SPLITS;
     /* workgroups per split, and the longest key range one workgroup walks */
-    uint32_t per_pass, max_keys, min_keys, pipe;
+    uint32_t max_keys, min_keys;
+    if (p->tiled) {
+        const uint32_t bq = p->tc.r / group;
+        p->per_pass = ((uint32_t)T + bq - 1) / bq * kvh;
+        max_keys = window && last + 1 > window + bq - 1 ? window + bq - 1 : last + 1; /* its tokens' union */
+        min_keys = p->tc.bk; /* a split of at least one whole block */
+    } else {
+        /* kernels/attn_decode.wgsl: WG = 2 * hd / 4, blocks of KB <= WG keys; splits of at least
+         * one block, as many as ATTN_DEC_SPLITS (a long context walks several blocks each) */
+        const uint32_t kb_max = e->attn_kb ? (uint32_t)e->attn_kb : ATTN_DEC_KB;
+        p->kb = kb_max < hd / 2 ? kb_max : hd / 2;
+        p->per_pass = (uint32_t)T * kvh * p->chunks;
+        max_keys = dec_keys;
+        min_keys = (max_keys + dec_splits - 1) / dec_splits;
+        if (min_keys < p->kb) min_keys = p->kb;
+    }
+    uint32_t n_split = p->tiled ? (ATTN_TARGET_WG + p->per_pass - 1) / p->per_pass : dec_splits,
+             by_keys = (max_keys + min_keys - 1) / min_keys;
+    const uint64_t by_buf = attn_part_slots((uint64_t)e->ubatch) * (MAX_HD + 2) / ((uint64_t)T * (hd + 2));
+    if (n_split > by_keys) n_split = by_keys;
+    if (n_split > by_buf) n_split = (uint32_t)by_buf;
+    p->n_split = n_split < 1 ? 1 : n_split;
+}
+
+uint64_t gpu_attention_key(const rl_gpu_engine *e, int T) {
+    uint64_t h = 1469598103934665603ull;
+    for (int li = 0; li < e->m->n_layer; li++) {
+        attn_plan p;
+        attention_plan(e, li, T, &p);
+        const uint8_t *b = (const uint8_t *)&p;
+        for (size_t i = 0; i < sizeof p; i++) h = (h ^ b[i]) * 1099511628211ull;
+    }
+    return h;
+}
+
+rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_error *err) {
+    const rl_model *m = e->m;
+    const rl_layer *l = &m->layers[li];
+    const int donor = l->kv_donor;
+    const uint32_t H = (uint32_t)m->n_head, kvh = (uint32_t)l->n_kv_head, hd = (uint32_t)l->head_dim;
+    const uint32_t qdim = H * hd, kvdim = kvh * hd, window = l->is_swa ? (uint32_t)m->window : 0;
+    if (hd % 64) return rl_fail(err, RL_ERR_UNSUPPORTED, "head dim %u is not a multiple of 64", hd);
+    attn_plan pl;
+    attention_plan(e, li, T, &pl);
+    const int tiled = (int)pl.tiled, prep = (int)pl.prep;
+    const uint32_t chunks = pl.chunks, per_pass = pl.per_pass, n_split = pl.n_split;
+    uint32_t pipe;
     char d0[32], d1[32], d2[32], d3[32], d4[32];
     if (tiled) {
-        const uint32_t bq = tc.r / group;
-        per_pass = ((uint32_t)T + bq - 1) / bq * kvh;
-        max_keys = window && last + 1 > window + bq - 1 ? window + bq - 1 : last + 1; /* its tokens' union */
-        min_keys = tc.bk; /* a split of at least one whole block */
-        snprintf(d0, sizeof d0, "R=%uu", tc.r);
-        snprintf(d1, sizeof d1, "BK=%uu", tc.bk);
-        snprintf(d2, sizeof d2, "SD=%uu", tc.sd);
+        snprintf(d0, sizeof d0, "R=%uu", pl.tc.r);
+        snprintf(d1, sizeof d1, "BK=%uu", pl.tc.bk);
+        snprintf(d2, sizeof d2, "SD=%uu", pl.tc.sd);
         snprintf(d3, sizeof d3, "HD=%uu", hd);
         snprintf(d4, sizeof d4, "WG=%uu", ATTN_TILED_WG);
         const char *defs[] = {d4, d0, d1, d2, d3, NULL};
         pipe = rl_gdev_pipeline(e->dev, K_ATTENTION_TILED, defs, err);
     } else {
-        /* kernels/attn_decode.wgsl: WG = 2 * hd / 4, blocks of KB <= WG keys; splits of at least
-         * one block, as many as ATTN_DEC_SPLITS (a long context walks several blocks each) */
-        const uint32_t kb_max = e->attn_kb ? (uint32_t)e->attn_kb : ATTN_DEC_KB, kb = kb_max < hd / 2 ? kb_max : hd / 2;
-        per_pass = (uint32_t)T * kvh * chunks;
-        max_keys = dec_keys;
-        min_keys = (max_keys + dec_splits - 1) / dec_splits;
-        if (min_keys < kb) min_keys = kb;
-        snprintf(d0, sizeof d0, "HC=%uu", hc);
-        snprintf(d1, sizeof d1, "KB=%uu", kb);
+        snprintf(d0, sizeof d0, "HC=%uu", pl.hc);
+        snprintf(d1, sizeof d1, "KB=%uu", pl.kb);
         snprintf(d2, sizeof d2, "HD=%uu", hd);
         snprintf(d3, sizeof d3, "WG=%uu", hd / 2);
         const char *defs[] = {d3, d0, d1, d2, prep ? "PREP" : NULL, NULL};
         pipe = rl_gdev_pipeline(e->dev, prep ? K_ATTN_DECODE_PREP : K_ATTN_DECODE, defs, err);
     }
     if (!pipe) return err->code;
-    uint32_t n_split = tiled ? (ATTN_TARGET_WG + per_pass - 1) / per_pass : dec_splits,
-             by_keys = (max_keys + min_keys - 1) / min_keys;
-    const uint64_t by_buf = attn_part_slots((uint64_t)e->ubatch) * (MAX_HD + 2) / ((uint64_t)T * (hd + 2));
-    if (n_split > by_keys) n_split = by_keys;
-    if (n_split > by_buf) n_split = (uint32_t)by_buf;
-    if (n_split < 1) n_split = 1;
     attn_params ap = {H,
                       kvh,
                       hd,

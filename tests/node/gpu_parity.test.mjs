@@ -199,6 +199,38 @@ test('pipelined greedy decode: picks match the CPU engine; dropping the step que
     }
 });
 
+test('replayed decode steps: the same logits, bit for bit, as steps recorded afresh, across split changes', async () => {
+    // 40 single-token steps from position 6: attention's key splits change every 16 positions,
+    // so bodies are recorded, replayed, and recorded again for the new plan
+    const tokens = [2, ...Array.from({ length: 45 }, () => 1 + Math.floor(rng() * 1023))];
+    const stepLogits = async (tune) => {
+        const saved = process.env.RULLAMA_TUNE;
+        if (tune) process.env.RULLAMA_TUNE = tune;
+        else delete process.env.RULLAMA_TUNE;
+        const s = await openGpuSession(model, { nCtx: 64 });
+        if (saved === undefined) delete process.env.RULLAMA_TUNE;
+        else process.env.RULLAMA_TUNE = saved;
+        try {
+            await s.eval(tokens.slice(0, 6), { logits: false });
+            const rows = [];
+            for (let i = 6; i < tokens.length; i++) rows.push(await s.eval([tokens[i]]));
+            return { rows, replays: s.replays };
+        } finally {
+            s.close();
+        }
+    };
+    const fresh = await stepLogits('replay=0'), replayed = await stepLogits('');
+    assert(fresh.replays === 0, `replay=0 still replayed ${fresh.replays} steps`);
+    assert(replayed.replays >= 30, `only ${replayed.replays} of 40 steps replayed`);
+    fresh.rows.forEach((r, i) => {
+        assert(r.length === replayed.rows[i].length && r.every((v, j) => Object.is(v, replayed.rows[i][j])),
+            `step ${i}: replayed logits differ from recorded ones`);
+    });
+    const V = replayed.rows[0].length, joined = new Float32Array(40 * V);
+    replayed.rows.forEach((r, i) => joined.set(r, i * V));
+    compareRows(joined, (await cpuLogits(tokens)).slice(6 * V), V, '40 replayed steps');
+});
+
 test('64-token greedy and 32-token seeded sampled continuations: GPU and CPU generate the same text', async () => {
     const file = generate('Q4_K_M');
     const body = { prompt: 'The quick brown fox', raw: true, options: { temperature: 0, num_predict: 64 } };
