@@ -106,6 +106,7 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     const char *norm[] = {"WG=256u", nv, sg, sgmin, NULL};
     const char *prep[] = {"WG=64u", "MAX_HD=512u", sg, sgmin, NULL};
     const char *combine[] = {"WG=128u", "DW=32u", "MAXS=256u", sg, sgmin, NULL}; /* DW = ATTN_COMBINE_DW */
+    const char *combine_direct[] = {"WG=128u", "DW=128u", "DIRECT", sg, sgmin, NULL}; /* ATTN_COMBINE_DIRECT_* */
     const char *small[] = {"WG=64u", sg, sgmin, NULL};
     const char *argmax[] = {"WG=256u", sg, NULL};
     char topk_ept[32], topk_maxk[32];
@@ -117,6 +118,7 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     if (!(e->p_norm = rl_gdev_pipeline(e->dev, K_NORM, norm, err)) ||
         !(e->p_prep = rl_gdev_pipeline(e->dev, K_ATTN_PREP, prep, err)) ||
         !(e->p_combine = rl_gdev_pipeline(e->dev, K_ATTN_COMBINE, combine, err)) ||
+        !(e->p_combine_direct = rl_gdev_pipeline(e->dev, K_ATTN_COMBINE, combine_direct, err)) ||
         !(e->p_glu = rl_gdev_pipeline(e->dev, K_GLU, small, err)) ||
         !(e->p_ple = rl_gdev_pipeline(e->dev, K_PLE, small, err)) ||
         !(e->p_argmax = rl_gdev_pipeline(e->dev, K_ARGMAX, argmax, err)) ||
@@ -136,6 +138,8 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
  * attention's most key splits, query heads per workgroup and keys per block
  * (attn_decode.wgsl HC, KB), and whether it prepares q, k, v itself (PREP).
  * Unknown or malformed items are ignored. */
+static rl_status rope_freq_table(rl_gpu_engine *e, rl_error *err);
+
 static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_lc = 0;
     e->mv_wvec = -1;
@@ -153,6 +157,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "kb=%u", &n) == 1 && n >= 2 && n <= 64 && !(n & (n - 1))) e->attn_kb = (int)n;
         else if (sscanf(v, "prep=%u", &n) == 1) e->attn_noprep = !n;
         else if (sscanf(v, "replay=%u", &n) == 1) e->no_replay = !n;
+        else if (sscanf(v, "combine=%u", &n) == 1) e->combine_grouped = n == 0;
     }
 }
 
@@ -171,7 +176,7 @@ rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *ca
     e->pick_off = -1;
     tune_overrides(h, e);
     if ((s = rl_gdev_new(caps, &e->dev, err)) || (s = make_pipelines(e, err)) || (s = gpu_place_weights(e, err)) ||
-        (s = alloc_activations(e, err)) || (s = rl_gdev_submit(e->dev, err)))
+        (s = alloc_activations(e, err)) || (s = rope_freq_table(e, err)) || (s = rl_gdev_submit(e->dev, err)))
         goto fail;
     *out = e;
     return RL_OK;
@@ -189,6 +194,7 @@ void rl_gpu_engine_free(rl_gpu_engine *e) {
     free(e->vc);
     free(e->cap);
     free(e->rope_rows);
+    free(e->rope_freq);
     free(e->ids_rows);
     for (uint32_t i = 0; i < e->n_bodies; i++) free(e->bodies[i].words);
     if (e->mf.gguf || e->mf.fd >= 0) rl_model_file_close(&e->mf);
@@ -238,9 +244,11 @@ typedef struct {
     uint32_t n, x_off, x_stride, out_off, nb, pass_id, pad0, pad1;
 } argmax_params;
 
-/* Host-computed RoPE table for T slots from pos0: per slot, (cos, sin) of every
- * sliding pair, then every full pair (angles in double, with rope_freqs). */
-static void rope_table(rl_gpu_engine *e, int pos0, int T) {
+/* Per pair of the RoPE table (sliding pairs, then full): the angle per
+ * position, base^(-2j/dims) (0 past the rotated dims), and the rope_freqs
+ * divisor (1 where none). Computed once: rl_pow for every pair of every slot
+ * was most of a prefill's host time (~12 ms of the ~19 for 512 slots). */
+static rl_status rope_freq_table(rl_gpu_engine *e, rl_error *err) {
     const rl_model *m = e->m;
     const int ns = m->head_dim_swa / 2, nf = m->head_dim_full / 2;
     int swa_dims = m->head_dim_swa, full_dims = m->head_dim_full;
@@ -250,21 +258,30 @@ static void rope_table(rl_gpu_engine *e, int pos0, int T) {
         else
             full_dims = m->layers[i].rope_dims;
     }
-    for (int t = 0; t < T; t++) {
-        float *row = e->rope_rows + (size_t)t * e->rt_stride;
-        for (int j = 0; j < ns + nf; j++) {
-            const int full = j >= ns, jj = full ? j - ns : j, dims = full ? full_dims : swa_dims;
-            double theta = 0;
-            if (2 * jj < dims) {
-                theta = (double)(pos0 + t) * rl_pow(full ? m->rope_base_full : m->rope_base_swa, -2.0 * jj / dims);
-                if (full && m->rope_freqs) theta /= m->rope_freqs[jj];
-            }
-            double sn, cs;
-            rl_sincos(theta, &sn, &cs);
-            row[2 * j] = (float)cs;
-            row[2 * j + 1] = (float)sn;
+    e->rope_freq = malloc((size_t)(ns + nf) * 2 * sizeof *e->rope_freq);
+    if (!e->rope_freq) return rl_fail(err, RL_ERR_NOMEM, "rope table");
+    for (int j = 0; j < ns + nf; j++) {
+        const int full = j >= ns, jj = full ? j - ns : j, dims = full ? full_dims : swa_dims;
+        double f = 0, div = 1;
+        if (2 * jj < dims) {
+            f = rl_pow(full ? m->rope_base_full : m->rope_base_swa, -2.0 * jj / dims);
+            if (full && m->rope_freqs) div = m->rope_freqs[jj];
         }
+        e->rope_freq[2 * j] = f;
+        e->rope_freq[2 * j + 1] = div;
     }
+    return RL_OK;
+}
+
+/* Host-computed RoPE table for T slots from pos0: per slot, (cos, sin) of every
+ * sliding pair, then every full pair (angles in double). A direct sincos every
+ * ROPE_RESEED slots, rotations between (rl_sincos_run): a 512-slot table took
+ * ~20 ms of host time with a pow and a sincos per entry, ~1 ms now. */
+#define ROPE_RESEED 32
+static void rope_table(rl_gpu_engine *e, int pos0, int T) {
+    for (int j = 0; j < e->rt_stride / 2; j++)
+        rl_sincos_run(e->rope_freq[2 * j], e->rope_freq[2 * j + 1], pos0, T, ROPE_RESEED, e->rope_rows + 2 * j,
+                      e->rt_stride);
 }
 
 /* Logits (and greedy picks) for slots [t0, t0+n) of this pass: final norm,

@@ -23,6 +23,8 @@
                               64 measured 2x slower on the H100 (4x the serial work per thread, docs/PERF.md) */
 #define ATTN_DEC_SPLITS 64 /* most key splits of a decode attention pass (each merged by attn_combine) */
 #define ATTN_COMBINE_DW 32 /* dimensions per attn_combine workgroup */
+#define ATTN_COMBINE_DIRECT_DW 128  /* the same for its DIRECT variant (one dimension per thread) */
+#define ATTN_COMBINE_DIRECT_MAXS 16 /* most splits the DIRECT variant merges (kernels/attn_combine.wgsl U) */
 #define NORM_WG 256
 #define ATTN_TARGET_WG 256 /* split the keys until a pass has about this many attention workgroups (MAXS) */
 #define ATTN_TILED_MIN_T 16 /* passes of at least this many slots use the tiled attention kernel */
@@ -104,13 +106,15 @@ struct rl_gpu_engine {
     int64_t pick_off; /* byte offset in b_argmax of the last pass's greedy pick, -1 if it made none */
     /* host staging for per-step writes */
     float *rope_rows;
+    double *rope_freq; /* per table pair: angle per position and its rope_freqs divisor (rope_freq_table) */
     uint32_t *ids_rows;
     step_body bodies[STEP_CACHE]; /* decode step bodies for replay; the oldest goes first */
     uint32_t n_bodies, next_body;
+    int combine_grouped;          /* RULLAMA_TUNE combine=0: prefill merges its splits with decode's attn_combine */
     int no_replay;                /* RULLAMA_TUNE replay=0: record every step (bench's A/B) */
     uint64_t replays;             /* steps replayed (tests) */
     /* pipelines */
-    uint32_t p_norm, p_prep, p_combine, p_glu, p_ple, p_argmax, p_route, p_moe_combine, p_topk;
+    uint32_t p_norm, p_prep, p_combine, p_combine_direct, p_glu, p_ple, p_argmax, p_route, p_moe_combine, p_topk;
 };
 
 /* An activation operand: a buffer, the float offset of slot 0, floats between slots. */

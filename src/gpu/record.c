@@ -393,7 +393,11 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
     if (s || n_split == 1) return s;
     combine_params cp = {H, hd, n_split, qdim};
     rl_gbind cb[2] = {{e->b_part, 0, 0}, {e->b_o, 0, 0}};
-    return rl_gdev_dispatch(e->dev, e->p_combine, &cp, cb, H * ((hd + ATTN_COMBINE_DW - 1) / ATTN_COMBINE_DW),
+    /* prefill's few splits: one dimension per thread, no workgroup reductions; decode's many:
+     * the splits spread over the threads of a workgroup */
+    const int direct = n_split <= ATTN_COMBINE_DIRECT_MAXS && T > 1 && !e->combine_grouped;
+    const uint32_t dw = direct ? ATTN_COMBINE_DIRECT_DW : ATTN_COMBINE_DW;
+    return rl_gdev_dispatch(e->dev, direct ? e->p_combine_direct : e->p_combine, &cp, cb, H * ((hd + dw - 1) / dw),
                             (uint32_t)T, 1, err);
 }
 

@@ -43,9 +43,30 @@ static void tanh_sincos(void) {
     CHECK(worst < 1e-12, "sincos worst absolute error %.3g", worst);
 }
 
+/* RoPE columns by rotation: within a float ulp or two of direct sincos, for
+ * random frequencies (up to 1 rad a position), divisors and far positions */
+static void sincos_run(void) {
+    enum { N = 600 };
+    static float got[2 * N];
+    double worst = 0;
+    for (int k = 0; k < 300; k++) {
+        const double f = k % 3 ? pow(10000.0, -t_rand_uniform()) : t_rand_uniform();
+        const double div = k % 4 ? 1.0 : 1.0 + 40 * t_rand_uniform();
+        const int pos0 = (int)(t_rand_uniform() * 131072), n = 1 + (int)(t_rand_uniform() * N), reseed = k % 2 ? 32 : 7;
+        rl_sincos_run(f, div, pos0, n, reseed, got, 2);
+        for (int t = 0; t < n; t++) {
+            double s, c;
+            rl_sincos((double)(pos0 + t) * f / div, &s, &c);
+            worst = fmax(worst, fmax(fabs(got[2 * t] - c), fabs(got[2 * t + 1] - s)));
+        }
+    }
+    CHECK(worst < 1.2e-7, "rotated RoPE angles: worst absolute error %.3g", worst);
+}
+
 const char *T_SUITE = "rmath";
 const t_case T_CASES[] = {
     {"exp_log_pow", exp_log_pow},
     {"tanh_sincos", tanh_sincos},
+    {"sincos_run", sincos_run},
     {0},
 };

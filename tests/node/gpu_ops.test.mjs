@@ -242,6 +242,7 @@ test('decode attention preparing q, k, v itself (PREP) matches norm + RoPE + a d
 // (cap below the last position); prefill continuing after earlier tokens.
 test('tiled prefill attention matches a direct softmax (GQA, window, ring cache, split-K)', async () => {
     const comb = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'attn_combine.wgsl'], ['WG=128u', 'DW=32u', 'MAXS=256u', ...sg]), 'urw');
+    const combDirect = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'attn_combine.wgsl'], ['WG=128u', 'DW=128u', 'DIRECT', ...sg]), 'urw');
     const cases = [
         { T: 16, hd: 256, H: 8, kvh: 1, win: 0, cap: 16, pos0: 0, R: 64, BK: 32, SD: 64, splits: [1, 5] }, // 5: empty splits
         { T: 37, hd: 512, H: 8, kvh: 1, win: 24, cap: 64, pos0: 50, R: 32, BK: 32, SD: 32, splits: [1, 3] },
@@ -268,9 +269,13 @@ test('tiled prefill attention matches a direct softmax (GQA, window, ring cache,
             const p = gpu.buffer(params([[H], [kvh], [hd], [win], [qStride], [qOff], [kvh * hd], [cap], [H * hd], [nsplit], [1], [T],
                 [0], [0], [0], [0], [0], [0], [0], [0]]), true);
             gpu.dispatch(attn, gpu.bindGroup(attn, [p, step, qb, kb, vb, o, part]), [nsplit, nq, kvh]);
-            if (nsplit > 1) gpu.dispatch(comb, gpu.bindGroup(comb, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H * Math.ceil(hd / 32), T, 1]);
-            const worst = worstAbs(new Float32Array(await gpu.read(o)), want);
-            assert(worst < 2e-5, `T ${T} hd ${hd} H ${H}/${kvh} window ${win} cap ${cap} pos0 ${pos0} R ${R} BK ${BK} SD ${SD}, ${nsplit} splits: worst abs error ${worst}`);
+            // splits merged by both combine variants: decode's grouped one, prefill's DIRECT one
+            for (const [cp, dw, name] of nsplit > 1 ? [[comb, 32, 'grouped'], [combDirect, 128, 'direct']] : [[null, 0, 'none']]) {
+                if (cp) gpu.dispatch(cp, gpu.bindGroup(cp, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H * Math.ceil(hd / dw), T, 1]);
+                const worst = worstAbs(new Float32Array(await gpu.read(o)), want);
+                assert(worst < 2e-5, `T ${T} hd ${hd} H ${H}/${kvh} window ${win} cap ${cap} pos0 ${pos0} R ${R} BK ${BK} SD ${SD}, ${nsplit} splits (${name} combine): worst abs error ${worst}`);
+                if (cp) gpu.device.queue.writeBuffer(o, 0, new Float32Array(T * H * hd)); // the next variant starts from zeros
+            }
         }
     }
 });
