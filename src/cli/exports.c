@@ -72,5 +72,5 @@ void rl_test_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t
     rl_matvec_config(type, rows, cols, n_tok, &caps, &v);
     out[0] = v.wg, out[1] = v.rows, out[2] = v.nt, out[6] = v.rpt, out[7] = v.xs, out[8] = v.lc, out[9] = v.wvec, out[10] = v.steps;
     out[11] = rl_matvec_chunk(type);
-    rl_matmul_config(rows, n_tok, &caps, &out[3], &out[4], &out[5]);
+    rl_matmul_config(rows, n_tok, &caps, 0, &out[3], &out[4], &out[5]);
 }

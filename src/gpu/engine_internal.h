@@ -110,6 +110,7 @@ struct rl_gpu_engine {
     uint32_t *ids_rows;
     step_body bodies[STEP_CACHE]; /* decode step bodies for replay; the oldest goes first */
     uint32_t n_bodies, next_body;
+    int mm_min_groups;            /* RULLAMA_TUNE mmg=N: the prefill matmul's tile keeps N workgroups (0: MM_MIN_GROUPS) */
     int combine_grouped;          /* RULLAMA_TUNE combine=0: prefill merges its splits with decode's attn_combine */
     int no_replay;                /* RULLAMA_TUNE replay=0: record every step (bench's A/B) */
     uint64_t replays;             /* steps replayed (tests) */

@@ -113,8 +113,9 @@ void rl_matvec_config_steps(uint32_t type, uint32_t rows, uint32_t cols, uint32_
 enum { MM_MIN_GROUPS = 96 };
 static const uint8_t mm_tiles[][3] = {{4, 8, 16}, {8, 4, 16}, {4, 4, 32}, {4, 2, 32}, {2, 2, 32}, {2, 1, 32}};
 
-void rl_matmul_config(uint32_t rows, uint32_t n_tok, const rl_gpu_caps *caps, uint32_t *tm, uint32_t *tn,
-                      uint32_t *bk) {
+void rl_matmul_config(uint32_t rows, uint32_t n_tok, const rl_gpu_caps *caps, uint32_t min_groups, uint32_t *tm,
+                      uint32_t *tn, uint32_t *bk) {
+    if (!min_groups) min_groups = MM_MIN_GROUPS;
     uint32_t mem = caps && caps->max_wg_storage ? caps->max_wg_storage : 16384;
     if (!rows) rows = 1;
     if (!n_tok) n_tok = 1;
@@ -125,7 +126,7 @@ void rl_matmul_config(uint32_t rows, uint32_t n_tok, const rl_gpu_caps *caps, ui
         if (bn / 2 >= n_tok && mm_tiles[i][1] > 1) continue; /* half the tile would hold every token */
         if ((bm + bn) * (8 + 4) * 4 > mem) continue;
         pick = i;
-        if (groups >= MM_MIN_GROUPS) break;
+        if (groups >= min_groups) break;
     }
     uint32_t t_m = mm_tiles[pick][0], t_n = mm_tiles[pick][1], k = mm_tiles[pick][2];
     while (k > 8 && (16u * t_m + 16u * t_n) * (k + 4) * 4 > mem) k >>= 1;

@@ -47,7 +47,7 @@ uint32_t rl_matvec_nt(uint32_t n_tok);
  * prefill matmul (kernels/matmul.wgsl): the preferred tile (4 x 8) unless the
  * tokens fill less than half of it or the grid gets small, and the largest
  * K step whose tiles fit the workgroup memory. */
-void rl_matmul_config(uint32_t rows, uint32_t n_tok, const rl_gpu_caps *caps, uint32_t *tm, uint32_t *tn,
-                      uint32_t *bk);
+void rl_matmul_config(uint32_t rows, uint32_t n_tok, const rl_gpu_caps *caps, uint32_t min_groups, uint32_t *tm,
+                      uint32_t *tn, uint32_t *bk); /* min_groups: 0 = MM_MIN_GROUPS */
 
 #endif

@@ -108,7 +108,7 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
     } else {
         if (geglu || pair) return rl_fail(err, RL_ERR_INVALID, "GeGLU epilogues are mat-vec variants");
         uint32_t tm, tn, bk;
-        rl_matmul_config(rows, (uint32_t)T, caps, &tm, &tn, &bk);
+        rl_matmul_config(rows, (uint32_t)T, caps, (uint32_t)e->mm_min_groups, &tm, &tn, &bk);
         snprintf(d1, sizeof d1, "TM=%uu", tm);
         snprintf(d2, sizeof d2, "TN=%uu", tn);
         snprintf(d3, sizeof d3, "BK=%uu", bk);
