@@ -253,6 +253,7 @@ export class GpuRuntime {
 
     async #run({ words, writes, ahead }, memory, reads) {
         const t0 = performance.now();
+        this.listsRun = (this.listsRun ?? 0) + 1; // tests count command lists
         const dev = this.device;
         const nReads = reads.length;
         let wi = 0;

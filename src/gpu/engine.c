@@ -158,6 +158,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "prep=%u", &n) == 1) e->attn_noprep = !n;
         else if (sscanf(v, "replay=%u", &n) == 1) e->no_replay = !n;
         else if (sscanf(v, "combine=%u", &n) == 1) e->combine_grouped = n == 0;
+        else if (sscanf(v, "lists=%u", &n) == 1 && n >= 1 && n <= 64) e->prefill_lists = (int)n;
         else if (sscanf(v, "mmg=%u", &n) == 1 && n >= 1 && n <= 65536) e->mm_min_groups = (int)n;
     }
 }
@@ -175,6 +176,7 @@ rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *ca
     e->ubatch = opts && opts->ubatch > 0 ? opts->ubatch : default_ubatch(e->m, caps);
     e->ple_on_host = opts && opts->ple_on_host;
     e->pick_off = -1;
+    e->prefill_lists = PREFILL_LISTS;
     tune_overrides(h, e);
     if ((s = rl_gdev_new(caps, &e->dev, err)) || (s = make_pipelines(e, err)) || (s = gpu_place_weights(e, err)) ||
         (s = alloc_activations(e, err)) || (s = rope_freq_table(e, err)) || (s = rl_gdev_submit(e->dev, err)))
@@ -375,8 +377,15 @@ static rl_status step_body_fresh(rl_gpu_engine *e, const int32_t *tokens, int T,
     /* the first layer's attention norm; every later pre-norm rides on a residual */
     norm_params np = {D, 1, 0, D, 0, D, gpu_vec_off(e, m->layers[0].attn_norm), 0, NF_WEIGHT, 0, 1, 0};
     if ((s = gpu_norm(e, e->b_h, e->b_xn, np, T, err))) return s;
-    for (int li = 0; li < m->n_layer; li++)
+    for (int li = 0; li < m->n_layer; li++) {
         if ((s = gpu_layer(e, li, T, err))) return s;
+        /* a prefill pass goes to the host in pieces: the GPU runs the first layers while
+         * the host encodes the rest (a decode step stays whole: replay copies it) */
+        if (T > 1 && e->prefill_lists > 1 && li + 1 < m->n_layer &&
+            (li + 1) % ((m->n_layer + e->prefill_lists - 1) / e->prefill_lists) == 0 &&
+            (s = rl_gdev_submit(e->dev, err)))
+            return s;
+    }
     return RL_OK;
 }
 

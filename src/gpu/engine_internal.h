@@ -13,6 +13,7 @@
 #define DEFAULT_UBATCH 512 /* slots per prefill pass unless asked otherwise (halved while a buffer would
                               exceed the binding limit); the matmul reuses each weight tile over more
                               tokens, and bench measures what users get */
+#define PREFILL_LISTS 4 /* command lists a prefill pass is handed over in (RULLAMA_TUNE lists=N) */
 #define LOGIT_ROWS 8 /* output rows computed per pass when every row's logits are wanted */
 #define MAX_HD 512
 #define ATTN_WG 128
@@ -110,6 +111,7 @@ struct rl_gpu_engine {
     uint32_t *ids_rows;
     step_body bodies[STEP_CACHE]; /* decode step bodies for replay; the oldest goes first */
     uint32_t n_bodies, next_body;
+    int prefill_lists;            /* PREFILL_LISTS, or RULLAMA_TUNE lists=N */
     int mm_min_groups;            /* RULLAMA_TUNE mmg=N: the prefill matmul's tile keeps N workgroups (0: MM_MIN_GROUPS) */
     int combine_grouped;          /* RULLAMA_TUNE combine=0: prefill merges its splits with decode's attn_combine */
     int no_replay;                /* RULLAMA_TUNE replay=0: record every step (bench's A/B) */

@@ -199,17 +199,42 @@ test('pipelined greedy decode: picks match the CPU engine; dropping the step que
     }
 });
 
+// A session opened with RULLAMA_TUNE set to tune (read once, when the engine opens).
+async function openTuned(tune, opts) {
+    const saved = process.env.RULLAMA_TUNE;
+    if (tune) process.env.RULLAMA_TUNE = tune;
+    else delete process.env.RULLAMA_TUNE;
+    try {
+        return await openGpuSession(model, opts);
+    } finally {
+        if (saved === undefined) delete process.env.RULLAMA_TUNE;
+        else process.env.RULLAMA_TUNE = saved;
+    }
+}
+
+test('a prefill pass handed over in one command list or in several gives the same logits, bit for bit', async () => {
+    const tokens = [2, ...Array.from({ length: 23 }, () => 1 + Math.floor(rng() * 1023))];
+    const rows = [], lists = [];
+    for (const tune of ['lists=1', 'lists=3']) {
+        const s = await openTuned(tune, { nCtx: 64 });
+        try {
+            const before = s.runtime.listsRun ?? 0;
+            rows.push(await s.eval(tokens, { allLogits: true }));
+            lists.push(s.runtime.listsRun - before);
+        } finally {
+            s.close();
+        }
+    }
+    assert(lists[1] >= lists[0] + 2, `lists per pass: ${lists[0]} with lists=1, ${lists[1]} with lists=3`);
+    assert(rows[0].length === rows[1].length && rows[0].every((v, i) => Object.is(v, rows[1][i])), 'logits differ between 1 and 3 lists');
+});
+
 test('replayed decode steps: the same logits, bit for bit, as steps recorded afresh, across split changes', async () => {
     // 40 single-token steps from position 6: attention's key splits change every 16 positions,
     // so bodies are recorded, replayed, and recorded again for the new plan
     const tokens = [2, ...Array.from({ length: 45 }, () => 1 + Math.floor(rng() * 1023))];
     const stepLogits = async (tune) => {
-        const saved = process.env.RULLAMA_TUNE;
-        if (tune) process.env.RULLAMA_TUNE = tune;
-        else delete process.env.RULLAMA_TUNE;
-        const s = await openGpuSession(model, { nCtx: 64 });
-        if (saved === undefined) delete process.env.RULLAMA_TUNE;
-        else process.env.RULLAMA_TUNE = saved;
+        const s = await openTuned(tune, { nCtx: 64 });
         try {
             await s.eval(tokens.slice(0, 6), { logits: false });
             const rows = [];
