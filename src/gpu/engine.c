@@ -159,6 +159,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "replay=%u", &n) == 1) e->no_replay = !n;
         else if (sscanf(v, "combine=%u", &n) == 1) e->combine_grouped = n == 0;
         else if (sscanf(v, "lists=%u", &n) == 1 && n >= 1 && n <= 64) e->prefill_lists = (int)n;
+        else if (sscanf(v, "mmbk=%u", &n) == 1 && (n == 8 || n == 16 || n == 32)) e->mm_bk = (int)n;
         else if (sscanf(v, "mmg=%u", &n) == 1 && n >= 1 && n <= 65536) e->mm_min_groups = (int)n;
     }
 }
