@@ -105,13 +105,15 @@ void rl_matvec_config_steps(uint32_t type, uint32_t rows, uint32_t cols, uint32_
 }
 
 /* Matmul tiles (kernels/matmul.wgsl), in order of preference: 4 x 8 (64 rows x
- * 128 tokens) measured fastest on an H100/H200 for every e2b shape; 8 x 8
+ * 128 tokens) measured fastest on an H100/H200 for every e2b shape, with K steps
+ * of 32 (half the barriers of 16: a 512-token e2b prefill 103.9 → 96-99 ms on an
+ * H100, Q6_K matmuls 17.4 → 13.6 ms; 16 where the 27.6 KB do not fit); 8 x 8
  * keeps its 64 accumulators in an array the driver's compiler leaves in local
  * memory (1-2 TFLOP/s), so it is never chosen. A tile is skipped while half of
  * it would hold every token; the first one whose grid has MM_MIN_GROUPS
  * workgroups wins, else the last one not skipped. */
 enum { MM_MIN_GROUPS = 96 };
-static const uint8_t mm_tiles[][3] = {{4, 8, 16}, {8, 4, 16}, {4, 4, 32}, {4, 2, 32}, {2, 2, 32}, {2, 1, 32}};
+static const uint8_t mm_tiles[][3] = {{4, 8, 32}, {8, 4, 16}, {4, 4, 32}, {4, 2, 32}, {2, 2, 32}, {2, 1, 32}};
 
 void rl_matmul_config(uint32_t rows, uint32_t n_tok, const rl_gpu_caps *caps, uint32_t min_groups, uint32_t *tm,
                       uint32_t *tn, uint32_t *bk) {
