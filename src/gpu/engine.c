@@ -146,7 +146,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_unroll = -1;
     const char *v = h && h->getenv ? h->getenv(h, "RULLAMA_TUNE") : NULL;
     for (; v && *v; v += strcspn(v, ",") + (v[strcspn(v, ",")] == ',')) {
-        unsigned n;
+        unsigned n, n2;
         if (sscanf(v, "lc=%u", &n) == 1 && n && !(n & (n - 1))) e->mv_lc = (int)n;
         else if (sscanf(v, "wvec=%u", &n) == 1) e->mv_wvec = n ? 1 : 0;
         else if (sscanf(v, "unroll=%u", &n) == 1) e->mv_unroll = n ? 1 : 0;
@@ -159,6 +159,9 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "replay=%u", &n) == 1) e->no_replay = !n;
         else if (sscanf(v, "combine=%u", &n) == 1) e->combine_grouped = n == 0;
         else if (sscanf(v, "lists=%u", &n) == 1 && n >= 1 && n <= 64) e->prefill_lists = (int)n;
+        else if (sscanf(v, "mmt=%ux%u", &n, &n2) == 2 && n >= 1 && n <= 8 && n2 >= 1 && n2 <= 8 && !(n & (n - 1)) &&
+                 !(n2 & (n2 - 1)) && n * n2 < 64)
+            e->mm_tm = (int)n, e->mm_tn = (int)n2;
         else if (sscanf(v, "mmbk=%u", &n) == 1 && (n == 8 || n == 16 || n == 32)) e->mm_bk = (int)n;
         else if (sscanf(v, "mmg=%u", &n) == 1 && n >= 1 && n <= 65536) e->mm_min_groups = (int)n;
     }

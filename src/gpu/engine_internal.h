@@ -112,6 +112,7 @@ struct rl_gpu_engine {
     step_body bodies[STEP_CACHE]; /* decode step bodies for replay; the oldest goes first */
     uint32_t n_bodies, next_body;
     int prefill_lists;            /* PREFILL_LISTS, or RULLAMA_TUNE lists=N */
+    int mm_tm, mm_tn;             /* RULLAMA_TUNE mmt=TMxTN: the matmul tile where it fits (0: the planner's) */
     int mm_bk;                    /* RULLAMA_TUNE mmbk=8|16|32: the matmul's K step where its tiles fit (0: the planner's) */
     int mm_min_groups;            /* RULLAMA_TUNE mmg=N: the prefill matmul's tile keeps N workgroups (0: MM_MIN_GROUPS) */
     int combine_grouped;          /* RULLAMA_TUNE combine=0: prefill merges its splits with decode's attn_combine */

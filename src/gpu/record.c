@@ -110,6 +110,10 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         uint32_t tm, tn, bk;
         rl_matmul_config(rows, (uint32_t)T, caps, (uint32_t)e->mm_min_groups, &tm, &tn, &bk);
         const uint32_t mem = caps->max_wg_storage ? caps->max_wg_storage : 16384;
+        if (e->mm_tm && (16 * e->mm_tm + 16 * e->mm_tn) * (bk + 4) * 4 <= mem) { /* A/B */
+            tm = (uint32_t)e->mm_tm;
+            tn = (uint32_t)e->mm_tn;
+        }
         if (e->mm_bk && (16 * tm + 16 * tn) * ((uint32_t)e->mm_bk + 4) * 4 <= mem) bk = (uint32_t)e->mm_bk; /* A/B */
         snprintf(d1, sizeof d1, "TM=%uu", tm);
         snprintf(d2, sizeof d2, "TN=%uu", tn);
