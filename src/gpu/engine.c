@@ -131,15 +131,16 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
 
 /* ---- open/close ------------------------------------------------------------ */
 
-/* RULLAMA_TUNE="lc=N,wvec=0|1,unroll=0|1,wg=N,steps=N,splits=N,hc=N,kb=N,prep=0|1": a developer
- * knob for A/B runs of kernel variants without a rebuild (bench): the mat-vec's row
- * layout, load width, unrolled chunk loop, workgroup size (kernels/matvec.wgsl LC,
- * WVEC, STEPS, WG with the same threads per row) and most chunks per thread, decode
- * attention's most key splits, query heads per workgroup and keys per block
- * (attn_decode.wgsl HC, KB), and whether it prepares q, k, v itself (PREP).
- * Unknown or malformed items are ignored. */
 static rl_status rope_freq_table(rl_gpu_engine *e, rl_error *err);
 
+/* RULLAMA_TUNE="lc=N,wvec=0|1,...": a developer knob for A/B runs of kernel and
+ * recording variants without a rebuild (bench; README lists every knob): the
+ * mat-vec's row layout, load width, unrolled chunk loop, workgroup size and most
+ * chunks per thread (kernels/matvec.wgsl LC, WVEC, STEPS, WG); decode attention's
+ * most key splits, query heads per workgroup, keys per block and PREP
+ * (attn_decode.wgsl); decode step replay; prefill's combine variant, command
+ * lists, matmul tile, K step and fewest workgroups (kernels/matmul.wgsl TM, TN,
+ * BK). Unknown or malformed items are ignored. */
 static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_lc = 0;
     e->mv_wvec = -1;
