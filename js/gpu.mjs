@@ -106,6 +106,7 @@ export class GpuRuntime {
         this.readPool = [];        // reusable MAP_READ staging buffers
         this.files = null;         // host file access for OP_UPLOAD: {read(fd, pos, view) -> n}
         this.profile = null;       // when set (an object), each dispatch runs in its own timed pass: label -> {ms, n}
+        this.dispatchesRun = 0;
         this.dupLabels = null;     // bench only: a Set of pipeline labels whose dispatches run twice (marginal cost)
         this.profileLists = false; // with profile: time each list's first pass whole instead ('list' -> {ms, n})
         this.profileQueries = [];  // [label, query index] awaiting resolution
@@ -294,6 +295,7 @@ export class GpuRuntime {
                 const bg = this.bindGroups.get(words[i + 2]);
                 if (!p || !bg) throw new GpuError(`dispatch: pipeline ${words[i + 1]} or bind group ${words[i + 2]} does not exist`);
                 if (bound !== p) { pass.setPipeline(p.pipeline); bound = p; }
+                this.dispatchesRun++; // tests count what a pass encodes
                 pass.setBindGroup(0, bg);
                 for (let k = this.dupLabels?.has(p.label) ? 2 : 1; k > 0; k--) {
                     if (op === OP.DISPATCH) pass.dispatchWorkgroups(words[i + 3], words[i + 4], words[i + 5]);

@@ -158,7 +158,7 @@ export class GpuSession {
         const ap = argmax ? e.alloc(4 * rows) : 0;
         try {
             const t0 = performance.now();
-            if (e.exports.rl_api_gpu_eval(this.handle, tp, n, lp, allLogits ? 1 : 0, ap) !== 0) throw new Error(this.error());
+            if (e.exports.rl_api_gpu_eval(this.handle, tp, n, lp, allLogits ? 1 : 0, ap) !== 0) await this.#failed();
             this.recordMs = (this.recordMs ?? 0) + performance.now() - t0; // host cost of recording in C (bench)
             await this.runtime.flush(() => e.memory);
             const out = logits ? new Float32Array(e.memory.buffer, lp, rows * V).slice() : null;
@@ -187,7 +187,7 @@ export class GpuSession {
             for (let f = 0; picks.length < n; f++) {
                 const t0 = performance.now();
                 for (; queued < n && queued <= f + ahead - 1; queued++)
-                    if (x.rl_api_gpu_eval_chained(this.handle, slots + 4 * (queued % ring), queued + 1 - f) !== 0) throw new Error(this.error());
+                    if (x.rl_api_gpu_eval_chained(this.handle, slots + 4 * (queued % ring), queued + 1 - f) !== 0) await this.#failed(ahead);
                 this.recordMs = (this.recordMs ?? 0) + performance.now() - t0; // host cost of recording steps in C (bench)
                 await this.runtime.flush(() => e.memory);
                 if (f >= 1) picks.push(new Int32Array(e.memory.buffer, slots + 4 * ((f - 1) % ring), 1)[0]);
@@ -196,6 +196,17 @@ export class GpuSession {
         } finally {
             e.free(slots);
         }
+    }
+
+    // A pass failed in C: lists it (or earlier steps) already handed over still run,
+    // with their reads landing before the caller frees their buffers (the `ahead`
+    // flushes bring in the reads of steps queued ahead); then the error is thrown.
+    async #failed(ahead = 0) {
+        const msg = this.error();
+        try {
+            for (let k = 0; k <= ahead; k++) await this.runtime.flush(() => this.engine.memory);
+        } catch { /* the pass's own error is the one to report */ }
+        throw new Error(msg);
     }
 
     truncate(nKeep) {

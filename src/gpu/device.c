@@ -368,6 +368,12 @@ rl_status rl_gdev_submit(rl_gpu_device *d, rl_error *err) {
 
 size_t rl_gdev_pending_words(const rl_gpu_device *d) { return d->n_cmd; }
 
+void rl_gdev_discard(rl_gpu_device *d) {
+    d->n_cmd = 0;
+    for (size_t i = 0; i < d->n_writes; i++) free(d->write_data[i]);
+    d->n_writes = 0;
+}
+
 uint32_t *rl_gdev_span_copy(const rl_gpu_device *d, size_t from, size_t *n_words, uint32_t *n_dispatch, rl_error *err) {
     uint32_t dispatches = 0;
     for (size_t i = from; i < d->n_cmd;) {

@@ -73,6 +73,10 @@ rl_status rl_gdev_upload(rl_gpu_device *d, int file, uint64_t file_off, uint32_t
  * changed). The list is empty afterwards. */
 rl_status rl_gdev_submit(rl_gpu_device *d, rl_error *err);
 size_t rl_gdev_pending_words(const rl_gpu_device *d);
+/* Drop the list being recorded (after a failure midway through it: its reads
+ * point at memory the caller frees). Uniforms it added stay in the arena and go
+ * up with the next submit. */
+void rl_gdev_discard(rl_gpu_device *d);
 
 /* Replaying recorded commands: a copy of the words recorded since `from` (a
  * rl_gdev_pending_words value) when they are dispatches and copies only, whose

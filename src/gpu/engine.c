@@ -455,6 +455,15 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
     return rl_gdev_submit(e->dev, err);
 }
 
+/* After a pass failed midway: the cache ends where it began, and what was
+ * recorded but not handed to the host is dropped (its reads point at the
+ * caller's buffers; a half-recorded layer may have left a prologue pending). */
+static void discard_pass(rl_gpu_engine *e, int start) {
+    e->n_past = start;
+    e->pend.w1 = NULL;
+    rl_gdev_discard(e->dev);
+}
+
 rl_status rl_gpu_engine_eval(rl_gpu_engine *e, const int32_t *tokens, int n, float *logits_out, int all_logits,
                              int32_t *argmax_out, rl_error *err) {
     const int V = e->m->n_vocab;
@@ -473,7 +482,7 @@ rl_status rl_gpu_engine_eval(rl_gpu_engine *e, const int32_t *tokens, int n, flo
             eval_ubatch(e, tokens + t0, T, logits_out && all_logits ? logits_out + (size_t)t0 * V : logits_out,
                         all_logits, argmax_out && all_logits ? argmax_out + t0 : argmax_out, t0 + T == n, err);
         if (s) {
-            e->n_past = start;
+            discard_pass(e, start);
             return s;
         }
     }
@@ -489,7 +498,8 @@ rl_status rl_gpu_engine_eval_chained(rl_gpu_engine *e, int32_t *pick, int ahead,
         return rl_fail(err, RL_ERR_LIMIT, "context full: %d positions cached, context size %d", e->n_past, e->n_ctx);
     const int start = e->n_past;
     rl_status s;
-    if ((s = rl_gdev_ahead(e->dev, (uint32_t)ahead, err)) || (s = eval_ubatch(e, NULL, 1, NULL, 0, pick, 1, err))) e->n_past = start;
+    if ((s = rl_gdev_ahead(e->dev, (uint32_t)ahead, err)) || (s = eval_ubatch(e, NULL, 1, NULL, 0, pick, 1, err)))
+        discard_pass(e, start);
     return s;
 }
 

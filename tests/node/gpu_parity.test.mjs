@@ -229,6 +229,38 @@ test('a prefill pass handed over in one command list or in several gives the sam
     assert(rows[0].length === rows[1].length && rows[0].every((v, i) => Object.is(v, rows[1][i])), 'logits differ between 1 and 3 lists');
 });
 
+// A pass that fails after some of its lists went to the host and the rest was
+// recorded: the handed-over lists run before the error is thrown, the rest is
+// dropped, so the next pass encodes exactly a clean pass's dispatches.
+test('a pass that fails midway leaves nothing behind: the next pass encodes what a clean one does, with the right logits', async () => {
+    const gpu = await createGpu();
+    const caps = gpu.caps.bind(gpu);
+    gpu.caps = () => ({ ...caps(), maxWorkgroups: 100 }); // the greedy pick's 128 slices exceed it, after every layer
+    const s = await openGpuSession(model, { nCtx: 64, gpu });
+    try {
+        const tokens = [2, ...Array.from({ length: 19 }, () => 1 + Math.floor(rng() * 1023))];
+        let msg = '';
+        try {
+            await s.eval(tokens, { logits: false, argmax: true });
+        } catch (e) {
+            msg = e.message;
+        }
+        assert(/exceeds 100 workgroups/.test(msg), `expected the grid limit error, got "${msg}"`);
+        assert(s.nPast === 0, `the failed pass left ${s.nPast} positions`);
+        const d0 = gpu.dispatchesRun;
+        const got = await s.eval(tokens, { allLogits: true });
+        const d1 = gpu.dispatchesRun;
+        s.truncate(0);
+        await s.eval(tokens, { allLogits: true });
+        const d2 = gpu.dispatchesRun;
+        assert(d1 - d0 === d2 - d1, `the pass after the failure encoded ${d1 - d0} dispatches, a clean one ${d2 - d1}`);
+        compareRows(got, await cpuLogits(tokens), s.nVocab, 'after a failed pass');
+    } finally {
+        s.close();
+        gpu.destroy();
+    }
+});
+
 test('replayed decode steps: the same logits, bit for bit, as steps recorded afresh, across split changes', async () => {
     // 40 single-token steps from position 6: attention's key splits change every 16 positions,
     // so bodies are recorded, replayed, and recorded again for the new plan
