@@ -310,9 +310,9 @@ test('64-token greedy and 32-token seeded sampled continuations: GPU and CPU gen
         // the stop string: 3 characters seen nowhere earlier, preferably printable and from
         // about a fifth of the way in (a synthetic model's text can be all symbols or repeat
         // itself, so the search widens rather than fail: seed 377446880 once found none)
-        const firstAt = (from, ok) => {
-            for (let i = from; i + 3 < a.content.length; i++) {
-                const t = a.content.slice(i, i + 3);
+        const firstAt = (from, ok, len = 3) => {
+            for (let i = from; i + len < a.content.length; i++) {
+                const t = a.content.slice(i, i + len);
                 if (ok(t) && a.content.indexOf(t) === i) return i;
             }
             return -1;
@@ -320,19 +320,25 @@ test('64-token greedy and 32-token seeded sampled continuations: GPU and CPU gen
         // no half of a surrogate pair, no U+FFFD (it stands for bytes of an incomplete UTF-8
         // sequence, which a stop string cannot match)
         const whole = (t) => !/[\uD800-\uDFFF\uFFFD]/.test(t);
-        let at = firstAt(12, (t) => /^[!-~]{3}$/.test(t));
+        let len = 3, at = firstAt(12, (t) => /^[!-~]{3}$/.test(t));
         if (at < 0) at = firstAt(12, whole);
         if (at < 0) at = firstAt(1, whole);
-        assert(at > 0, `no stop string occurs first after the start of ${JSON.stringify(a.content)}`);
-        const stop = a.content.slice(at, at + 3);
-        const stopped = { ...body, options: { ...body.options, stop: [stop] } };
-        const e = await cpu.run('generate', stopped), f = await gpuS.run('generate', stopped);
-        assert(e.content === f.content && f.content === a.content.slice(0, at), `stopped outputs differ: ${JSON.stringify([e.content, f.content])}`);
-        const more = { prompt: body.prompt + f.content + stop, raw: true, options: { temperature: 0, num_predict: 24 } };
-        const g = await cpu.run('generate', more), h = await gpuS.run('generate', more);
-        assert(h.prompt_eval_count < h.prompt_tokens, `no prefix reuse: ${h.prompt_eval_count} of ${h.prompt_tokens} evaluated`);
-        assert(g.content === h.content, `after a dropped step:\ncpu: ${JSON.stringify(g.content)}\ngpu: ${JSON.stringify(h.content)}`);
-        console.error(`    stop mid-pipeline: ${f.eval_count} tokens, then ${h.eval_count} more after reusing ${h.prompt_tokens - h.prompt_eval_count} cached positions`);
+        // seed 380773939: ":" and then only U+FFFD; one character, even the first, still
+        // stops the output while a step is queued ahead
+        if (at < 0) [len, at] = [1, firstAt(0, whole, 1)];
+        if (at < 0) {
+            console.error(`    no stop string possible in ${JSON.stringify(a.content.slice(0, 40))}...: stop check skipped for this seed`);
+        } else {
+            const stop = a.content.slice(at, at + len);
+            const stopped = { ...body, options: { ...body.options, stop: [stop] } };
+            const e = await cpu.run('generate', stopped), f = await gpuS.run('generate', stopped);
+            assert(e.content === f.content && f.content === a.content.slice(0, at), `stopped outputs differ: ${JSON.stringify([e.content, f.content])}`);
+            const more = { prompt: body.prompt + f.content + stop, raw: true, options: { temperature: 0, num_predict: 24 } };
+            const g = await cpu.run('generate', more), h = await gpuS.run('generate', more);
+            assert(h.prompt_eval_count < h.prompt_tokens, `no prefix reuse: ${h.prompt_eval_count} of ${h.prompt_tokens} evaluated`);
+            assert(g.content === h.content, `after a dropped step:\ncpu: ${JSON.stringify(g.content)}\ngpu: ${JSON.stringify(h.content)}`);
+            console.error(`    stop mid-pipeline: ${f.eval_count} tokens, then ${h.eval_count} more after reusing ${h.prompt_tokens - h.prompt_eval_count} cached positions`);
+        }
         // sampled with a seed: the GPU hands back only its top-40 candidates, the C
         // sampler picks from them exactly as from the whole row on the CPU
         const sampled = { ...body, options: { temperature: 0.8, top_k: 40, top_p: 0.9, seed: 7, num_predict: 32 } };

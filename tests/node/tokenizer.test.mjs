@@ -213,7 +213,9 @@ test('agrees with the Gemma 3 tokenizer on random strings', async () => {
     }
     const got = await ours(texts);
     const r = compare(texts, got, 'random');
-    assert(r.skipped === 0, 'the pool holds no Gemma-3-only atomic strings');
+    // the pool holds no Gemma-3-only atomic string, but neighbours can spell one
+    // (seed 381098077: "<" + "a>" made "<a>", an HTML tag Gemma 3 keeps whole)
+    assert(r.skipped <= 10, `${r.skipped} of 400 random texts spell a Gemma-3-only atomic string`);
     assert(r.diffs.length === 0, `${r.diffs.length} random texts differ (listed above)`);
 });
 
