@@ -56,7 +56,7 @@ struct rl_gpu_device {
     strbuf key; /* scratch for pipeline lookups */
 };
 
-static uint64_t fnv(const void *p, size_t n, uint64_t h) {
+uint64_t rl_gdev_hash(const void *p, size_t n, uint64_t h) {
     const uint8_t *b = p;
     for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
     return h;
@@ -159,7 +159,7 @@ static void join_defines(rl_kernel_id k, const char *const *defines, strbuf *out
         sb_puts(out, *p);
         sb_putc(out, '\n');
     }
-    *hash = fnv(out->s ? out->s : "", out->len, 1469598103934665603ull ^ (uint64_t)k);
+    *hash = rl_gdev_hash(out->s ? out->s : "", out->len, RL_GDEV_HASH_SEED ^ (uint64_t)k);
 }
 
 /* Recording calls this for every dispatch, so a hit must be cheap: one join
@@ -216,7 +216,7 @@ done:
 
 /* Place params in the uniform arena, reusing an identical earlier copy. */
 static rl_status uniform_slot(rl_gpu_device *d, const void *params, uint32_t size, uint32_t *offset, rl_error *err) {
-    uint64_t h = fnv(params, size, 1469598103934665603ull) | 1;
+    uint64_t h = rl_gdev_hash(params, size, RL_GDEV_HASH_SEED) | 1;
     uint32_t mask = d->uni_tab_cap - 1, i = (uint32_t)h & mask;
     for (; d->uni_tab[i].hash; i = (i + 1) & mask)
         if (d->uni_tab[i].hash == h && d->uni_tab[i].size == size && !memcmp(d->uni + d->uni_tab[i].offset, params, size)) {
@@ -258,7 +258,7 @@ static rl_status bind_group(rl_gpu_device *d, uint32_t pipeline, const rl_kernel
         e.key[3 + 3 * i] = b->offset;
         e.key[4 + 3 * i] = size;
     }
-    e.hash = fnv(e.key, sizeof e.key, 1469598103934665603ull) | 1;
+    e.hash = rl_gdev_hash(e.key, sizeof e.key, RL_GDEV_HASH_SEED) | 1;
     uint32_t mask = d->bg_cap - 1, i = (uint32_t)e.hash & mask;
     for (; d->bgs[i].hash; i = (i + 1) & mask)
         if (d->bgs[i].hash == e.hash && !memcmp(d->bgs[i].key, e.key, sizeof e.key)) {

@@ -40,6 +40,11 @@ typedef struct {
 
 typedef struct rl_gpu_device rl_gpu_device;
 
+/* FNV-1a of n bytes continuing from h (RL_GDEV_HASH_SEED to start): the key of
+ * the device's caches, and of the engine's replayed decode steps. */
+#define RL_GDEV_HASH_SEED 1469598103934665603ull
+uint64_t rl_gdev_hash(const void *p, size_t n, uint64_t h);
+
 rl_status rl_gdev_new(const rl_gpu_caps *caps, rl_gpu_device **out, rl_error *err);
 void rl_gdev_free(rl_gpu_device *d);
 const rl_gpu_caps *rl_gdev_caps(const rl_gpu_device *d);

@@ -332,12 +332,11 @@ static void attention_plan(const rl_gpu_engine *e, int li, int T, attn_plan *p) 
 }
 
 uint64_t gpu_attention_key(const rl_gpu_engine *e, int T) {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = RL_GDEV_HASH_SEED;
     for (int li = 0; li < e->m->n_layer; li++) {
         attn_plan p;
         attention_plan(e, li, T, &p);
-        const uint8_t *b = (const uint8_t *)&p;
-        for (size_t i = 0; i < sizeof p; i++) h = (h ^ b[i]) * 1099511628211ull;
+        h = rl_gdev_hash(&p, sizeof p, h);
     }
     return h;
 }
