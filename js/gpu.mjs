@@ -7,7 +7,10 @@
 export const OP = { DISPATCH: 1, WRITE: 2, COPY: 3, READ: 4, UPLOAD: 5, DISPATCH_INDIRECT: 7, AHEAD: 8 };
 export const OP_LEN = { 1: 6, 2: 5, 3: 6, 4: 5, 5: 7, 7: 5, 8: 2 };
 const BIND_TYPES = ['uniform', 'read-only-storage', 'storage'];
-const OPTIONAL_FEATURES = ['subgroups', 'shader-f16', 'timestamp-query'];
+// chromium-experimental-subgroup-matrix: the integer tensor cores of the prefill
+// matmul (kernels/matmul_smx.wgsl); Dawn offers it only with allow_unsafe_apis
+const SMX = 'chromium-experimental-subgroup-matrix';
+const OPTIONAL_FEATURES = ['subgroups', 'shader-f16', 'timestamp-query', SMX];
 
 export class GpuError extends Error {}
 
@@ -72,14 +75,20 @@ export async function createGpu({ gpu, disable = [], powerPreference = 'high-per
             Object.assign(globalThis, webgpu.globals);
             // RULLAMA_DAWN_TOGGLES: Dawn toggles to enable (e.g. skip_validation, disable_robustness:
             // less host work per call and no bounds checks in kernels; docs/PERF.md measures them)
-            const toggles = globalThis.process?.env?.RULLAMA_DAWN_TOGGLES;
+            // allow_unsafe_apis: lets the adapter offer the subgroup matrices (unless RULLAMA_NO_SMX=1)
+            const env = globalThis.process?.env ?? {};
+            const toggles = [env.RULLAMA_NO_SMX === '1' ? '' : 'allow_unsafe_apis', env.RULLAMA_DAWN_TOGGLES ?? ''].filter(Boolean).join(',');
             keepAlive = webgpu.create(toggles ? [`enable-dawn-features=${toggles}`] : []); // must stay referenced, or Dawn may crash (toolchain.md §6.4)
             gpu = keepAlive;
         }
     }
     const adapter = await gpu.requestAdapter({ powerPreference });
     if (!adapter) throw new GpuError('no WebGPU adapter is available (on Linux without a GPU, set VK_ICD_FILENAMES to a Vulkan driver such as SwiftShader)');
-    const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disable.includes(f));
+    let features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disable.includes(f));
+    // the matmul needs i8 x i8 -> i32 fragments of 16 x 16 x 32 and subgroups of 32
+    const smxOk = (adapter.info?.subgroupMatrixConfigs ?? []).some((c) => c.componentType === 'i8' && c.resultComponentType === 'i32' && c.M === 16 && c.N === 16 && c.K === 32)
+        && adapter.info?.subgroupMaxSize === 32 && features.includes('subgroups');
+    if (!smxOk) features = features.filter((f) => f !== SMX);
     const L = adapter.limits;
     const requiredLimits = {};
     for (const k of ['maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize',
@@ -95,6 +104,7 @@ export class GpuRuntime {
         this.adapter = adapter;
         this.device = device;
         this.features = new Set(features);
+        this.hasSmxI8 = this.features.has(SMX);
         this.keepAlive = keepAlive;
         this.buffers = new Map();
         this.shaders = new Map();
@@ -128,6 +138,7 @@ export class GpuRuntime {
             hasSubgroups: this.features.has('subgroups') ? 1 : 0,
             hasF16: this.features.has('shader-f16') ? 1 : 0,
             hasTimestamps: this.features.has('timestamp-query') ? 1 : 0,
+            hasSmxI8: this.hasSmxI8 ? 1 : 0,
             subgroupMin: info.subgroupMinSize || 0,
             subgroupMax: info.subgroupMaxSize || 0,
             maxBuffer: L.maxBufferSize,

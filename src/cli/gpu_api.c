@@ -44,6 +44,7 @@ rl_gpu_engine *rl_api_gpu_open(const char *path, const char *caps_json, int n_ct
         .has_subgroups = (uint32_t)num(j, "hasSubgroups"),
         .has_f16 = (uint32_t)num(j, "hasF16"),
         .has_timestamps = (uint32_t)num(j, "hasTimestamps"),
+        .has_smx_i8 = (uint32_t)num(j, "hasSmxI8"),
         .subgroup_min = (uint32_t)num(j, "subgroupMin"),
         .subgroup_max = (uint32_t)num(j, "subgroupMax"),
         .max_buffer = num(j, "maxBuffer"),

@@ -32,7 +32,8 @@ rl_session *rl_api_session_open(const char *spec, const char *caps_json, int n_c
         if (json_parse(caps_json, strlen(caps_json), &j, &last_err) != RL_OK) return NULL;
         caps = (rl_gpu_caps){
             .has_subgroups = (uint32_t)num(j, "hasSubgroups"), .has_f16 = (uint32_t)num(j, "hasF16"),
-            .has_timestamps = (uint32_t)num(j, "hasTimestamps"), .subgroup_min = (uint32_t)num(j, "subgroupMin"),
+            .has_timestamps = (uint32_t)num(j, "hasTimestamps"), .has_smx_i8 = (uint32_t)num(j, "hasSmxI8"),
+            .subgroup_min = (uint32_t)num(j, "subgroupMin"),
             .subgroup_max = (uint32_t)num(j, "subgroupMax"), .max_buffer = num(j, "maxBuffer"),
             .max_binding = num(j, "maxBinding"), .offset_align = (uint32_t)num(j, "offsetAlign"),
             .uniform_align = (uint32_t)num(j, "uniformAlign"), .max_invocations = (uint32_t)num(j, "maxInvocations"),

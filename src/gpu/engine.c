@@ -75,6 +75,18 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
     };
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (!(*bufs[i].id = rl_gdev_buffer(e->dev, bufs[i].bytes, st, err))) return err->code;
+    /* the integer tensor-core matmul: its variant by workgroup memory (4 blocks per stage need 46.3 KiB, 2 need
+     * 26.3), and the limbs of up to a pass's tokens (rounded up to its 64-token tiles) of the widest input */
+    const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
+    if (((caps->has_smx_i8 && caps->subgroup_max == 32) || e->smx_emu) && e->smx_on)
+        e->smx_kc = caps->max_wg_storage >= 47360 ? 4 : caps->max_wg_storage >= 26880 ? 2 : 0;
+    if (e->smx_kc) {
+        const uint64_t tpad = (U + 63) / 64 * 64, cols = wide > ff ? wide : ff;
+        e->smx_cols = (uint32_t)cols;
+        if (!(e->b_xl = rl_gdev_buffer(e->dev, tpad * 3 * cols, st, err)) ||
+            !(e->b_xf = rl_gdev_buffer(e->dev, (tpad + tpad * (cols / 32 + 1)) * 4, st, err)))
+            return err->code;
+    }
     e->kc = calloc((size_t)m->n_layer, sizeof *e->kc);
     e->vc = calloc((size_t)m->n_layer, sizeof *e->vc);
     e->cap = calloc((size_t)m->n_layer, sizeof *e->cap);
@@ -165,6 +177,8 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
             e->mm_tm = (int)n, e->mm_tn = (int)n2;
         else if (sscanf(v, "mmbk=%u", &n) == 1 && (n == 8 || n == 16 || n == 32)) e->mm_bk = (int)n;
         else if (sscanf(v, "mmg=%u", &n) == 1 && n >= 1 && n <= 65536) e->mm_min_groups = (int)n;
+        else if (sscanf(v, "smx=%u", &n) == 1) e->smx_on = n, e->smx_emu = n == 2;
+        else if (sscanf(v, "smxr=%u", &n) == 1) e->smx_min_rows = n;
     }
 }
 

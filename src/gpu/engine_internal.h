@@ -89,6 +89,12 @@ struct rl_gpu_engine {
     /* mixture of experts: router logits, chosen ids and weights, expert input, gate|up, outputs */
     uint32_t b_router, b_eids, b_ewts, b_x2, b_egu, b_eout;
     uint32_t b_tkpart, b_tkout;
+    /* the integer tensor-core matmul (kernels/matmul_smx.wgsl): activation limbs and their scales, and
+     * which variant runs (smx_kc blocks per stage; 0: off, the f32 matmul runs) */
+    uint32_t b_xl, b_xf, smx_kc, smx_cols;
+    int smx_on, smx_emu;   /* RULLAMA_TUNE smx=1: on where the device offers it; smx=2: the emulated variant on any
+                            * device (tests); default off (docs/PERF.md: slower than the f32 matmul end to end) */
+    uint32_t smx_min_rows; /* RULLAMA_TUNE smxr=N: only matrices of at least N rows */
     int ple_on_host;              /* table rows uploaded per step into b_ple_rows (row ids 0..T-1) */
     int mv_lc, mv_wvec, mv_unroll, mv_wg, mv_steps; /* RULLAMA_TUNE overrides of the mat-vec variant
                                                      * (0 / -1 / -1 / 0 / 0: the planner's) */

@@ -57,6 +57,7 @@ enum {
 /* What the host reports about the device (filled before the engine starts). */
 typedef struct {
     uint32_t has_subgroups, has_f16, has_timestamps;
+    uint32_t has_smx_i8; /* chromium-experimental-subgroup-matrix with i8 x i8 -> i32 16x16x32, subgroups of 32 */
     uint32_t subgroup_min, subgroup_max;
     uint64_t max_buffer, max_binding; /* maxBufferSize, maxStorageBufferBindingSize */
     uint32_t offset_align;            /* minStorageBufferOffsetAlignment */

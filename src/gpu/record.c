@@ -24,6 +24,42 @@ typedef struct {
  * [gate | up] run of 2 * rows rows, kernels/matvec.wgsl EPI_PAIR). */
 static uint32_t tpr_of(const rl_matvec_variant *v) { return v->wg * v->rpt / v->rows; }
 
+typedef struct {
+    uint32_t cols, n_tok, x_off, x_stride, xl_tok, xf_s, xf_b, nb;
+} limb_params;
+
+typedef struct {
+    uint32_t rows, cols, n_tok, w_off, y_off, y_stride, xl_tok, xf_s, xf_b, nb;
+    float softcap;
+    uint32_t pad0;
+} smx_params;
+
+/* The matmul on integer tensor cores (kernels/act_limbs.wgsl, matmul_smx.wgsl):
+ * x as three int8 limbs per value into b_xl / b_xf, then y = W x. type_def is
+ * "TYPE_Q4_K" or "TYPE_Q6_K". */
+static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
+                             float softcap, const char *type_def, rl_error *err) {
+    const uint32_t cols = (uint32_t)W->ne[0], tpad = ((uint32_t)T + 63) / 64 * 64, nb = cols / 32, xl_tok = 3 * cols / 4;
+    const char *none[] = {NULL};
+    const uint32_t limbs = rl_gdev_pipeline(e->dev, K_ACT_LIMBS, none, err);
+    if (!limbs) return err->code;
+    limb_params lp = {cols, (uint32_t)T, x.off, x.stride, xl_tok, 0, tpad, nb};
+    rl_gbind lb[3] = {{x.buf, 0, 0}, {e->b_xl, 0, 0}, {e->b_xf, 0, 0}};
+    rl_status s = rl_gdev_dispatch(e->dev, limbs, &lp, lb, (uint32_t)T, 1, 1, err);
+    if (s) return s;
+    const uint64_t wbytes = (uint64_t)rows * rl_row_bytes(W->type, cols);
+    const int wvec = wbytes % 16 == 0; /* 16-byte weight loads need the binding in whole 16-byte words */
+    char kc[16];
+    snprintf(kc, sizeof kc, "KC=%uu", e->smx_kc);
+    const char *defs[] = {type_def, "FR2", kc, e->smx_emu ? "NO_SMX_HW" : "SMX_HW", wvec ? "WVEC" : NULL, NULL};
+    const uint32_t pipe = rl_gdev_pipeline(e->dev, K_MATMUL_SMX, defs, err);
+    if (!pipe) return err->code;
+    smx_params sp = {rows, cols, (uint32_t)T, 0, y.off, y.stride, xl_tok, 0, tpad, nb, softcap, 0};
+    const placed *pw = &e->where[W - e->mf.gguf->tensors];
+    rl_gbind b[4] = {{pw->buffer, pw->offset, align_up(wbytes, 4)}, {e->b_xl, 0, 0}, {e->b_xf, 0, 0}, {y.buf, 0, 0}};
+    return rl_gdev_dispatch(e->dev, pipe, &sp, b, (rows + 63) / 64, tpad / 64, 1, err);
+}
+
 static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                                 float softcap, const act *geglu, uint32_t pair, const gpu_prologue *pro,
                                 rl_error *err) {
@@ -107,6 +143,9 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         p.grid_x = gx;
     } else {
         if (geglu || pair) return rl_fail(err, RL_ERR_INVALID, "GeGLU epilogues are mat-vec variants");
+        if (e->smx_kc && (W->type == RL_TYPE_Q4_K || W->type == RL_TYPE_Q6_K) && cols % 256 == 0 && cols <= e->smx_cols &&
+            rows >= e->smx_min_rows)
+            return smx_product(e, W, rows, x, y, T, softcap, d0, err);
         uint32_t tm, tn, bk;
         rl_matmul_config(rows, (uint32_t)T, caps, (uint32_t)e->mm_min_groups, &tm, &tn, &bk);
         const uint32_t mem = caps->max_wg_storage ? caps->max_wg_storage : 16384;

@@ -200,17 +200,38 @@ test('pipelined greedy decode: picks match the CPU engine; dropping the step que
 });
 
 // A session opened with RULLAMA_TUNE set to tune (read once, when the engine opens).
-async function openTuned(tune, opts) {
+async function openTuned(tune, opts, file = model) {
     const saved = process.env.RULLAMA_TUNE;
     if (tune) process.env.RULLAMA_TUNE = tune;
     else delete process.env.RULLAMA_TUNE;
     try {
-        return await openGpuSession(model, opts);
+        return await openGpuSession(file, opts);
     } finally {
         if (saved === undefined) delete process.env.RULLAMA_TUNE;
         else process.env.RULLAMA_TUNE = saved;
     }
 }
+
+// The prefill matmul on integer tensor cores (kernels/act_limbs.wgsl,
+// matmul_smx.wgsl) inside the engine: smx=2 runs its emulated variant on any
+// device (the hardware one, smx=1, needs chromium-experimental-subgroup-matrix:
+// tools/smx-parity.mjs checks it on the GPU machine). Widths of 256 and 512 put
+// every Q4_K/Q6_K matrix with a 256-multiple input on it; a 13-token pass in
+// tiles of 64 exercises the padded tokens.
+test('prefill through the integer tensor-core matmul (emulated here): GPU logits match the CPU engine', async () => {
+    const file = generate('Q4_K_M', ['--embd', '256', '--ffn', '512', '--heads', '2', '--kv-heads', '1', '--head-dim', '128', '--head-dim-full', '128']);
+    const tokens = [2, ...Array.from({ length: 12 }, () => 3 + Math.floor(rng() * 500))];
+    const cpu = await cpuLogits(tokens, file);
+    const s = await openTuned('smx=2', { nCtx: 32 }, file);
+    try {
+        compareRows(await s.eval(tokens, { allLogits: true }), cpu, s.nVocab, 'Q4_K_M through the integer matmul, 13 positions');
+        const labels = [...s.runtime.pipelines.values()].map((p) => p.label);
+        assert(labels.some((l) => l.startsWith('matmul_smx')) && labels.some((l) => l.startsWith('act_limbs')),
+            `the integer matmul ran: pipelines ${[...new Set(labels)].join(', ')}`);
+    } finally {
+        s.close();
+    }
+});
 
 test('a prefill pass handed over in one command list or in several gives the same logits, bit for bit', async () => {
     const tokens = [2, ...Array.from({ length: 23 }, () => 1 + Math.floor(rng() * 1023))];

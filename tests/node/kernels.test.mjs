@@ -11,7 +11,7 @@
 // Every case also checks that no other element of Y was written, and the C
 // fused dot (rl_test_dot) against the same reference.
 import { test, run, assert, rng } from './harness.mjs';
-import { CRef, KernelRunner, TYPES, rowBytes, mvParams, grParams, randomWeights } from './lib/gpu-kernel.mjs';
+import { CRef, KernelRunner, TYPES, rowBytes, mvParams, grParams, params, randomWeights } from './lib/gpu-kernel.mjs';
 
 const TOL = 1e-5;
 const MV_FILES = ['common.wgsl', 'quant.wgsl', 'quant_chunk.wgsl', 'weight_op.wgsl', 'matvec.wgsl'];
@@ -446,6 +446,76 @@ async function gatherCase(type, mode) {
     for (let i = 0; i < y.length; i++)
         if (!bitsEqual(y.subarray(i), expect.subarray(i))) throw new Error(`get_rows ${type} ${mode}: y[${i}] = ${y[i]}, expected ${expect[i]}`);
 }
+
+// ---- the integer tensor-core prefill product (act_limbs + matmul_smx) ----
+// Emulated fragment operations here (plain WGSL, lane by lane); the hardware
+// subgroup matrices where the device offers them (SMX_HW; the H100 through
+// Dawn's allow_unsafe_apis). Tolerance: the f32 one plus the activation limbs'
+// residual, |x - x~| <= 2^-22 max_c |x_t|, times sum_c |w_rc|.
+const SMX_FILES = ['quant.wgsl', 'matmul_smx.wgsl'];
+async function smxProduct(name, o, hw) {
+    const { type, rows, cols, nTok, fr, kc } = o;
+    const BN = 64, tPad = Math.ceil(nTok / BN) * BN, nb = cols / 32, xlTok = (3 * cols) / 4;
+    const mat = makeWeights(type, rows, cols, o.mode), rb = rowBytes(type, cols);
+    const w = cref.dequant(type, mat, rows * cols);
+    const wvec = o.wvec ?? rng() < 0.5;
+    const wOff = wvec && type === 'Q4_K' ? 16 * randInt(0, 3) : offsetFor(type), xOff = 4 * randInt(0, 3), xStride = cols + 4 * randInt(0, 2);
+    const yOff = randInt(0, 5), yStride = rows + randInt(0, 3);
+    const X = randn(xOff + (nTok - 1) * xStride + cols);
+    for (let t = 0; t < nTok; t++) { // tokens of very different size, and an outlier channel
+        const f = 10 ** randInt(-3, 3);
+        for (let c = 0; c < cols; c++) X[xOff + t * xStride + c] *= f * (c === 7 ? 40 : 1);
+    }
+    const y0 = randn(yOff + (nTok - 1) * yStride + rows + 3);
+    const xl = gpu.buffer(tPad * xlTok * 4), xf = gpu.buffer((tPad + tPad * nb) * 4), xb = gpu.buffer(X);
+    const lp = gpu.buffer(params([cols, nTok, xOff, xStride, xlTok, 0, tPad, nb]), true);
+    const limbs = await gpu.pipeline(cref.wgsl(['act_limbs.wgsl'], []), 'urww');
+    gpu.dispatch(limbs, gpu.bindGroup(limbs, [lp, xb, xl, xf]), [nTok]);
+    const defs = [`TYPE_${type}`, ...(fr === 2 ? ['FR2'] : []), `KC=${kc}u`, ...(wvec ? ['WVEC'] : []), ...(hw ? ['SMX_HW'] : [])];
+    const entry = await gpu.pipeline(cref.wgsl(SMX_FILES, defs), 'urrrw');
+    const sp = gpu.buffer(params([rows, cols, nTok, wOff, yOff, yStride, xlTok, 0, tPad, nb, o.softcap ?? 0, 0], [10]), true);
+    const wb = gpu.buffer(withPad(mat, wOff)), yb = gpu.buffer(y0);
+    const y = new Float32Array(await gpu.run(entry, [sp, wb, xl, xf, yb], [Math.ceil(rows / (32 * fr)), tPad / BN], 4), 0, y0.length);
+    [xl, xf, xb, lp, sp, wb, yb].forEach((b) => b.destroy());
+    let worstRatio = 0;
+    for (let t = 0; t < nTok; t++) {
+        const xo = xOff + t * xStride;
+        let xmax = 0;
+        for (let c = 0; c < cols; c++) xmax = Math.max(xmax, Math.abs(X[xo + c]));
+        for (let r = 0; r < rows; r++) {
+            let s = 0, mag = 0, wabs = 0;
+            for (let c = 0; c < cols; c++) {
+                const p = w[r * cols + c] * X[xo + c];
+                s += p; mag += Math.abs(p); wabs += Math.abs(w[r * cols + c]);
+            }
+            let ref = s, tol = TOL * mag + 2.4e-7 * xmax * wabs + 1e-30;
+            if (o.softcap) { ref = o.softcap * Math.tanh(s / o.softcap); tol += 4e-6 * o.softcap; }
+            const got = y[yOff + t * yStride + r], err = Math.abs(got - ref);
+            if (!(err <= tol)) throw new Error(`${name}: y[t=${t}][r=${r}] = ${got}, expected ${ref} (err ${err.toExponential(2)}, tol ${tol.toExponential(2)})`);
+            worstRatio = Math.max(worstRatio, err / tol);
+            y[yOff + t * yStride + r] = y0[yOff + t * yStride + r];
+        }
+    }
+    for (let i = 0; i < y.length; i++)
+        if (!bitsEqual(y.subarray(i), y0.subarray(i))) throw new Error(`${name}: y[${i}] outside the output was written`);
+    worst[name] = Math.max(worst[name] || 0, worstRatio);
+}
+
+test('matmul_smx: Q4_K and Q6_K on int8 fragments, three activation limbs (emulated; hardware where offered)', async () => {
+    for (const type of ['Q4_K', 'Q6_K']) {
+        // KC 4 with FR2 needs 46.3 KiB of workgroup memory (SwiftShader offers 32)
+        const big = gpu.rt.caps().maxWgStorage >= 47360;
+        const [fr, kc] = pick(big ? [[2, 4], [2, 2], [1, 4], [1, 1]] : [[2, 2], [2, 1], [1, 2], [1, 1]]);
+        const rows = randInt(20, 80), cols = 256 * randInt(1, 2), nTok = randInt(2, 40);
+        const o = { type, rows, cols, nTok, fr, kc, mode: pick(['quant', 'bytes']), softcap: rng() < 0.3 ? 20 : 0 };
+        await smxProduct(`matmul_smx ${type}`, o, false);
+        console.error(`    (${type} FR ${fr} KC ${kc}, ${rows}x${cols}, ${nTok} tokens, ${o.mode})`);
+        if (gpu.hasSmx) {
+            await smxProduct(`matmul_smx ${type} hw`, { ...o, fr: 2, kc: pick([4, 2]), rows: randInt(100, 300), cols: 256 * randInt(2, 8), nTok: randInt(20, 200) }, true);
+            console.error(`    hardware subgroup matrices: ${type} passed`);
+        }
+    }
+});
 
 await run('kernels');
 console.error('  worst err/tol: ' + Object.entries(worst).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '));

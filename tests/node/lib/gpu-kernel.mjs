@@ -99,6 +99,7 @@ export class KernelRunner {
         this.cache = new Map();
     }
     get hasSubgroups() { return this.rt.features.has('subgroups'); }
+    get hasSmx() { return this.rt.hasSmxI8; }
 
     // kinds: a string of u/r/w per binding, e.g. 'urrw'
     async pipeline(code, kinds) {

@@ -1,0 +1,82 @@
+// Activations as three int8 limbs, for the integer tensor-core matmul
+// (matmul_smx.wgsl). One workgroup per token t:
+//   s_t = 2^(E-6), where max_c |x[t][c]| = f * 2^E with f in [0.5, 1), so
+//   every |x / s_t| < 64;
+//   n = round(x * 65536 / s_t), an integer below 2^22 in magnitude, written as
+//   three balanced base-256 digits n = 65536 l0 + 256 l1 + l2 (each in
+//   [-128, 127]); x = s_t n / 65536 to within s_t / 2^17, i.e. about 2^-23 of the
+//   token's largest value (f32's own epsilon is 2^-24).
+//   S'[t][b] = (sum of n over block b's 32 columns) / 65536 (units of s_t): the
+//   sums the Q4_K minimum term needs.
+//
+// Bindings
+//   0 uniform LP
+//   1 storage read       X:  array<f32>   activations
+//   2 storage read_write XL: array<u32>   limbs: token t's limb l, column c is
+//                        byte c of words [t * xl_tok + l * cols / 4, ...)
+//   3 storage read_write XF: array<f32>   s_t at xf_s + t, S' at xf_b + t * nb + b
+// cols must be a multiple of 32. Dispatch (n_tok, 1, 1).
+
+struct LP {
+    cols: u32,
+    n_tok: u32,
+    x_off: u32,
+    x_stride: u32,
+    xl_tok: u32,
+    xf_s: u32,
+    xf_b: u32,
+    nb: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: LP;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> XL: array<u32>;
+@group(0) @binding(3) var<storage, read_write> XF: array<f32>;
+
+var<workgroup> red: array<f32, 256>;
+
+// x as the integer n (see above) for the token's exponent e
+fn fixed(x: f32, e: i32) -> i32 { return i32(round(ldexp(x, 22 - e))); }
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    let t = wid.x;
+    let xo = p.x_off + t * p.x_stride;
+    var m = 0.0;
+    for (var c = li; c < p.cols; c += 256u) { m = max(m, abs(X[xo + c])); }
+    red[li] = m;
+    workgroupBarrier();
+    for (var h = 128u; h > 0u; h >>= 1u) {
+        if (li < h) { red[li] = max(red[li], red[li + h]); }
+        workgroupBarrier();
+    }
+    let mx = red[0];
+    var e = 0;
+    if (mx > 0.0) { e = frexp(mx).exp; }
+    let q = p.cols / 4u;
+    let base = t * p.xl_tok;
+    for (var g = li; g < q; g += 256u) {
+        var w0 = 0u;
+        var w1 = 0u;
+        var w2 = 0u;
+        for (var i = 0u; i < 4u; i++) {
+            let n = fixed(X[xo + 4u * g + i], e);
+            let l2 = ((n + 128) & 255) - 128;
+            let n1 = (n - l2) >> 8u;
+            let l1 = ((n1 + 128) & 255) - 128;
+            let l0 = (n1 - l1) >> 8u;
+            w0 |= (u32(l0) & 255u) << (8u * i);
+            w1 |= (u32(l1) & 255u) << (8u * i);
+            w2 |= (u32(l2) & 255u) << (8u * i);
+        }
+        XL[base + g] = w0;
+        XL[base + q + g] = w1;
+        XL[base + 2u * q + g] = w2;
+    }
+    for (var b = li; b < p.cols / 32u; b += 256u) {
+        var sn = 0;
+        for (var k = 0u; k < 32u; k++) { sn += fixed(X[xo + 32u * b + k], e); }
+        XF[p.xf_b + t * p.nb + b] = f32(sn) * (1.0 / 65536.0);
+    }
+    if (li == 0u) { XF[p.xf_s + t] = ldexp(1.0, e - 6); }
+}
