@@ -66,7 +66,7 @@ export function noGpuImports() {
 // Acquire an adapter and device with the adapter's real limits and whatever
 // optional features exist. options.disable: features to pretend are absent
 // (tests run the fallback paths this way).
-export async function createGpu({ gpu, disable = [], powerPreference = 'high-performance' } = {}) {
+export async function createGpu({ gpu, disable = [], powerPreference = 'high-performance', smx } = {}) {
     let keepAlive = null;
     if (!gpu) {
         if (globalThis.navigator?.gpu) gpu = globalThis.navigator.gpu;
@@ -75,9 +75,11 @@ export async function createGpu({ gpu, disable = [], powerPreference = 'high-per
             Object.assign(globalThis, webgpu.globals);
             // RULLAMA_DAWN_TOGGLES: Dawn toggles to enable (e.g. skip_validation, disable_robustness:
             // less host work per call and no bounds checks in kernels; docs/PERF.md measures them)
-            // allow_unsafe_apis: lets the adapter offer the subgroup matrices (unless RULLAMA_NO_SMX=1)
+            // allow_unsafe_apis lets the adapter offer the subgroup matrices; asked for only with the
+            // integer matmul (RULLAMA_TUNE smx=1, or options.smx), which is off by default (docs/PERF.md)
             const env = globalThis.process?.env ?? {};
-            const toggles = [env.RULLAMA_NO_SMX === '1' ? '' : 'allow_unsafe_apis', env.RULLAMA_DAWN_TOGGLES ?? ''].filter(Boolean).join(',');
+            smx ??= /(^|,)smx=1(,|$)/.test(env.RULLAMA_TUNE ?? '');
+            const toggles = [smx ? 'allow_unsafe_apis' : '', env.RULLAMA_DAWN_TOGGLES ?? ''].filter(Boolean).join(',');
             keepAlive = webgpu.create(toggles ? [`enable-dawn-features=${toggles}`] : []); // must stay referenced, or Dawn may crash (toolchain.md §6.4)
             gpu = keepAlive;
         }

@@ -92,7 +92,8 @@ const BIND = { u: 'uniform', r: 'read-only-storage', w: 'storage' };
 // One device; pipelines cached by source. Compile errors come back with the
 // offending lines.
 export class KernelRunner {
-    static async open(options) { return new KernelRunner(await createGpu(options)); }
+    // smx: the subgroup-matrix feature where the adapter offers it (Dawn's allow_unsafe_apis)
+    static async open(options) { return new KernelRunner(await createGpu({ smx: true, ...options })); }
     constructor(rt) {
         this.rt = rt;
         this.device = rt.device;
