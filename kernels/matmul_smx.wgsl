@@ -30,7 +30,7 @@
 //             form a 2 x 4 grid over BM x BN = 32*FR x 64
 //   KC        blocks per stage: 1, 2 or 4 (workgroup memory grows with it)
 //   PROF_SKIP_STAGE, PROF_SKIP_MMA, PROF_SKIP_EPI  profiling only (wrong
-//             results): leave out staging after the first superblock, the
+//             results): leave out loads after the first superblock, the
 //             products, or all but the last epilogue (tools/bench-smx.mjs)
 //   SMX_HW    use chromium_experimental_subgroup_matrix (16x16x32 i8 -> i32,
 //             subgroups of 32); without it the same fragment operations are
@@ -198,42 +198,82 @@ fn run_hl(bb: u32, run: u32) -> vec4<u32> {
 }
 #endif
 
-// Stage s of superblock kb (blocks s KC .. s KC + KC - 1): both weight limbs
-// of rows r0 .. r0 + BM - 1 (rows past the matrix repeat the last) and the
-// three activation limbs of tokens n0 .. n0 + BN - 1; d and the minimum terms
-// on the superblock's first stage.
-fn stage(li: u32, r0: u32, n0: u32, kb: u32, s: u32, row_bytes: u32) {
-    for (var i = li; i < BM * 4u * KC; i += 256u) {
-        let rl = i / (4u * KC);
-        let ri = i % (4u * KC);       // run within the stage
-        let run = s * 4u * KC + ri;   // run within the superblock (block run / 4)
-        let bb = p.w_off + min(r0 + rl, p.rows - 1u) * row_bytes + kb * QB;
-        let v = bitcast<vec4<i32>>(run_hl(bb, run));
-        let o = rl * WRW + 2u * ri;
-        sm[o] = v.x;
-        sm[o + 1u] = v.y;
-        sm[XQL + o] = v.z;
-        sm[XQL + o + 1u] = v.w;
-        if ((run & 3u) == 0u) {
-            let b = run / 4u;
-            if (b == 0u) { wds[rl] = row_d(bb); }
+// A stage (blocks s KC .. s KC + KC - 1 of superblock kb) in two halves, so
+// that its loads overlap the previous stage's products (the f32 matmul's
+// register prefetch): fetch() reads both weight limbs of rows r0 .. r0 + BM - 1
+// (rows past the matrix repeat the last; dequantized on the way) and the three
+// activation limbs of tokens n0 .. n0 + BN - 1 into registers; stash() writes
+// them to workgroup memory, with d and the minimum terms of the blocks it
+// starts.
+const WRUNS: u32 = (BM * 4u * KC + 255u) / 256u; // weight runs (8 weights) per thread
+const XV: u32 = (BN * 6u * KC + 255u) / 256u;    // activation vec4s per thread
+struct Staged {
+    w: array<vec4<u32>, WRUNS>, // qh of elements 0-3, 4-7, ql of 0-3, 4-7
+    m: array<vec2<f32>, WRUNS>, // d, dmin * m_b of the run's row and block
+    x: array<vec4<i32>, XV>,
+}
+
+fn fetch(st: ptr<function, Staged>, li: u32, r0: u32, n0: u32, kb: u32, s: u32, row_bytes: u32) {
+    for (var k = 0u; k < WRUNS; k++) {
+        let i = li + 256u * k;
+        if (i < BM * 4u * KC) {
+            let rl = i / (4u * KC);
+            let run = s * 4u * KC + i % (4u * KC); // run within the superblock (block run / 4)
+            let bb = p.w_off + min(r0 + rl, p.rows - 1u) * row_bytes + kb * QB;
+            (*st).w[k] = run_hl(bb, run);
+            var m = vec2<f32>(row_d(bb), 0.0);
 #ifdef TYPE_Q4_K
-            wmin[2u * rl + b / 4u][b & 3u] = unpack2x16float(w4(bb)).y * f32(sm6(bb, b).y);
+            m.y = unpack2x16float(w4(bb)).y * f32(sm6(bb, run / 4u).y);
 #endif
+            (*st).m[k] = m;
         }
     }
     // activations: 16-byte loads (a token's limb at xl_tok / 4 * t + cols / 16 * l vec4s)
     let xo = (kb * 256u + 32u * KC * s) / 16u;
-    for (var i = li; i < BN * 6u * KC; i += 256u) {
-        let t = i / (6u * KC);
-        let l = (i % (6u * KC)) / (2u * KC);
-        let w = i % (2u * KC);
-        let v = XL[(n0 + t) * (p.xl_tok / 4u) + l * (p.cols / 16u) + xo + w];
-        let d = XS0 + t * XTW + 8u * KC * l + 4u * w;
-        sm[d] = v.x;
-        sm[d + 1u] = v.y;
-        sm[d + 2u] = v.z;
-        sm[d + 3u] = v.w;
+    for (var k = 0u; k < XV; k++) {
+        let i = li + 256u * k;
+        if (i < BN * 6u * KC) {
+            let t = i / (6u * KC);
+            let l = (i % (6u * KC)) / (2u * KC);
+            (*st).x[k] = XL[(n0 + t) * (p.xl_tok / 4u) + l * (p.cols / 16u) + xo + i % (2u * KC)];
+        }
+    }
+}
+
+fn stash(st: ptr<function, Staged>, li: u32, s: u32) {
+    for (var k = 0u; k < WRUNS; k++) {
+        let i = li + 256u * k;
+        if (i < BM * 4u * KC) {
+            let rl = i / (4u * KC);
+            let ri = i % (4u * KC);
+            let run = s * 4u * KC + ri;
+            let v = bitcast<vec4<i32>>((*st).w[k]);
+            let o = rl * WRW + 2u * ri;
+            sm[o] = v.x;
+            sm[o + 1u] = v.y;
+            sm[XQL + o] = v.z;
+            sm[XQL + o + 1u] = v.w;
+            if ((run & 3u) == 0u) {
+                let b = run / 4u;
+                if (b == 0u) { wds[rl] = (*st).m[k].x; }
+#ifdef TYPE_Q4_K
+                wmin[2u * rl + b / 4u][b & 3u] = (*st).m[k].y;
+#endif
+            }
+        }
+    }
+    for (var k = 0u; k < XV; k++) {
+        let i = li + 256u * k;
+        if (i < BN * 6u * KC) {
+            let t = i / (6u * KC);
+            let l = (i % (6u * KC)) / (2u * KC);
+            let d = XS0 + t * XTW + 8u * KC * l + 4u * (i % (2u * KC));
+            let v = (*st).x[k];
+            sm[d] = v.x;
+            sm[d + 1u] = v.y;
+            sm[d + 2u] = v.z;
+            sm[d + 3u] = v.w;
+        }
     }
 }
 
@@ -315,19 +355,29 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
 #ifdef FR2
     var c1h0: RT; var c1h1: RT; var c1h2: RT; var c1l0: RT; var c1l1: RT; var c1l2: RT; var o1: array<f32, 8>;
 #endif
-    for (var kb = 0u; kb < p.cols / 256u; kb++) {
+    var st: Staged;
+    fetch(&st, li, r0, n0, 0u, 0u, row_bytes);
+    let nsb = p.cols / 256u;
+    for (var kb = 0u; kb < nsb; kb++) {
         c0h0 = rzero(); c0h1 = rzero(); c0h2 = rzero(); c0l0 = rzero(); c0l1 = rzero(); c0l2 = rzero();
 #ifdef FR2
         c1h0 = rzero(); c1h1 = rzero(); c1h2 = rzero(); c1l0 = rzero(); c1l1 = rzero(); c1l2 = rzero();
 #endif
         for (var s = 0u; s < 8u / KC; s++) {
             workgroupBarrier(); // the previous stage's fragments (or epilogue) are done with sm
-#ifdef PROF_SKIP_STAGE
-            if (kb == 0u) { stage(li, r0, n0, kb, s, row_bytes); }
-#else
-            stage(li, r0, n0, kb, s, row_bytes);
-#endif
+            stash(&st, li, s);
             workgroupBarrier();
+            // the next stage's loads, in flight during this stage's products
+            let last = s + 1u == 8u / KC;
+#ifdef PROF_SKIP_STAGE
+            if (kb == 0u && !last) { fetch(&st, li, r0, n0, kb, s + 1u, row_bytes); }
+#else
+            if (!last) {
+                fetch(&st, li, r0, n0, kb, s + 1u, row_bytes);
+            } else if (kb + 1u < nsb) {
+                fetch(&st, li, r0, n0, kb + 1u, 0u, row_bytes);
+            }
+#endif
 #ifdef PROF_SKIP_MMA
             for (var bi = 0u; bi < 0u; bi++) {
 #else
@@ -382,7 +432,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             }
         }
 #ifdef PROF_SKIP_EPI
-        if (kb + 1u < p.cols / 256u) { continue; }
+        if (kb + 1u < nsb) { continue; }
 #endif
         epilogue(&o0, c0h0, c0h1, c0h2, c0l0, c0l1, c0l2, sg, 0u, n0 + 16u * sc, kb, lane);
 #ifdef FR2
