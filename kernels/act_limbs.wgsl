@@ -15,7 +15,8 @@
 //   2 storage read_write XL: array<u32>   limbs: token t's limb l, column c is
 //                        byte c of words [t * xl_tok + l * cols / 4, ...)
 //   3 storage read_write XF: array<f32>   s_t at xf_s + t, S' at xf_b + t * nb + b
-// cols must be a multiple of 32. Dispatch (n_tok, 1, 1).
+// cols must be a multiple of 32 and at most MAX_COLS. Dispatch (n_tok, 1, 1).
+const MAX_COLS: u32 = 16384u;
 
 struct LP {
     cols: u32,
@@ -34,6 +35,7 @@ struct LP {
 @group(0) @binding(3) var<storage, read_write> XF: array<f32>;
 
 var<workgroup> red: array<f32, 256>;
+var<workgroup> gs: array<i32, MAX_COLS / 4u>; // sums of n per group of four columns
 
 // x as the integer n (see above) for the token's exponent e
 fn fixed(x: f32, e: i32) -> i32 { return i32(round(ldexp(x, 22 - e))); }
@@ -59,8 +61,10 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         var w0 = 0u;
         var w1 = 0u;
         var w2 = 0u;
+        var sn = 0;
         for (var i = 0u; i < 4u; i++) {
             let n = fixed(X[xo + 4u * g + i], e);
+            sn += n;
             let l2 = ((n + 128) & 255) - 128;
             let n1 = (n - l2) >> 8u;
             let l1 = ((n1 + 128) & 255) - 128;
@@ -72,10 +76,13 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         XL[base + g] = w0;
         XL[base + q + g] = w1;
         XL[base + 2u * q + g] = w2;
+        gs[g] = sn;
     }
+    workgroupBarrier();
+    // block sums: eight groups of four columns each
     for (var b = li; b < p.cols / 32u; b += 256u) {
         var sn = 0;
-        for (var k = 0u; k < 32u; k++) { sn += fixed(X[xo + 32u * b + k], e); }
+        for (var k = 0u; k < 8u; k++) { sn += gs[8u * b + k]; }
         XF[p.xf_b + t * p.nb + b] = f32(sn) * (1.0 / 65536.0);
     }
     if (li == 0u) { XF[p.xf_s + t] = ldexp(1.0, e - 6); }

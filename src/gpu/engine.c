@@ -81,7 +81,8 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
     if (((caps->has_smx_i8 && caps->subgroup_max == 32) || e->smx_emu) && e->smx_on)
         e->smx_kc = caps->max_wg_storage >= 47360 ? 4 : caps->max_wg_storage >= 26880 ? 2 : 0;
     if (e->smx_kc) {
-        const uint64_t tpad = (U + 63) / 64 * 64, cols = wide > ff ? wide : ff;
+        /* inputs wider than act_limbs.wgsl's MAX_COLS stay on the f32 matmul */
+        const uint64_t tpad = (U + 63) / 64 * 64, cols = wide > ff ? (wide < 16384 ? wide : 16384) : (ff < 16384 ? ff : 16384);
         e->smx_cols = (uint32_t)cols;
         if (!(e->b_xl = rl_gdev_buffer(e->dev, tpad * 3 * cols, st, err)) ||
             !(e->b_xf = rl_gdev_buffer(e->dev, (tpad + tpad * (cols / 32 + 1)) * 4, st, err)))
