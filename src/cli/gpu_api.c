@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/caps_json.h"
 #include "core/host.h"
 #include "gpu/engine.h"
-#include "json.h"
 #include "ollama.h"
 #include "platform/wasm.h"
 
@@ -28,35 +28,13 @@ RL_EXPORT(rl_api_resolve) char *rl_api_resolve(const char *spec) {
     return path;
 }
 
-static uint64_t num(const json_value *o, const char *k) {
-    double v = json_get_num(o, k, 0);
-    return v > 0 ? (uint64_t)v : 0;
-}
-
 /* caps_json: {"hasSubgroups":1,"maxBinding":...} as js/gpu.mjs caps() returns. */
 /* flags: bit 0 = keep the per-layer-embedding table in the file (rl_gpu_opts.ple_on_host). */
 RL_EXPORT(rl_api_gpu_open)
 rl_gpu_engine *rl_api_gpu_open(const char *path, const char *caps_json, int n_ctx, int ubatch, int flags) {
     rl_error_clear(&last_err);
-    json_value *j = NULL;
-    if (json_parse(caps_json, strlen(caps_json), &j, &last_err) != RL_OK) return NULL;
-    rl_gpu_caps caps = {
-        .has_subgroups = (uint32_t)num(j, "hasSubgroups"),
-        .has_f16 = (uint32_t)num(j, "hasF16"),
-        .has_timestamps = (uint32_t)num(j, "hasTimestamps"),
-        .has_smx_i8 = (uint32_t)num(j, "hasSmxI8"),
-        .subgroup_min = (uint32_t)num(j, "subgroupMin"),
-        .subgroup_max = (uint32_t)num(j, "subgroupMax"),
-        .max_buffer = num(j, "maxBuffer"),
-        .max_binding = num(j, "maxBinding"),
-        .offset_align = (uint32_t)num(j, "offsetAlign"),
-        .uniform_align = (uint32_t)num(j, "uniformAlign"),
-        .max_invocations = (uint32_t)num(j, "maxInvocations"),
-        .max_wg_storage = (uint32_t)num(j, "maxWgStorage"),
-        .max_storage_buffers = (uint32_t)num(j, "maxStorageBuffers"),
-        .max_workgroups = (uint32_t)num(j, "maxWorkgroups"),
-    };
-    json_free(j);
+    rl_gpu_caps caps;
+    if (rl_caps_from_json(caps_json, &caps, &last_err) != RL_OK) return NULL;
     rl_gpu_opts opts = {.n_ctx = n_ctx, .ubatch = ubatch, .ple_on_host = flags & 1};
     rl_gpu_engine *e = NULL;
     if (rl_gpu_engine_open(rl_host_default(), path, &caps, &opts, &e, &last_err) != RL_OK) return NULL;

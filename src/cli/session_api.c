@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/caps_json.h"
 #include "json.h"
 #include "platform/wasm.h"
 #include "session.h"
@@ -14,11 +15,6 @@
 static rl_error last_err; /* the API boundary's only state */
 
 RL_EXPORT(rl_api_session_error) const char *rl_api_session_error(void) { return last_err.msg; }
-
-static uint64_t num(const json_value *o, const char *k) {
-    double v = json_get_num(o, k, 0);
-    return v > 0 ? (uint64_t)v : 0;
-}
 
 /* caps_json empty: CPU engine; otherwise js/gpu.mjs caps() for the GPU engine. */
 /* flags: bit 0 = keep the per-layer-embedding table in the file (GPU). */
@@ -28,20 +24,7 @@ rl_session *rl_api_session_open(const char *spec, const char *caps_json, int n_c
     rl_gpu_caps caps = {0};
     rl_session_opts opts = {.n_ctx = n_ctx, .ple_on_host = flags & 1};
     if (caps_json && caps_json[0]) {
-        json_value *j = NULL;
-        if (json_parse(caps_json, strlen(caps_json), &j, &last_err) != RL_OK) return NULL;
-        caps = (rl_gpu_caps){
-            .has_subgroups = (uint32_t)num(j, "hasSubgroups"), .has_f16 = (uint32_t)num(j, "hasF16"),
-            .has_timestamps = (uint32_t)num(j, "hasTimestamps"), .has_smx_i8 = (uint32_t)num(j, "hasSmxI8"),
-            .subgroup_min = (uint32_t)num(j, "subgroupMin"),
-            .subgroup_max = (uint32_t)num(j, "subgroupMax"), .max_buffer = num(j, "maxBuffer"),
-            .max_binding = num(j, "maxBinding"), .offset_align = (uint32_t)num(j, "offsetAlign"),
-            .uniform_align = (uint32_t)num(j, "uniformAlign"), .max_invocations = (uint32_t)num(j, "maxInvocations"),
-            .max_wg_storage = (uint32_t)num(j, "maxWgStorage"),
-            .max_storage_buffers = (uint32_t)num(j, "maxStorageBuffers"),
-            .max_workgroups = (uint32_t)num(j, "maxWorkgroups"),
-        };
-        json_free(j);
+        if (rl_caps_from_json(caps_json, &caps, &last_err) != RL_OK) return NULL;
         opts.gpu = 1;
         opts.caps = &caps;
     }
