@@ -48,6 +48,23 @@ async function readI32(b, n) {
     return r;
 }
 
+// ms per dispatch of `pipe` over `wg` workgroups (after two warm-up dispatches)
+async function timeDispatch(pipe, bg, wg, reps) {
+    const run = async (n) => {
+        const enc = device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        pass.setPipeline(pipe); pass.setBindGroup(0, bg);
+        for (let i = 0; i < n; i++) pass.dispatchWorkgroups(wg);
+        pass.end();
+        device.queue.submit([enc.finish()]);
+        await device.queue.onSubmittedWorkDone();
+    };
+    await run(2);
+    const t0 = performance.now();
+    await run(reps);
+    return (performance.now() - t0) / reps;
+}
+
 let units = null; // [offsetA, strideA, offsetB, strideB] bytes per unit, from test 1
 // 1. Units of offset and stride. A (M x K) from workgroup memory, row-major; B (K x N)
 // from storage, column-major (a token's K values contiguous, as the kernel keeps them).
@@ -143,19 +160,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         const WG = 132 * 8;
         const bC = device.createBuffer({ size: WG * 8 * FR * FC * M * N * 4, usage: GPUBufferUsage.STORAGE });
         const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: bC } }] });
-        const run = async (n) => {
-            const enc = device.createCommandEncoder();
-            const pass = enc.beginComputePass();
-            pass.setPipeline(pipe); pass.setBindGroup(0, bg);
-            for (let i = 0; i < n; i++) pass.dispatchWorkgroups(WG);
-            pass.end();
-            device.queue.submit([enc.finish()]);
-            await device.queue.onSubmittedWorkDone();
-        };
-        await run(2);
-        const t0 = performance.now();
-        await run(20);
-        const ms = (performance.now() - t0) / 20;
+        const ms = await timeDispatch(pipe, bg, WG, 20);
         const ops = 2 * WG * 8 * ITER * FR * FC * M * N * K;
         console.log(`tput ${FR}x${FC} frags per subgroup: ${ms.toFixed(3)} ms per dispatch, ${(ops / ms / 1e9).toFixed(1)} int8 TOPS`);
     }
@@ -207,19 +212,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         const entries = [{ binding: 0, resource: { buffer: bC } }];
         if (src === 'st') entries.push({ binding: 1, resource: { buffer: bA } });
         const bg = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
-        const run = async (n) => {
-            const enc = device.createCommandEncoder();
-            const pass = enc.beginComputePass();
-            pass.setPipeline(pipe); pass.setBindGroup(0, bg);
-            for (let i = 0; i < n; i++) pass.dispatchWorkgroups(WG);
-            pass.end();
-            device.queue.submit([enc.finish()]);
-            await device.queue.onSubmittedWorkDone();
-        };
-        await run(2);
-        const t0 = performance.now();
-        await run(10);
-        const ms = (performance.now() - t0) / 10;
+        const ms = await timeDispatch(pipe, bg, WG, 10);
         const ops = 2 * WG * 8 * ITER * FR * FC * M * N * K;
         console.log(`load ${label}: 4 loads per 4 MMAs: ${ms.toFixed(3)} ms, ${(ops / ms / 1e9).toFixed(1)} int8 TOPS`);
     }
