@@ -19,7 +19,7 @@
 // Work: a stage is KC 32-column blocks. Both operands of a stage go to
 // workgroup memory (both weight limbs, dequantized to integers, and the BN
 // tokens' three activation limbs); then every subgroup multiplies its
-// fragments. On an H100 a workgroup barrier costs as much as ~10 fragment
+// fragments. On an H200 a workgroup barrier costs as much as ~10 fragment
 // products, and a fragment operation called through a WGSL function ~5x an
 // inline one (tools/probe-smx.mjs): so stages are wide and the hardware inner
 // loop is written out inline.
@@ -40,11 +40,11 @@
 //
 // Bindings
 //   0 uniform SP
-//   1 storage read       W:  array<u32>  weights, raw GGUF blocks (quant.wgsl)
-//   2 storage read       XL: array<i32>  limbs (act_limbs.wgsl), for tokens up
-//                        to n_tok rounded up to BN (their values are never used)
+//   1 storage read       W:  array<u32>  weights, raw GGUF blocks (quant.wgsl;
+//                        WVEC: array<vec4<u32>>, 16-byte weight loads)
+//   2 storage read       XL: array<vec4<i32>>  limbs (act_limbs.wgsl), for tokens
+//                        up to n_tok rounded up to BN (their values are never used)
 //   3 storage read       XF: array<f32>  s_t and S' (act_limbs.wgsl)
-//   (WVEC: W as array<vec4<u32>>, 16-byte weight loads: quant.wgsl)
 //   4 storage read_write Y:  array<f32>  Y[y_off + t * y_stride + r]
 // cols a multiple of 256. Dispatch (ceil(rows / BM), ceil(n_tok / 64), 1).
 #ifdef SMX_HW
