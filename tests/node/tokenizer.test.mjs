@@ -249,6 +249,8 @@ test('the wasm build matches the native build', async () => {
     const p = spawnSync(native, ['tokenize', await vocabFile(), '--file', file, '--split-nul', '--json'], { encoding: 'utf8' });
     assert(p.status === 0, `native rullama failed: ${p.stderr}`);
     const nat = p.stdout.split('\n').filter((l) => l.length).map((l) => JSON.parse(l));
+    // an empty last text is a trailing NUL, a terminator: no line, as ours() expects too (seed 391041373)
+    if (texts[texts.length - 1] === '' && nat.length === texts.length - 1) nat.push([]);
     const wasm = await ours(texts);
     assertEq(nat.length, wasm.length, 'line count');
     wasm.forEach((ids, i) => assertEq(ids, nat[i], `text ${JSON.stringify(texts[i]).slice(0, 60)}:`));
