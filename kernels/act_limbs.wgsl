@@ -15,8 +15,9 @@
 //   2 storage read_write XL: array<u32>   limbs: token t's limb l, column c is
 //                        byte c of words [t * xl_tok + l * cols / 4, ...)
 //   3 storage read_write XF: array<f32>   s_t at xf_s + t, S' at xf_b + t * nb + b
+// Source: common.wgsl, reduce.wgsl (wg_max), act_limbs.wgsl. Defines: WG = 256
+// (with SUBGROUPS: SGMIN, as reduce.wgsl), MAX_COLS (the widest input).
 // cols must be a multiple of 32 and at most MAX_COLS. Dispatch (n_tok, 1, 1).
-const MAX_COLS: u32 = 16384u;
 
 struct LP {
     cols: u32,
@@ -34,30 +35,23 @@ struct LP {
 @group(0) @binding(2) var<storage, read_write> XL: array<u32>;
 @group(0) @binding(3) var<storage, read_write> XF: array<f32>;
 
-var<workgroup> red: array<f32, 256>;
 var<workgroup> gs: array<i32, MAX_COLS / 4u>; // sums of n per group of four columns
 
 // x as the integer n (see above) for the token's exponent e
 fn fixed(x: f32, e: i32) -> i32 { return i32(round(ldexp(x, 22 - e))); }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let t = wid.x;
     let xo = p.x_off + t * p.x_stride;
     var m = 0.0;
-    for (var c = li; c < p.cols; c += 256u) { m = max(m, abs(X[xo + c])); }
-    red[li] = m;
-    workgroupBarrier();
-    for (var h = 128u; h > 0u; h >>= 1u) {
-        if (li < h) { red[li] = max(red[li], red[li + h]); }
-        workgroupBarrier();
-    }
-    let mx = red[0];
+    for (var c = li; c < p.cols; c += WG) { m = max(m, abs(X[xo + c])); }
+    let mx = wg_max(m, li);
     var e = 0;
     if (mx > 0.0) { e = frexp(mx).exp; }
     let q = p.cols / 4u;
     let base = t * p.xl_tok;
-    for (var g = li; g < q; g += 256u) {
+    for (var g = li; g < q; g += WG) {
         var w0 = 0u;
         var w1 = 0u;
         var w2 = 0u;
@@ -80,7 +74,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     }
     workgroupBarrier();
     // block sums: eight groups of four columns each
-    for (var b = li; b < p.cols / 32u; b += 256u) {
+    for (var b = li; b < p.cols / 32u; b += WG) {
         var sn = 0;
         for (var k = 0u; k < 8u; k++) { sn += gs[8u * b + k]; }
         XF[p.xf_b + t * p.nb + b] = f32(sn) * (1.0 / 65536.0);

@@ -55,7 +55,7 @@ for (const [name, type, rows, cols] of shapes) {
     for (const [fr, kc, extra] of variants) {
         const BN = 64, tPad = Math.ceil(T / BN) * BN, nb = cols / 32, xlTok = 3 * cols / 4;
         const xl = gpu.buffer(tPad * xlTok * 4), xf = gpu.buffer((tPad + tPad * nb) * 4), ys = gpu.buffer(rows * T * 4);
-        const limbs = await gpu.pipeline(cref.wgsl(['act_limbs.wgsl'], []), 'urww');
+        const limbs = await gpu.pipeline(gpu.limbsSource(cref), 'urww');
         const lp = gpu.buffer(params([cols, T, 0, cols, xlTok, 0, tPad, nb]), true);
         let smx;
         try { smx = await gpu.pipeline(cref.wgsl(['quant.wgsl', 'matmul_smx.wgsl'], [`TYPE_${type}`, ...(fr === 2 ? ['FR2'] : []), `KC=${kc}u`, 'WVEC', ...extra, 'SMX_HW']), 'urrrw'); } catch (e) { line.push(`${fr}x${kc}: ${String(e.message).slice(0, 300)}`); continue; }

@@ -13,6 +13,7 @@
 #define DEFAULT_UBATCH 512 /* slots per prefill pass unless asked otherwise (halved while a buffer would
                               exceed the binding limit); the matmul reuses each weight tile over more
                               tokens, and bench measures what users get */
+#define SMX_MAX_COLS 16384 /* widest input of the integer matmul (act_limbs.wgsl MAX_COLS); wider ones stay f32 */
 #define PREFILL_LISTS 4 /* command lists a prefill pass is handed over in (RULLAMA_TUNE lists=N) */
 #define LOGIT_ROWS 8 /* output rows computed per pass when every row's logits are wanted */
 #define MAX_HD 512
@@ -126,6 +127,7 @@ struct rl_gpu_engine {
     uint64_t replays;             /* steps replayed (tests) */
     /* pipelines */
     uint32_t p_norm, p_prep, p_combine, p_combine_direct, p_glu, p_ple, p_argmax, p_route, p_moe_combine, p_topk;
+    uint32_t p_limbs; /* act_limbs, when the integer matmul is on (smx_kc) */
 };
 
 /* An activation operand: a buffer, the float offset of slot 0, floats between slots. */

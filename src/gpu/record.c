@@ -40,12 +40,9 @@ typedef struct {
 static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                              float softcap, const char *type_def, rl_error *err) {
     const uint32_t cols = (uint32_t)W->ne[0], tpad = ((uint32_t)T + 63) / 64 * 64, nb = cols / 32, xl_tok = 3 * cols / 4;
-    const char *none[] = {NULL};
-    const uint32_t limbs = rl_gdev_pipeline(e->dev, K_ACT_LIMBS, none, err);
-    if (!limbs) return err->code;
     limb_params lp = {cols, (uint32_t)T, x.off, x.stride, xl_tok, 0, tpad, nb};
     rl_gbind lb[3] = {{x.buf, 0, 0}, {e->b_xl, 0, 0}, {e->b_xf, 0, 0}};
-    rl_status s = rl_gdev_dispatch(e->dev, limbs, &lp, lb, (uint32_t)T, 1, 1, err);
+    rl_status s = rl_gdev_dispatch(e->dev, e->p_limbs, &lp, lb, (uint32_t)T, 1, 1, err);
     if (s) return s;
     const uint64_t wbytes = (uint64_t)rows * rl_row_bytes(W->type, cols);
     const int wvec = wbytes % 16 == 0; /* 16-byte weight loads need the binding in whole 16-byte words */

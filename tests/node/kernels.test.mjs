@@ -469,7 +469,7 @@ async function smxProduct(name, o, hw) {
     const y0 = randn(yOff + (nTok - 1) * yStride + rows + 3);
     const xl = gpu.buffer(tPad * xlTok * 4), xf = gpu.buffer((tPad + tPad * nb) * 4), xb = gpu.buffer(X);
     const lp = gpu.buffer(params([cols, nTok, xOff, xStride, xlTok, 0, tPad, nb]), true);
-    const limbs = await gpu.pipeline(cref.wgsl(['act_limbs.wgsl'], []), 'urww');
+    const limbs = await gpu.pipeline(gpu.limbsSource(cref), 'urww');
     gpu.dispatch(limbs, gpu.bindGroup(limbs, [lp, xb, xl, xf]), [nTok]);
     const defs = [`TYPE_${type}`, ...(fr === 2 ? ['FR2'] : []), `KC=${kc}u`, ...(wvec ? ['WVEC'] : []), ...(hw ? ['SMX_HW'] : [])];
     const entry = await gpu.pipeline(cref.wgsl(SMX_FILES, defs), 'urrrw');
