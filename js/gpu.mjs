@@ -4,8 +4,8 @@
 // (Dawn in Node).
 
 // command-list opcodes and their lengths in words (src/gpu/gpu_abi.h); js/web/plan.mjs reads them too
-export const OP = { DISPATCH: 1, WRITE: 2, COPY: 3, READ: 4, UPLOAD: 5, DISPATCH_INDIRECT: 7, AHEAD: 8 };
-export const OP_LEN = { 1: 6, 2: 5, 3: 6, 4: 5, 5: 7, 7: 5, 8: 2 };
+export const OP = { DISPATCH: 1, WRITE: 2, COPY: 3, READ: 4, UPLOAD: 5, DISPATCH_INDIRECT: 7, AHEAD: 8, FREE: 9 };
+export const OP_LEN = { 1: 6, 2: 5, 3: 6, 4: 5, 5: 7, 7: 5, 8: 2, 9: 2 };
 const BIND_TYPES = ['uniform', 'read-only-storage', 'storage'];
 // chromium-experimental-subgroup-matrix: the integer tensor cores of the prefill
 // matmul (kernels/matmul_smx.wgsl); Dawn offers it only with allow_unsafe_apis
@@ -335,6 +335,13 @@ export class GpuRuntime {
             this.profileQueries = [];
         }
         dev.queue.submit([enc.finish()]);
+        // OP_FREE: the submitted work keeps what it uses; the buffer is gone for later lists
+        for (let i = 0; i < words.length; i += OP_LEN[words[i]])
+            if (words[i] === OP.FREE) {
+                this.buffers.get(words[i + 1])?.destroy();
+                this.buffers.delete(words[i + 1]);
+                this.buffersFreed = (this.buffersFreed ?? 0) + 1; // tests count them
+            }
         this.encodeMs = (this.encodeMs ?? 0) + performance.now() - t0; // host cost of turning lists into WebGPU calls (bench)
         // reads of a list that runs ahead start mapping now, so they are ready when awaited
         if (ahead) {
@@ -360,6 +367,7 @@ export class GpuRuntime {
             this.readPool.push(pr.staging);
             for (const [label, q] of pr.entries) {
                 const ms = Number(t[q + 1] - t[q]) / 1e6;
+                if (label === 'list') this.listSpans?.push([t[q], t[q + 1]]); // bench: GPU idle between steps
                 const e = (this.profile[label] ??= { ms: 0, n: 0 });
                 if (ms >= 0 && ms < 1e4) { e.ms += ms; e.n++; }
             }

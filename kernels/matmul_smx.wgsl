@@ -180,8 +180,8 @@ fn run_q(bb: u32, run: u32) -> array<i32, 8> {
     let sh = 4u * (k >> 1u);
     let ho = bb + 128u + 32u * h + l;
     let hs = 2u * k;
-    let q = array<u32, 2>(((w2(o) >> sh) & 0x0F0F0F0Fu) | (((w2(ho) >> hs) & 0x03030303u) << 4u),
-                          ((w2(o + 4u) >> sh) & 0x0F0F0F0Fu) | (((w2(ho + 4u) >> hs) & 0x03030303u) << 4u));
+    let q = array<u32, 2>(((q6w(o) >> sh) & 0x0F0F0F0Fu) | (((q6w(ho) >> hs) & 0x03030303u) << 4u),
+                          ((q6w(o + 4u) >> sh) & 0x0F0F0F0Fu) | (((q6w(ho + 4u) >> hs) & 0x03030303u) << 4u));
     var r: array<i32, 8>;
     for (var i = 0u; i < 8u; i++) { r[i] = sc * (i32((q[i / 4u] >> (8u * (i & 3u))) & 0xFFu) - 32); }
     return r;

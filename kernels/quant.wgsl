@@ -12,7 +12,8 @@
 // Alignment: rb must be a multiple of 4 for F32, F16, BF16, Q4_1, Q5_1, Q2_K,
 // Q4_K, Q5_K (their blocks are whole words) and a multiple of 2 for Q4_0,
 // Q5_0, Q8_0, Q3_K, Q6_K (18/22/34/110/210-byte blocks sit at 2 mod 4 every
-// other block; those are read with a funnel shift of two words).
+// other block; those are read with a funnel shift of two words). Q6_K with
+// Q6K_PAD (224-byte blocks) needs a multiple of 16.
 //
 // Small integers become floats by OR-ing them into the mantissa of 2^23 and
 // subtracting (exact, and cheaper than an int->float conversion on most GPUs).
@@ -86,8 +87,11 @@ fn w2x4(b: u32) -> vec4<u32> {
 // f16 at byte offset b (b % 2 == 0)
 fn f16at(b: u32) -> f32 { return unpack2x16float(wd(b >> 2u) >> ((b & 2u) * 8u)).x; }
 
+// signed byte i (0..3) of the word w
+fn s8of(w: u32, i: u32) -> f32 { return f32(i32(w << (24u - i * 8u)) >> 24u); }
+
 // signed byte at byte offset b
-fn s8at(b: u32) -> f32 { return f32(i32(wd(b >> 2u) << (24u - (b & 3u) * 8u)) >> 24u); }
+fn s8at(b: u32) -> f32 { return s8of(wd(b >> 2u), b & 3u); }
 
 // the four bytes of q as floats, minus off (exact for bytes and small offsets)
 fn u8x4(q: u32, off: f32) -> vec4<f32> {
@@ -323,7 +327,17 @@ fn dq8(rb: u32, j: u32) -> array<vec4<f32>, 2> {
 // nibble (k = 0, 1) or high nibble (k = 2, 3) of ql[64h + l + 32(k&1)], top two
 // bits at shift 2k of qh[32h + l], scale scales[8h + l/16 + 2k]; d*sc*(q-32).
 const QK: u32 = 256u;
+#ifdef Q6K_PAD
+// Q6K_PAD: the engine keeps Q6_K blocks padded to 224 bytes on the GPU (the
+// same fields, 14 zero bytes after d; src/gpu/placement.c, kernels/repack.wgsl).
+// With rows 16-byte aligned, ql, qh and the scales are whole 16-byte words and
+// every word load is a single aligned one instead of a funnel shift of two.
+const QB: u32 = 224u;
+fn q6w(b: u32) -> u32 { return w4(b); }
+#else
 const QB: u32 = 210u;
+fn q6w(b: u32) -> u32 { return w2(b); }
+#endif
 fn dq8(rb: u32, j: u32) -> array<vec4<f32>, 2> {
     let bb = rb + (j >> 5u) * QB;
     let e = (j & 31u) * 8u;
@@ -335,8 +349,8 @@ fn dq8(rb: u32, j: u32) -> array<vec4<f32>, 2> {
     let sh = 4u * (k >> 1u);
     let ho = bb + 128u + 32u * h + l;
     let hs = 2u * k;
-    let q0 = ((w2(o) >> sh) & 0x0F0F0F0Fu) | (((w2(ho) >> hs) & 0x03030303u) << 4u);
-    let q1 = ((w2(o + 4u) >> sh) & 0x0F0F0F0Fu) | (((w2(ho + 4u) >> hs) & 0x03030303u) << 4u);
+    let q0 = ((q6w(o) >> sh) & 0x0F0F0F0Fu) | (((q6w(ho) >> hs) & 0x03030303u) << 4u);
+    let q1 = ((q6w(o + 4u) >> sh) & 0x0F0F0F0Fu) | (((q6w(ho + 4u) >> hs) & 0x03030303u) << 4u);
     return array<vec4<f32>, 2>(d * u8x4(q0, 32.0), d * u8x4(q1, 32.0));
 }
 #endif

@@ -19,7 +19,7 @@
 // dispatches. The GPU is kept busy for about a second first; even so, numbers
 // of one shape measured minutes apart (or while the host is busy) differ by
 // up to 1.5x on the lent H100/H200: compare variants of one run only.
-import { CRef, KernelRunner, TYPES, rowBytes, mvParams, randomWeights } from '../tests/node/lib/gpu-kernel.mjs';
+import { CRef, KernelRunner, TYPES, rowBytes, mvParams, randomWeights, gpuDefs, gpuLayout } from '../tests/node/lib/gpu-kernel.mjs';
 
 const args = process.argv.slice(2);
 const flag = (n) => args.includes(n);
@@ -97,11 +97,11 @@ async function timeDispatches(entry, groups, grid, count) {
 // The weight copies for one type and shape, x for up to maxTok tokens, y for
 // ySlots outputs per row and token (split-K partial sums).
 function setup(type, rows, cols, maxTok, ySlots = 1, cacheBytes = CACHE_BYTES) {
-    const rb = rowBytes(type, cols), bytes = rb * rows;
+    const rb = rowBytes(type, cols) / TYPES[type].qb * (TYPES[type].gpuQb ?? TYPES[type].qb), bytes = rb * rows; // GPU bytes
     const align = 256; // each copy at a storage-offset-aligned position
     const stride = Math.ceil(bytes / align) * align;
     const copies = Math.max(1, Math.min(Math.ceil(cacheBytes / bytes), Math.floor(Math.min(caps.maxBinding, caps.maxBuffer) / stride)));
-    const one = randomWeights(type, rows * cols, rand);
+    const one = gpuLayout(type, randomWeights(type, rows * cols, rand));
     const W = dev.createBuffer({ size: stride * copies, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     for (let c = 0; c < copies; c++) dev.queue.writeBuffer(W, c * stride, one.buffer, 0, Math.ceil(bytes / 4) * 4);
     const X = gpu.buffer(new Float32Array(cols * maxTok).map(() => rand() - 0.5));
@@ -167,7 +167,7 @@ async function benchMatvec(type, name, rows, cols, s, nTok) {
     }
     const P = s.params(nTok);
     for (const [label, files, defs, rpw] of variants) {
-        const entry = await gpu.pipeline(cref.wgsl(files, [`TYPE_${type}`, ...defs]), 'urrw');
+        const entry = await gpu.pipeline(cref.wgsl(files, [...gpuDefs(type), ...defs]), 'urrw');
         const nwg = Math.ceil(rows / rpw), gx = Math.min(nwg, 65535), grid = [gx, Math.ceil(nwg / gx)];
         const groups = P.map((p) => gpu.bindGroup(entry, [gpu.buffer(mvParams({ ...p, gridX: gx }), true), s.W, s.X, s.Y]));
         const ms = await timeDispatches(entry, groups, grid, Math.max(iters, s.copies));
@@ -191,7 +191,7 @@ async function benchMatmul(type, name, rows, cols, s, nTok) {
         for (const [tm, tn, bk] of [[8, 8, 16], [4, 8, 32]]) variants.push([tm, tn, bk, 1, ' op', OP_FILES]);
     }
     for (const [tm, tn, bk, sp, tag, files] of variants) {
-        const entry = await gpu.pipeline(cref.wgsl(files, [`TYPE_${type}`, `TM=${tm}`, `TN=${tn}`, `BK=${bk}`]), 'urrw');
+        const entry = await gpu.pipeline(cref.wgsl(files, [...gpuDefs(type), `TM=${tm}`, `TN=${tn}`, `BK=${bk}`]), 'urrw');
         const grid = [Math.ceil(rows / (16 * tm)), Math.ceil(nTok / (16 * tn)), sp];
         const kc = sp > 1 ? bk * Math.ceil(cols / sp / bk) : 0;
         const P = s.params(nTok, sp > 1 ? { pad0: kc, pad1: rows * nTok } : {});
@@ -232,9 +232,10 @@ for (const type of types) {
     if (!TYPES[type]) { console.error(`unknown type ${type}`); process.exit(2); }
     for (const [name, rows, cols] of SHAPES) {
         if (shapeFilter && !shapeFilter.includes(name)) continue;
-        if (name === 'output' && type !== 'Q6_K') continue; // the tied output matrix is Q6_K in Ollama's files
-        if (!quick && !shapeFilter && !['Q4_K', 'Q6_K'].includes(type) && !MINOR.includes(name)) continue;
-        if (!quick && !shapeFilter && type === 'Q6_K' && !['down', 'output'].includes(name)) continue;
+        const q6 = type === 'Q6_K' || type === 'Q6_KP';
+        if (name === 'output' && !q6) continue; // the tied output matrix is Q6_K in Ollama's files
+        if (!quick && !shapeFilter && type !== 'Q4_K' && !q6 && !MINOR.includes(name)) continue;
+        if (!quick && !shapeFilter && q6 && !['down', 'output'].includes(name)) continue;
         const doMv = kernels !== 'matmul', doMm = kernels !== 'matvec' && (quick || MM_SHAPES.includes(name)) && name !== 'output';
         if (doMv) {
             const s = setup(type, rows, cols, 8);

@@ -341,6 +341,13 @@ rl_status rl_gdev_ahead(rl_gpu_device *d, uint32_t flushes, rl_error *err) {
     return push(d, w, RL_OP_LEN_AHEAD, err);
 }
 
+rl_status rl_gdev_free_buffer(rl_gpu_device *d, uint32_t buffer, rl_error *err) {
+    const uint32_t w[RL_OP_LEN_FREE] = {RL_OP_FREE, buffer};
+    rl_status s = push(d, w, RL_OP_LEN_FREE, err);
+    if (!s && buffer < d->buf_cap) d->buf_sizes[buffer] = 0; /* not destroyed again when the device goes */
+    return s;
+}
+
 rl_status rl_gdev_upload(rl_gpu_device *d, int file, uint64_t file_off, uint32_t len, uint32_t buffer,
                          uint64_t buf_off, rl_error *err) {
     const uint32_t w[RL_OP_LEN_UPLOAD] = {RL_OP_UPLOAD, (uint32_t)file, (uint32_t)file_off, (uint32_t)(file_off >> 32),

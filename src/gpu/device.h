@@ -21,7 +21,7 @@ typedef struct {
 } rl_kernel;
 
 typedef enum {
-    K_NORM, K_ATTN_PREP, K_ATTENTION_TILED, K_ATTN_DECODE, K_ATTN_DECODE_PREP, K_ATTN_COMBINE, K_GLU, K_PLE, K_ARGMAX, K_MATVEC, K_MATVEC_GEGLU, K_MATVEC_RES, K_MATMUL, K_ACT_LIMBS, K_MATMUL_SMX, K_GET_ROWS, K_MOE_ROUTE, K_MOE_MATVEC, K_MOE_COMBINE, K_TOPK,
+    K_NORM, K_ATTN_PREP, K_ATTENTION_TILED, K_ATTN_DECODE, K_ATTN_DECODE_PREP, K_ATTN_COMBINE, K_GLU, K_PLE, K_ARGMAX, K_MATVEC, K_MATVEC_GEGLU, K_MATVEC_RES, K_MATMUL, K_ACT_LIMBS, K_MATMUL_SMX, K_GET_ROWS, K_MOE_ROUTE, K_MOE_MATVEC, K_MOE_COMBINE, K_TOPK, K_REPACK_Q6K,
     K_COUNT
 } rl_kernel_id;
 
@@ -71,6 +71,9 @@ rl_status rl_gdev_copy(rl_gpu_device *d, uint32_t src, uint64_t src_off, uint32_
 /* Mark the list being recorded as running ahead: its reads land at the
  * flushes-th flush after the one that submits it (gpu_abi.h RL_OP_AHEAD). */
 rl_status rl_gdev_ahead(rl_gpu_device *d, uint32_t flushes, rl_error *err);
+/* Destroys a buffer once the commands recorded before this are handed over
+ * (the GPU finishes what they use first); its id is never used again. */
+rl_status rl_gdev_free_buffer(rl_gpu_device *d, uint32_t buffer, rl_error *err);
 rl_status rl_gdev_upload(rl_gpu_device *d, int file, uint64_t file_off, uint32_t len, uint32_t buffer,
                          uint64_t buf_off, rl_error *err);
 

@@ -182,6 +182,8 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "kb=%u", &n) == 1 && n >= 2 && n <= 64 && !(n & (n - 1))) e->attn_kb = (int)n;
         else if (sscanf(v, "prep=%u", &n) == 1) e->attn_noprep = !n;
         else if (sscanf(v, "replay=%u", &n) == 1) e->no_replay = !n;
+        else if (sscanf(v, "q6pad=%u", &n) == 1) e->q6_raw = !n;
+        else if (sscanf(v, "q6stage=%u", &n) == 1 && n >= 1 && n <= (1u << 20)) e->repack_stage = n << 10;
         else if (sscanf(v, "combine=%u", &n) == 1) e->combine_grouped = n == 0;
         else if (sscanf(v, "lists=%u", &n) == 1 && n >= 1 && n <= 64) e->prefill_lists = (int)n;
         else if (sscanf(v, "mmt=%ux%u", &n, &n2) == 2 && n >= 1 && n <= 8 && n2 >= 1 && n2 <= 8 && !(n & (n - 1)) &&
@@ -249,7 +251,7 @@ uint64_t rl_gpu_engine_decode_bytes(const rl_gpu_engine *e) {
     const gguf_file *g = e->mf.gguf;
     uint64_t sum = 0;
     for (uint64_t i = 0; i < g->n_tensors; i++)
-        if (e->where[i].buffer && &g->tensors[i] != e->m->per_layer_token_embd) sum += g->tensors[i].nbytes;
+        if (e->where[i].buffer && &g->tensors[i] != e->m->per_layer_token_embd) sum += e->where[i].size;
     return sum;
 }
 
@@ -376,7 +378,7 @@ static rl_status step_body_fresh(rl_gpu_engine *e, const int32_t *tokens, int T,
     {
         char type_def[48];
         snprintf(type_def, sizeof type_def, "TYPE_%s", rl_type_get(m->token_embd->type)->name);
-        const char *defs[] = {type_def, "WG=64u", NULL};
+        const char *defs[] = {type_def, gpu_layout_def(e, m->token_embd->type), "WG=64u", NULL};
         uint32_t pipe = rl_gdev_pipeline(e->dev, K_GET_ROWS, defs, err);
         if (!pipe) return err->code;
         get_rows_params gp = {(uint32_t)T, D, 0, (uint32_t)m->n_vocab, 0, 0, 0, D, sqrtf((float)D), 0, 0, 0};

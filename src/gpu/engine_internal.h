@@ -124,6 +124,8 @@ struct rl_gpu_engine {
     int mm_min_groups;            /* RULLAMA_TUNE mmg=N: the prefill matmul's tile keeps N workgroups (0: MM_MIN_GROUPS) */
     int combine_grouped;          /* RULLAMA_TUNE combine=0: prefill merges its splits with decode's attn_combine */
     int no_replay;                /* RULLAMA_TUNE replay=0: record every step (bench's A/B) */
+    int q6_raw;                   /* RULLAMA_TUNE q6pad=0: Q6_K stays in 210-byte blocks on the GPU (A/B) */
+    uint32_t repack_stage;        /* RULLAMA_TUNE q6stage=KiB: the repack's staging size (tests; 0: REPACK_STAGE) */
     uint64_t replays;             /* steps replayed (tests) */
     /* pipelines */
     uint32_t p_norm, p_prep, p_combine, p_combine_direct, p_glu, p_ple, p_argmax, p_route, p_moe_combine, p_topk;
@@ -156,6 +158,13 @@ typedef struct {
 
 /* placement.c */
 rl_status gpu_place_weights(rl_gpu_engine *e, rl_error *err);
+/* GPU weight layout: Q6_K blocks are padded to 224 bytes there, repacked at load
+ * (kernels/quant.wgsl Q6K_PAD, kernels/repack.wgsl); every other type keeps the
+ * file's bytes. Row and tensor sizes in GPU memory, and the define a weight
+ * kernel of `type` needs next to its TYPE_ one. */
+uint64_t gpu_row_bytes(const rl_gpu_engine *e, uint32_t type, uint64_t cols);
+uint64_t gpu_tensor_bytes(const rl_gpu_engine *e, const gguf_tensor *t);
+const char *gpu_layout_def(const rl_gpu_engine *e, uint32_t type);
 uint32_t gpu_vec_off(const rl_gpu_engine *e, const gguf_tensor *t);
 rl_gbind gpu_wbind(const rl_gpu_engine *e, const gguf_tensor *t);
 int gpu_adjacent(const rl_gpu_engine *e, const gguf_tensor *a, const gguf_tensor *b);

@@ -44,6 +44,9 @@ enum {
      * flush after the one that submits it, not by that one (decode steps n+1.. queued
      * before step n's pick is read) */
     RL_OP_AHEAD = 8,
+    /* [OP_FREE, buffer]: the buffer is destroyed once this list is submitted (its commands,
+     * and those before, still finish with it); the id is not used again */
+    RL_OP_FREE = 9,
 };
 
 #define RL_OP_LEN_DISPATCH 6
@@ -53,6 +56,7 @@ enum {
 #define RL_OP_LEN_UPLOAD 7
 #define RL_OP_LEN_DISPATCH_INDIRECT 5
 #define RL_OP_LEN_AHEAD 2
+#define RL_OP_LEN_FREE 2
 
 /* What the host reports about the device (filled before the engine starts). */
 typedef struct {

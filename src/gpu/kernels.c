@@ -32,6 +32,8 @@ static const rl_kernel kernels[K_COUNT] = {
     [K_MOE_MATVEC] = {"moe_matvec", {"quant.wgsl", "moe_matvec.wgsl"}, {U, R, R, W, R}, 5, 48},
     [K_MOE_COMBINE] = {"moe_combine", {"common.wgsl", "reduce.wgsl", "moe_combine.wgsl"}, {U, R, R, R, W}, 5, 32},
     [K_TOPK] = {"topk", {"common.wgsl", "topk.wgsl"}, {U, R, W, W}, 4, 32},
+    /* load: Q6_K blocks padded to 224 bytes (quant.wgsl Q6K_PAD) */
+    [K_REPACK_Q6K] = {"repack_q6k", {"repack.wgsl"}, {U, R, W}, 3, 16},
 };
 
 const rl_kernel *rl_kernel_get(rl_kernel_id id) { return id < K_COUNT ? &kernels[id] : 0; }

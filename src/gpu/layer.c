@@ -31,14 +31,14 @@ static rl_status expert_matvec(rl_gpu_engine *e, const gguf_tensor *W, act x, ui
     const uint32_t rows = (uint32_t)W->ne[1], cols = (uint32_t)W->ne[0], K = (uint32_t)e->m->n_expert_used;
     char type_def[48];
     snprintf(type_def, sizeof type_def, "TYPE_%s", rl_type_get(W->type)->name);
-    const char *defs[] = {type_def, "WG=128u", "ROWS=4u", NULL};
+    const char *defs[] = {type_def, gpu_layout_def(e, W->type), "WG=128u", "ROWS=4u", NULL};
     uint32_t pipe = rl_gdev_pipeline(e->dev, K_MOE_MATVEC, defs, err);
     if (!pipe) return err->code;
-    moe_mv_params p = {rows,     cols,     K,          (uint32_t)(rows * rl_row_bytes(W->type, cols)),
+    moe_mv_params p = {rows,     cols,     K,          (uint32_t)(rows * gpu_row_bytes(e, W->type, cols)),
                        x.off,    x.stride, x_stride_k, y.off,
                        y.stride, 0,        0,          0};
     const placed *pw = &e->where[W - e->mf.gguf->tensors];
-    rl_gbind b[4] = {{pw->buffer, pw->offset, align_up(W->nbytes, 4)}, {x.buf, 0, 0}, {y.buf, 0, 0}, {e->b_eids, 0, 0}};
+    rl_gbind b[4] = {{pw->buffer, pw->offset, align_up(pw->size, 4)}, {x.buf, 0, 0}, {y.buf, 0, 0}, {e->b_eids, 0, 0}};
     return rl_gdev_dispatch(e->dev, pipe, &p, b, (rows + 3) / 4, K, (uint32_t)T, err);
 }
 

@@ -10,6 +10,79 @@
 
 #include "quant.h"
 
+/* ---- GPU layout -------------------------------------------------------------- */
+
+/* Q6_K's 210-byte blocks sit at 2-byte alignment, so every word a kernel reads
+ * is a funnel shift of two; padded to 224 bytes they are whole 16-byte words
+ * (kernels/quant.wgsl Q6K_PAD), for 6.7% more bytes. */
+enum { Q6K_FILE_BLOCK = 210, Q6K_GPU_BLOCK = 224 };
+/* file bytes staged per repack list: the staging buffer's size */
+#define REPACK_STAGE (128u << 20)
+
+static int padded(const rl_gpu_engine *e, uint32_t type) { return !e->q6_raw && type == RL_TYPE_Q6_K; }
+
+uint64_t gpu_row_bytes(const rl_gpu_engine *e, uint32_t type, uint64_t cols) {
+    return padded(e, type) ? cols / 256 * Q6K_GPU_BLOCK : rl_row_bytes(type, cols);
+}
+
+uint64_t gpu_tensor_bytes(const rl_gpu_engine *e, const gguf_tensor *t) {
+    return padded(e, t->type) ? t->nbytes / Q6K_FILE_BLOCK * Q6K_GPU_BLOCK : t->nbytes;
+}
+
+const char *gpu_layout_def(const rl_gpu_engine *e, uint32_t type) { return padded(e, type) ? "Q6K_PAD" : "NO_PAD"; }
+
+/* Staging for the repack: file bytes go into `buf` at `used`, a repack pass
+ * writes them padded into place; a full stage ends the command list (uploads
+ * run before a list's commands, so the next ones may reuse it). */
+typedef struct {
+    uint32_t buf, pipe;
+    uint64_t size, used;
+} repack_stage;
+
+typedef struct {
+    uint32_t n_blocks, src_off, dst_off, grid_x;
+} repack_params;
+
+static rl_status upload_padded(rl_gpu_engine *e, repack_stage *st, const gguf_tensor *t, uint32_t arena,
+                               uint64_t offset, rl_error *err) {
+    const gguf_file *g = e->mf.gguf;
+    const uint64_t blocks = t->nbytes / Q6K_FILE_BLOCK;
+    rl_status s;
+    if (!st->buf) {
+        uint64_t total = 0; /* the stage need not outgrow the model's own Q6_K bytes */
+        for (uint64_t i = 0; i < g->n_tensors; i++)
+            if (padded(e, g->tensors[i].type)) total += align_up(g->tensors[i].nbytes, 4);
+        const uint64_t cap = e->repack_stage ? e->repack_stage : REPACK_STAGE;
+        st->size = (total < cap ? total : cap) + 4; /* the last funnel shift reads 4 bytes on */
+        const char *defs[] = {NULL};
+        if (!(st->buf = rl_gdev_buffer(e->dev, align_up(st->size, 4), RL_BUF_STORAGE | RL_BUF_COPY_DST, err)) ||
+            !(st->pipe = rl_gdev_pipeline(e->dev, K_REPACK_Q6K, defs, err)))
+            return err->code;
+    }
+    const uint64_t per = (st->size - 4) / Q6K_FILE_BLOCK;
+    const uint32_t maxg = rl_gdev_caps(e->dev)->max_workgroups ? rl_gdev_caps(e->dev)->max_workgroups : 65535;
+    for (uint64_t b0 = 0; b0 < blocks;) {
+        uint64_t n = blocks - b0 < per ? blocks - b0 : per;
+        if (st->used + n * Q6K_FILE_BLOCK + 4 > st->size) {
+            if (st->used && (s = rl_gdev_submit(e->dev, err))) return s;
+            st->used = 0;
+        }
+        const uint64_t room = (st->size - 4 - st->used) / Q6K_FILE_BLOCK;
+        if (n > room) n = room;
+        if ((s = rl_gdev_upload(e->dev, e->mf.fd, g->data_offset + t->offset + b0 * Q6K_FILE_BLOCK,
+                                (uint32_t)(n * Q6K_FILE_BLOCK), st->buf, st->used, err)))
+            return s;
+        const uint64_t groups = (n * (Q6K_GPU_BLOCK / 4) + 255) / 256;
+        const uint32_t gx = (uint32_t)(groups < maxg ? groups : maxg), gy = (uint32_t)((groups + gx - 1) / gx);
+        repack_params rp = {(uint32_t)n, (uint32_t)st->used, (uint32_t)(offset + b0 * Q6K_GPU_BLOCK), gx};
+        rl_gbind b[2] = {{st->buf, 0, 0}, {arena, 0, 0}};
+        if ((s = rl_gdev_dispatch(e->dev, st->pipe, &rp, b, gx, gy, 1, err))) return s;
+        st->used = align_up(st->used + n * Q6K_FILE_BLOCK, 4);
+        b0 += n;
+    }
+    return RL_OK;
+}
+
 /* ---- placement ------------------------------------------------------------- */
 
 static int is_text(const gguf_tensor *t) {
@@ -91,8 +164,9 @@ rl_status gpu_place_weights(rl_gpu_engine *e, rl_error *err) {
     uint64_t remaining = 0;
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         const gguf_tensor *t = &g->tensors[i];
-        if (is_text(t) && !is_vec(t) && t != ple) remaining += align_up(t->nbytes, 256);
+        if (is_text(t) && !is_vec(t) && t != ple) remaining += align_up(gpu_tensor_bytes(e, t), 256);
     }
+    repack_stage stage = {0, 0, 0, 0};
     uint32_t arena = 0;
     uint64_t used = 0, arena_size = 0;
     for (uint64_t i = 0; i < g->n_tensors; i++) {
@@ -104,7 +178,7 @@ rl_status gpu_place_weights(rl_gpu_engine *e, rl_error *err) {
         group_of(e, t, grp, &n);
         uint64_t bytes = 0;
         for (int k = 0; k < n; k++)
-            bytes += grp[k]->nbytes;
+            bytes += gpu_tensor_bytes(e, grp[k]);
         if (bytes > arena_cap)
             return rl_fail(err, RL_ERR_LIMIT, "tensor %.*s (%llu bytes) is larger than this GPU's binding limit (%llu)",
                            (int)t->name.len, t->name.ptr, (unsigned long long)bytes, (unsigned long long)arena_cap);
@@ -118,19 +192,26 @@ rl_status gpu_place_weights(rl_gpu_engine *e, rl_error *err) {
         used = align_up(used, 256);
         for (int k = 0; k < n; k++) { /* members back to back: no padding inside a group */
             const gguf_tensor *u = grp[k];
-            e->where[u - g->tensors] = (placed){arena, used, u->nbytes};
-            for (uint64_t done = 0; done < u->nbytes;) { /* OP_UPLOAD lengths are 32-bit */
-                uint64_t len = u->nbytes - done > (1u << 30) ? (1u << 30) : u->nbytes - done;
-                if ((s = rl_gdev_upload(e->dev, fd, g->data_offset + u->offset + done, (uint32_t)len, arena,
-                                        used + done, err)))
-                    return s;
-                done += len;
+            const uint64_t gb = gpu_tensor_bytes(e, u);
+            e->where[u - g->tensors] = (placed){arena, used, gb};
+            if (padded(e, u->type)) {
+                if ((s = upload_padded(e, &stage, u, arena, used, err))) return s;
+            } else {
+                for (uint64_t done = 0; done < u->nbytes;) { /* OP_UPLOAD lengths are 32-bit */
+                    uint64_t len = u->nbytes - done > (1u << 30) ? (1u << 30) : u->nbytes - done;
+                    if ((s = rl_gdev_upload(e->dev, fd, g->data_offset + u->offset + done, (uint32_t)len, arena,
+                                            used + done, err)))
+                        return s;
+                    done += len;
+                }
             }
-            used += u->nbytes;
-            remaining -= align_up(u->nbytes, 256) < remaining ? align_up(u->nbytes, 256) : remaining;
+            used += gb;
+            remaining -= align_up(gb, 256) < remaining ? align_up(gb, 256) : remaining;
             e->upload_bytes += u->nbytes;
         }
     }
+
+    if (stage.buf && (s = rl_gdev_free_buffer(e->dev, stage.buf, err))) return s; /* after the last repack */
 
     /* per-layer-embedding table (BF16 rows of L*P) */
     if (ple) {
@@ -189,6 +270,6 @@ uint32_t gpu_vec_off(const rl_gpu_engine *e, const gguf_tensor *t) { return e->v
 int gpu_adjacent(const rl_gpu_engine *e, const gguf_tensor *a, const gguf_tensor *b) {
     if (!a || !b) return 0;
     const placed *pa = &e->where[a - e->mf.gguf->tensors], *pb = &e->where[b - e->mf.gguf->tensors];
-    return pa->buffer && pa->buffer == pb->buffer && pa->offset + a->nbytes == pb->offset && a->type == b->type &&
+    return pa->buffer && pa->buffer == pb->buffer && pa->offset + pa->size == pb->offset && a->type == b->type &&
            a->ne[0] == b->ne[0];
 }

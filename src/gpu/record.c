@@ -44,11 +44,12 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
     rl_gbind lb[3] = {{x.buf, 0, 0}, {e->b_xl, 0, 0}, {e->b_xf, 0, 0}};
     rl_status s = rl_gdev_dispatch(e->dev, e->p_limbs, &lp, lb, (uint32_t)T, 1, 1, err);
     if (s) return s;
-    const uint64_t wbytes = (uint64_t)rows * rl_row_bytes(W->type, cols);
+    const uint64_t wbytes = (uint64_t)rows * gpu_row_bytes(e, W->type, cols);
     const int wvec = wbytes % 16 == 0; /* 16-byte weight loads need the binding in whole 16-byte words */
     char kc[16];
     snprintf(kc, sizeof kc, "KC=%uu", e->smx_kc);
-    const char *defs[] = {type_def, "FR2", kc, e->smx_emu ? "NO_SMX_HW" : "SMX_HW", wvec ? "WVEC" : NULL, NULL};
+    const char *defs[] = {type_def, gpu_layout_def(e, W->type), "FR2", kc, e->smx_emu ? "NO_SMX_HW" : "SMX_HW",
+                          wvec ? "WVEC" : NULL, NULL};
     const uint32_t pipe = rl_gdev_pipeline(e->dev, K_MATMUL_SMX, defs, err);
     if (!pipe) return err->code;
     smx_params sp = {rows, cols, (uint32_t)T, 0, y.off, y.stride, xl_tok, 0, tpad, nb, softcap, 0};
@@ -107,7 +108,7 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         if (e->mv_unroll >= 0) v.steps = e->mv_unroll && (pro || !v.xs) ? rl_matvec_steps(W->type, cols, tpr_of(&v)) : 0;
         if (e->mv_wvec >= 0) v.wvec = (uint32_t)e->mv_wvec;
         /* 16-byte loads need the binding in whole 16-byte words (it starts 256-aligned) */
-        if ((uint64_t)w_rows * rl_row_bytes(W->type, cols) % 16) v.wvec = 0;
+        if ((uint64_t)w_rows * gpu_row_bytes(e, W->type, cols) % 16) v.wvec = 0;
         char d6[40];
         snprintf(d6, sizeof d6, "EPS=%.9g", (double)e->m->eps);
         snprintf(d1, sizeof d1, "WG=%uu", v.wg);
@@ -118,6 +119,7 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         snprintf(d7, sizeof d7, "LC=%uu", v.lc);
         snprintf(d8, sizeof d8, "STEPS=%uu", v.steps);
         const char *defs[] = {d0,
+                              gpu_layout_def(e, W->type),
                               d1,
                               d2,
                               d3,
@@ -154,13 +156,13 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         snprintf(d1, sizeof d1, "TM=%uu", tm);
         snprintf(d2, sizeof d2, "TN=%uu", tn);
         snprintf(d3, sizeof d3, "BK=%uu", bk);
-        const char *defs[] = {d0, d1, d2, d3, NULL};
+        const char *defs[] = {d0, gpu_layout_def(e, W->type), d1, d2, d3, NULL};
         if (!(pipe = rl_gdev_pipeline(e->dev, K_MATMUL, defs, err))) return err->code;
         gx = (rows + 16 * tm - 1) / (16 * tm);
         gy = ((uint32_t)T + 16 * tn - 1) / (16 * tn);
     }
     const placed *pw = &e->where[W - e->mf.gguf->tensors];
-    rl_gbind b[9] = {{pw->buffer, pw->offset, align_up((uint64_t)w_rows * rl_row_bytes(W->type, cols), 4)},
+    rl_gbind b[9] = {{pw->buffer, pw->offset, align_up((uint64_t)w_rows * gpu_row_bytes(e, W->type, cols), 4)},
                      {x.buf, 0, 0},
                      {y.buf, 0, 0},
                      {geglu ? geglu->buf : e->b_dummy, 0, 0},

@@ -233,6 +233,34 @@ test('prefill through the integer tensor-core matmul (emulated here): GPU logits
     }
 });
 
+// Q6_K blocks padded to 224 bytes at load (src/gpu/placement.c, kernels/repack.wgsl,
+// quant.wgsl Q6K_PAD) against the file's 210-byte blocks (q6pad=0): the same
+// kernels' arithmetic on the same values, so the same logits bit for bit, through
+// prefill (matmul), decode (mat-vec) and the embedding gather. A 64 KiB stage
+// makes the repack span many command lists; the stage is freed after them.
+test('Q6_K repacked to 224-byte blocks at load: the same logits, bit for bit, as the file layout', async () => {
+    const file = generate('Q6_K', ['--embd', '256', '--ffn', '512']);
+    const tokens = [2, ...Array.from({ length: 10 }, () => 3 + Math.floor(rng() * 500))];
+    const out = [];
+    for (const tune of ['q6pad=0', 'q6stage=64', '']) {
+        const s = await openTuned(tune, { nCtx: 32 }, file);
+        try {
+            const rows = [...await s.eval(tokens, { allLogits: true })];
+            for (const t of [7, 11]) rows.push(...await s.eval([t], { allLogits: true }));
+            out.push(Float32Array.from(rows));
+            const labels = [...s.runtime.pipelines.values()].map((p) => p.label);
+            assert(labels.includes('repack_q6k') === (tune !== 'q6pad=0'), `${tune}: repack ran: ${[...new Set(labels)].join(', ')}`);
+            assert((s.runtime.buffersFreed ?? 0) === (tune === 'q6pad=0' ? 0 : 1), `${tune}: ${s.runtime.buffersFreed} buffers freed`);
+            if (tune === 'q6stage=64') assert(s.runtime.listsRun >= 10, `the 64 KiB stage took ${s.runtime.listsRun} lists`);
+        } finally {
+            s.close();
+        }
+    }
+    for (const k of [1, 2]) assert(out[0].length === out[k].length && out[0].every((v, i) => Object.is(v, out[k][i])), `logits differ (run ${k})`);
+    const cpu = await cpuLogits([...tokens, 7, 11], file);
+    compareRows(out[2], cpu, cpu.length / (tokens.length + 2), 'Q6_K repacked, 13 positions');
+});
+
 test('a prefill pass handed over in one command list or in several gives the same logits, bit for bit', async () => {
     const tokens = [2, ...Array.from({ length: 23 }, () => 1 + Math.floor(rng() * 1023))];
     const rows = [], lists = [];

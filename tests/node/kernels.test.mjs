@@ -11,7 +11,7 @@
 // Every case also checks that no other element of Y was written, and the C
 // fused dot (rl_test_dot) against the same reference.
 import { test, run, assert, rng } from './harness.mjs';
-import { CRef, KernelRunner, TYPES, rowBytes, mvParams, grParams, params, randomWeights } from './lib/gpu-kernel.mjs';
+import { CRef, KernelRunner, TYPES, rowBytes, mvParams, grParams, params, randomWeights, gpuDefs, gpuLayout } from './lib/gpu-kernel.mjs';
 
 const TOL = 1e-5;
 const MV_FILES = ['common.wgsl', 'quant.wgsl', 'quant_chunk.wgsl', 'weight_op.wgsl', 'matvec.wgsl'];
@@ -49,7 +49,7 @@ function withPad(mat, pad) {
     b.set(mat, pad);
     return b;
 }
-const offsetFor = (type) => (TYPES[type].align === 4 ? 4 * randInt(0, 6) : 2 * randInt(0, 12));
+const offsetFor = (type) => TYPES[type].align * randInt(0, TYPES[type].align === 2 ? 12 : TYPES[type].align === 4 ? 6 : 3);
 
 const bitsEqual = (a, b) => new Uint32Array(a.buffer, a.byteOffset, 1)[0] === new Uint32Array(b.buffer, b.byteOffset, 1)[0];
 
@@ -122,7 +122,7 @@ async function product(name, o, g = gpu) {
     if (o.splitK) { o.pad0 = o.kc; o.pad1 = region; }
     const y0 = randn(region * splits);
     const files = o.kernel === 'mm' ? MM_FILES : o.kernel === 'op' ? OP_FILES : MV_FILES;
-    const entry = await g.pipeline(cref.wgsl(files, [`TYPE_${type}`, ...o.defines]), 'urrw');
+    const entry = await g.pipeline(cref.wgsl(files, [...gpuDefs(type), ...o.defines]), 'urrw');
     let grid;
     if (o.kernel === 'mm' || o.kernel === 'op') {
         const d = Object.fromEntries(o.defines.filter((s) => s.includes('=')).map((s) => s.split('=')));
@@ -132,7 +132,7 @@ async function product(name, o, g = gpu) {
         o.gridX ??= Math.min(nwg, 65535);
         grid = [o.gridX, Math.ceil(nwg / o.gridX)];
     }
-    const bufs = [g.buffer(mvParams(o), true), g.buffer(withPad(o.mat, o.wOff)), g.buffer(X), g.buffer(y0)];
+    const bufs = [g.buffer(mvParams(o), true), g.buffer(withPad(gpuLayout(type, o.mat), o.wOff)), g.buffer(X), g.buffer(y0)];
     let y = new Float32Array(await g.run(entry, bufs, grid, 3), 0, y0.length);
     bufs.forEach((b) => b.destroy());
     if (splits > 1) {
@@ -306,11 +306,11 @@ async function proRes(name, o) {
     const outRows = o.pair ? o.rowsPerWg / 2 : o.rowsPerWg, nwg = Math.ceil(rows / outRows);
     P.gridX = o.gridX ?? nwg;
     const grid = [P.gridX, Math.ceil(nwg / P.gridX)];
-    const defines = [`TYPE_${type}`, `WG=${o.wg}`, `ROWS=${o.rowsPerWg}`, 'NT=1', `RPT=${o.rpt}`, `XS=${cols}`, 'PRO_RES', `EPS=${PRO_EPS}`,
+    const defines = [...gpuDefs(type), `WG=${o.wg}`, `ROWS=${o.rowsPerWg}`, 'NT=1', `RPT=${o.rpt}`, `XS=${cols}`, 'PRO_RES', `EPS=${PRO_EPS}`,
         ...(o.sub ? ['SUBGROUPS'] : []), ...(o.pair ? ['EPI_PAIR'] : []), ...(o.geglu ? ['EPI_GEGLU'] : []),
         ...(o.lc ? [`LC=${o.lc}`] : []), ...(o.wvec ? ['WVEC'] : []), ...(o.steps ? [`STEPS=${o.steps}`] : [])];
     const entry = await gpu.pipeline(cref.wgsl(MV_FILES, defines), 'urrwrrrww');
-    const bufs = [gpu.buffer(mvParams(P), true), gpu.buffer(withPad(mat, wOff)), gpu.buffer(X), gpu.buffer(y0), gpu.buffer(B), gpu.buffer(H),
+    const bufs = [gpu.buffer(mvParams(P), true), gpu.buffer(withPad(gpuLayout(type, mat), wOff)), gpu.buffer(X), gpu.buffer(y0), gpu.buffer(B), gpu.buffer(H),
         gpu.buffer(PV), gpu.buffer(hout0), gpu.buffer(uout0)];
     gpu.dispatch(entry, gpu.bindGroup(entry, bufs), grid);
     const y = new Float32Array(await gpu.read(bufs[3]), 0, y0.length);
@@ -437,9 +437,9 @@ async function gatherCase(type, mode) {
     const scale = rng() < 0.3 ? 1 : Math.fround(0.1 + 40 * rng());
     const y0 = randn(yOff + (nIds - 1) * yStride + cols + 3);
     const wg = pick([32, 64]);
-    const entry = await gpu.pipeline(cref.wgsl(GR_FILES, [`TYPE_${type}`, `WG=${wg}`]), 'urrw');
+    const entry = await gpu.pipeline(cref.wgsl(GR_FILES, [...gpuDefs(type), `WG=${wg}`]), 'urrw');
     const P = { nIds, cols, rowLo, nrows, wOff, idsOff, yOff, yStride, scale };
-    const bufs = [gpu.buffer(grParams(P), true), gpu.buffer(withPad(mat, wOff)), gpu.buffer(ids), gpu.buffer(y0)];
+    const bufs = [gpu.buffer(grParams(P), true), gpu.buffer(withPad(gpuLayout(type, mat), wOff)), gpu.buffer(ids), gpu.buffer(y0)];
     const y = new Float32Array(await gpu.run(entry, bufs, [Math.ceil(cols / 8 / wg), nIds], 3), 0, y0.length);
     bufs.forEach((b) => b.destroy());
     const expect = Float32Array.from(y0);
@@ -476,17 +476,17 @@ async function smxProduct(name, o, hw) {
     const lp = gpu.buffer(params([cols, nTok, xOff, xStride, xlTok, 0, tPad, nb]), true);
     const limbs = await gpu.pipeline(gpu.limbsSource(cref), 'urww');
     gpu.dispatch(limbs, gpu.bindGroup(limbs, [lp, xb, xl, xf]), [nTok]);
-    const defs = [`TYPE_${type}`, ...(fr === 2 ? ['FR2'] : []), `KC=${kc}u`, ...(wvec ? ['WVEC'] : []), ...(hw ? ['SMX_HW'] : [])];
+    const defs = [...gpuDefs(type), ...(fr === 2 ? ['FR2'] : []), `KC=${kc}u`, ...(wvec ? ['WVEC'] : []), ...(hw ? ['SMX_HW'] : [])];
     const entry = await gpu.pipeline(cref.wgsl(SMX_FILES, defs), 'urrrw');
     const sp = gpu.buffer(params([rows, cols, nTok, wOff, yOff, yStride, xlTok, 0, tPad, nb, o.softcap ?? 0, 0], [10]), true);
-    const wb = gpu.buffer(withPad(mat, wOff)), yb = gpu.buffer(y0);
+    const wb = gpu.buffer(withPad(gpuLayout(type, mat), wOff)), yb = gpu.buffer(y0);
     const y = new Float32Array(await gpu.run(entry, [sp, wb, xl, xf, yb], [Math.ceil(rows / (32 * fr)), tPad / BN], 4), 0, y0.length);
     [xl, xf, xb, lp, sp, wb, yb].forEach((b) => b.destroy());
     checkY(name, y, y0, { type, rows, cols, nTok, xOff, xStride, yOff, yStride, softcap: o.softcap ?? 0, limbTol: 2.4e-7, mat, rb }, w, X);
 }
 
 test('matmul_smx: Q4_K and Q6_K on int8 fragments, three activation limbs (emulated; hardware where offered)', async () => {
-    for (const type of ['Q4_K', 'Q6_K']) {
+    for (const type of ['Q4_K', 'Q6_K', 'Q6_KP']) {
         // KC 4 with FR2 needs 46.3 KiB of workgroup memory (SwiftShader offers 32)
         const big = gpu.rt.caps().maxWgStorage >= 47360;
         const [fr, kc] = pick(big ? [[2, 4], [2, 2], [1, 4], [1, 1]] : [[2, 2], [2, 1], [1, 2], [1, 1]]);
@@ -498,6 +498,29 @@ test('matmul_smx: Q4_K and Q6_K on int8 fragments, three activation limbs (emula
             await smxProduct(`matmul_smx ${type} hw`, { ...o, fr: 2, kc: pick([4, 2]), rows: randInt(100, 300), cols: 256 * randInt(2, 8), nTok: randInt(20, 200) }, true);
             console.error(`    hardware subgroup matrices: ${type} passed`);
         }
+    }
+});
+
+// ---- load: Q6_K blocks into their 224-byte GPU layout (kernels/repack.wgsl) ----
+// Random bytes (every bit pattern) at a random 4-aligned source offset, written at a
+// random 16-aligned destination over random bytes, on a 2-D grid; against the
+// test library's own padding (gpuLayout). Nothing outside the blocks' 224-byte
+// slots may change.
+test('repack_q6k: 210-byte blocks to 224, odd and even block counts, 2-D grid', async () => {
+    const entry = await gpu.pipeline(cref.wgsl(['repack.wgsl'], []), 'urw');
+    for (const nBlocks of [1, randInt(2, 40), randInt(300, 700)]) {
+        const raw = randBytes(nBlocks * 210), srcOff = 4 * randInt(0, 5), dstOff = 16 * randInt(0, 4);
+        const src = randBytes(srcOff + raw.length + 4 + 4 * randInt(0, 2));
+        src.set(raw, srcOff);
+        const dst0 = randBytes(dstOff + nBlocks * 224 + 16 * randInt(1, 3));
+        const groups = Math.ceil((nBlocks * 56) / 256), gx = Math.max(1, Math.ceil(groups / randInt(1, 3)));
+        const bufs = [gpu.buffer(params([nBlocks, srcOff, dstOff, gx]), true), gpu.buffer(src), gpu.buffer(dst0)];
+        const got = new Uint8Array(await gpu.run(entry, bufs, [gx, Math.ceil(groups / gx)], 2), 0, dst0.length);
+        bufs.forEach((b) => b.destroy());
+        const want = dst0.slice();
+        want.set(gpuLayout('Q6_KP', raw), dstOff);
+        for (let i = 0; i < want.length; i++)
+            if (got[i] !== want[i]) throw new Error(`repack ${nBlocks} blocks: byte ${i} = ${got[i]}, expected ${want[i]}`);
     }
 });
 

@@ -21,9 +21,22 @@ export const TYPES = {
     Q4_K: { id: 12, qk: 256, qb: 144, align: 4, scales: [0, 2] },
     Q5_K: { id: 13, qk: 256, qb: 176, align: 4, scales: [0, 2] },
     Q6_K: { id: 14, qk: 256, qb: 210, align: 2, scales: [208] },
+    // Q6_K as the engine keeps it on the GPU: blocks padded to 224 bytes (kernels/quant.wgsl
+    // Q6K_PAD). File bytes, C reference and qb are Q6_K's; the kernels get gpuLayout's bytes.
+    Q6_KP: { id: 14, qk: 256, qb: 210, gpuQb: 224, align: 16, scales: [208], defs: ['TYPE_Q6_K', 'Q6K_PAD'] },
 };
 
 export const rowBytes = (type, cols) => (cols / TYPES[type].qk) * TYPES[type].qb;
+// the WGSL defines that select a type's kernels
+export const gpuDefs = (type) => TYPES[type].defs ?? [`TYPE_${type}`];
+// a type's file bytes as its kernels read them: every block padded to gpuQb (zeros after it)
+export function gpuLayout(type, bytes) {
+    const { qb, gpuQb } = TYPES[type];
+    if (!gpuQb) return bytes;
+    const out = new Uint8Array((bytes.length / qb) * gpuQb);
+    for (let b = 0; b < bytes.length / qb; b++) out.set(bytes.subarray(b * qb, (b + 1) * qb), b * gpuQb);
+    return out;
+}
 
 // n elements of `type` as random GGUF bytes that decode to sane finite values:
 // quant blocks are random bytes with normal f16 scales of magnitude 2^-10..2^-3;
