@@ -367,7 +367,6 @@ export class GpuRuntime {
             this.readPool.push(pr.staging);
             for (const [label, q] of pr.entries) {
                 const ms = Number(t[q + 1] - t[q]) / 1e6;
-                if (label === 'list') this.listSpans?.push([t[q], t[q + 1]]); // bench: GPU idle between steps
                 const e = (this.profile[label] ??= { ms: 0, n: 0 });
                 if (ms >= 0 && ms < 1e4) { e.ms += ms; e.n++; }
             }

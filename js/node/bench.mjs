@@ -17,7 +17,7 @@ const MARGINAL_LABELS = 8;
 
 export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = true, json = false, baseline = null,
     baselineFa = 'auto', baselineGpu = 'vulkan', pleOnHost = false, log = (m) => process.stderr.write(m) } = {}) {
-    const nCtx = ctx || prompt + gen + 16 + (profile ? MARGINAL_LABELS * 32 + 64 : 0); // the profile's marginal costs run 32 steps per label, its gap count 32
+    const nCtx = ctx || prompt + gen + 16 + (profile ? MARGINAL_LABELS * 32 : 0); // the profile's marginal costs run 32 steps per label
     const t0 = performance.now();
     let lastPrint = 0;
     const s = await openGpuSession(model, {
@@ -105,18 +105,6 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
                 return st ? st.ms / st.n : null;
             };
             r.decodeGpuMsPerStep = await stepMs();
-            // the GPU's idle time between pipelined steps: each step's pass is timed, and the
-            // gap from one step's end to the next one's start is time the GPU had no step
-            s.runtime.listSpans = [];
-            const chained = Math.min(32, gen);
-            next = (await s.decodeGreedy(chained)).at(-1); // the chain's last pick is not fed yet
-            const spans = s.runtime.listSpans.slice(1);
-            s.runtime.listSpans = null;
-            if (spans.length > 1) {
-                let gap = 0n;
-                for (let i = 1; i < spans.length; i++) gap += spans[i][0] > spans[i - 1][1] ? spans[i][0] - spans[i - 1][1] : 0n;
-                r.decodeGpuGapMsPerStep = Number(gap) / 1e6 / (spans.length - 1);
-            }
             s.runtime.profileLists = false;
             s.runtime.profile = {};
             const steps = Math.min(8, gen);
@@ -166,8 +154,6 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         const gb = r.decodeBytesPerToken / 1e9;
         log(`decode GPU   ${r.decodeGpuMsPerStep.toFixed(3)} ms per step (one timed pass per step); ${gb.toFixed(2)} GB of weights read per token ` +
             `-> ${(gb / (r.decodeGpuMsPerStep / 1e3)).toFixed(0)} GB/s achieved (bandwidth floor at 3.35 TB/s: ${(gb / 3.35).toFixed(3)} ms)\n`);
-        if (r.decodeGpuGapMsPerStep !== undefined)
-            log(`decode gaps  ${(r.decodeGpuGapMsPerStep * 1e3).toFixed(1)} us per step with the GPU between pipelined steps (timed passes)\n`);
     }
     if (r.decodeProfile) {
         log(`decode profile (one pass per dispatch, so the sum exceeds the real step): ${r.dispatchesPerToken.toFixed(0)} dispatches, ${r.decodeGpuMsPerToken.toFixed(3)} ms GPU per token\n`);
