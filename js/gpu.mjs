@@ -272,7 +272,9 @@ export class GpuRuntime {
         const nReads = reads.length;
         let wi = 0;
         // writes and uploads are queue operations: they happen before this list's commands,
-        // in list order (a run of uploads streams as one batch)
+        // in list order among themselves (the uploads between two writes stream as one
+        // batch, whatever commands sit between them: a load's repack passes follow each
+        // of its uploads, and a stream per upload cost a staging ring each)
         let ups = [];
         for (let i = 0; i <= words.length; i += OP_LEN[words[i]] || 1) {
             const op = words[i]; // undefined past the end: flushes the last run of uploads
@@ -282,7 +284,7 @@ export class GpuRuntime {
                 ups.push({ fd: words[i + 1], pos: words[i + 2] + words[i + 3] * 4294967296, len: words[i + 4], buffer, offset: words[i + 6] });
                 continue;
             }
-            if (ups.length) { await this.upload(ups); ups = []; }
+            if (ups.length && (op === OP.WRITE || op === undefined)) { await this.upload(ups); ups = []; }
             if (op === OP.WRITE) dev.queue.writeBuffer(this.buffers.get(words[i + 1]), words[i + 2], writes[wi++]);
         }
         const enc = dev.createCommandEncoder();
