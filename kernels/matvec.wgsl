@@ -32,7 +32,8 @@
 //                dispatch (grid_x, ceil(ceil(rows/ROWS) / grid_x), 1) with
 //                grid_x <= 65535; workgroups past the last row do nothing
 //   pad0, pad1   EPI_GEGLU: where the gate B of token t starts (below);
-//                EPI_PAIR: pad0 = rows between a gate row and its up row
+//                EPI_PAIR: pad0 = rows between a gate row and its up row;
+//                TWO_TYPES: the second matrix's first row and byte offset
 //
 // Work split: slot s of the workgroup holds rows row0 + s + (ROWS / RPT) * j,
 // j < RPT. The TPR threads of a slot take the chunks (quant_chunk.wgsl) of its
@@ -155,6 +156,22 @@ fn all_chunks(rb0: u32, rb1: u32, lane: u32) {
 #else
     for (var g = lane; g < nch; g += TPR) { chunk_rows(rb0, rb1, g); }
 #endif
+}
+
+// TWO_TYPES (RPT = 1, without XS tiles unless PRO_RES): rows [pad0, rows) are
+// a second matrix of another type, TYPE2_<T>, whose quant.wgsl and
+// quant_chunk.wgsl functions the WGSL builder includes again renamed NAME_2
+// (src/gpu/wgsl.h), at byte pad1 of W: a layer's v next to its q|k when the two
+// types differ (Q4_K_M's Q6_K v), one dispatch instead of two.
+fn row_chunks(rb0: u32, rb1: u32, lane: u32, r: u32) {
+#ifdef TWO_TYPES
+    if (r >= p.pad0) {
+        let rb = p.pad1 + (min(r, p.rows - 1u) - p.pad0) * ((p.cols / QK_2) * QB_2);
+        for (var g = lane; g < p.cols / CH_2; g += TPR) { dq_chunk_2(rb, g); }
+        return;
+    }
+#endif
+    all_chunks(rb0, rb1, lane);
 }
 
 var<workgroup> red: array<f32, WG * NT>;
@@ -338,7 +355,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
 #endif
     );
     x0 = 0u;
-    all_chunks(rb0, rb1, lane);
+    row_chunks(rb0, rb1, lane, row0 + slot);
 #else
 #ifdef XS
     for (var e0 = 0u; e0 < p.cols; e0 += KT) {
@@ -355,7 +372,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         for (var g = e0 / CH + lane; g < (e0 + kt) / CH; g += TPR) { chunk_rows(rb0, rb1, g); }
     }
 #else
-    all_chunks(rb0, rb1, lane);
+    row_chunks(rb0, rb1, lane, row0 + slot);
 #endif
 #endif
 

@@ -19,6 +19,9 @@
 // subtracting (exact, and cheaper than an int->float conversion on most GPUs).
 // Products d*scale*q are exact in f32 (f16 d, <= 8-bit scale, <= 8-bit q), so
 // each value is rounded at most once, in the subtraction of a min term, as in C.
+// TYPES_ONLY: a second type's inclusion (src/gpu/wgsl.h "F@2") leaves out the
+// shared helpers, which the first inclusion provides.
+#ifndef TYPES_ONLY
 #ifdef SUBGROUPS
 enable subgroups;
 #endif
@@ -103,6 +106,7 @@ fn u8x4(q: u32, off: f32) -> vec4<f32> {
 fn bit4(x: u32) -> u32 { return ((x & 0xFu) * 0x00204081u) & 0x01010101u; }
 
 fn bf16x2(w: u32) -> vec2<f32> { return vec2<f32>(bitcast<f32>(w << 16u), bitcast<f32>(w & 0xFFFF0000u)); }
+#endif
 
 #ifdef TYPE_F32
 const QK: u32 = 4u;
@@ -267,6 +271,7 @@ fn dq8(rb: u32, j: u32) -> array<vec4<f32>, 2> {
 // pairs 4..7 take their low 4 bits from the nibbles of bytes 8..11 and their
 // top 2 bits from the top bits of bytes 0..3 / 4..7. Returns (d*sc, dmin*m).
 // k4_hdr(bb) loads the header (one 16-byte load with WVEC), k4_sm decodes it.
+#ifndef TYPES_ONLY
 fn k4_hdr(bb: u32) -> vec4<u32> { return w16(bb); }
 
 fn k4_sm(hd: vec4<u32>, s: u32) -> vec2<f32> {
@@ -280,6 +285,7 @@ fn k4_sm(hd: vec4<u32>, s: u32) -> vec2<f32> {
     let sh = (s & 3u) * 8u;
     return vec2<f32>(dm.x * f32((sc >> sh) & 0xFFu), dm.y * f32((mn >> sh) & 0xFFu));
 }
+#endif
 
 #ifdef TYPE_Q4_K
 // header (16 bytes, see k4_sm), qs[128]. Element 64c + l is the low nibble of

@@ -183,6 +183,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "prep=%u", &n) == 1) e->attn_noprep = !n;
         else if (sscanf(v, "replay=%u", &n) == 1) e->no_replay = !n;
         else if (sscanf(v, "q6pad=%u", &n) == 1) e->q6_raw = !n;
+        else if (sscanf(v, "two=%u", &n) == 1) e->no_two_types = !n;
         else if (sscanf(v, "q6stage=%u", &n) == 1 && n >= 1 && n <= (1u << 20)) e->repack_stage = n << 10;
         else if (sscanf(v, "combine=%u", &n) == 1) e->combine_grouped = n == 0;
         else if (sscanf(v, "lists=%u", &n) == 1 && n >= 1 && n <= 64) e->prefill_lists = (int)n;

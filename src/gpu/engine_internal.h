@@ -125,6 +125,7 @@ struct rl_gpu_engine {
     int combine_grouped;          /* RULLAMA_TUNE combine=0: prefill merges its splits with decode's attn_combine */
     int no_replay;                /* RULLAMA_TUNE replay=0: record every step (bench's A/B) */
     int q6_raw;                   /* RULLAMA_TUNE q6pad=0: Q6_K stays in 210-byte blocks on the GPU (A/B) */
+    int no_two_types;             /* RULLAMA_TUNE two=0: a v of another type than q|k gets its own mat-vec (A/B) */
     uint32_t repack_stage;        /* RULLAMA_TUNE q6stage=KiB: the repack's staging size (tests; 0: REPACK_STAGE) */
     uint64_t replays;             /* steps replayed (tests) */
     /* pipelines */
@@ -176,6 +177,12 @@ rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act 
  * the input is the prologue's; see gpu_prologue) */
 rl_status gpu_matmul_pro(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                          const act *geglu, const gpu_prologue *pro, rl_error *err);
+/* One slot through [Wa's rows_a rows; Wb's rows_b rows] of two weight types in one mat-vec
+ * (kernels/matvec.wgsl TWO_TYPES), when gpu_can_two_types: Wb sits in Wa's buffer after
+ * a_last (the end of Wa's run) with the same width */
+int gpu_can_two_types(const rl_gpu_engine *e, const gguf_tensor *a_last, const gguf_tensor *b, int T);
+rl_status gpu_matvec_two(rl_gpu_engine *e, const gguf_tensor *Wa, uint32_t rows_a, const gguf_tensor *Wb,
+                         uint32_t rows_b, act x, act y, const gpu_prologue *pro, rl_error *err);
 /* Whether a residual step can ride on the next mat-vec of a T-slot pass */
 int gpu_can_fuse_residual(const rl_gpu_engine *e, int T);
 /* y = gelu(gate x) * (up x) in one mat-vec pass (T <= MATVEC_MAX_TOK); up's F rows follow gate's */

@@ -18,11 +18,12 @@ static const rl_kernel kernels[K_COUNT] = {
     [K_GLU] = {"glu", {"common.wgsl", "glu.wgsl"}, {U, R, W}, 3, 32},
     [K_PLE] = {"ple", {"common.wgsl", "reduce.wgsl", "ple.wgsl"}, {U, R, R, W, R, R, R, R}, 8, 32},
     [K_ARGMAX] = {"argmax", {"common.wgsl", "argmax.wgsl"}, {U, R, W, W}, 4, 32},
-    [K_MATVEC] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "matvec.wgsl"}, {U, R, R, W}, 4, 64},
+    /* quant*.wgsl@2: a second weight type's functions, with TYPE2_<T> (TWO_TYPES) */
+    [K_MATVEC] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "matvec.wgsl", "quant.wgsl@2", "quant_chunk.wgsl@2"}, {U, R, R, W}, 4, 64},
     /* the same mat-vec with a GeGLU epilogue: Y = gelu(W x) * B (the per-layer-embedding gate) */
     [K_MATVEC_GEGLU] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "matvec.wgsl"}, {U, R, R, W, R}, 5, 64},
     /* ... with the residual step before it as its prologue (PRO_RES): B (GeGLU or unused), HIN, PV, HOUT, UOUT */
-    [K_MATVEC_RES] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "matvec.wgsl"}, {U, R, R, W, R, R, R, W, W}, 9, 64},
+    [K_MATVEC_RES] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "matvec.wgsl", "quant.wgsl@2", "quant_chunk.wgsl@2"}, {U, R, R, W, R, R, R, W, W}, 9, 64},
     [K_MATMUL] = {"matmul", {"quant.wgsl", "weight_op.wgsl", "tile_fetch.wgsl", "matmul.wgsl"}, {U, R, R, W}, 4, 64},
     /* prefill on integer tensor cores: activations as three int8 limbs, then the product */
     [K_ACT_LIMBS] = {"act_limbs", {"common.wgsl", "reduce.wgsl", "act_limbs.wgsl"}, {U, R, W, W}, 4, 32},

@@ -109,11 +109,18 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
         const int qk = gpu_adjacent(e, l->attn_q, l->attn_k),
                   qkv = qk && !l->v_from_k && gpu_adjacent(e, l->attn_k, l->attn_v);
         const uint32_t first = qkv ? qdim + 2 * kvdim : qk ? qdim + kvdim : qdim;
-        if ((s = gpu_matmul_pro(e, l->attn_q, first, xn, (act){e->b_q, 0, qs}, T, NULL, pin, err))) return s;
-        if (!qk && (s = gpu_matmul(e, l->attn_k, kvdim, xn, (act){e->b_q, qdim, qs}, T, 0, NULL, err))) return s;
-        if (!qkv && !l->v_from_k &&
-            (s = gpu_matmul(e, l->attn_v, kvdim, xn, (act){e->b_q, qdim + kvdim, qs}, T, 0, NULL, err)))
-            return s;
+        /* a v of another type (Q4_K_M's Q6_K v) shares the q|k mat-vec when it sits in their buffer */
+        const int two = qk && !qkv && !l->v_from_k && gpu_can_two_types(e, l->attn_k, l->attn_v, T);
+        if (two) {
+            if ((s = gpu_matvec_two(e, l->attn_q, first, l->attn_v, kvdim, xn, (act){e->b_q, 0, qs}, pin, err)))
+                return s;
+        } else {
+            if ((s = gpu_matmul_pro(e, l->attn_q, first, xn, (act){e->b_q, 0, qs}, T, NULL, pin, err))) return s;
+            if (!qk && (s = gpu_matmul(e, l->attn_k, kvdim, xn, (act){e->b_q, qdim, qs}, T, 0, NULL, err))) return s;
+            if (!qkv && !l->v_from_k &&
+                (s = gpu_matmul(e, l->attn_v, kvdim, xn, (act){e->b_q, qdim + kvdim, qs}, T, 0, NULL, err)))
+                return s;
+        }
     }
     if (!gpu_attention_preps(e, li, T) && (s = gpu_attn_prep(e, li, T, qs, err))) return s;
     if ((s = gpu_attention(e, li, T, qs, err))) return s;

@@ -58,14 +58,19 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
     return rl_gdev_dispatch(e->dev, pipe, &sp, b, (rows + 63) / 64, tpad / 64, 1, err);
 }
 
+/* W2 (rows2 rows, another type): a second matrix after W's rows, in one mat-vec
+ * (kernels/matvec.wgsl TWO_TYPES; gpu_can_two_types decides) */
 static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                                 float softcap, const act *geglu, uint32_t pair, const gpu_prologue *pro,
-                                rl_error *err) {
+                                const gguf_tensor *W2, uint32_t rows2, rl_error *err) {
     const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
+    const uint32_t rows_a = rows;
+    if (W2) rows += rows2;
     const uint32_t cols = (uint32_t)W->ne[0], w_rows = pair ? 2 * pair : rows;
     const uint32_t nt = rl_matvec_nt((uint32_t)T);
-    char d0[48], d1[32], d2[32], d3[32], d4[32], d5[32], d7[32], d8[32];
+    char d0[48], d1[32], d2[32], d3[32], d4[32], d5[32], d7[32], d8[32], d9[48];
     snprintf(d0, sizeof d0, "TYPE_%s", rl_type_get(W->type)->name);
+    if (W2) snprintf(d9, sizeof d9, "TYPE2_%s", rl_type_get(W2->type)->name);
     uint32_t pipe, gx, gy;
     mm_params p = {rows,
                    cols,
@@ -104,11 +109,14 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
             if (w > max_wg) w = max_wg;
             if (w >= tpr) v.rows = w / tpr * v.rpt, v.wg = w;
         }
+        if (W2 && (v.rpt != 1 || (v.xs && !pro) || T != 1))
+            return rl_fail(err, RL_ERR_INVALID, "two weight types need a one-row-per-thread mat-vec");
         if (e->mv_lc) v.lc = (uint32_t)e->mv_lc < tpr_of(&v) ? (uint32_t)e->mv_lc : tpr_of(&v);
         if (e->mv_unroll >= 0) v.steps = e->mv_unroll && (pro || !v.xs) ? rl_matvec_steps(W->type, cols, tpr_of(&v)) : 0;
         if (e->mv_wvec >= 0) v.wvec = (uint32_t)e->mv_wvec;
         /* 16-byte loads need the binding in whole 16-byte words (it starts 256-aligned) */
         if ((uint64_t)w_rows * gpu_row_bytes(e, W->type, cols) % 16) v.wvec = 0;
+        if (W2 && (e->where[W2 - e->mf.gguf->tensors].offset - e->where[W - e->mf.gguf->tensors].offset) % 16) v.wvec = 0;
         char d6[40];
         snprintf(d6, sizeof d6, "EPS=%.9g", (double)e->m->eps);
         snprintf(d1, sizeof d1, "WG=%uu", v.wg);
@@ -131,6 +139,9 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
                               d7,
                               v.wvec ? "WVEC" : "NO_WVEC",
                               v.steps ? d8 : "NO_STEPS",
+                              W2 ? "TWO_TYPES" : "ONE_TYPE",
+                              W2 ? gpu_layout_def(e, W2->type) : "NO_PAD2",
+                              W2 ? d9 : "NO_TYPE2",
                               v.xs ? d5 : NULL,
                               NULL};
         const rl_kernel_id k = pro ? K_MATVEC_RES : geglu ? K_MATVEC_GEGLU : K_MATVEC;
@@ -162,7 +173,14 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         gy = ((uint32_t)T + 16 * tn - 1) / (16 * tn);
     }
     const placed *pw = &e->where[W - e->mf.gguf->tensors];
-    rl_gbind b[9] = {{pw->buffer, pw->offset, align_up((uint64_t)w_rows * gpu_row_bytes(e, W->type, cols), 4)},
+    uint64_t wbind = align_up((uint64_t)w_rows * gpu_row_bytes(e, W->type, cols), 4);
+    if (W2) { /* the binding spans both; the second starts pad1 bytes in */
+        const placed *p2 = &e->where[W2 - e->mf.gguf->tensors];
+        p.pad0 = rows_a;
+        p.pad1 = (uint32_t)(p2->offset - pw->offset);
+        wbind = align_up(p2->offset + (uint64_t)rows2 * gpu_row_bytes(e, W2->type, cols) - pw->offset, 4);
+    }
+    rl_gbind b[9] = {{pw->buffer, pw->offset, wbind},
                      {x.buf, 0, 0},
                      {y.buf, 0, 0},
                      {geglu ? geglu->buf : e->b_dummy, 0, 0},
@@ -188,17 +206,28 @@ int gpu_can_fuse_residual(const rl_gpu_engine *e, int T) {
 
 rl_status gpu_matmul_pro(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                          const act *geglu, const gpu_prologue *pro, rl_error *err) {
-    return weight_product(e, W, rows, x, y, T, 0, geglu, 0, pro, err);
+    return weight_product(e, W, rows, x, y, T, 0, geglu, 0, pro, NULL, 0, err);
 }
 
 rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T, float softcap,
                      const act *geglu, rl_error *err) {
-    return weight_product(e, W, rows, x, y, T, softcap, geglu, 0, NULL, err);
+    return weight_product(e, W, rows, x, y, T, softcap, geglu, 0, NULL, NULL, 0, err);
 }
 
 rl_status gpu_gate_up_geglu(rl_gpu_engine *e, const gguf_tensor *gate, uint32_t F, act x, act y, int T,
                             const gpu_prologue *pro, rl_error *err) {
-    return weight_product(e, gate, F, x, y, T, 0, NULL, F, pro, err);
+    return weight_product(e, gate, F, x, y, T, 0, NULL, F, pro, NULL, 0, err);
+}
+
+int gpu_can_two_types(const rl_gpu_engine *e, const gguf_tensor *a_last, const gguf_tensor *b, int T) {
+    if (T != 1 || !a_last || !b || e->no_two_types || b->ne[0] != a_last->ne[0] || !rl_matvec_chunk(b->type)) return 0;
+    const placed *pa = &e->where[a_last - e->mf.gguf->tensors], *pb = &e->where[b - e->mf.gguf->tensors];
+    return pa->buffer && pa->buffer == pb->buffer && pb->offset >= pa->offset + pa->size;
+}
+
+rl_status gpu_matvec_two(rl_gpu_engine *e, const gguf_tensor *Wa, uint32_t rows_a, const gguf_tensor *Wb,
+                         uint32_t rows_b, act x, act y, const gpu_prologue *pro, rl_error *err) {
+    return weight_product(e, Wa, rows_a, x, y, 1, 0, NULL, 0, pro, Wb, rows_b, err);
 }
 
 rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err) {

@@ -1,5 +1,7 @@
 #include "wgsl.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *rl_wgsl_find(const char *name) {
@@ -65,21 +67,90 @@ static rl_status preprocess(const char *file, const char *text, const char *cons
     return RL_OK;
 }
 
+static int ident_char(char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+#define MAX_RENAMED 64
+
+/* Appends text to out with every name it declares ("fn NAME", "const NAME" at
+ * the start of a line) suffixed, in the declarations and every use (member
+ * accesses excepted). */
+static void append_renamed(strbuf *out, const char *text, size_t len, const char *suffix) {
+    const char *names[MAX_RENAMED];
+    size_t lens[MAX_RENAMED], n = 0;
+    for (size_t i = 0; i < len && n < MAX_RENAMED; i++) {
+        size_t b = i;
+        while (b && (text[b - 1] == ' ' || text[b - 1] == '\t')) b--;
+        if (b && text[b - 1] != '\n') continue;
+        size_t kw = !strncmp(text + i, "fn ", 3) ? 3 : !strncmp(text + i, "const ", 6) ? 6 : 0;
+        if (!kw || i + kw >= len) continue;
+        size_t j = i + kw, k = j;
+        while (k < len && ident_char(text[k])) k++;
+        if (k > j) names[n] = text + j, lens[n++] = k - j;
+    }
+    for (size_t i = 0; i < len;) {
+        if (!ident_char(text[i])) {
+            sb_putc(out, text[i++]);
+            continue;
+        }
+        size_t k = i;
+        while (k < len && ident_char(text[k])) k++;
+        sb_append(out, text + i, k - i);
+        if (!i || text[i - 1] != '.')
+            for (size_t m = 0; m < n; m++)
+                if (lens[m] == k - i && !memcmp(names[m], text + i, k - i)) {
+                    sb_puts(out, suffix);
+                    break;
+                }
+        i = k;
+    }
+}
+
+/* The defines of a second type's inclusion: the kernel's own, less its TYPE_
+ * define, plus TYPE_<T> for its TYPE2_<T> and TYPES_ONLY. NULL: no TYPE2_. */
+static const char **second_type_defines(const char *const *defines, char *type_def, size_t cap) {
+    size_t n = 0;
+    const char *t2 = NULL;
+    for (const char *const *d = defines; d && *d; d++, n++)
+        if (!strncmp(*d, "TYPE2_", 6)) t2 = *d + 6;
+    if (!t2) return NULL;
+    const char **out = malloc((n + 3) * sizeof *out);
+    if (!out) return NULL;
+    snprintf(type_def, cap, "TYPE_%s", t2);
+    size_t k = 0;
+    for (const char *const *d = defines; d && *d; d++)
+        if (strncmp(*d, "TYPE_", 5)) out[k++] = *d;
+    out[k++] = type_def;
+    out[k++] = "TYPES_ONLY";
+    out[k] = NULL;
+    return out;
+}
+
 rl_status rl_wgsl_build(const char *const *files, const char *const *defines, strbuf *out, rl_error *err) {
-    strbuf body;
+    strbuf body, second;
     sb_init(&body);
+    sb_init(&second);
     rl_status s = RL_OK;
+    char type2[48];
+    const char **defines2 = second_type_defines(defines, type2, sizeof type2);
     for (const char *const *d = defines; d && *d; d++) {
         const char *eq = strchr(*d, '=');
         if (eq) sb_printf(&body, "const %.*s = %s;\n", (int)(eq - *d), *d, eq + 1);
     }
     for (const char *const *f = files; *f && !s; f++) {
-        const char *text = rl_wgsl_find(*f);
-        if (!text) s = rl_fail(err, RL_ERR_NOT_FOUND, "no embedded WGSL file %s", *f);
-        else s = preprocess(*f, text, defines, out, &body, err);
+        /* "F@2": F again for the second weight type (TYPE2_<T>), its names suffixed _2 */
+        const char *at = strchr(*f, '@');
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", at ? (int)(at - *f) : (int)strlen(*f), *f);
+        const char *text = rl_wgsl_find(name);
+        if (!text) s = rl_fail(err, RL_ERR_NOT_FOUND, "no embedded WGSL file %s", name);
+        else if (!at) s = preprocess(name, text, defines, out, &body, err);
+        else if (defines2) s = preprocess(name, text, defines2, out, &second, err);
     }
+    if (!s && second.len) append_renamed(&body, second.s, second.len, "_2");
     if (!s && body.len) sb_append(out, body.s, body.len);
-    int failed = out->failed || body.failed;
+    int failed = out->failed || body.failed || second.failed;
+    free(defines2);
+    sb_free(&second);
     sb_free(&body);
     if (!s && failed) s = rl_fail(err, RL_ERR_NOMEM, "WGSL source");
     return s;

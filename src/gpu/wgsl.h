@@ -4,7 +4,11 @@
  * text by the variant's defines, and each define NAME=VALUE also becomes
  * "const NAME = VALUE;" at the top (defines without a value are flags only).
  * Directive lines ("enable ...;", "requires ...;", "diagnostic(...);") are
- * moved before those consts, since WGSL wants directives first. */
+ * moved before those consts, since WGSL wants directives first.
+ * Two weight types in one kernel: a file listed as "F@2" is included once more
+ * for the type of a "TYPE2_<T>" define (with TYPE_<T> and TYPES_ONLY in place
+ * of the kernel's TYPE_ define), every fn and const it declares renamed NAME_2;
+ * without a TYPE2_ define it is left out. */
 #ifndef RL_WGSL_H
 #define RL_WGSL_H
 

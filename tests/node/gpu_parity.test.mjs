@@ -11,6 +11,7 @@ import { loadEngine, openGpuSession, wasmPath } from '../../js/node/cli.mjs';
 import { nodeHost } from '../../js/node/host.mjs';
 import { ChatSession } from '../../js/session.mjs';
 import { createGpu } from '../../js/gpu.mjs';
+import { readGgufKv, readGgufTensors } from './lib/gguf-kv.mjs';
 
 process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 const fx = fixturesDir();
@@ -259,6 +260,38 @@ test('Q6_K repacked to 224-byte blocks at load: the same logits, bit for bit, as
     for (const k of [1, 2]) assert(out[0].length === out[k].length && out[0].every((v, i) => Object.is(v, out[k][i])), `logits differ (run ${k})`);
     const cpu = await cpuLogits([...tokens, 7, 11], file);
     compareRows(out[2], cpu, cpu.length / (tokens.length + 2), 'Q6_K repacked, 13 positions');
+});
+
+// Q4_K_M gives some layers a Q6_K v next to their Q4_K q|k: one mat-vec
+// covers both types (kernels/matvec.wgsl TWO_TYPES) unless two=0. A decode step
+// then has one dispatch fewer per such layer, and the logits still match the CPU.
+test('a v of another type than q|k shares their decode mat-vec: one dispatch fewer per such layer, CPU logits', async () => {
+    const file = generate('Q4_K_M', ['--embd', '256', '--ffn', '512']);
+    const types = new Map(readGgufTensors(file).map((t) => [t.name, t.type]));
+    const kv = readGgufKv(file), nLayer = Number(kv.find((e) => e.key.endsWith('.block_count')).value);
+    const shared = Number(kv.find((e) => e.key.endsWith('.shared_kv_layers'))?.value ?? 0); // the last ones: no k, v of their own
+    let mixed = 0;
+    for (let i = 0; i < nLayer - shared; i++) {
+        const v = types.get(`blk.${i}.attn_v.weight`);
+        if (v !== undefined && v !== types.get(`blk.${i}.attn_q.weight`)) mixed++;
+    }
+    assert(mixed >= 1, 'the generated Q4_K_M model has a layer with a v of another type');
+    const tokens = [2, ...Array.from({ length: 8 }, () => 3 + Math.floor(rng() * 500))];
+    const cpu = await cpuLogits([...tokens, 9, 5], file);
+    const perStep = [];
+    for (const tune of ['two=0', '']) {
+        const s = await openTuned(tune, { nCtx: 32 }, file);
+        try {
+            const rows = [...await s.eval(tokens, { allLogits: true })];
+            const before = s.runtime.dispatchesRun;
+            for (const t of [9, 5]) rows.push(...await s.eval([t], { allLogits: true }));
+            perStep.push((s.runtime.dispatchesRun - before) / 2);
+            compareRows(Float32Array.from(rows), cpu, s.nVocab, `${tune || 'two types'}, ${tokens.length + 2} positions`);
+        } finally {
+            s.close();
+        }
+    }
+    assert(perStep[0] - perStep[1] === mixed, `dispatches per decode step: ${perStep[0]} with two=0, ${perStep[1]} with two types in one (${mixed} mixed layers)`);
 });
 
 test('a prefill pass handed over in one command list or in several gives the same logits, bit for bit', async () => {

@@ -501,6 +501,39 @@ test('matmul_smx: Q4_K and Q6_K on int8 fragments, three activation limbs (emula
     }
 });
 
+// ---- two weight types in one mat-vec (kernels/matvec.wgsl TWO_TYPES) ----
+// Rows [0, rowsA) of type A at w_off, rows [rowsA, rows) of type B at byte pad1
+// of the same binding (random bytes between and around), one token, random
+// workgroup shapes; the B functions come from the WGSL builder's "@2" inclusion.
+// (With the residual prologue it runs in the engine: gpu_parity's two-types test.)
+test('matvec TWO_TYPES: a second matrix of another type after the first, one dispatch', async () => {
+    const pairs = [['Q4_K', 'Q6_KP'], ['Q4_K', 'Q6_K'], [pick(['Q8_0', 'Q5_0', 'BF16', 'Q4_K']), pick(['Q2_K', 'Q3_K', 'Q5_K', 'Q4_0'])]];
+    for (const [ta, tb] of pairs) {
+        const rowsA = randInt(10, 70), rowsB = randInt(5, 40), rows = rowsA + rowsB, cols = 256 * randInt(1, 4);
+        const mode = pick(['quant', 'bytes']);
+        const matA = makeWeights(ta, rowsA, cols, mode), matB = makeWeights(tb, rowsB, cols, mode);
+        const w = new Float64Array(rows * cols);
+        w.set(cref.dequant(ta, matA, rowsA * cols));
+        w.set(cref.dequant(tb, matB, rowsB * cols), rowsA * cols);
+        const a = gpuLayout(ta, matA), b = gpuLayout(tb, matB), wOff = 16 * randInt(0, 3);
+        const bOff = Math.ceil((wOff + a.length) / 16) * 16 + 16 * randInt(0, 4);
+        const W = randBytes(bOff + b.length + 16 * randInt(1, 3));
+        W.set(a, wOff);
+        W.set(b, bOff);
+        const [wg, slots] = pick([[64, 4], [128, 2], [128, 8], [32, 1], [256, 4]]);
+        const defs = [...gpuDefs(ta), 'TWO_TYPES', ...gpuDefs(tb).map((d) => (d.startsWith('TYPE_') ? `TYPE2_${d.slice(5)}` : d)),
+            ...mvDefines(wg, slots, 1, gpu.hasSubgroups && rng() < 0.7, 1, 0, pickLc(wg / slots), rng() < 0.5)];
+        const entry = await gpu.pipeline(cref.wgsl([...MV_FILES, 'quant.wgsl@2', 'quant_chunk.wgsl@2'], defs), 'urrw');
+        const xOff = 4 * randInt(0, 3), yOff = randInt(0, 5), nwg = Math.ceil(rows / slots);
+        const X = randn(xOff + cols + 4), y0 = randn(yOff + rows + 3);
+        const o = { type: ta, rows, cols, nTok: 1, wOff, xOff, xStride: cols, yOff, yStride: rows, gridX: nwg, pad0: rowsA, pad1: bOff, mat: matA, rb: rowBytes(ta, cols) };
+        const bufs = [gpu.buffer(mvParams(o), true), gpu.buffer(W), gpu.buffer(X), gpu.buffer(y0)];
+        const y = new Float32Array(await gpu.run(entry, bufs, [nwg, 1], 3), 0, y0.length);
+        bufs.forEach((x) => x.destroy());
+        checkY(`matvec two ${ta}+${tb}`, y, y0, o, w, X);
+    }
+});
+
 // ---- load: Q6_K blocks into their 224-byte GPU layout (kernels/repack.wgsl) ----
 // Random bytes (every bit pattern) at a random 4-aligned source offset, written at a
 // random 16-aligned destination over random bytes, on a 2-D grid; against the

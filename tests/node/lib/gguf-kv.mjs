@@ -4,7 +4,12 @@
 // integers as BigInt, f32 as the exact float value.
 import fs from 'node:fs';
 
-export function readGgufKv(file) {
+export function readGgufKv(file) { return readGguf(file).kv; }
+
+// The tensor infos too: [{name, dims: [numbers], type}] in file order.
+export function readGgufTensors(file) { return readGguf(file).tensors; }
+
+function readGguf(file) {
     const fd = fs.openSync(file, 'r');
     const buf = Buffer.alloc(Math.min(fs.fstatSync(fd).size, 64 << 20));
     fs.readSync(fd, buf, 0, buf.length, 0);
@@ -30,7 +35,7 @@ export function readGgufKv(file) {
     if (buf.toString('latin1', 0, 4) !== 'GGUF') throw new Error(`${file}: not a GGUF file`);
     o = 4;
     u32(); // version
-    u64(); // tensor count
+    const nt = Number(u64());
     const nkv = Number(u64());
     const out = [];
     for (let i = 0; i < nkv; i++) {
@@ -38,5 +43,12 @@ export function readGgufKv(file) {
         const type = u32();
         out.push({ key, type, value: value(type) });
     }
-    return out;
+    const tensors = [];
+    for (let i = 0; i < nt && o < buf.length; i++) {
+        const name = str();
+        const dims = Array.from({ length: u32() }, () => Number(u64()));
+        tensors.push({ name, dims, type: u32() });
+        u64(); // offset
+    }
+    return { kv: out, tensors };
 }
