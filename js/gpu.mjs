@@ -126,6 +126,7 @@ export class GpuRuntime {
         this.onProgress = null;    // (bytesDone, bytesTotal) during uploads
         this.streamUploads = true; // false: every upload through writeBuffer (tests compare the two)
         this.stagingSize = SLOT;   // bytes per staging buffer (tests make it small)
+        this.stagePool = [];       // idle mapped staging buffers, kept for the rest of a flush
         device.lost.then((info) => { this.lost = `GPU device lost: ${info.message || info.reason}`; });
         device.onuncapturederror = (e) => this.errors.push(e.error?.message || String(e.error));
         if (this.features.has('timestamp-query')) {
@@ -255,11 +256,15 @@ export class GpuRuntime {
         for (const a of this.aheadQueue ?? []) (--a.due <= 0 ? reads.push(...a.reads) : later.push(a));
         this.aheadQueue = later;
         this.aheadLists = (this.aheadLists ?? 0) + lists.filter((l) => l.ahead).length; // tests count pipelined steps
-        for (const list of lists) {
-            if (!list.ahead) { await this.#run(list, memory, reads); continue; }
-            const own = [];
-            await this.#run(list, memory, own);
-            later.push({ reads: own, due: list.ahead });
+        try {
+            for (const list of lists) {
+                if (!list.ahead) { await this.#run(list, memory, reads); continue; }
+                const own = [];
+                await this.#run(list, memory, own);
+                later.push({ reads: own, due: list.ahead });
+            }
+        } finally {
+            this.#dropStagePool();
         }
         this.check();
         return this.#finishReads(reads, memory);
@@ -470,7 +475,10 @@ export class GpuRuntime {
                 if (this.closed) throw new GpuError('upload stopped: the GPU runtime was closed');
                 this.check();
                 if (!free.length && all.length < RING) {
-                    const buf = dev.createBuffer({ size, usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
+                    // a ring buffer an earlier stream of this flush left mapped, else a new one
+                    const i = this.stagePool.findIndex((b) => b.buf.size >= size);
+                    const buf = i >= 0 ? this.stagePool.splice(i, 1)[0].buf
+                        : dev.createBuffer({ size, usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
                     all.push({ buf, ready: null });
                     free.push(all.at(-1));
                 }
@@ -492,15 +500,23 @@ export class GpuRuntime {
             await Promise.all(all.map((s) => s.ready)); // every copy is done
         } catch (e) {
             await settle();
-            throw this.lost ? new GpuError(this.lost) : e;
-        } finally {
             for (const s of all) s.buf.destroy();
+            throw this.lost ? new GpuError(this.lost) : e;
         }
+        // mapped again and idle: the next stream of this flush reuses them (creating a
+        // mapped 16 MiB buffer costs milliseconds; a load of several lists made a ring each)
+        this.stagePool.push(...all);
         this.check();
+    }
+
+    #dropStagePool() {
+        for (const s of this.stagePool) s.buf.destroy();
+        this.stagePool = [];
     }
 
     destroy() {
         this.closed = true;
+        this.#dropStagePool();
         for (const b of this.buffers.values()) b.destroy();
         for (const b of this.readPool) b.destroy();
         this.buffers.clear();

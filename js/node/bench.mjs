@@ -85,7 +85,13 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         t = performance.now();
         const deep = await s.decodeGreedy(gen, { ahead: 4 });
         r.decodeAhead4TokS = gen / ((performance.now() - t) / 1e3);
-        r.decodePicksAgree = sync.every((id, i) => id === picks[i] && id === shallow[i] && id === deep[i]);
+        // and two steps per flush, two flushes ahead: half the host's wake-ups
+        s.truncate(prompt - 1);
+        await s.eval([tokens[prompt - 1]], { logits: false, argmax: true });
+        t = performance.now();
+        const paired = await s.decodeGreedy(gen, { ahead: 2, batch: 2 });
+        r.decodeBatch2TokS = gen / ((performance.now() - t) / 1e3);
+        r.decodePicksAgree = sync.every((id, i) => id === picks[i] && id === shallow[i] && id === deep[i] && id === paired[i]);
         if (!r.decodePicksAgree) throw new Error('bench: pipelined and round-trip greedy decode picked different tokens');
         r.wasmMemoryBytes = s.engine.memory.buffer.byteLength;
         if (profile && s.runtime.querySet) {
@@ -143,7 +149,7 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     log(`decode host  ${(r.decodeRecordMsPerToken + r.decodeEncodeMsPerToken).toFixed(3)} ms per token: recording in C ${r.decodeRecordMsPerToken.toFixed(3)} ms, ` +
         `encoding WebGPU calls ${r.decodeEncodeMsPerToken.toFixed(3)} ms\n`);
     log(`decode       ${gen} tokens in ${r.decodeMs.toFixed(1)} ms: ${r.decodeTokS.toFixed(1)} tokens/s ` +
-        `(${r.decodeSyncTokS.toFixed(1)} with a host round trip per token, ${r.decodeAhead1TokS.toFixed(1)} with one step queued ahead instead of two, ${r.decodeAhead4TokS.toFixed(1)} with four)\n`);
+        `(${r.decodeSyncTokS.toFixed(1)} with a host round trip per token, ${r.decodeAhead1TokS.toFixed(1)} with one step queued ahead instead of two, ${r.decodeAhead4TokS.toFixed(1)} with four, ${r.decodeBatch2TokS.toFixed(1)} with two steps per flush)\n`);
     log(`wasm memory  ${(r.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB\n`);
     if (r.prefillProfile) {
         log(`prefill profile (${prompt} tokens, one timed pass per dispatch):\n`);

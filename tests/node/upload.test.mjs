@@ -113,6 +113,22 @@ test('staging ring, async reads: byte-identical with uneven sizes across staging
     await check('ring 1 MiB + 4 async', asyncRead, { stream: true, stagingSize: (1 << 20) + 4 });
 });
 
+// A load's command lists stream one after another within one flush: the second
+// stream takes the first one's ring buffers (mapped again when it ended) instead
+// of creating its own.
+test('consecutive streams reuse the staging ring, bytes still identical', async () => {
+    const made = [], create = dev.createBuffer;
+    dev.createBuffer = function (d) { if (d.usage & GPUBufferUsage.MAP_WRITE) made.push(d.size); return create.call(this, d); };
+    try {
+        await check('ring reuse, first stream', asyncRead, { stream: true, stagingSize: 2 << 20 }); // larger than earlier tests' rings
+        const first = made.length;
+        await check('ring reuse, second stream', shuffledRead, { stream: true, stagingSize: 2 << 20 });
+        assert(first > 0 && made.length === first, `staging buffers created: ${first} by the first stream, ${made.length - first} by the second`);
+    } finally {
+        dev.createBuffer = create;
+    }
+});
+
 test('staging ring with a synchronous host read, and the writeBuffer path, give the same bytes', async () => {
     await check('ring 128 KiB sync', syncRead, { stream: true, stagingSize: 128 << 10 });
     await check('writeBuffer sync', syncRead, { stream: false, stagingSize: 16 << 20 });
