@@ -176,26 +176,21 @@ export class GpuSession {
     // token fed), pipelined: up to `ahead` steps are queued, each one's token
     // still on the GPU, before the host reads the oldest one's pick. Returns
     // the n picks; the cache holds every position up to the last pick's (that
-    // one is not fed).
-    // batch: steps handed over per flush (one wake-up of the host per batch).
-    async decodeGreedy(n, { ahead = 2, batch = 1 } = {}) {
-        const e = this.engine, x = e.exports, ring = (ahead + 1) * batch;
+    // one is not fed). Four ahead as generation runs it (src/generate.c RL_GEN_AHEAD).
+    async decodeGreedy(n, { ahead = 4 } = {}) {
+        const e = this.engine, x = e.exports, ring = ahead + 1;
         const slots = e.alloc(4 * ring);
         const picks = [];
         let queued = 0;
         try {
-            // group g (steps gB .. gB + B - 1) is read after flush g + 1; before flush f the
-            // groups up to f + ahead - 1 are queued
+            // step j is read after flush j + 1; before flush f the steps up to f + ahead - 1 are queued
             for (let f = 0; picks.length < n; f++) {
                 const t0 = performance.now();
-                for (; queued < n && queued < (f + ahead) * batch; queued++) {
-                    const g = Math.floor(queued / batch);
-                    if (x.rl_api_gpu_eval_chained(this.handle, slots + 4 * (queued % ring), g + 1 - f) !== 0) await this.#failed(ahead);
-                }
+                for (; queued < n && queued <= f + ahead - 1; queued++)
+                    if (x.rl_api_gpu_eval_chained(this.handle, slots + 4 * (queued % ring), queued + 1 - f) !== 0) await this.#failed(ahead);
                 this.recordMs = (this.recordMs ?? 0) + performance.now() - t0; // host cost of recording steps in C (bench)
                 await this.runtime.flush(() => e.memory);
-                for (let j = (f - 1) * batch; f >= 1 && j < Math.min(f * batch, n); j++)
-                    picks.push(new Int32Array(e.memory.buffer, slots + 4 * (j % ring), 1)[0]);
+                if (f >= 1) picks.push(new Int32Array(e.memory.buffer, slots + 4 * ((f - 1) % ring), 1)[0]);
             }
             return picks;
         } finally {

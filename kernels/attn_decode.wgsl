@@ -25,6 +25,14 @@
 // before it reads them. No other split reads that position, so no workgroup
 // waits for another's write.
 
+// SUBGROUPS (with SGMIN, the device's smallest subgroup): PREP's sums of squares
+// take one subgroup sum per row and one barrier instead of a log2(WG)-level tree,
+// and the P partial dots of a key meet by shuffles (P <= SGMIN) instead of
+// through workgroup memory and a barrier.
+#ifdef SUBGROUPS
+enable subgroups;
+#endif
+
 const C4: u32 = HD / 4u;     // vec4 per row
 const P: u32 = WG / KB;      // threads per key (scores)
 const DP: u32 = C4 / P;      // vec4 of a key's row per thread (scores)
@@ -90,7 +98,7 @@ fn prep(lid: u32, nh: u32, g: u32, writes_kv: bool, pos: u32) {
         }
     }
     workgroupBarrier();
-    // sums of squares of every row, a tree over the invocations
+    // sums of squares of every row
     for (var r = 0u; r < NR; r++) {
         var v = 0.0;
         for (var c = lid; c < C4; c += WG) {
@@ -98,16 +106,30 @@ fn prep(lid: u32, nh: u32, g: u32, writes_kv: bool, pos: u32) {
             if (r < HC) { x = qs[r * C4 + c]; } else if (writes_kv) { x = kvs[(r - HC) * C4 + c]; }
             v += dot(x, x);
         }
+#ifdef SUBGROUPS
+        // a subgroup's sum at its leader (leaders sit at multiples of SGMIN), zeros elsewhere
+        let sv = subgroupAdd(v);
+        part_sc[r * WG + lid] = select(0.0, sv, subgroupElect());
+#else
         part_sc[r * WG + lid] = v;
+#endif
     }
     workgroupBarrier();
-    for (var st = WG / 2u; st > 0u; st >>= 1u) {
+#ifdef SUBGROUPS
+    if (lid < NR) {
+        var t = 0.0;
+        for (var k = 0u; k < WG; k += SGMIN) { t += part_sc[lid * WG + k]; }
+        inv_r[lid] = inverseSqrt(t / f32(HD) + p.eps);
+    }
+#else
+    for (var st = WG / 2u; st > 0u; st >>= 1u) {  // a tree over the invocations
         if (lid < st) {
             for (var r = 0u; r < NR; r++) { part_sc[r * WG + lid] += part_sc[r * WG + lid + st]; }
         }
         workgroupBarrier();
     }
     if (lid < NR) { inv_r[lid] = inverseSqrt(part_sc[lid * WG] / f32(HD) + p.eps); }
+#endif
     workgroupBarrier();
     // the queries: weighted norm, then RoPE (through registers: RoPE mixes columns)
     var qn: array<vec4<f32>, QI>;
@@ -199,6 +221,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
                 for (var h = 0u; h < HC; h++) { s[h] += dot(qs[h * C4 + c], kreg[d]); }
             }
         }
+#ifdef SUBGROUPS
+        if (P <= SGMIN) {
+            // the key's P threads are neighbouring lanes of one subgroup: a butterfly over them
+            for (var o = 1u; o < P; o <<= 1u) {
+                for (var h = 0u; h < HC; h++) { s[h] += subgroupShuffleXor(s[h], o); }
+            }
+            if (j == 0u) {
+                for (var h = 0u; h < HC; h++) { sc[h * KB + key] = select(NEG_INF, s[h], key < nk); }
+            }
+            workgroupBarrier();
+        } else {
+#endif
         for (var h = 0u; h < HC; h++) { part_sc[lid * HC + h] = s[h]; }
         workgroupBarrier();
         for (var i = lid; i < HC * KB; i += WG) {
@@ -209,6 +243,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
             sc[i] = select(NEG_INF, sum, kk < nk);
         }
         workgroupBarrier();
+#ifdef SUBGROUPS
+        }
+#endif
         // online softmax per head
         if (lid < nh) {
             var cm = NEG_INF;

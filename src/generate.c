@@ -7,8 +7,10 @@ enum { ST_IDLE, ST_PREFILL, ST_SAMPLE, ST_DECODE, ST_FINISH, ST_DONE };
 #define RL_GEN_TOP_MAX 64
 /* Greedy steps queued ahead of the host: the host's round trip (reading a pick,
  * recording the next step) is hidden while it takes less than this many GPU
- * steps (docs/PERF.md: about 2.8 ms under Dawn in Node, against 4 ms steps). */
-#define RL_GEN_AHEAD 2
+ * steps. Four rather than two: the host's 1.5-2.8 ms per step under Dawn in Node
+ * swings from one step to the next, near a 2.5 ms GPU step; e2b on an H100 decoded
+ * 380-386 tok/s four ahead against 369-380 two ahead (docs/PERF.md, sixth session). */
+#define RL_GEN_AHEAD 4
 
 
 struct rl_gen {

@@ -58,7 +58,7 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         r.prefillEncodeMs = s.runtime.encodeMs / 3;
         r.prefillMs = times.sort((a, b) => a - b)[1];
         r.prefillTokS = prompt / (r.prefillMs / 1e3);
-        // decode as generation runs it: greedy, steps n+1 and n+2 queued before step n's pick is read
+        // decode as generation runs it: greedy, steps n+1 .. n+4 queued before step n's pick is read
         t = performance.now();
         s.recordMs = 0;
         s.runtime.encodeMs = 0;
@@ -79,19 +79,13 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         t = performance.now();
         const shallow = await s.decodeGreedy(gen, { ahead: 1 });
         r.decodeAhead1TokS = gen / ((performance.now() - t) / 1e3);
-        // and four queued ahead: whether the host's wake-ups still starve the GPU at two
+        // and two (the depth before 2026-11-26)
         s.truncate(prompt - 1);
         await s.eval([tokens[prompt - 1]], { logits: false, argmax: true });
         t = performance.now();
-        const deep = await s.decodeGreedy(gen, { ahead: 4 });
-        r.decodeAhead4TokS = gen / ((performance.now() - t) / 1e3);
-        // and two steps per flush, two flushes ahead: half the host's wake-ups
-        s.truncate(prompt - 1);
-        await s.eval([tokens[prompt - 1]], { logits: false, argmax: true });
-        t = performance.now();
-        const paired = await s.decodeGreedy(gen, { ahead: 2, batch: 2 });
-        r.decodeBatch2TokS = gen / ((performance.now() - t) / 1e3);
-        r.decodePicksAgree = sync.every((id, i) => id === picks[i] && id === shallow[i] && id === deep[i] && id === paired[i]);
+        const two = await s.decodeGreedy(gen, { ahead: 2 });
+        r.decodeAhead2TokS = gen / ((performance.now() - t) / 1e3);
+        r.decodePicksAgree = sync.every((id, i) => id === picks[i] && id === shallow[i] && id === two[i]);
         if (!r.decodePicksAgree) throw new Error('bench: pipelined and round-trip greedy decode picked different tokens');
         r.wasmMemoryBytes = s.engine.memory.buffer.byteLength;
         if (profile && s.runtime.querySet) {
@@ -149,7 +143,7 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     log(`decode host  ${(r.decodeRecordMsPerToken + r.decodeEncodeMsPerToken).toFixed(3)} ms per token: recording in C ${r.decodeRecordMsPerToken.toFixed(3)} ms, ` +
         `encoding WebGPU calls ${r.decodeEncodeMsPerToken.toFixed(3)} ms\n`);
     log(`decode       ${gen} tokens in ${r.decodeMs.toFixed(1)} ms: ${r.decodeTokS.toFixed(1)} tokens/s ` +
-        `(${r.decodeSyncTokS.toFixed(1)} with a host round trip per token, ${r.decodeAhead1TokS.toFixed(1)} with one step queued ahead instead of two, ${r.decodeAhead4TokS.toFixed(1)} with four, ${r.decodeBatch2TokS.toFixed(1)} with two steps per flush)\n`);
+        `(${r.decodeSyncTokS.toFixed(1)} with a host round trip per token, ${r.decodeAhead1TokS.toFixed(1)} with one step queued ahead instead of four, ${r.decodeAhead2TokS.toFixed(1)} with two)\n`);
     log(`wasm memory  ${(r.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB\n`);
     if (r.prefillProfile) {
         log(`prefill profile (${prompt} tokens, one timed pass per dispatch):\n`);

@@ -164,11 +164,13 @@ test('decode attention and its combine match a direct softmax (GQA, window, ring
         { hd: 512, H: 8, kvh: 1, T: 1, pos0: 60, cap: 64, win: 0, splits: [3], HC: 2, KB: 16 },   // two heads per workgroup
         // more splits than one combine thread's first loads (16 x 4) and than its workgroup (128)
         { hd: 64, H: 4, kvh: 2, T: 1, pos0: 250, cap: 256, win: 0, splits: [100, 200], KB: 16 },
+        { hd: 128, H: 4, kvh: 1, T: 1, pos0: 77, cap: 96, win: 0, splits: [1, 3], KB: 16 },  // 4 threads per key: shuffles even with subgroups of 4
     ];
     for (const cs of cases) {
         const { hd, H, kvh, T, pos0, cap, win } = cs, G = H / kvh, HC = cs.HC ?? G, chunks = Math.ceil(G / HC);
         const KB = cs.KB ?? Math.min(64, hd / 2);
-        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_io.wgsl', 'attn_decode.wgsl'], [`WG=${hd / 2}u`, `HC=${HC}u`, `KB=${KB}u`, `HD=${hd}u`]), 'urrrrww');
+        // with subgroup reductions where the device has them, and without (alternating cases)
+        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_io.wgsl', 'attn_decode.wgsl'], [`WG=${hd / 2}u`, `HC=${HC}u`, `KB=${KB}u`, `HD=${hd}u`, ...(cases.indexOf(cs) % 2 ? [] : sg)]), 'urrrrww');
         const q = Float32Array.from({ length: T * H * hd }, () => rng() * 2 - 1);
         const K = Float32Array.from({ length: cap * kvh * hd }, () => rng() * 2 - 1), V = Float32Array.from({ length: cap * kvh * hd }, () => rng() * 2 - 1);
         const want = refAttention({ q, K, V, H, kvh, hd, cap, T, pos0, win });
@@ -198,9 +200,9 @@ test('decode attention preparing q, k, v itself (PREP) matches norm + RoPE + a d
         { hd: 256, H: 8, kvh: 1, pos: 33, cap: 64, win: 0, ropeDims: 128, splits: [2], owns: false, vFromK: false }, // reads a donor's cache
     ];
     const eps = 1e-6;
-    for (const cs of cases) {
+    for (const [ci, cs] of [...cases, ...cases].entries()) { // each case with subgroup reductions (where offered) and without
         const { hd, H, kvh, pos, cap, win, ropeDims, owns, vFromK } = cs, G = H / kvh, HC = Math.min(G, 8), chunks = Math.ceil(G / HC);
-        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_io.wgsl', 'attn_decode.wgsl'], [`WG=${hd / 2}u`, `HC=${HC}u`, `KB=${Math.min(16, hd / 2)}u`, `HD=${hd}u`, 'PREP']), 'urrwwwwrr');
+        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_io.wgsl', 'attn_decode.wgsl'], [`WG=${hd / 2}u`, `HC=${HC}u`, `KB=${Math.min(16, hd / 2)}u`, `HD=${hd}u`, 'PREP', ...(ci < cases.length ? sg : [])]), 'urrwwwwrr');
         const qdim = H * hd, kvdim = kvh * hd, qs = qdim + 2 * kvdim;
         const raw = Float32Array.from({ length: qs }, () => rng() * 4 - 2);
         const vec = Float32Array.from({ length: 2 * hd }, () => 0.5 + rng()); // q_norm at 0, k_norm at hd
