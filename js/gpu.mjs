@@ -264,7 +264,7 @@ export class GpuRuntime {
                 later.push({ reads: own, due: list.ahead });
             }
         } finally {
-            this.#dropStagePool();
+            this.dropStaging();
         }
         this.check();
         return this.#finishReads(reads, memory);
@@ -506,17 +506,19 @@ export class GpuRuntime {
         // mapped again and idle: the next stream of this flush reuses them (creating a
         // mapped 16 MiB buffer costs milliseconds; a load of several lists made a ring each)
         this.stagePool.push(...all);
+        this.lastRing = all.length; // tests: the buffers this stream used
         this.check();
     }
 
-    #dropStagePool() {
+    // destroys the idle staging buffers (a flush ends with this; tests call it)
+    dropStaging() {
         for (const s of this.stagePool) s.buf.destroy();
         this.stagePool = [];
     }
 
     destroy() {
         this.closed = true;
-        this.#dropStagePool();
+        this.dropStaging();
         for (const b of this.buffers.values()) b.destroy();
         for (const b of this.readPool) b.destroy();
         this.buffers.clear();
