@@ -64,6 +64,7 @@ static rl_status upload_padded(rl_gpu_engine *e, repack_stage *st, const gguf_te
             return err->code;
     }
     const uint64_t per = (st->size - 4) / Q6K_FILE_BLOCK;
+    if (!per) return rl_fail(err, RL_ERR_LIMIT, "Q6_K repack: a %llu-byte stage holds no block", (unsigned long long)st->size);
     const uint32_t maxg = rl_gdev_caps(e->dev)->max_workgroups ? rl_gdev_caps(e->dev)->max_workgroups : 65535;
     for (uint64_t b0 = 0; b0 < blocks;) {
         uint64_t n = blocks - b0 < per ? blocks - b0 : per;

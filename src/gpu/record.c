@@ -109,8 +109,9 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
             if (w > max_wg) w = max_wg;
             if (w >= tpr) v.rows = w / tpr * v.rpt, v.wg = w;
         }
-        if (W2 && (v.rpt != 1 || (v.xs && !pro) || T != 1))
-            return rl_fail(err, RL_ERR_INVALID, "two weight types need a one-row-per-thread mat-vec");
+        if (W2 && v.rpt == 2) v.rows /= 2, v.rpt = 1; /* one row per thread (tall q|k|v of big models), same TPR */
+        if (W2 && ((v.xs && !pro) || T != 1))
+            return rl_fail(err, RL_ERR_INVALID, "two weight types need a one-token mat-vec without x tiles");
         if (e->mv_lc) v.lc = (uint32_t)e->mv_lc < tpr_of(&v) ? (uint32_t)e->mv_lc : tpr_of(&v);
         if (e->mv_unroll >= 0) v.steps = e->mv_unroll && (pro || !v.xs) ? rl_matvec_steps(W->type, cols, tpr_of(&v)) : 0;
         if (e->mv_wvec >= 0) v.wvec = (uint32_t)e->mv_wvec;

@@ -74,10 +74,10 @@ static int ident_char(char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c 
 /* Appends text to out with every name it declares ("fn NAME", "const NAME" at
  * the start of a line) suffixed, in the declarations and every use (member
  * accesses excepted). */
-static void append_renamed(strbuf *out, const char *text, size_t len, const char *suffix) {
+static int append_renamed(strbuf *out, const char *text, size_t len, const char *suffix) {
     const char *names[MAX_RENAMED];
     size_t lens[MAX_RENAMED], n = 0;
-    for (size_t i = 0; i < len && n < MAX_RENAMED; i++) {
+    for (size_t i = 0; i < len; i++) {
         size_t b = i;
         while (b && (text[b - 1] == ' ' || text[b - 1] == '\t')) b--;
         if (b && text[b - 1] != '\n') continue;
@@ -85,7 +85,9 @@ static void append_renamed(strbuf *out, const char *text, size_t len, const char
         if (!kw || i + kw >= len) continue;
         size_t j = i + kw, k = j;
         while (k < len && ident_char(text[k])) k++;
-        if (k > j) names[n] = text + j, lens[n++] = k - j;
+        if (k == j) continue;
+        if (n == MAX_RENAMED) return -1;
+        names[n] = text + j, lens[n++] = k - j;
     }
     for (size_t i = 0; i < len;) {
         if (!ident_char(text[i])) {
@@ -103,6 +105,7 @@ static void append_renamed(strbuf *out, const char *text, size_t len, const char
                 }
         i = k;
     }
+    return 0;
 }
 
 /* The defines of a second type's inclusion: the kernel's own, less its TYPE_
@@ -146,7 +149,8 @@ rl_status rl_wgsl_build(const char *const *files, const char *const *defines, st
         else if (!at) s = preprocess(name, text, defines, out, &body, err);
         else if (defines2) s = preprocess(name, text, defines2, out, &second, err);
     }
-    if (!s && second.len) append_renamed(&body, second.s, second.len, "_2");
+    if (!s && second.len && append_renamed(&body, second.s, second.len, "_2"))
+        s = rl_fail(err, RL_ERR_FORMAT, "a second type's WGSL declares more than %d names", MAX_RENAMED);
     if (!s && body.len) sb_append(out, body.s, body.len);
     int failed = out->failed || body.failed || second.failed;
     free(defines2);

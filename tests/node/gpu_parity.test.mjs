@@ -266,32 +266,37 @@ test('Q6_K repacked to 224-byte blocks at load: the same logits, bit for bit, as
 // covers both types (kernels/matvec.wgsl TWO_TYPES) unless two=0. A decode step
 // then has one dispatch fewer per such layer, and the logits still match the CPU.
 test('a v of another type than q|k shares their decode mat-vec: one dispatch fewer per such layer, CPU logits', async () => {
-    const file = generate('Q4_K_M', ['--embd', '256', '--ffn', '512']);
-    const types = new Map(readGgufTensors(file).map((t) => [t.name, t.type]));
-    const kv = readGgufKv(file), nLayer = Number(kv.find((e) => e.key.endsWith('.block_count')).value);
-    const shared = Number(kv.find((e) => e.key.endsWith('.shared_kv_layers'))?.value ?? 0); // the last ones: no k, v of their own
-    let mixed = 0;
-    for (let i = 0; i < nLayer - shared; i++) {
-        const v = types.get(`blk.${i}.attn_v.weight`);
-        if (v !== undefined && v !== types.get(`blk.${i}.attn_q.weight`)) mixed++;
-    }
-    assert(mixed >= 1, 'the generated Q4_K_M model has a layer with a v of another type');
-    const tokens = [2, ...Array.from({ length: 8 }, () => 3 + Math.floor(rng() * 500))];
-    const cpu = await cpuLogits([...tokens, 9, 5], file);
-    const perStep = [];
-    for (const tune of ['two=0', '']) {
-        const s = await openTuned(tune, { nCtx: 32 }, file);
-        try {
-            const rows = [...await s.eval(tokens, { allLogits: true })];
-            const before = s.runtime.dispatchesRun;
-            for (const t of [9, 5]) rows.push(...await s.eval([t], { allLogits: true }));
-            perStep.push((s.runtime.dispatchesRun - before) / 2);
-            compareRows(Float32Array.from(rows), cpu, s.nVocab, `${tune || 'two types'}, ${tokens.length + 2} positions`);
-        } finally {
-            s.close();
+    // the second shape's q|k|v has 8448 rows: the mat-vec planner's tall variant (two rows
+    // per thread), which a two-type mat-vec runs with one row per thread instead
+    for (const shape of [['--embd', '256', '--ffn', '512'],
+        ['--embd', '256', '--ffn', '512', '--heads', '32', '--kv-heads', '1', '--head-dim', '256', '--head-dim-full', '256']]) {
+        const file = generate('Q4_K_M', shape);
+        const types = new Map(readGgufTensors(file).map((t) => [t.name, t.type]));
+        const kv = readGgufKv(file), nLayer = Number(kv.find((e) => e.key.endsWith('.block_count')).value);
+        const shared = Number(kv.find((e) => e.key.endsWith('.shared_kv_layers'))?.value ?? 0); // the last ones: no k, v of their own
+        let mixed = 0;
+        for (let i = 0; i < nLayer - shared; i++) {
+            const v = types.get(`blk.${i}.attn_v.weight`);
+            if (v !== undefined && v !== types.get(`blk.${i}.attn_q.weight`)) mixed++;
         }
+        assert(mixed >= 1, 'the generated Q4_K_M model has a layer with a v of another type');
+        const tokens = [2, ...Array.from({ length: 8 }, () => 3 + Math.floor(rng() * 500))];
+        const cpu = await cpuLogits([...tokens, 9, 5], file);
+        const perStep = [];
+        for (const tune of ['two=0', '']) {
+            const s = await openTuned(tune, { nCtx: 32 }, file);
+            try {
+                const rows = [...await s.eval(tokens, { allLogits: true })];
+                const before = s.runtime.dispatchesRun;
+                for (const t of [9, 5]) rows.push(...await s.eval([t], { allLogits: true }));
+                perStep.push((s.runtime.dispatchesRun - before) / 2);
+                compareRows(Float32Array.from(rows), cpu, s.nVocab, `${shape.join(' ')}: ${tune || 'two types'}, ${tokens.length + 2} positions`);
+            } finally {
+                s.close();
+            }
+        }
+        assert(perStep[0] - perStep[1] === mixed, `dispatches per decode step: ${perStep[0]} with two=0, ${perStep[1]} with two types in one (${mixed} mixed layers)`);
     }
-    assert(perStep[0] - perStep[1] === mixed, `dispatches per decode step: ${perStep[0]} with two=0, ${perStep[1]} with two types in one (${mixed} mixed layers)`);
 });
 
 test('a prefill pass handed over in one command list or in several gives the same logits, bit for bit', async () => {
