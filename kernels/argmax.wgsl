@@ -1,7 +1,8 @@
 // Greedy pick in two passes (a single workgroup over 262144 logits is
 // latency-bound): pass 0 (grid (NB, n_tok)) reduces slice wg.x of row t to a
 // (value, index) pair in PART; pass 1 (grid (1, n_tok)) reduces the NB pairs
-// and writes OUT[out_off + t]. Ties go to the lowest index.
+// and writes OUT[out_off + t] (and, with ids_on, row ids_t's pick to IDS[0]).
+// Ties go to the lowest index.
 struct Params {
     n: u32,
     x_off: u32,
@@ -9,14 +10,17 @@ struct Params {
     out_off: u32,
     nb: u32,       // slices per row
     pass_id: u32,
-    pad0: u32,
-    pad1: u32,
+    ids_t: u32,    // pass 1 with ids_on: row ids_t's pick also goes to IDS[0]
+    ids_on: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> PART: array<f32>; // [n_tok][nb][2] (index bits in the second)
 @group(0) @binding(3) var<storage, read_write> OUT: array<u32>;
+// the next pass's first token id: a greedy chain's next step reads its token from
+// here (src/gpu/engine.c), with no copy between the two passes
+@group(0) @binding(4) var<storage, read_write> IDS: array<u32>;
 
 var<workgroup> best_v: array<f32, WG>;
 var<workgroup> best_i: array<u32, WG>;
@@ -61,5 +65,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
         PART[(t * p.nb + wg.x) * 2u + 1u] = bitcast<f32>(best_i[0]);
     } else {
         OUT[p.out_off + t] = best_i[0];
+        if (p.ids_on != 0u && t == p.ids_t) { IDS[0] = best_i[0]; }
     }
 }

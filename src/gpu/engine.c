@@ -280,7 +280,7 @@ typedef struct {
 } ple_params;
 
 typedef struct {
-    uint32_t n, x_off, x_stride, out_off, nb, pass_id, pad0, pad1;
+    uint32_t n, x_off, x_stride, out_off, nb, pass_id, ids_t, ids_on;
 } argmax_params;
 
 /* Per pair of the RoPE table (sliding pairs, then full): the angle per
@@ -352,9 +352,13 @@ static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int
         return s;
     if (argmax) {
         e->pick_off = (int64_t)(t0 + n - 1) * 4;
-        rl_gbind b[3] = {{e->b_logits, 0, 0}, {e->b_argpart, 0, 0}, {e->b_argmax, 0, 0}};
+        /* the last row's pick also lands in b_ids[0]: a chained step after this pass reads its
+         * token there (nothing reads b_ids between passes; a pass reads its own ids first) */
+        rl_gbind b[4] = {{e->b_logits, 0, 0}, {e->b_argpart, 0, 0}, {e->b_argmax, 0, 0}, {e->b_ids, 0, 0}};
         argmax_params a0 = {V, 0, V, (uint32_t)t0, ARGMAX_SLICES, 0, 0, 0}, a1 = a0;
         a1.pass_id = 1;
+        a1.ids_t = (uint32_t)n - 1;
+        a1.ids_on = 1;
         if ((s = rl_gdev_dispatch(e->dev, e->p_argmax, &a0, b, ARGMAX_SLICES, (uint32_t)n, 1, err)) ||
             (s = rl_gdev_dispatch(e->dev, e->p_argmax, &a1, b, 1, (uint32_t)n, 1, err)) ||
             (s = rl_gdev_read(e->dev, e->b_argmax, (uint64_t)t0 * 4, (uint32_t)n * 4, argmax, err)))
@@ -465,9 +469,7 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
         for (int t = 0; t < T; t++)
             e->ids_rows[t] = (uint32_t)tokens[t];
         if ((s = rl_gdev_write(e->dev, e->b_ids, 0, e->ids_rows, (uint32_t)T * 4, err))) return s;
-    } else if ((s = rl_gdev_copy(e->dev, e->b_argmax, (uint64_t)e->pick_off, e->b_ids, 0, 4, err))) {
-        return s; /* chained: the token is the previous pass's pick, never seen by the host */
-    }
+    } /* else chained: the token is the previous pass's pick, which its argmax left in b_ids[0] */
     e->pick_off = -1;
     if ((s = step_body_record(e, tokens, T, err))) return s;
     /* outputs: every row (in chunks: the logits buffer holds LOGIT_ROWS rows), or the last row of the last pass */

@@ -17,7 +17,7 @@ static const rl_kernel kernels[K_COUNT] = {
     [K_ATTN_COMBINE] = {"attn_combine", {"common.wgsl", "reduce.wgsl", "attn_combine.wgsl"}, {U, R, W}, 3, 16},
     [K_GLU] = {"glu", {"common.wgsl", "glu.wgsl"}, {U, R, W}, 3, 32},
     [K_PLE] = {"ple", {"common.wgsl", "reduce.wgsl", "ple.wgsl"}, {U, R, R, W, R, R, R, R}, 8, 32},
-    [K_ARGMAX] = {"argmax", {"common.wgsl", "argmax.wgsl"}, {U, R, W, W}, 4, 32},
+    [K_ARGMAX] = {"argmax", {"common.wgsl", "argmax.wgsl"}, {U, R, W, W, W}, 5, 32},
     /* quant*.wgsl@2: a second weight type's functions, with TYPE2_<T> (TWO_TYPES) */
     [K_MATVEC] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "matvec.wgsl", "quant.wgsl@2", "quant_chunk.wgsl@2"}, {U, R, R, W}, 4, 64},
     /* the same mat-vec with a GeGLU epilogue: Y = gelu(W x) * B (the per-layer-embedding gate) */

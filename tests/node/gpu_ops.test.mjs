@@ -11,6 +11,7 @@ process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 const c = await CRef.load();
 const gpu = await KernelRunner.open();
 const sg = gpu.hasSubgroups ? ['SUBGROUPS', 'SGMIN=4u'] : [];
+const randIntOps = (lo, hi) => lo + Math.floor(rng() * (hi - lo + 1));
 const u32 = (...a) => new Uint32Array(a);
 
 function params(fields) { // fields: [value, 'u'|'f'] in struct order, padded to 16 bytes
@@ -56,19 +57,21 @@ test('top-k: exact k best with ties, NaN, -inf and +inf, over several rows', asy
     }
 });
 
-test('argmax: two passes, lowest index among ties', async () => {
+test('argmax: two passes, lowest index among ties; one row\'s pick also to the next pass\'s first token id', async () => {
     const code = c.wgsl(['common.wgsl', 'argmax.wgsl'], ['WG=256u']);
-    const entry = await gpu.pipeline(code, 'urww');
-    for (const n of [262144, 5000, 33]) {
-        const rows = 3, x = new Float32Array(n * rows);
+    const entry = await gpu.pipeline(code, 'urwww');
+    for (const [n, idsOn] of [[262144, 1], [5000, 0], [33, 1]]) {
+        const rows = 3, x = new Float32Array(n * rows), idsT = randIntOps(0, rows - 1);
         for (let i = 0; i < x.length; i++) x[i] = Math.round(rng() * 1000) / 8;
-        const nb = 128, xb = gpu.buffer(x), part = gpu.buffer(rows * nb * 8), out = gpu.buffer(rows * 4);
+        const ids0 = Uint32Array.from({ length: 4 }, () => (rng() * 2 ** 32) >>> 0);
+        const nb = 128, xb = gpu.buffer(x), part = gpu.buffer(rows * nb * 8), out = gpu.buffer(rows * 4), ids = gpu.buffer(ids0);
         for (const pass of [0, 1]) {
-            const p = gpu.buffer(params([[n], [0], [n], [0], [nb], [pass], [0], [0]]), true);
-            gpu.dispatch(entry, gpu.bindGroup(entry, [p, xb, part, out]), [pass ? 1 : nb, rows, 1]);
+            const p = gpu.buffer(params([[n], [0], [n], [0], [nb], [pass], [idsT], [idsOn]]), true);
+            gpu.dispatch(entry, gpu.bindGroup(entry, [p, xb, part, out, ids]), [pass ? 1 : nb, rows, 1]);
         }
-        const got = new Uint32Array(await gpu.read(out, rows * 4));
+        const got = new Uint32Array(await gpu.read(out, rows * 4)), gotIds = new Uint32Array(await gpu.read(ids, 16));
         for (let r = 0; r < rows; r++) assert(got[r] === refTopK([...x.subarray(r * n, (r + 1) * n)], 1)[0][1], `n=${n} row ${r}`);
+        assert(gotIds[0] === (idsOn ? got[idsT] : ids0[0]) && gotIds.slice(1).every((v, i) => v === ids0[i + 1]), `n=${n}: ids ${[...gotIds]}`);
     }
 });
 
