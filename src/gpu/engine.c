@@ -44,13 +44,15 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
     const uint64_t wide = D > qdim ? D : qdim;
     const uint32_t st = RL_BUF_STORAGE | RL_BUF_COPY_DST | RL_BUF_COPY_SRC;
     e->rt_stride = m->head_dim_swa / 2 * 2 + m->head_dim_full / 2 * 2; /* cos,sin per pair: sliding then full */
+    /* b_step holds the step header, then the pass's RoPE rows from rope_off: one write a pass */
+    const uint32_t align = rl_gdev_caps(e->dev)->offset_align;
+    e->rope_off = (uint32_t)align_up(sizeof(gpu_step), align > 16 ? align : 16);
     struct {
         uint32_t *id;
         uint64_t bytes;
     } bufs[] = {
-        {&e->b_step, sizeof(gpu_step)},
+        {&e->b_step, e->rope_off + U * (uint64_t)e->rt_stride * 4},
         {&e->b_ids, U * 4},
-        {&e->b_rope, U * (uint64_t)e->rt_stride * 4},
         {&e->b_h, U * D * 4},
         {&e->b_h_alt, U * D * 4},
         {&e->b_x, U * wide * 4},
@@ -89,9 +91,9 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
     e->kc = calloc((size_t)m->n_layer, sizeof *e->kc);
     e->vc = calloc((size_t)m->n_layer, sizeof *e->vc);
     e->cap = calloc((size_t)m->n_layer, sizeof *e->cap);
-    e->rope_rows = malloc(U * (uint64_t)e->rt_stride * sizeof(float));
+    e->step_rows = calloc(e->rope_off + U * (uint64_t)e->rt_stride * sizeof(float), 1);
     e->ids_rows = malloc(U * sizeof(uint32_t));
-    if (!e->kc || !e->vc || !e->cap || !e->rope_rows || !e->ids_rows) return rl_fail(err, RL_ERR_NOMEM, "cache tables");
+    if (!e->kc || !e->vc || !e->cap || !e->step_rows || !e->ids_rows) return rl_fail(err, RL_ERR_NOMEM, "cache tables");
     for (int i = 0; i < m->n_layer; i++) {
         const rl_layer *l = &m->layers[i];
         if (l->kv_shared) continue;
@@ -232,7 +234,7 @@ void rl_gpu_engine_free(rl_gpu_engine *e) {
     free(e->kc);
     free(e->vc);
     free(e->cap);
-    free(e->rope_rows);
+    free(e->step_rows);
     free(e->rope_freq);
     free(e->ids_rows);
     for (uint32_t i = 0; i < e->n_bodies; i++) free(e->bodies[i].words);
@@ -318,9 +320,9 @@ static rl_status rope_freq_table(rl_gpu_engine *e, rl_error *err) {
  * ~20 ms of host time with a pow and a sincos per entry, ~1 ms now. */
 #define ROPE_RESEED 32
 static void rope_table(rl_gpu_engine *e, int pos0, int T) {
+    float *rows = (float *)(e->step_rows + e->rope_off);
     for (int j = 0; j < e->rt_stride / 2; j++)
-        rl_sincos_run(e->rope_freq[2 * j], e->rope_freq[2 * j + 1], pos0, T, ROPE_RESEED, e->rope_rows + 2 * j,
-                      e->rt_stride);
+        rl_sincos_run(e->rope_freq[2 * j], e->rope_freq[2 * j + 1], pos0, T, ROPE_RESEED, rows + 2 * j, e->rt_stride);
 }
 
 /* Logits (and greedy picks) for slots [t0, t0+n) of this pass: final norm,
@@ -460,10 +462,10 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
     const rl_model *m = e->m;
     const uint32_t V = (uint32_t)m->n_vocab;
     rl_status s;
-    gpu_step st = {(uint32_t)e->n_past, (uint32_t)T, 0, 0};
+    const gpu_step st = {(uint32_t)e->n_past, (uint32_t)T, 0, 0};
+    memcpy(e->step_rows, &st, sizeof st);
     rope_table(e, e->n_past, T);
-    if ((s = rl_gdev_write(e->dev, e->b_step, 0, &st, sizeof st, err)) ||
-        (s = rl_gdev_write(e->dev, e->b_rope, 0, e->rope_rows, (uint32_t)(T * e->rt_stride * 4), err)))
+    if ((s = rl_gdev_write(e->dev, e->b_step, 0, e->step_rows, e->rope_off + (uint32_t)(T * e->rt_stride * 4), err)))
         return s;
     if (tokens) {
         for (int t = 0; t < T; t++)

@@ -83,7 +83,7 @@ struct rl_gpu_engine {
     /* activations */
     /* h: residual stream; xn: the next mat-vec's normed input; x: mat-vec outputs that feed a residual;
      * q: [q | k | v] per slot; f: [gate | up] per slot */
-    uint32_t b_step, b_ids, b_rope, b_h, b_x, b_xn, b_q, b_o, b_part, b_f, b_ple, b_logits, b_argpart, b_argmax,
+    uint32_t b_step, b_ids, b_h, b_x, b_xn, b_q, b_o, b_part, b_f, b_ple, b_logits, b_argpart, b_argmax,
         b_dummy;
     uint32_t b_h_alt;      /* the residual stream's other buffer: fused residual steps write h' there, then swap */
     gpu_prologue pend;     /* a residual step the next layer's first mat-vec takes over (pend.w1 = none) */
@@ -113,7 +113,8 @@ struct rl_gpu_engine {
     int kv_hi;      /* one past the highest position ever written to the caches (rollbacks keep it) */
     int64_t pick_off; /* byte offset in b_argmax of the last pass's greedy pick, -1 if it made none */
     /* host staging for per-step writes */
-    float *rope_rows;
+    uint8_t *step_rows; /* b_step's bytes for a pass: the gpu_step header, then RoPE rows from rope_off */
+    uint32_t rope_off;
     double *rope_freq; /* per table pair: angle per position and its rope_freqs divisor (rope_freq_table) */
     uint32_t *ids_rows;
     step_body bodies[STEP_CACHE]; /* decode step bodies for replay; the oldest goes first */

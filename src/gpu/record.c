@@ -288,7 +288,7 @@ rl_status gpu_attn_prep(rl_gpu_engine *e, int li, int T, uint32_t qs, rl_error *
                       0,
                       0};
     rl_gbind pb[6] = {{e->b_step, 0, 0}, {e->b_q, 0, 0},       {e->vec_buf, 0, 0},
-                      {e->b_rope, 0, 0}, {e->kc[donor], 0, 0}, {e->vc[donor], 0, 0}};
+                      {e->b_step, e->rope_off, 0}, {e->kc[donor], 0, 0}, {e->vc[donor], 0, 0}};
     return rl_gdev_dispatch(e->dev, e->p_prep, &pp, pb, H + (l->kv_shared ? 0 : kvh), (uint32_t)T, 1, err);
 }
 
@@ -463,7 +463,7 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
                       l->v_from_k ? qdim : qdim + kvdim,
                       l->kv_shared ? 0u : 1u};
     rl_gbind ab[8] = {{e->b_step, 0, 0},    {e->b_q, 0, 0}, {e->kc[donor], 0, 0},   {e->vc[donor], 0, 0},
-                      {e->b_o, 0, 0},       {e->b_part, 0, 0}, {e->vec_buf, 0, 0}, {e->b_rope, 0, 0}};
+                      {e->b_o, 0, 0},       {e->b_part, 0, 0}, {e->vec_buf, 0, 0}, {e->b_step, e->rope_off, 0}};
     rl_status s = tiled ? rl_gdev_dispatch(e->dev, pipe, &ap, ab, n_split, per_pass / kvh, kvh, err)
                         : rl_gdev_dispatch(e->dev, pipe, &ap, ab, n_split, kvh * chunks, (uint32_t)T, err);
     if (s || n_split == 1) return s;
