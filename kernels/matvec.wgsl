@@ -81,6 +81,8 @@ fn epilogue(y: f32, t: u32, j: u32) -> f32 { return y; }
 // PRO_RES (one token, XS = cols): the residual step before this product runs in
 // its prologue instead of in a norm pass of its own (gemma4.md §4.4):
 //   h' = (h + RMSNorm(X; w1)) * s          s = PV[pro_s] when pro_flags & 1, else 1
+//                                          (pro_flags & 4: h' = h * s, X unused: a
+//                                          pass's first pre-norm, with no residual yet)
 //   x  = RMSNorm(h'; w2) when pro_flags & 2 (the next pre-norm), else h'
 // and the product is W x. Every workgroup computes x for itself (two block
 // sums over cols floats, from L2) into the staged tile; the first one also
@@ -274,19 +276,23 @@ fn prologue(li: u32, first: bool
     }
     var s = 1.0;
     if ((p.pro_flags & 1u) != 0u) { s = PV[p.pro_s / 4u][p.pro_s % 4u]; }
-    var ss = 0.0;
-    for (var k = 0u; k < PN; k++) {
-        if (li + k * WG < XS / 4u) { ss += dot(xv[k], xv[k]); }
-    }
-    let inv1 = inverseSqrt(block_sum(ss, li
+    let nores = (p.pro_flags & 4u) != 0u;  // uniform: the block sum's barriers stay in uniform control flow
+    var inv1 = 0.0;
+    if (!nores) {
+        var ss = 0.0;
+        for (var k = 0u; k < PN; k++) {
+            if (li + k * WG < XS / 4u) { ss += dot(xv[k], xv[k]); }
+        }
+        inv1 = inverseSqrt(block_sum(ss, li
 #ifdef SUBGROUPS
                                      , sg
 #endif
                                      ) / f32(XS) + EPS);
+    }
     var ss2 = 0.0;
     for (var k = 0u; k < PN; k++) {
         let i = li + k * WG;
-        let h = (hv[k] + xv[k] * inv1 * w1[k]) * s;
+        let h = (hv[k] + select(xv[k] * inv1 * w1[k], vec4<f32>(0.0), nores)) * s;
         hv[k] = h;
         if (i < XS / 4u) {
             xs[i] = h;

@@ -416,9 +416,14 @@ static rl_status step_body_fresh(rl_gpu_engine *e, const int32_t *tokens, int T,
                          {e->ple_chunk[3], 0, 0}};
         if ((s = rl_gdev_dispatch(e->dev, e->p_ple, &pp, b, (uint32_t)m->n_layer, (uint32_t)T, 1, err))) return s;
     }
-    /* the first layer's attention norm; every later pre-norm rides on a residual */
-    norm_params np = {D, 1, 0, D, 0, D, gpu_vec_off(e, m->layers[0].attn_norm), 0, NF_WEIGHT, 0, 1, 0};
-    if ((s = gpu_norm(e, e->b_h, e->b_xn, np, T, err))) return s;
+    /* the first layer's attention norm: the prologue of its first mat-vec (one slot), else a pass
+     * of its own; every later pre-norm rides on a residual */
+    if (gpu_can_fuse_residual(e, T)) {
+        e->pend = (gpu_prologue){NULL, NULL, m->layers[0].attn_norm};
+    } else {
+        norm_params np = {D, 1, 0, D, 0, D, gpu_vec_off(e, m->layers[0].attn_norm), 0, NF_WEIGHT, 0, 1, 0};
+        if ((s = gpu_norm(e, e->b_h, e->b_xn, np, T, err))) return s;
+    }
     for (int li = 0; li < m->n_layer; li++) {
         if ((s = gpu_layer(e, li, T, err))) return s;
         /* a prefill pass goes to the host in pieces: the GPU runs the first layers while
@@ -495,7 +500,7 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
  * caller's buffers; a half-recorded layer may have left a prologue pending). */
 static void discard_pass(rl_gpu_engine *e, int start) {
     e->n_past = start;
-    e->pend.w1 = NULL;
+    e->pend = (gpu_prologue){NULL, NULL, NULL};
     rl_gdev_discard(e->dev);
 }
 

@@ -55,6 +55,9 @@ typedef struct {
 typedef struct {
     const gguf_tensor *w1, *scale, *next;
 } gpu_prologue;
+/* w1 NULL (with next set): no residual yet, only xn = RMSNorm(h; next) (a pass's first
+ * pre-norm, on the first mat-vec's prologue). A pending prologue has w1 or next set. */
+static inline int gpu_prologue_pending(const gpu_prologue *p) { return p->w1 || p->next; }
 
 /* A decode step's recorded body (embeddings through the last layer), kept for
  * replay: key is gpu_attention_key's, the only part of the body that changes

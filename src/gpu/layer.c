@@ -100,8 +100,8 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
     rl_status s;
     /* the previous layer's last residual step, if it was left to this layer's first mat-vec */
     gpu_prologue in = e->pend;
-    const gpu_prologue *pin = in.w1 ? &in : NULL;
-    e->pend.w1 = NULL;
+    const gpu_prologue *pin = gpu_prologue_pending(&in) ? &in : NULL;
+    e->pend = (gpu_prologue){NULL, NULL, NULL};
     /* attention: q, k, v in as few dispatches as their placement allows */
     if (l->kv_shared) {
         if ((s = gpu_matmul_pro(e, l->attn_q, qdim, xn, (act){e->b_q, 0, qs}, T, NULL, pin, err))) return s;

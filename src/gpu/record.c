@@ -93,10 +93,10 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         x = (act){e->b_x, 0, cols}; /* the residual's input; the product's input is the prologue's */
         p.x_off = 0;
         p.x_stride = cols;
-        p.pro_w1 = gpu_vec_off(e, pro->w1);
+        p.pro_w1 = pro->w1 ? gpu_vec_off(e, pro->w1) : 0;
         p.pro_w2 = pro->next ? gpu_vec_off(e, pro->next) : 0;
         p.pro_s = pro->scale ? gpu_vec_off(e, pro->scale) : 0;
-        p.pro_flags = (pro->scale ? 1u : 0u) | (pro->next ? 2u : 0u);
+        p.pro_flags = (pro->scale ? 1u : 0u) | (pro->next ? 2u : 0u) | (pro->w1 ? 0u : 4u);
     }
     if (nt) {
         rl_matvec_variant v;

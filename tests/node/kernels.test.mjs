@@ -320,10 +320,10 @@ async function proRes(name, o) {
     // the reference in doubles, with a bound on the f32 error of each element
     const eps = Math.fround(PRO_EPS), s = flags & 1 ? PV[sAt] : 1;
     const invRms = (v) => { let q = 0; for (const e of v) q += e * e; return 1 / Math.sqrt(q / cols + eps); };
-    const inv1 = invRms(X.subarray(xOff, xOff + cols));
+    const nores = flags & 4, inv1 = nores ? 0 : invRms(X.subarray(xOff, xOff + cols)); // flag 4: no residual, X unused
     const hp = new Float64Array(cols), hTol = new Float64Array(cols);
     for (let c = 0; c < cols; c++) {
-        const r = X[xOff + c] * inv1 * PV[w1At + c];
+        const r = nores ? 0 : X[xOff + c] * inv1 * PV[w1At + c];
         hp[c] = (H[c] + r) * s;
         hTol[c] = PRO_REL * (Math.abs(H[c]) + Math.abs(r)) * s + 1e-30;
     }
@@ -378,7 +378,7 @@ async function proRes(name, o) {
     worst[name] = Math.max(worst[name] || 0, worstRatio);
 }
 
-test('matvec PRO_RES: the residual prologue, 3 random types, cols 256 and 1536, flags 0..3, several workgroups, both reductions, EPI_PAIR and EPI_GEGLU', async () => {
+test('matvec PRO_RES: the residual prologue, 3 random types, cols 256 and 1536, flags 0..6, several workgroups, both reductions, EPI_PAIR and EPI_GEGLU', async () => {
     const others = Object.keys(TYPES).filter((t) => t !== 'Q4_K');
     const t2 = pick(others), types = ['Q4_K', t2, pick(others.filter((t) => t !== t2))];
     const shapes = [[64, 4, 1], [128, 8, 2], [32, 2, 1], [64, 8, 2], [256, 16, 1], [32, 4, 2]]; // WG, ROWS, RPT
@@ -390,6 +390,12 @@ test('matvec PRO_RES: the residual prologue, 3 random types, cols 256 and 1536, 
             await proRes(`matvec pro ${type} f${flags}`, { type, rows, cols, flags, mode: pick(['quant', 'bytes']), wg, rowsPerWg: rpw, rpt, sub,
                 lc: pickLc(wg * rpt / rpw), wvec: rng() < 0.5, steps: pickSteps(type, cols, wg * rpt / rpw), gridX: pick([nwg, Math.ceil(nwg / 3)]) }); // a 2-D grid with idle workgroups at the end, too
         }
+    }
+    // flag 4: no residual yet (a pass's first pre-norm on the first mat-vec), with and without the next norm
+    for (const flags of [6, 4, 5]) {
+        const type = pick(types), [wg, rpw, rpt] = pick(shapes), rows = randInt(40, 300);
+        await proRes(`matvec pro ${type} f${flags}`, { type, rows, cols: pick([256, 1536]), flags, mode: 'quant', wg, rowsPerWg: rpw, rpt, sub: rng() < 0.5 && gpu.hasSubgroups,
+            lc: pickLc(wg * rpt / rpw), wvec: rng() < 0.5 });
     }
     // one workgroup alone (it must write h' and u), the GeGLU epilogues
     await proRes('matvec pro single', { type: pick(types), rows: randInt(1, 8), cols: 256, flags: 3, mode: 'quant', wg: 64, rowsPerWg: 8, rpt: 1, sub: gpu.hasSubgroups });
