@@ -119,7 +119,7 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     const rl_gpu_caps *c = rl_gdev_caps(e->dev);
     const char *sg = c->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS";
     char sgmin[32];
-    snprintf(sgmin, sizeof sgmin, "SGMIN=%uu", c->subgroup_min >= 4 ? c->subgroup_min : 4);
+    snprintf(sgmin, sizeof sgmin, "SGMIN=%uu", gpu_sgmin(c));
     /* norms: every invocation keeps NV vec4 of its row in registers */
     int max_n = e->m->n_embd > e->m->head_dim_full ? e->m->n_embd : e->m->head_dim_full;
     if (e->m->ple_dim > max_n) max_n = e->m->ple_dim;
@@ -211,7 +211,6 @@ rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *ca
     if (e->n_ctx > e->m->n_ctx_train) e->n_ctx = e->m->n_ctx_train;
     e->ubatch = opts && opts->ubatch > 0 ? opts->ubatch : default_ubatch(e->m, caps);
     e->ple_on_host = opts && opts->ple_on_host;
-    e->pick_off = -1;
     e->prefill_lists = PREFILL_LISTS;
     tune_overrides(h, e);
     if ((s = rl_gdev_new(caps, &e->dev, err))) goto fail;
@@ -266,7 +265,7 @@ rl_status rl_gpu_engine_truncate(rl_gpu_engine *e, int n_keep, rl_error *err) {
         if (e->kc[i] && e->cap[i] < e->n_ctx && n_keep > 0 && need_from < e->kv_hi - e->cap[i])
             return rl_fail(err, RL_ERR_INVALID, "cannot rewind to %d: sliding-window layers no longer hold it", n_keep);
     e->n_past = n_keep;
-    e->pick_off = -1; /* the last pick belonged to a dropped position */
+    e->has_pick = 0; /* the last pick belonged to a dropped position */
     return RL_OK;
 }
 
@@ -353,7 +352,7 @@ static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int
                         NULL, err)))
         return s;
     if (argmax) {
-        e->pick_off = (int64_t)(t0 + n - 1) * 4;
+        e->has_pick = 1;
         /* the last row's pick also lands in b_ids[0]: a chained step after this pass reads its
          * token there (nothing reads b_ids between passes; a pass reads its own ids first) */
         rl_gbind b[4] = {{e->b_logits, 0, 0}, {e->b_argpart, 0, 0}, {e->b_argmax, 0, 0}, {e->b_ids, 0, 0}};
@@ -477,7 +476,7 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
             e->ids_rows[t] = (uint32_t)tokens[t];
         if ((s = rl_gdev_write(e->dev, e->b_ids, 0, e->ids_rows, (uint32_t)T * 4, err))) return s;
     } /* else chained: the token is the previous pass's pick, which its argmax left in b_ids[0] */
-    e->pick_off = -1;
+    e->has_pick = 0;
     if ((s = step_body_record(e, tokens, T, err))) return s;
     /* outputs: every row (in chunks: the logits buffer holds LOGIT_ROWS rows), or the last row of the last pass */
     if (all_logits) {
@@ -533,7 +532,7 @@ rl_status rl_gpu_engine_eval_chained(rl_gpu_engine *e, int32_t *pick, int ahead,
     if (ahead < 1 || ahead > RL_GPU_AHEAD_MAX)
         return rl_fail(err, RL_ERR_INVALID, "chained decode: %d flushes ahead is outside [1, %d]", ahead, RL_GPU_AHEAD_MAX);
     if (e->ple_on_host) return rl_fail(err, RL_ERR_UNSUPPORTED, "chained decode needs the per-layer table on the GPU");
-    if (e->pick_off < 0) return rl_fail(err, RL_ERR_INVALID, "chained decode: the last pass made no greedy pick");
+    if (!e->has_pick) return rl_fail(err, RL_ERR_INVALID, "chained decode: the last pass made no greedy pick");
     if (e->n_past + 1 > e->n_ctx)
         return rl_fail(err, RL_ERR_LIMIT, "context full: %d positions cached, context size %d", e->n_past, e->n_ctx);
     const int start = e->n_past;

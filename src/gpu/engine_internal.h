@@ -59,6 +59,9 @@ typedef struct {
  * pre-norm, on the first mat-vec's prologue). A pending prologue has w1 or next set. */
 static inline int gpu_prologue_pending(const gpu_prologue *p) { return p->w1 || p->next; }
 
+/* The SGMIN define's value: the device's smallest subgroup, at least 4 (kernels/reduce.wgsl) */
+static inline uint32_t gpu_sgmin(const rl_gpu_caps *c) { return c->subgroup_min >= 4 ? c->subgroup_min : 4; }
+
 /* A decode step's recorded body (embeddings through the last layer), kept for
  * replay: key is gpu_attention_key's, the only part of the body that changes
  * with the position (engine.c step_body). */
@@ -89,7 +92,7 @@ struct rl_gpu_engine {
     uint32_t b_step, b_ids, b_h, b_x, b_xn, b_q, b_o, b_part, b_f, b_ple, b_logits, b_argpart, b_argmax,
         b_dummy;
     uint32_t b_h_alt;      /* the residual stream's other buffer: fused residual steps write h' there, then swap */
-    gpu_prologue pend;     /* a residual step the next layer's first mat-vec takes over (pend.w1 = none) */
+    gpu_prologue pend;     /* a residual step the next layer's first mat-vec takes over (gpu_prologue_pending) */
     /* mixture of experts: router logits, chosen ids and weights, expert input, gate|up, outputs */
     uint32_t b_router, b_eids, b_ewts, b_x2, b_egu, b_eout;
     uint32_t b_tkpart, b_tkout;
@@ -114,7 +117,7 @@ struct rl_gpu_engine {
     int *cap;
     int n_ctx, n_past, ubatch, rt_stride;
     int kv_hi;      /* one past the highest position ever written to the caches (rollbacks keep it) */
-    int64_t pick_off; /* byte offset in b_argmax of the last pass's greedy pick, -1 if it made none */
+    int has_pick;   /* the last pass left its greedy pick in b_ids[0] (a chained step's token) */
     /* host staging for per-step writes */
     uint8_t *step_rows; /* b_step's bytes for a pass: the gpu_step header, then RoPE rows from rope_off */
     uint32_t rope_off;

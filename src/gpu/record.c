@@ -436,7 +436,7 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
         snprintf(d2, sizeof d2, "HD=%uu", hd);
         snprintf(d3, sizeof d3, "WG=%uu", hd / 2);
         const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
-        snprintf(d4, sizeof d4, "SGMIN=%uu", caps->subgroup_min >= 4 ? caps->subgroup_min : 4);
+        snprintf(d4, sizeof d4, "SGMIN=%uu", gpu_sgmin(caps));
         const char *defs[] = {d3, d0, d1, d2, caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", d4,
                               prep ? "PREP" : NULL, NULL};
         pipe = rl_gdev_pipeline(e->dev, prep ? K_ATTN_DECODE_PREP : K_ATTN_DECODE, defs, err);
