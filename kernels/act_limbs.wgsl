@@ -6,36 +6,36 @@
 //   three balanced base-256 digits n = 65536 l0 + 256 l1 + l2 (each in
 //   [-128, 127]); x = s_t n / 65536 to within s_t / 2^17, i.e. about 2^-23 of the
 //   token's largest value (f32's own epsilon is 2^-24).
-//   S'[t][b] = (sum of n over block b's 32 columns) / 65536 (units of s_t): the
-//   sums the Q4_K minimum term needs.
+//
+// Layout (tiled, so that one 16-token x 32-column fragment is 512 contiguous
+// bytes, which the matmul loads straight from storage): token t's limb l,
+// columns 32 b .. 32 b + 31, are bytes [32 (t % 16), 32 (t % 16) + 32) of the
+// 128-word tile ((t / 16) * 3 + l) * nb + b.
 //
 // Bindings
 //   0 uniform LP
 //   1 storage read       X:  array<f32>   activations
-//   2 storage read_write XL: array<u32>   limbs: token t's limb l, column c is
-//                        byte c of words [t * xl_tok + l * cols / 4, ...)
-//   3 storage read_write XF: array<f32>   s_t at xf_s + t, S' at xf_b + t * nb + b
+//   2 storage read_write XL: array<u32>   limbs (above)
+//   3 storage read_write XF: array<f32>   s_t at xf_s + t
 // Source: common.wgsl, reduce.wgsl (wg_max), act_limbs.wgsl. Defines: WG = 256
-// (with SUBGROUPS: SGMIN, as reduce.wgsl), MAX_COLS (the widest input).
-// cols must be a multiple of 32 and at most MAX_COLS. Dispatch (n_tok, 1, 1).
+// (with SUBGROUPS: SGMIN, as reduce.wgsl).
+// cols must be a multiple of 32. Dispatch (n_tok, 1, 1).
 
 struct LP {
     cols: u32,
     n_tok: u32,
     x_off: u32,
     x_stride: u32,
-    xl_tok: u32,
     xf_s: u32,
-    xf_b: u32,
-    nb: u32,
+    nb: u32,       // cols / 32
+    pad0: u32,
+    pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: LP;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> XL: array<u32>;
 @group(0) @binding(3) var<storage, read_write> XF: array<f32>;
-
-var<workgroup> gs: array<i32, MAX_COLS / 4u>; // sums of n per group of four columns
 
 // x as the integer n (see above) for the token's exponent e
 fn fixed(x: f32, e: i32) -> i32 { return i32(round(ldexp(x, 22 - e))); }
@@ -49,16 +49,14 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let mx = wg_max(m, li);
     var e = 0;
     if (mx > 0.0) { e = frexp(mx).exp; }
-    let q = p.cols / 4u;
-    let base = t * p.xl_tok;
-    for (var g = li; g < q; g += WG) {
+    let tile0 = (t / 16u) * 3u * p.nb;   // limb 0's first tile of this token's group
+    let inner = (t % 16u) * 8u;          // the token's first word within a tile
+    for (var g = li; g < p.cols / 4u; g += WG) {
         var w0 = 0u;
         var w1 = 0u;
         var w2 = 0u;
-        var sn = 0;
         for (var i = 0u; i < 4u; i++) {
             let n = fixed(X[xo + 4u * g + i], e);
-            sn += n;
             let l2 = ((n + 128) & 255) - 128;
             let n1 = (n - l2) >> 8u;
             let l1 = ((n1 + 128) & 255) - 128;
@@ -67,17 +65,10 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             w1 |= (u32(l1) & 255u) << (8u * i);
             w2 |= (u32(l2) & 255u) << (8u * i);
         }
-        XL[base + g] = w0;
-        XL[base + q + g] = w1;
-        XL[base + 2u * q + g] = w2;
-        gs[g] = sn;
-    }
-    workgroupBarrier();
-    // block sums: eight groups of four columns each
-    for (var b = li; b < p.cols / 32u; b += WG) {
-        var sn = 0;
-        for (var k = 0u; k < 8u; k++) { sn += gs[8u * b + k]; }
-        XF[p.xf_b + t * p.nb + b] = f32(sn) * (1.0 / 65536.0);
+        let o = (tile0 + g / 8u) * 128u + inner + g % 8u;
+        XL[o] = w0;
+        XL[o + p.nb * 128u] = w1;
+        XL[o + 2u * p.nb * 128u] = w2;
     }
     if (li == 0u) { XF[p.xf_s + t] = ldexp(1.0, e - 6); }
 }

@@ -79,13 +79,11 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
         if (!(*bufs[i].id = rl_gdev_buffer(e->dev, bufs[i].bytes, st, err))) return err->code;
     /* the integer tensor-core matmul: the limbs of up to a pass's tokens (rounded up to its 64-token tiles) of
      * the widest input it takes */
-    if (e->smx_kc) {
-        uint64_t cols = wide > ff ? wide : ff;
-        if (cols > SMX_MAX_COLS) cols = SMX_MAX_COLS;
-        const uint64_t tpad = (U + 63) / 64 * 64;
+    if (e->smx) {
+        const uint64_t cols = wide > ff ? wide : ff, tpad = (U + 63) / 64 * 64;
         e->smx_cols = (uint32_t)cols;
         if (!(e->b_xl = rl_gdev_buffer(e->dev, tpad * 3 * cols, st, err)) ||
-            !(e->b_xf = rl_gdev_buffer(e->dev, (tpad + tpad * (cols / 32 + 1)) * 4, st, err)))
+            !(e->b_xf = rl_gdev_buffer(e->dev, tpad * 4, st, err)))
             return err->code;
     }
     e->kc = calloc((size_t)m->n_layer, sizeof *e->kc);
@@ -106,13 +104,12 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
     return RL_OK;
 }
 
-/* Whether the integer tensor-core matmul runs (RULLAMA_TUNE smx=1 on a device that
- * offers it, smx=2 emulated anywhere), and its variant by workgroup memory: 4
- * blocks per stage need 46.3 KiB, 2 need 26.3 (kernels/matmul_smx.wgsl). */
+/* Whether the integer tensor-core matmul runs: RULLAMA_TUNE smx=1 on a device that
+ * offers it, smx=2 emulated anywhere; its epilogue scratch is 24 KiB of
+ * workgroup memory (kernels/matmul_smx.wgsl). */
 static void smx_plan(rl_gpu_engine *e) {
     const rl_gpu_caps *c = rl_gdev_caps(e->dev);
-    if (e->smx_on && ((c->has_smx_i8 && c->subgroup_max == 32) || e->smx_emu))
-        e->smx_kc = c->max_wg_storage >= 47360 ? 4 : c->max_wg_storage >= 26880 ? 2 : 0;
+    e->smx = e->smx_on && ((c->has_smx_i8 && c->subgroup_max == 32) || e->smx_emu) && c->max_wg_storage >= 24576;
 }
 
 static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
@@ -137,9 +134,7 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     const char *topk[] = {"WG=256u", topk_ept, topk_maxk, NULL};
     const char *route[] = {"WG=64u", "MAXE=256u", "MAXK=64u", sg, sgmin, NULL};
     const char *moe_combine[] = {"WG=256u", sg, sgmin, NULL};
-    char max_cols[32];
-    snprintf(max_cols, sizeof max_cols, "MAX_COLS=%uu", SMX_MAX_COLS);
-    const char *limbs[] = {"WG=256u", max_cols, sg, sgmin, NULL};
+    const char *limbs[] = {"WG=256u", sg, sgmin, NULL};
     if (!(e->p_norm = rl_gdev_pipeline(e->dev, K_NORM, norm, err)) ||
         !(e->p_prep = rl_gdev_pipeline(e->dev, K_ATTN_PREP, prep, err)) ||
         !(e->p_combine = rl_gdev_pipeline(e->dev, K_ATTN_COMBINE, combine, err)) ||
@@ -150,7 +145,7 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
         !(e->p_topk = rl_gdev_pipeline(e->dev, K_TOPK, topk, err)) ||
         (e->m->n_expert && (!(e->p_route = rl_gdev_pipeline(e->dev, K_MOE_ROUTE, route, err)) ||
                             !(e->p_moe_combine = rl_gdev_pipeline(e->dev, K_MOE_COMBINE, moe_combine, err)))) ||
-        (e->smx_kc && !(e->p_limbs = rl_gdev_pipeline(e->dev, K_ACT_LIMBS, limbs, err))))
+        (e->smx && !(e->p_limbs = rl_gdev_pipeline(e->dev, K_ACT_LIMBS, limbs, err))))
         return err->code;
     return RL_OK;
 }
@@ -196,6 +191,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "mmg=%u", &n) == 1 && n >= 1 && n <= 65536) e->mm_min_groups = (int)n;
         else if (sscanf(v, "smx=%u", &n) == 1) e->smx_on = n, e->smx_emu = n == 2;
         else if (sscanf(v, "smxr=%u", &n) == 1) e->smx_min_rows = n;
+        else if (sscanf(v, "smxbn=%u", &n) == 1) e->smx_bn = n == 32 || n == 64 ? n : 0;
     }
 }
 
@@ -215,7 +211,7 @@ rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *ca
     tune_overrides(h, e);
     if ((s = rl_gdev_new(caps, &e->dev, err))) goto fail;
     smx_plan(e); /* before the pipelines and buffers it needs */
-    if ((s = make_pipelines(e, err)) || (s = gpu_place_weights(e, err)) || (s = alloc_activations(e, err)) ||
+    if ((s = make_pipelines(e, err)) || (s = gpu_place_weights(e, err)) || (e->smx && (s = gpu_pack_smx(e, err))) || (s = alloc_activations(e, err)) ||
         (s = rope_freq_table(e, err)) || (s = rl_gdev_submit(e->dev, err)))
         goto fail;
     *out = e;
@@ -229,6 +225,7 @@ void rl_gpu_engine_free(rl_gpu_engine *e) {
     if (!e) return;
     rl_gdev_free(e->dev);
     free(e->where);
+    free(e->smx_where);
     free(e->vec_at);
     free(e->kc);
     free(e->vc);

@@ -13,7 +13,6 @@
 #define DEFAULT_UBATCH 512 /* slots per prefill pass unless asked otherwise (halved while a buffer would
                               exceed the binding limit); the matmul reuses each weight tile over more
                               tokens, and bench measures what users get */
-#define SMX_MAX_COLS 16384 /* widest input of the integer matmul (act_limbs.wgsl MAX_COLS); wider ones stay f32 */
 #define PREFILL_LISTS 4 /* command lists a prefill pass is handed over in (RULLAMA_TUNE lists=N) */
 #define LOGIT_ROWS 8 /* output rows computed per pass when every row's logits are wanted */
 #define MAX_HD 512
@@ -42,6 +41,12 @@ typedef struct {
     uint64_t offset; /* bytes within buffer (256-aligned) */
     uint64_t size;
 } placed;
+
+/* A matrix packed for the integer matmul (kernels/smx_pack.wgsl): its tiles and row scales within an arena,
+ * in 32-bit words, and the rows from it to the end of its packed run (q|k|v, gate|up: one taller matrix) */
+typedef struct {
+    uint32_t buffer, tile_word, scale_word, run_rows;
+} smx_placed;
 
 typedef struct {
     uint32_t pos0, n_tok, pad0, pad1;
@@ -96,12 +101,16 @@ struct rl_gpu_engine {
     /* mixture of experts: router logits, chosen ids and weights, expert input, gate|up, outputs */
     uint32_t b_router, b_eids, b_ewts, b_x2, b_egu, b_eout;
     uint32_t b_tkpart, b_tkout;
-    /* the integer tensor-core matmul (kernels/matmul_smx.wgsl): activation limbs and their scales, and
-     * which variant runs (smx_kc blocks per stage; 0: off, the f32 matmul runs) */
-    uint32_t b_xl, b_xf, smx_kc, smx_cols;
+    /* the integer tensor-core matmul (kernels/smx_pack.wgsl, act_limbs.wgsl, matmul_smx.wgsl): activation
+     * limbs and scales for up to smx_cols inputs, whether it runs (smx; 0: the f32 matmul), the packed
+     * weights per tensor index (smx_where, buffer 0: not packed) and their bytes */
+    uint32_t b_xl, b_xf, smx, smx_cols;
+    smx_placed *smx_where;
+    uint64_t smx_bytes;
     int smx_on, smx_emu;   /* RULLAMA_TUNE smx=1: on where the device offers it; smx=2: the emulated variant on any
-                            * device (tests); default off (docs/PERF.md: slower than the f32 matmul end to end) */
+                            * device (tests) */
     uint32_t smx_min_rows; /* RULLAMA_TUNE smxr=N: only matrices of at least N rows */
+    uint32_t smx_bn;       /* RULLAMA_TUNE smxbn=32|64: the token tile (0: 64) */
     int ple_on_host;              /* table rows uploaded per step into b_ple_rows (row ids 0..T-1) */
     int mv_lc, mv_wvec, mv_unroll, mv_wg, mv_steps; /* RULLAMA_TUNE overrides of the mat-vec variant
                                                      * (0 / -1 / -1 / 0 / 0: the planner's) */
@@ -137,7 +146,7 @@ struct rl_gpu_engine {
     uint64_t replays;             /* steps replayed (tests) */
     /* pipelines */
     uint32_t p_norm, p_prep, p_combine, p_combine_direct, p_glu, p_ple, p_argmax, p_route, p_moe_combine, p_topk;
-    uint32_t p_limbs; /* act_limbs, when the integer matmul is on (smx_kc) */
+    uint32_t p_limbs; /* act_limbs, when the integer matmul is on (smx) */
 };
 
 /* An activation operand: a buffer, the float offset of slot 0, floats between slots. */
@@ -166,6 +175,8 @@ typedef struct {
 
 /* placement.c */
 rl_status gpu_place_weights(rl_gpu_engine *e, rl_error *err);
+/* the weights' copies for the integer matmul (e->smx), made on the GPU from the placed ones */
+rl_status gpu_pack_smx(rl_gpu_engine *e, rl_error *err);
 /* GPU weight layout: Q6_K blocks are padded to 224 bytes there, repacked at load
  * (kernels/quant.wgsl Q6K_PAD, kernels/repack.wgsl); every other type keeps the
  * file's bytes. Row and tensor sizes in GPU memory, and the define a weight

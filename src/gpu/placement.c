@@ -278,3 +278,122 @@ int gpu_adjacent(const rl_gpu_engine *e, const gguf_tensor *a, const gguf_tensor
     return pa->buffer && pa->buffer == pb->buffer && pa->offset + pa->size == pb->offset && a->type == b->type &&
            a->ne[0] == b->ne[0];
 }
+
+/* ---- weights packed for the integer matmul ---------------------------------- */
+
+typedef struct {
+    uint32_t rows, cols, w_off, tile_off, scale_off, grid_x, pad0, pad1;
+} pack_params;
+
+/* Block types only: their rows are 4-8 bit values with block scales, which a
+ * per-row 16-bit integer holds to 2^-16 of the row's largest (smx_pack.wgsl);
+ * float matrices keep the f32 matmul. */
+static int packable(const rl_gpu_engine *e, const gguf_tensor *t) {
+    if (!t || t->n_dims != 2 || !e->where[t - e->mf.gguf->tensors].buffer) return 0;
+    switch (t->type) {
+    case RL_TYPE_Q4_0: case RL_TYPE_Q4_1: case RL_TYPE_Q5_0: case RL_TYPE_Q5_1: case RL_TYPE_Q8_0:
+    case RL_TYPE_Q2_K: case RL_TYPE_Q3_K: case RL_TYPE_Q4_K: case RL_TYPE_Q5_K: case RL_TYPE_Q6_K: break;
+    default: return 0;
+    }
+    return t->ne[0] % 32 == 0 && t->ne[1] % 16 == 0 && t->ne[1] >= e->smx_min_rows;
+}
+
+/* The runs to pack, in order: each a list of matrices back to back in their
+ * quantized arena (gpu_adjacent), so that a product over several of them finds
+ * their packed tiles back to back too. */
+#define PACK_RUN_MAX 3
+typedef struct {
+    const gguf_tensor *t[PACK_RUN_MAX];
+    int n;
+} pack_run;
+
+static int pack_runs(const rl_gpu_engine *e, pack_run *out) {
+    const rl_model *m = e->m;
+    int n = 0;
+    for (int i = 0; i <= m->n_layer; i++) {
+        const rl_layer *l = i < m->n_layer ? &m->layers[i] : NULL;
+        const gguf_tensor *seq[] = {l ? l->attn_q : m->per_layer_model_proj, l ? l->attn_k : NULL,
+                                    l ? l->attn_v : NULL, l ? l->attn_output : NULL, l ? l->ffn_gate : NULL,
+                                    l ? l->ffn_up : NULL, l ? l->ffn_down : NULL, l ? l->inp_gate : NULL,
+                                    l ? l->proj : NULL};
+        pack_run cur = {{0}, 0};
+        for (size_t k = 0; k <= sizeof seq / sizeof *seq; k++) {
+            const gguf_tensor *t = k < sizeof seq / sizeof *seq && packable(e, seq[k]) ? seq[k] : NULL;
+            if (cur.n && (!t || cur.n == PACK_RUN_MAX || !gpu_adjacent(e, cur.t[cur.n - 1], t))) {
+                if (out) out[n] = cur;
+                n++;
+                cur.n = 0;
+            }
+            if (t) cur.t[cur.n++] = t;
+        }
+    }
+    return n;
+}
+
+rl_status gpu_pack_smx(rl_gpu_engine *e, rl_error *err) {
+    const gguf_file *g = e->mf.gguf;
+    const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
+    rl_status s;
+    if (!(e->smx_where = calloc(g->n_tensors, sizeof *e->smx_where))) return rl_fail(err, RL_ERR_NOMEM, "pack table");
+    const int n = pack_runs(e, NULL);
+    pack_run *runs = calloc(n ? (size_t)n : 1, sizeof *runs);
+    if (!runs) return rl_fail(err, RL_ERR_NOMEM, "pack runs");
+    pack_runs(e, runs);
+    uint64_t arena_cap = caps->max_binding < caps->max_buffer ? caps->max_binding : caps->max_buffer;
+    arena_cap = arena_cap / 256 * 256;
+    if (arena_cap > (1ull << 30)) arena_cap = 1ull << 30;
+    uint64_t remaining = 0;
+    for (int r = 0; r < n; r++)
+        for (int k = 0; k < runs[r].n; k++)
+            remaining += runs[r].t[k]->ne[1] * (runs[r].t[k]->ne[0] * 2 + 4) + 256;
+    const uint32_t maxg = caps->max_workgroups ? caps->max_workgroups : 65535;
+    uint32_t arena = 0, pipe = 0;
+    uint64_t used = 0, arena_size = 0;
+    s = RL_OK;
+    for (int r = 0; r < n && !s; r++) {
+        const pack_run *run = &runs[r];
+        uint64_t tiles = 0, rows = 0;
+        for (int k = 0; k < run->n; k++) tiles += run->t[k]->ne[1] * run->t[k]->ne[0] * 2, rows += run->t[k]->ne[1];
+        const uint64_t bytes = tiles + rows * 4;
+        if (bytes > arena_cap) continue; /* stays on the f32 matmul */
+        if (!arena || align_up(used, 256) + bytes > arena_size) {
+            arena_size = remaining < arena_cap ? remaining + 256 : arena_cap;
+            if (arena_size < bytes) arena_size = bytes;
+            if (!(arena = rl_gdev_buffer(e->dev, arena_size, RL_BUF_STORAGE, err))) {
+                s = err->code;
+                break;
+            }
+            used = 0;
+        }
+        used = align_up(used, 256);
+        uint64_t tile_at = used, scale_at = used + tiles, rows_left = rows;
+        for (int k = 0; k < run->n && !s; k++) {
+            const gguf_tensor *t = run->t[k];
+            const uint32_t tr = (uint32_t)t->ne[1], tc = (uint32_t)t->ne[0];
+            smx_placed *sp = &e->smx_where[t - g->tensors];
+            *sp = (smx_placed){arena, (uint32_t)(tile_at / 4), (uint32_t)(scale_at / 4), (uint32_t)rows_left};
+            char type_def[32];
+            snprintf(type_def, sizeof type_def, "TYPE_%s", rl_type_get(t->type)->name);
+            char sgmin[32];
+            snprintf(sgmin, sizeof sgmin, "SGMIN=%uu", gpu_sgmin(caps));
+            const char *defs[] = {type_def, gpu_layout_def(e, t->type), "WG=256u",
+                                  caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", sgmin, NULL};
+            if (!(pipe = rl_gdev_pipeline(e->dev, K_SMX_PACK, defs, err))) {
+                s = err->code;
+                break;
+            }
+            const uint32_t gx = tr < maxg ? tr : maxg, gy = (tr + gx - 1) / gx;
+            pack_params pp = {tr, tc, 0, sp->tile_word, sp->scale_word, gx, 0, 0};
+            rl_gbind b[2] = {gpu_wbind(e, t), {arena, 0, 0}};
+            s = rl_gdev_dispatch(e->dev, pipe, &pp, b, gx, gy, 1, err);
+            tile_at += (uint64_t)tr * tc * 2;
+            scale_at += (uint64_t)tr * 4;
+            rows_left -= tr;
+        }
+        used += bytes;
+        e->smx_bytes += bytes;
+        remaining -= bytes + 256 < remaining ? bytes + 256 : remaining;
+    }
+    free(runs);
+    return s;
+}

@@ -25,37 +25,43 @@ typedef struct {
 static uint32_t tpr_of(const rl_matvec_variant *v) { return v->wg * v->rpt / v->rows; }
 
 typedef struct {
-    uint32_t cols, n_tok, x_off, x_stride, xl_tok, xf_s, xf_b, nb;
+    uint32_t cols, n_tok, x_off, x_stride, xf_s, nb, pad0, pad1;
 } limb_params;
 
 typedef struct {
-    uint32_t rows, cols, n_tok, w_off, y_off, y_stride, xl_tok, xf_s, xf_b, nb;
+    uint32_t rows, cols, n_tok, tile_off, scale_off, y_off, y_stride, xf_s, nb;
     float softcap;
-    uint32_t pad0;
+    uint32_t pad0, pad1;
 } smx_params;
 
+/* Does the integer matmul take y = W x over `rows` rows from W (packed, and its
+ * packed run long enough)? */
+static int smx_takes(const rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows) {
+    if (!e->smx) return 0;
+    const smx_placed *sp = &e->smx_where[W - e->mf.gguf->tensors];
+    return sp->buffer && rows <= sp->run_rows && rows % 16 == 0 && W->ne[0] <= e->smx_cols;
+}
+
 /* The matmul on integer tensor cores (kernels/act_limbs.wgsl, matmul_smx.wgsl):
- * x as three int8 limbs per value into b_xl / b_xf, then y = W x. type_def is
- * "TYPE_Q4_K" or "TYPE_Q6_K". */
+ * x as three int8 limbs per value into b_xl / b_xf, then y = W x from W's
+ * packed copy (gpu_pack_smx). */
 static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
-                             float softcap, const char *type_def, rl_error *err) {
-    const uint32_t cols = (uint32_t)W->ne[0], tpad = ((uint32_t)T + 63) / 64 * 64, nb = cols / 32, xl_tok = 3 * cols / 4;
-    limb_params lp = {cols, (uint32_t)T, x.off, x.stride, xl_tok, 0, tpad, nb};
+                             float softcap, rl_error *err) {
+    const uint32_t cols = (uint32_t)W->ne[0], tpad = ((uint32_t)T + 63) / 64 * 64, nb = cols / 32;
+    /* 64-token tiles: 32-token ones (RULLAMA_TUNE smxbn=32) double the workgroups of short matrices but
+     * measured slower for every e2b shape (docs/PERF.md) */
+    const uint32_t bn = e->smx_bn ? e->smx_bn : 64;
+    limb_params lp = {cols, (uint32_t)T, x.off, x.stride, 0, nb, 0, 0};
     rl_gbind lb[3] = {{x.buf, 0, 0}, {e->b_xl, 0, 0}, {e->b_xf, 0, 0}};
     rl_status s = rl_gdev_dispatch(e->dev, e->p_limbs, &lp, lb, (uint32_t)T, 1, 1, err);
     if (s) return s;
-    const uint64_t wbytes = (uint64_t)rows * gpu_row_bytes(e, W->type, cols);
-    const int wvec = wbytes % 16 == 0; /* 16-byte weight loads need the binding in whole 16-byte words */
-    char kc[16];
-    snprintf(kc, sizeof kc, "KC=%uu", e->smx_kc);
-    const char *defs[] = {type_def, gpu_layout_def(e, W->type), "FR2", kc, e->smx_emu ? "NO_SMX_HW" : "SMX_HW",
-                          wvec ? "WVEC" : NULL, NULL};
+    const char *defs[] = {e->smx_emu ? "NO_SMX_HW" : "SMX_HW", bn == 64 ? "FC2" : "FC1", NULL};
     const uint32_t pipe = rl_gdev_pipeline(e->dev, K_MATMUL_SMX, defs, err);
     if (!pipe) return err->code;
-    smx_params sp = {rows, cols, (uint32_t)T, 0, y.off, y.stride, xl_tok, 0, tpad, nb, softcap, 0};
-    const placed *pw = &e->where[W - e->mf.gguf->tensors];
-    rl_gbind b[4] = {{pw->buffer, pw->offset, align_up(wbytes, 4)}, {e->b_xl, 0, 0}, {e->b_xf, 0, 0}, {y.buf, 0, 0}};
-    return rl_gdev_dispatch(e->dev, pipe, &sp, b, (rows + 63) / 64, tpad / 64, 1, err);
+    const smx_placed *pw = &e->smx_where[W - e->mf.gguf->tensors];
+    smx_params sp = {rows, cols, (uint32_t)T, pw->tile_word, pw->scale_word, y.off, y.stride, 0, nb, softcap, 0, 0};
+    rl_gbind b[4] = {{pw->buffer, 0, 0}, {e->b_xl, 0, 0}, {e->b_xf, 0, 0}, {y.buf, 0, 0}};
+    return rl_gdev_dispatch(e->dev, pipe, &sp, b, (uint32_t)(T + bn - 1) / bn, (rows + 127) / 128, 1, err);
 }
 
 /* W2 (rows2 rows, another type): a second matrix after W's rows, in one mat-vec
@@ -154,9 +160,7 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         p.grid_x = gx;
     } else {
         if (geglu || pair) return rl_fail(err, RL_ERR_INVALID, "GeGLU epilogues are mat-vec variants");
-        if (e->smx_kc && (W->type == RL_TYPE_Q4_K || W->type == RL_TYPE_Q6_K) && cols % 256 == 0 && cols <= e->smx_cols &&
-            rows >= e->smx_min_rows)
-            return smx_product(e, W, rows, x, y, T, softcap, d0, err);
+        if (smx_takes(e, W, rows)) return smx_product(e, W, rows, x, y, T, softcap, err);
         uint32_t tm, tn, bk;
         rl_matmul_config(rows, (uint32_t)T, caps, (uint32_t)e->mm_min_groups, &tm, &tn, &bk);
         const uint32_t mem = caps->max_wg_storage ? caps->max_wg_storage : 16384;

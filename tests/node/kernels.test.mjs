@@ -62,8 +62,8 @@ function checkY(name, yGpu, y0, o, w, X) {
     let worstRatio = 0;
     for (let t = 0; t < nTok; t++) {
         const xo = xOff + t * xStride;
-        let xmax = 0;
-        if (limbTol) for (let c = 0; c < cols; c++) xmax = Math.max(xmax, Math.abs(X[xo + c]));
+        let xmax = 0, xsum = 0;
+        if (limbTol) for (let c = 0; c < cols; c++) xmax = Math.max(xmax, Math.abs(X[xo + c])), xsum += Math.abs(X[xo + c]);
         const dot = (r) => {
             let s = 0, mag = 0, wabs = 0;
             for (let c = 0; c < cols; c++) {
@@ -77,6 +77,9 @@ function checkY(name, yGpu, y0, o, w, X) {
         for (let r = 0; r < rows; r++) {
             const [s, mag, wabs] = dot(r);
             let ref = s, tol = TOL * mag + limbTol * xmax * wabs + 1e-30;
+            // weights as 16-bit rows of scale rowScale[r]: each within 0.51 of a step, and the
+            // dropped product of the low limbs below cols / 128 steps of the token's largest value
+            if (o.rowScale) tol += o.rowScale[r] * (0.51 * xsum + cols * xmax / 128);
             if (softcap > 0) { ref = softcap * Math.tanh(s / softcap); tol += 4e-6 * softcap; }
             if (o.pair) { // EPI_PAIR: gelu(gate row r) * (up row r + rows); gelu' <= 1.13
                 const [u, umag] = dot(r + rows), gl = geluTanh(s);
@@ -458,19 +461,51 @@ async function gatherCase(type, mode) {
         if (!bitsEqual(y.subarray(i), expect.subarray(i))) throw new Error(`get_rows ${type} ${mode}: y[${i}] = ${y[i]}, expected ${expect[i]}`);
 }
 
-// ---- the integer tensor-core prefill product (act_limbs + matmul_smx) ----
+// ---- the integer tensor-core prefill product (smx_pack + act_limbs + matmul_smx) ----
 // Emulated fragment operations here (plain WGSL, lane by lane); the hardware
 // subgroup matrices where the device offers them (SMX_HW; the H100 through
-// Dawn's allow_unsafe_apis). Tolerance: the f32 one plus the activation limbs'
-// residual, |x - x~| <= 2^-22 max_c |x_t|, times sum_c |w_rc|.
-const SMX_FILES = ['quant.wgsl', 'matmul_smx.wgsl'];
+// Dawn's allow_unsafe_apis). The packed rows are checked against the weights
+// (one f32 scale max|w| / 32512 a row, every value within 0.51 of a step, the
+// tile layout read back as smx_pack.wgsl documents it); the product against the
+// f32 one with the packing's and the limbs' bounds added (checkY rowScale, limbTol).
+const SMX_PACK_FILES = ['common.wgsl', 'reduce.wgsl', 'quant.wgsl', 'smx_pack.wgsl'];
 async function smxProduct(name, o, hw) {
-    const { type, rows, cols, nTok, fr, kc } = o;
-    const BN = 64, tPad = Math.ceil(nTok / BN) * BN, nb = cols / 32, xlTok = (3 * cols) / 4;
-    const mat = makeWeights(type, rows, cols, o.mode), rb = rowBytes(type, cols);
+    const { type, rows, cols, nTok, bn } = o;
+    const tPad = Math.ceil(nTok / 64) * 64, nb = cols / 32;
+    const mat = makeWeights(type, rows, cols, o.mode);
     const w = cref.dequant(type, mat, rows * cols);
-    const wvec = o.wvec ?? rng() < 0.5;
-    const wOff = wvec && type === 'Q4_K' ? 16 * randInt(0, 3) : offsetFor(type), xOff = 4 * randInt(0, 3), xStride = cols + 4 * randInt(0, 2);
+    const wOff = 16 * randInt(0, 3);
+    // pack into an arena with other words around: tiles at tileOff, scales at scaleOff (words)
+    const tileOff = 4 * randInt(0, 8), scaleOff = tileOff + rows * cols / 2 + randInt(0, 9);
+    const arena = new Int32Array(scaleOff + rows + 5);
+    for (let i = 0; i < arena.length; i++) arena[i] = 0x5a5a5a5a ^ i;
+    const sg = gpu.hasSubgroups ? ['SUBGROUPS', 'SGMIN=4u'] : [];
+    const pack = await gpu.pipeline(cref.wgsl(SMX_PACK_FILES, [...gpuDefs(type), 'WG=256u', ...sg]), 'urw');
+    const gx = randInt(1, rows), pp = gpu.buffer(params([rows, cols, wOff, tileOff, scaleOff, gx, 0, 0]), true);
+    const wb = gpu.buffer(withPad(gpuLayout(type, mat), wOff)), pb = gpu.buffer(arena);
+    gpu.dispatch(pack, gpu.bindGroup(pack, [pp, wb, pb]), [gx, Math.ceil(rows / gx)]);
+    const packed = new Int32Array(await gpu.read(pb));
+    const bytes = new Int8Array(packed.buffer), scales = new Float32Array(packed.buffer);
+    const rowScale = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+        let mx = 0;
+        for (let c = 0; c < cols; c++) mx = Math.max(mx, Math.abs(w[r * cols + c]));
+        const sr = scales[scaleOff + r];
+        // WGSL's f32 division is good to 2.5 ulp, not correctly rounded
+        if (!(Math.abs(sr - mx / 32512) <= 3e-7 * mx / 32512)) throw new Error(`${name}: row ${r} scale ${sr}, expected ${mx / 32512}`);
+        rowScale[r] = sr;
+        const tile = 4 * tileOff + ((r >> 4) * nb * 256 + (r & 15) * 8) * 4;
+        for (let c = 0; c < cols; c++) {
+            const at = tile + (c >> 5) * 1024 + (c & 31), n = 256 * bytes[at] + bytes[at + 512];
+            if (!(Math.abs(sr * n - w[r * cols + c]) <= 0.51 * sr)) throw new Error(`${name}: packed w[${r}][${c}] = ${sr} * ${n}, expected ${w[r * cols + c]}`);
+        }
+    }
+    for (let i = 0; i < arena.length; i++) {
+        if (i >= tileOff && i < tileOff + rows * cols / 2) continue;
+        if (i >= scaleOff && i < scaleOff + rows) continue;
+        if (packed[i] !== arena[i]) throw new Error(`${name}: pack wrote word ${i} outside its tiles and scales`);
+    }
+    const xOff = 4 * randInt(0, 3), xStride = cols + 4 * randInt(0, 2);
     const yOff = randInt(0, 5), yStride = rows + randInt(0, 3);
     const X = randn(xOff + (nTok - 1) * xStride + cols);
     for (let t = 0; t < nTok; t++) { // tokens of very different size, and an outlier channel
@@ -478,30 +513,26 @@ async function smxProduct(name, o, hw) {
         for (let c = 0; c < cols; c++) X[xOff + t * xStride + c] *= f * (c === 7 ? 40 : 1);
     }
     const y0 = randn(yOff + (nTok - 1) * yStride + rows + 3);
-    const xl = gpu.buffer(tPad * xlTok * 4), xf = gpu.buffer((tPad + tPad * nb) * 4), xb = gpu.buffer(X);
-    const lp = gpu.buffer(params([cols, nTok, xOff, xStride, xlTok, 0, tPad, nb]), true);
+    const xl = gpu.buffer(tPad * 3 * cols), xf = gpu.buffer(tPad * 4), xb = gpu.buffer(X);
+    const lp = gpu.buffer(params([cols, nTok, xOff, xStride, 0, nb, 0, 0]), true);
     const limbs = await gpu.pipeline(gpu.limbsSource(cref), 'urww');
     gpu.dispatch(limbs, gpu.bindGroup(limbs, [lp, xb, xl, xf]), [nTok]);
-    const defs = [...gpuDefs(type), ...(fr === 2 ? ['FR2'] : []), `KC=${kc}u`, ...(wvec ? ['WVEC'] : []), ...(hw ? ['SMX_HW'] : [])];
-    const entry = await gpu.pipeline(cref.wgsl(SMX_FILES, defs), 'urrrw');
-    const sp = gpu.buffer(params([rows, cols, nTok, wOff, yOff, yStride, xlTok, 0, tPad, nb, o.softcap ?? 0, 0], [10]), true);
-    const wb = gpu.buffer(withPad(gpuLayout(type, mat), wOff)), yb = gpu.buffer(y0);
-    const y = new Float32Array(await gpu.run(entry, [sp, wb, xl, xf, yb], [Math.ceil(rows / (32 * fr)), tPad / BN], 4), 0, y0.length);
-    [xl, xf, xb, lp, sp, wb, yb].forEach((b) => b.destroy());
-    checkY(name, y, y0, { type, rows, cols, nTok, xOff, xStride, yOff, yStride, softcap: o.softcap ?? 0, limbTol: 2.4e-7, mat, rb }, w, X);
+    const entry = await gpu.pipeline(cref.wgsl(['matmul_smx.wgsl'], [bn === 64 ? 'FC2' : 'FC1', ...(hw ? ['SMX_HW'] : [])]), 'urrrw');
+    const sp = gpu.buffer(params([rows, cols, nTok, tileOff, scaleOff, yOff, yStride, 0, nb, o.softcap ?? 0, 0, 0], [9]), true);
+    const yb = gpu.buffer(y0);
+    const y = new Float32Array(await gpu.run(entry, [sp, pb, xl, xf, yb], [Math.ceil(nTok / bn), Math.ceil(rows / 128)], 4), 0, y0.length);
+    [xl, xf, xb, lp, sp, wb, pb, pp, yb].forEach((b) => b.destroy());
+    checkY(name, y, y0, { type, rows, cols, nTok, xOff, xStride, yOff, yStride, softcap: o.softcap ?? 0, limbTol: 2.4e-7, rowScale, mat, rb: rowBytes(type, cols) }, w, X);
 }
 
-test('matmul_smx: Q4_K and Q6_K on int8 fragments, three activation limbs (emulated; hardware where offered)', async () => {
-    for (const type of ['Q4_K', 'Q6_K', 'Q6_KP']) {
-        // KC 4 with FR2 needs 46.3 KiB of workgroup memory (SwiftShader offers 32)
-        const big = gpu.rt.caps().maxWgStorage >= 47360;
-        const [fr, kc] = pick(big ? [[2, 4], [2, 2], [1, 4], [1, 1]] : [[2, 2], [2, 1], [1, 2], [1, 1]]);
-        const rows = randInt(20, 80), cols = 256 * randInt(1, 2), nTok = randInt(2, 40);
-        const o = { type, rows, cols, nTok, fr, kc, mode: pick(['quant', 'bytes']), softcap: rng() < 0.3 ? 20 : 0 };
+test('matmul_smx: weights packed as 16-bit rows, activations as three int8 limbs (emulated; hardware where offered)', async () => {
+    for (const type of ['Q4_K', 'Q6_K', 'Q6_KP', pick(['Q8_0', 'Q5_0', 'Q4_1', 'Q3_K', 'Q5_K', 'Q2_K'])]) {
+        const rows = 16 * randInt(2, 10), cols = 256 * randInt(1, 2), nTok = randInt(2, 70), bn = pick([32, 64]);
+        const o = { type, rows, cols, nTok, bn, mode: pick(['quant', 'bytes']), softcap: rng() < 0.3 ? 20 : 0 };
         await smxProduct(`matmul_smx ${type}`, o, false);
-        console.error(`    (${type} FR ${fr} KC ${kc}, ${rows}x${cols}, ${nTok} tokens, ${o.mode})`);
+        console.error(`    (${type}, ${rows}x${cols}, ${nTok} tokens in ${bn}-token tiles, ${o.mode})`);
         if (gpu.hasSmx) {
-            await smxProduct(`matmul_smx ${type} hw`, { ...o, fr: 2, kc: pick([4, 2]), rows: randInt(100, 300), cols: 256 * randInt(2, 8), nTok: randInt(20, 200) }, true);
+            await smxProduct(`matmul_smx ${type} hw`, { ...o, rows: 16 * randInt(6, 40), cols: 32 * randInt(8, 64), nTok: randInt(20, 200) }, true);
             console.error(`    hardware subgroup matrices: ${type} passed`);
         }
     }
