@@ -75,10 +75,10 @@ export async function createGpu({ gpu, disable = [], powerPreference = 'high-per
             Object.assign(globalThis, webgpu.globals);
             // RULLAMA_DAWN_TOGGLES: Dawn toggles to enable (e.g. skip_validation, disable_robustness:
             // less host work per call and no bounds checks in kernels; docs/PERF.md measures them)
-            // allow_unsafe_apis lets the adapter offer the subgroup matrices; asked for only with the
-            // integer matmul (RULLAMA_TUNE smx=1, or options.smx), which is off by default (docs/PERF.md)
+            // allow_unsafe_apis lets the adapter offer the subgroup matrices, which the prefill's integer
+            // matmul uses where they exist (docs/PERF.md); RULLAMA_TUNE smx=0 turns both off
             const env = globalThis.process?.env ?? {};
-            smx ??= /(^|,)smx=1(,|$)/.test(env.RULLAMA_TUNE ?? '');
+            smx ??= !/(^|,)smx=0(,|$)/.test(env.RULLAMA_TUNE ?? '');
             const toggles = [smx ? 'allow_unsafe_apis' : '', env.RULLAMA_DAWN_TOGGLES ?? ''].filter(Boolean).join(',');
             keepAlive = webgpu.create(toggles ? [`enable-dawn-features=${toggles}`] : []); // must stay referenced, or Dawn may crash (toolchain.md §6.4)
             gpu = keepAlive;

@@ -46,6 +46,7 @@ export class ChatSession {
         }
         if (runtime) {
             total = engine.exports.rl_api_session_upload_bytes(s.handle);
+            s.packedBytes = engine.exports.rl_api_session_packed_bytes(s.handle);
             await runtime.flush(() => engine.memory); // stream the weights
             runtime.onProgress = null;
         }
@@ -132,6 +133,7 @@ export class GpuSession {
         s.openMs = t1 - t0; // parsing, buffers and pipelines; the rest streams the weights
         s.uploadMs = s.loadMs - s.openMs;
         s.loadBytes = total;
+        s.packedBytes = engine.exports.rl_api_gpu_packed_bytes(handle);
         return s;
     }
 

@@ -90,6 +90,7 @@ const rl_tokenizer *rl_session_tokenizer(const rl_session *s) { return s->tok; }
 const rl_model_ref *rl_session_ref(const rl_session *s) { return &s->ref; }
 rl_backend *rl_session_backend(rl_session *s) { return s->b; }
 uint64_t rl_session_upload_bytes(const rl_session *s) { return s->gpu ? rl_gpu_engine_upload_bytes(s->gpu) : 0; }
+uint64_t rl_session_packed_bytes(const rl_session *s) { return s->gpu ? rl_gpu_engine_packed_bytes(s->gpu) : 0; }
 
 /* Sampling: defaults <- model params <- request options; stop strings from the
  * request, else the model's params (Ollama adds "<turn|>" at creation). */

@@ -38,6 +38,8 @@ const rl_model_ref *rl_session_ref(const rl_session *s);
 rl_backend *rl_session_backend(rl_session *s);
 /* Bytes the GPU engine streams from the file at load (0 for the CPU engine). */
 uint64_t rl_session_upload_bytes(const rl_session *s);
+/* GPU bytes of the weights' copies for the integer prefill matmul (0: none) */
+uint64_t rl_session_packed_bytes(const rl_session *s);
 
 /* The request's final result as JSON: {"done_reason", "content", "thinking",
  * "tool_calls":[{"function":{"name","arguments":{...}}}], "prompt_tokens" (the

@@ -20,8 +20,9 @@ async function timeDispatch(pipe, bg, grid, reps) {
     const run = async (n) => {
         const enc = device.createCommandEncoder();
         const pass = enc.beginComputePass();
-        pass.setPipeline(pipe.pipe); pass.setBindGroup(0, bg);
-        for (let i = 0; i < n; i++) pass.dispatchWorkgroups(grid[0], grid[1]);
+        pass.setPipeline(pipe.pipe);
+        const bgs = Array.isArray(bg) ? bg : [bg];
+        for (let i = 0; i < n; i++) { pass.setBindGroup(0, bgs[i % bgs.length]); pass.dispatchWorkgroups(grid[0], grid[1]); }
         pass.end();
         device.queue.submit([enc.finish()]);
         await device.queue.onSubmittedWorkDone();
@@ -35,7 +36,7 @@ async function timeDispatch(pipe, bg, grid, reps) {
 
 // FR row fragments x FC token fragments per subgroup; SGR subgroups along rows (8 / SGR
 // along tokens); mmas 5 (drop l*a2), 6 (all) or 3 (two activation limbs)
-function kernel({ FR, FC, SGR, mmas, tiled, cs, rs, xt, pf }, rows, cols) {
+function kernel({ FR, FC, SGR, mmas, tiled, cs, rs, xt, pf, pf2 }, rows, cols) {
     const SGC = 8 / SGR;
     const L = 'subgroup_matrix_left<i8, 32, 16>', R = 'subgroup_matrix_right<i8, 16, 32>', RT = 'subgroup_matrix_result<i32, 16, 16>';
     const decl = [], loads = [], mma = [], st = [], names = [];
@@ -61,7 +62,11 @@ function kernel({ FR, FC, SGR, mmas, tiled, cs, rs, xt, pf }, rows, cols) {
         else { m('ah', 0, 2); m('ah', 1, 1); m('al', 0, 1); m('ah', 2, 0); m('al', 1, 0); if (mmas === 6) m('al', 2, 0); }
     }
     let body;
-    if (pf) {
+    if (pf2) { // two blocks ahead
+        for (const [n, e] of loads) decl.push(`var ${n} = ${e.replaceAll('K', '0u')};`, `var m_${n} = ${e.replaceAll('K', 'min(8u, kw - 8u)')};`);
+        body = [...loads.map(([n, e]) => `let n_${n} = ${e.replaceAll('K', 'kn')};`), ...mma, ...loads.map(([n]) => `${n} = m_${n}; m_${n} = n_${n};`)];
+        body.unshift('let kn = min(k + 16u, kw - 8u);');
+    } else if (pf) {
         for (const [n, e] of loads) decl.push(`var ${n} = ${e.replaceAll('K', '0u')};`);
         body = [...loads.map(([n, e]) => `let n_${n} = ${e.replaceAll('K', 'kn')};`), ...mma, ...loads.map(([n]) => `${n} = n_${n};`)];
         body.unshift('let kn = min(k + 8u, kw - 8u);');
@@ -101,7 +106,7 @@ const shapes = [['qkv', 2560, 1536], ['attn_out', 1536, 2048], ['gate|up', 12288
 const variants = (process.argv[2] || '2x2x2,2x2x4,1x2x4,2x1x4,2x2x2:6,2x2x2:3,2x2x2:5:tiled').split(',').map((s) => {
     const [shape, ...opt] = s.split(':');
     const [FR, FC, SGR] = shape.split('x').map(Number);
-    return { name: s, FR, FC, SGR, mmas: Number(opt.find((o) => /^\d$/.test(o)) ?? 5), tiled: opt.includes('tiled'), cs: opt.includes('cs'), rs: opt.includes('rs'), xt: opt.includes('xt'), pf: opt.includes('pf') };
+    return { name: s, FR, FC, SGR, mmas: Number(opt.find((o) => /^\d$/.test(o)) ?? 5), tiled: opt.includes('tiled'), cs: opt.includes('cs'), rs: opt.includes('rs'), xt: opt.includes('xt'), pf: opt.includes('pf'), pf2: opt.includes('pf2'), cold: opt.includes('cold') };
 });
 for (const [name, rows, cols] of shapes.filter(([n]) => !only || only.includes(n))) {
     const pipes = new Map();
@@ -143,7 +148,20 @@ for (const [name, rows, cols] of shapes.filter(([n]) => !only || only.includes(n
         if (v.tiled && !tiledB) tiledB = [buf(new Int32Array(tile(wh).buffer)), buf(new Int32Array(tile(wl).buffer))];
         const [bH, bL] = v.tiled ? tiledB : plain;
         if (v.xt && !bXt) bXt = buf(new Int32Array(tileX().buffer));
-        const bg = gpu.bindGroup(pipe, [bP, bH, bL, v.xt ? bXt : bX, bC]);
+        let bg = gpu.bindGroup(pipe, [bP, bH, bL, v.xt ? bXt : bX, bC]);
+        if (v.cold) { // rotate through copies of the weights (256 MB and more), so each product reads them from memory
+            const copies = Math.max(2, Math.ceil(256e6 / (4 * rows * cols)));
+            const src = v.tiled ? tiledB : plain;
+            bg = [bg];
+            for (let c = 1; c < copies; c++) {
+                const h = gpu.buffer(rows * cols), l = gpu.buffer(rows * cols);
+                const enc = device.createCommandEncoder();
+                enc.copyBufferToBuffer(src[0], 0, h, 0, rows * cols);
+                enc.copyBufferToBuffer(src[1], 0, l, 0, rows * cols);
+                device.queue.submit([enc.finish()]);
+                bg.push(gpu.bindGroup(pipe, [bP, h, l, v.xt ? bXt : bX, bC]));
+            }
+        }
         const grid = [T / BN, rows / BM];
         log(`${name} ${v.name}: bound`);
         await timeDispatch(pipe, bg, grid, 0);

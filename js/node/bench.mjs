@@ -32,7 +32,7 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     const r = {
         model, device: s.runtime.caps().description, features: [...s.runtime.adapter.features].sort(), loadMs, loadBytes: s.loadBytes,
         loadGBs: s.loadBytes / 1e9 / (loadMs / 1e3), loadOpenMs: s.openMs, uploadMs: s.uploadMs,
-        uploadGBs: s.loadBytes / 1e9 / (s.uploadMs / 1e3), nVocab: s.nVocab,
+        uploadGBs: s.loadBytes / 1e9 / (s.uploadMs / 1e3), packedBytes: s.packedBytes ?? 0, nVocab: s.nVocab,
         decodeBytesPerToken: s.engine.exports.rl_api_gpu_decode_bytes(s.handle),
     };
     try {
@@ -137,7 +137,8 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     if (json) return r;
     log(`model        ${model}\ndevice       ${r.device}\nfeatures     ${r.features.join(' ')}\n`);
     log(`load         ${(r.loadMs / 1e3).toFixed(2)} s for ${(r.loadBytes / 1e9).toFixed(3)} GB (${r.loadGBs.toFixed(2)} GB/s): ` +
-        `open ${(r.loadOpenMs / 1e3).toFixed(2)} s (buffers, pipelines), upload ${(r.uploadMs / 1e3).toFixed(2)} s (${r.uploadGBs.toFixed(2)} GB/s)\n`);
+        `open ${(r.loadOpenMs / 1e3).toFixed(2)} s (buffers, pipelines), upload ${(r.uploadMs / 1e3).toFixed(2)} s (${r.uploadGBs.toFixed(2)} GB/s)` +
+        (r.packedBytes ? `; ${(r.packedBytes / 1e9).toFixed(2)} GB more on the GPU for the integer prefill matmul\n` : '\n'));
     log(`prefill      ${prompt} tokens in ${r.prefillMs.toFixed(1)} ms: ${r.prefillTokS.toFixed(1)} tokens/s ` +
         `(host: recording in C ${r.prefillRecordMs.toFixed(2)} ms, encoding WebGPU calls ${r.prefillEncodeMs.toFixed(2)} ms)\n`);
     log(`decode host  ${(r.decodeRecordMsPerToken + r.decodeEncodeMsPerToken).toFixed(3)} ms per token: recording in C ${r.decodeRecordMsPerToken.toFixed(3)} ms, ` +

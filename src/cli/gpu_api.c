@@ -49,6 +49,9 @@ RL_EXPORT(rl_api_gpu_replays) double rl_api_gpu_replays(rl_gpu_engine *e) { retu
 RL_EXPORT(rl_api_gpu_upload_bytes) double rl_api_gpu_upload_bytes(rl_gpu_engine *e) {
     return (double)rl_gpu_engine_upload_bytes(e);
 }
+RL_EXPORT(rl_api_gpu_packed_bytes) double rl_api_gpu_packed_bytes(rl_gpu_engine *e) {
+    return (double)rl_gpu_engine_packed_bytes(e);
+}
 
 /* Returns 0, or -1 with rl_api_error() set. */
 RL_EXPORT(rl_api_gpu_decode_bytes) double rl_api_gpu_decode_bytes(rl_gpu_engine *e) {

@@ -34,6 +34,10 @@ rl_session *rl_api_session_open(const char *spec, const char *caps_json, int n_c
 }
 
 RL_EXPORT(rl_api_session_close) void rl_api_session_close(rl_session *s) { rl_session_free(s); }
+RL_EXPORT(rl_api_session_packed_bytes) double rl_api_session_packed_bytes(rl_session *s) {
+    return (double)rl_session_packed_bytes(s);
+}
+
 RL_EXPORT(rl_api_session_upload_bytes) double rl_api_session_upload_bytes(rl_session *s) {
     return (double)rl_session_upload_bytes(s);
 }

@@ -85,6 +85,20 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
         if (!(e->b_xl = rl_gdev_buffer(e->dev, tpad * 3 * cols, st, err)) ||
             !(e->b_xf = rl_gdev_buffer(e->dev, tpad * 4, st, err)))
             return err->code;
+        /* split-K slices: room for the largest product that splits at a full pass (fewer tokens split at
+         * most as many ways: a product's slices grow as its workgroups shrink, so check every T's tile) */
+        uint64_t room = 0;
+        for (uint64_t i = 0; i < e->mf.gguf->n_tensors; i++) {
+            const smx_placed *sp = &e->smx_where[i];
+            if (!sp->buffer) continue;
+            const uint32_t nb = (uint32_t)(e->mf.gguf->tensors[i].ne[0] / 32);
+            for (uint32_t T = 64; T <= tpad; T += 64) {
+                const uint64_t s = gpu_smx_slices(e, sp->run_rows, nb, T, 64);
+                if (s > 1 && s * T * sp->run_rows > room) room = s * T * sp->run_rows;
+            }
+        }
+        e->smx_part_floats = (uint32_t)room;
+        if (!(e->b_smx_part = rl_gdev_buffer(e->dev, (room ? room : 64) * 4, st, err))) return err->code;
     }
     e->kc = calloc((size_t)m->n_layer, sizeof *e->kc);
     e->vc = calloc((size_t)m->n_layer, sizeof *e->vc);
@@ -104,8 +118,8 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
     return RL_OK;
 }
 
-/* Whether the integer tensor-core matmul runs: RULLAMA_TUNE smx=1 on a device that
- * offers it, smx=2 emulated anywhere; its epilogue scratch is 24 KiB of
+/* Whether the integer tensor-core matmul runs: on a device that offers it unless
+ * RULLAMA_TUNE smx=0, emulated anywhere with smx=2; its epilogue scratch is 24 KiB of
  * workgroup memory (kernels/matmul_smx.wgsl). */
 static void smx_plan(rl_gpu_engine *e) {
     const rl_gpu_caps *c = rl_gdev_caps(e->dev);
@@ -135,6 +149,7 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     const char *route[] = {"WG=64u", "MAXE=256u", "MAXK=64u", sg, sgmin, NULL};
     const char *moe_combine[] = {"WG=256u", sg, sgmin, NULL};
     const char *limbs[] = {"WG=256u", sg, sgmin, NULL};
+    const char *split_sum[] = {"WG=256u", NULL};
     if (!(e->p_norm = rl_gdev_pipeline(e->dev, K_NORM, norm, err)) ||
         !(e->p_prep = rl_gdev_pipeline(e->dev, K_ATTN_PREP, prep, err)) ||
         !(e->p_combine = rl_gdev_pipeline(e->dev, K_ATTN_COMBINE, combine, err)) ||
@@ -145,7 +160,8 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
         !(e->p_topk = rl_gdev_pipeline(e->dev, K_TOPK, topk, err)) ||
         (e->m->n_expert && (!(e->p_route = rl_gdev_pipeline(e->dev, K_MOE_ROUTE, route, err)) ||
                             !(e->p_moe_combine = rl_gdev_pipeline(e->dev, K_MOE_COMBINE, moe_combine, err)))) ||
-        (e->smx && !(e->p_limbs = rl_gdev_pipeline(e->dev, K_ACT_LIMBS, limbs, err))))
+        (e->smx && (!(e->p_limbs = rl_gdev_pipeline(e->dev, K_ACT_LIMBS, limbs, err)) ||
+                    !(e->p_split_sum = rl_gdev_pipeline(e->dev, K_SPLIT_SUM, split_sum, err)))))
         return err->code;
     return RL_OK;
 }
@@ -164,6 +180,8 @@ static rl_status rope_freq_table(rl_gpu_engine *e, rl_error *err);
  * BK). Unknown or malformed items are ignored. */
 static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_lc = 0;
+    e->smx_on = 1; /* where the device offers int8 subgroup matrices */
+    e->smx_groups = SMX_SPLIT_GROUPS;
     e->mv_wvec = -1;
     e->mv_unroll = -1;
     const char *v = h && h->getenv ? h->getenv(h, "RULLAMA_TUNE") : NULL;
@@ -192,6 +210,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "smx=%u", &n) == 1) e->smx_on = n, e->smx_emu = n == 2;
         else if (sscanf(v, "smxr=%u", &n) == 1) e->smx_min_rows = n;
         else if (sscanf(v, "smxbn=%u", &n) == 1) e->smx_bn = n == 32 || n == 64 ? n : 0;
+        else if (sscanf(v, "smxk=%u", &n) == 1) e->smx_groups = n;
     }
 }
 
@@ -244,6 +263,7 @@ int rl_gpu_engine_n_ctx(const rl_gpu_engine *e) { return e->n_ctx; }
 uint64_t rl_gpu_engine_replays(const rl_gpu_engine *e) { return e->replays; }
 const rl_model_file *rl_gpu_engine_model_file(const rl_gpu_engine *e) { return &e->mf; }
 uint64_t rl_gpu_engine_upload_bytes(const rl_gpu_engine *e) { return e->upload_bytes; }
+uint64_t rl_gpu_engine_packed_bytes(const rl_gpu_engine *e) { return e->smx_bytes; }
 int rl_gpu_engine_ple_on_host(const rl_gpu_engine *e) { return e->ple_on_host; }
 
 uint64_t rl_gpu_engine_decode_bytes(const rl_gpu_engine *e) {

@@ -61,6 +61,7 @@ uint64_t rl_gpu_engine_replays(const rl_gpu_engine *e);
 struct rl_model_file;
 const struct rl_model_file *rl_gpu_engine_model_file(const rl_gpu_engine *e);
 uint64_t rl_gpu_engine_upload_bytes(const rl_gpu_engine *e);
+uint64_t rl_gpu_engine_packed_bytes(const rl_gpu_engine *e);
 int rl_gpu_engine_ple_on_host(const rl_gpu_engine *e);
 /* Weight bytes a decode step reads (every GPU-resident weight but the
  * per-layer-embedding table, of which a step gathers one row): the roofline. */

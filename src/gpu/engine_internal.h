@@ -34,6 +34,8 @@
 #define MATVEC_MAX_TOK 8  /* up to this many slots use the mat-vec kernel, more use mat-mat */
 #define ARGMAX_SLICES 128 /* first pass of the greedy pick: slices per logit row */
 #define TOPK_WG 256
+#define SMX_SPLIT_GROUPS 264 /* the integer matmul splits K until a product has this many workgroups (2 an SM of an H100) */
+#define SMX_MAX_SLICES 8
 #define TOPK_EPT 32       /* logits per invocation in the top-k kernel's first pass */
 
 typedef struct {
@@ -107,10 +109,12 @@ struct rl_gpu_engine {
     uint32_t b_xl, b_xf, smx, smx_cols;
     smx_placed *smx_where;
     uint64_t smx_bytes;
-    int smx_on, smx_emu;   /* RULLAMA_TUNE smx=1: on where the device offers it; smx=2: the emulated variant on any
-                            * device (tests) */
+    int smx_on, smx_emu;   /* on where the device offers it (RULLAMA_TUNE smx=0: off); smx=2: the emulated variant
+                            * on any device (tests) */
     uint32_t smx_min_rows; /* RULLAMA_TUNE smxr=N: only matrices of at least N rows */
     uint32_t smx_bn;       /* RULLAMA_TUNE smxbn=32|64: the token tile (0: 64) */
+    uint32_t smx_groups;   /* split K until a product has this many workgroups (RULLAMA_TUNE smxk=N; 0: never) */
+    uint32_t b_smx_part, smx_part_floats, p_split_sum; /* split-K slices' outputs, their room, the sum kernel */
     int ple_on_host;              /* table rows uploaded per step into b_ple_rows (row ids 0..T-1) */
     int mv_lc, mv_wvec, mv_unroll, mv_wg, mv_steps; /* RULLAMA_TUNE overrides of the mat-vec variant
                                                      * (0 / -1 / -1 / 0 / 0: the planner's) */
@@ -174,6 +178,17 @@ typedef struct {
 } glu_params;
 
 /* placement.c */
+/* K slices of an integer-matmul product of `rows` rows, nb 32-column blocks and T tokens in tiles of bn:
+ * enough for e->smx_groups workgroups, at least 8 blocks a slice, at most SMX_MAX_SLICES */
+static inline uint32_t gpu_smx_slices(const rl_gpu_engine *e, uint32_t rows, uint32_t nb, uint32_t T, uint32_t bn) {
+    const uint32_t groups = (rows + 127) / 128 * ((T + bn - 1) / bn);
+    if (!e->smx_groups || groups >= e->smx_groups) return 1;
+    uint32_t s = (e->smx_groups + groups - 1) / groups;
+    if (s > nb / 8) s = nb / 8;
+    if (s > SMX_MAX_SLICES) s = SMX_MAX_SLICES;
+    return s ? s : 1;
+}
+
 rl_status gpu_place_weights(rl_gpu_engine *e, rl_error *err);
 /* the weights' copies for the integer matmul (e->smx), made on the GPU from the placed ones */
 rl_status gpu_pack_smx(rl_gpu_engine *e, rl_error *err);

@@ -31,8 +31,14 @@ typedef struct {
 typedef struct {
     uint32_t rows, cols, n_tok, tile_off, scale_off, y_off, y_stride, xf_s, nb;
     float softcap;
-    uint32_t pad0, pad1;
+    uint32_t kb_per, part;
 } smx_params;
+
+typedef struct {
+    uint32_t rows, n_tok, slices, part, y_off, y_stride;
+    float softcap;
+    uint32_t pad0;
+} split_params;
 
 /* Does the integer matmul take y = W x over `rows` rows from W (packed, and its
  * packed run long enough)? */
@@ -47,7 +53,7 @@ static int smx_takes(const rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows
  * packed copy (gpu_pack_smx). */
 static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                              float softcap, rl_error *err) {
-    const uint32_t cols = (uint32_t)W->ne[0], tpad = ((uint32_t)T + 63) / 64 * 64, nb = cols / 32;
+    const uint32_t cols = (uint32_t)W->ne[0], nb = cols / 32;
     /* 64-token tiles: 32-token ones (RULLAMA_TUNE smxbn=32) double the workgroups of short matrices but
      * measured slower for every e2b shape (docs/PERF.md) */
     const uint32_t bn = e->smx_bn ? e->smx_bn : 64;
@@ -59,9 +65,22 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
     const uint32_t pipe = rl_gdev_pipeline(e->dev, K_MATMUL_SMX, defs, err);
     if (!pipe) return err->code;
     const smx_placed *pw = &e->smx_where[W - e->mf.gguf->tensors];
-    smx_params sp = {rows, cols, (uint32_t)T, pw->tile_word, pw->scale_word, y.off, y.stride, 0, nb, softcap, 0, 0};
+    uint32_t slices = gpu_smx_slices(e, rows, nb, (uint32_t)T, bn);
+    if ((uint64_t)slices * (uint32_t)T * rows > e->smx_part_floats) slices = 1;
+    const uint32_t kb_per = (nb + slices - 1) / slices;
+    slices = (nb + kb_per - 1) / kb_per; /* no empty slice */
+    smx_params sp = {rows, cols, (uint32_t)T, pw->tile_word, pw->scale_word, y.off, y.stride, 0, nb, softcap, kb_per, 0};
     rl_gbind b[4] = {{pw->buffer, 0, 0}, {e->b_xl, 0, 0}, {e->b_xf, 0, 0}, {y.buf, 0, 0}};
-    return rl_gdev_dispatch(e->dev, pipe, &sp, b, (uint32_t)(T + bn - 1) / bn, (rows + 127) / 128, 1, err);
+    if (slices > 1) { /* slice z into b_smx_part at z T rows, then their sum into y */
+        sp.y_off = 0, sp.y_stride = rows, sp.softcap = 0, sp.part = (uint32_t)T * rows;
+        b[3] = (rl_gbind){e->b_smx_part, 0, 0};
+    }
+    if ((s = rl_gdev_dispatch(e->dev, pipe, &sp, b, (uint32_t)(T + bn - 1) / bn, (rows + 127) / 128, slices, err)) ||
+        slices == 1)
+        return s;
+    split_params qp = {rows, (uint32_t)T, slices, sp.part, y.off, y.stride, softcap, 0};
+    rl_gbind qb[2] = {{e->b_smx_part, 0, 0}, {y.buf, 0, 0}};
+    return rl_gdev_dispatch(e->dev, e->p_split_sum, &qp, qb, (rows + 255) / 256, (uint32_t)T, 1, err);
 }
 
 /* W2 (rows2 rows, another type): a second matrix after W's rows, in one mat-vec

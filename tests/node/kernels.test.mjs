@@ -518,19 +518,32 @@ async function smxProduct(name, o, hw) {
     const limbs = await gpu.pipeline(gpu.limbsSource(cref), 'urww');
     gpu.dispatch(limbs, gpu.bindGroup(limbs, [lp, xb, xl, xf]), [nTok]);
     const entry = await gpu.pipeline(cref.wgsl(['matmul_smx.wgsl'], [bn === 64 ? 'FC2' : 'FC1', ...(hw ? ['SMX_HW'] : [])]), 'urrrw');
-    const sp = gpu.buffer(params([rows, cols, nTok, tileOff, scaleOff, yOff, yStride, 0, nb, o.softcap ?? 0, 0, 0], [9]), true);
-    const yb = gpu.buffer(y0);
-    const y = new Float32Array(await gpu.run(entry, [sp, pb, xl, xf, yb], [Math.ceil(nTok / bn), Math.ceil(rows / 128)], 4), 0, y0.length);
-    [xl, xf, xb, lp, sp, wb, pb, pp, yb].forEach((b) => b.destroy());
+    const yb = gpu.buffer(y0), grid = [Math.ceil(nTok / bn), Math.ceil(rows / 128)];
+    let y;
+    if (o.slices > 1) { // split K: slice z's sums at z * part of a scratch (random words between), then split_sum
+        const kbPer = Math.ceil(nb / o.slices), slices = Math.ceil(nb / kbPer), part = rows * nTok + randInt(0, 7);
+        const sp = gpu.buffer(params([rows, cols, nTok, tileOff, scaleOff, 0, rows, 0, nb, 0, kbPer, part], [9]), true);
+        const partb = gpu.buffer(randn(slices * part));
+        gpu.dispatch(entry, gpu.bindGroup(entry, [sp, pb, xl, xf, partb]), [...grid, slices]);
+        const sum = await gpu.pipeline(cref.wgsl(['split_sum.wgsl'], ['WG=64u']), 'urw');
+        const qp = gpu.buffer(params([rows, nTok, slices, part, yOff, yStride, o.softcap ?? 0, 0], [6]), true);
+        y = new Float32Array(await gpu.run(sum, [qp, partb, yb], [Math.ceil(rows / 64), nTok], 2), 0, y0.length);
+        [sp, partb, qp].forEach((b) => b.destroy());
+    } else {
+        const sp = gpu.buffer(params([rows, cols, nTok, tileOff, scaleOff, yOff, yStride, 0, nb, o.softcap ?? 0, nb, 0], [9]), true);
+        y = new Float32Array(await gpu.run(entry, [sp, pb, xl, xf, yb], grid, 4), 0, y0.length);
+        sp.destroy();
+    }
+    [xl, xf, xb, lp, wb, pb, pp, yb].forEach((b) => b.destroy());
     checkY(name, y, y0, { type, rows, cols, nTok, xOff, xStride, yOff, yStride, softcap: o.softcap ?? 0, limbTol: 2.4e-7, rowScale, mat, rb: rowBytes(type, cols) }, w, X);
 }
 
-test('matmul_smx: weights packed as 16-bit rows, activations as three int8 limbs (emulated; hardware where offered)', async () => {
+test('matmul_smx: weights packed as 16-bit rows, activations as three int8 limbs, K whole or split (emulated; hardware where offered)', async () => {
     for (const type of ['Q4_K', 'Q6_K', 'Q6_KP', pick(['Q8_0', 'Q5_0', 'Q4_1', 'Q3_K', 'Q5_K', 'Q2_K'])]) {
         const rows = 16 * randInt(2, 10), cols = 256 * randInt(1, 2), nTok = randInt(2, 70), bn = pick([32, 64]);
-        const o = { type, rows, cols, nTok, bn, mode: pick(['quant', 'bytes']), softcap: rng() < 0.3 ? 20 : 0 };
+        const o = { type, rows, cols, nTok, bn, slices: randInt(1, 3), mode: pick(['quant', 'bytes']), softcap: rng() < 0.3 ? 20 : 0 };
         await smxProduct(`matmul_smx ${type}`, o, false);
-        console.error(`    (${type}, ${rows}x${cols}, ${nTok} tokens in ${bn}-token tiles, ${o.mode})`);
+        console.error(`    (${type}, ${rows}x${cols}, ${nTok} tokens in ${bn}-token tiles, K in ${o.slices} slices, ${o.mode})`);
         if (gpu.hasSmx) {
             await smxProduct(`matmul_smx ${type} hw`, { ...o, rows: 16 * randInt(6, 40), cols: 32 * randInt(8, 64), nTok: randInt(20, 200) }, true);
             console.error(`    hardware subgroup matrices: ${type} passed`);
