@@ -12,8 +12,8 @@
 // (2^-16 of the row's largest), the activations' residual (2^-23 of the
 // token's largest) and f32 rounding.
 //
-// Work: a workgroup is 8 subgroups in a 4 x 2 grid; each subgroup owns 2 x 2
-// output fragments of 16 rows x 16 tokens (a workgroup: 128 rows x 64 tokens)
+// Work: a workgroup is SGR x 2 subgroups; each subgroup owns 2 x 2 output
+// fragments of 16 rows x 16 tokens (a workgroup: 32 SGR rows x 64 tokens)
 // and, per 32-column block, loads its 4 weight fragments (h and l of 2 row
 // groups) and 6 activation fragments (3 limbs of 2 token groups) straight
 // from storage: both operands are tiled so that a fragment is 512 contiguous
@@ -22,9 +22,12 @@
 // fragments are loaded before this block's products.
 //
 // Defines
-//   FC2     two 16-token fragments per subgroup (workgroup tiles of 128 rows x 64
-//           tokens); without it one (128 x 32: twice the workgroups, for matrices
-//           too short to fill the GPU with the larger tiles)
+//   SGR     subgroup rows: 2 x SGR subgroups a workgroup (4: 256 invocations and
+//           128 rows, 2: 128 invocations and 64 rows; smaller workgroups let more
+//           of them share an SM, as their registers decide)
+//   FC2     two 16-token fragments per subgroup (tiles of 64 tokens); without it
+//           one (32 tokens: twice the workgroups, for matrices too short to fill
+//           the GPU with the larger tiles)
 //   SMX_HW  chromium_experimental_subgroup_matrix (16x16x32 i8 -> i32, subgroups
 //           of 32); without it the same fragment operations are emulated lane by
 //           lane in plain WGSL, so devices without the feature test everything
@@ -38,9 +41,11 @@
 //   2 storage read       XL: array<i32>  activation limbs (act_limbs.wgsl), for
 //                        tokens up to n_tok rounded up to 64
 //   3 storage read       XF: array<f32>  s_t at xf_s + t
-//   4 storage read_write Y:  array<f32>  Y[y_off + t * y_stride + r]
-// rows a multiple of 16, cols of 32. Dispatch (ceil(n_tok / BN), ceil(rows / 128), 1),
-// BN = 64 with FC2, else 32.
+//   4 storage read_write Y:  array<f32>  Y[y_off + z * part + t * y_stride + r]
+// rows a multiple of 16, cols of 32. Dispatch (ceil(n_tok / BN), ceil(rows / BM),
+// slices), BN = 64 with FC2, else 32. Split K: slice z sums blocks [z kb_per,
+// (z + 1) kb_per) into its own output, which split_sum.wgsl adds up (softcap 0
+// here, applied there); for matrices too short to fill the GPU with workgroups.
 #ifdef SMX_HW
 enable subgroups;
 enable chromium_experimental_subgroup_matrix;
@@ -58,8 +63,8 @@ struct SP {
     xf_s: u32,
     nb: u32,       // cols / 32
     softcap: f32,
-    pad0: u32,
-    pad1: u32,
+    kb_per: u32,   // blocks per K slice (nb: one slice)
+    part: u32,     // floats between the slices' outputs in Y
 }
 
 @group(0) @binding(0) var<uniform> p: SP;
@@ -69,7 +74,8 @@ struct SP {
 @group(0) @binding(4) var<storage, read_write> Y: array<f32>;
 
 // Each subgroup's epilogue scratch: three 16 x 16 i32 fragments at word 768 sg.
-var<workgroup> sm: array<i32, 6144>;
+var<workgroup> sm: array<i32, 768u * 2u * SGR>;
+const BM: u32 = 32u * SGR; // rows a workgroup
 
 #ifdef SMX_HW
 alias RT = subgroup_matrix_result<i32, 16, 16>;
@@ -98,7 +104,7 @@ fn rstore(c: RT, off: u32, lane: u32) { for (var m = 0u; m < 8u; m++) { sm[off +
 // One output fragment: C2, C1, C0 through this subgroup's scratch, combined
 // with the row and token scales, written for rows below `rows` and tokens
 // below n_tok. Every subgroup calls it equally often (it holds barriers).
-fn epilogue(c2: RT, c1: RT, c0: RT, rb: u32, tb: u32, sg: u32, lane: u32) {
+fn epilogue(c2: RT, c1: RT, c0: RT, rb: u32, tb: u32, yz: u32, sg: u32, lane: u32) {
     let scr = sg * 768u;
     rstore(c2, scr, lane);
     rstore(c1, scr + 256u, lane);
@@ -114,14 +120,14 @@ fn epilogue(c2: RT, c1: RT, c0: RT, rb: u32, tb: u32, sg: u32, lane: u32) {
                 let v = 256.0 * f32(sm[e]) + f32(sm[e + 256u]) + f32(sm[e + 512u]) * (1.0 / 256.0);
                 var y = bitcast<f32>(P[p.scale_off + r]) * st * v;
                 if (p.softcap > 0.0) { y = p.softcap * tanh(clamp(y / p.softcap, -15.0, 15.0)); }
-                Y[p.y_off + t * p.y_stride + r] = y;
+                Y[yz + t * p.y_stride + r] = y;
             }
         }
     }
     workgroupBarrier();
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64u * SGR)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>
 #ifdef SMX_HW
         , @builtin(subgroup_id) sgid: u32, @builtin(subgroup_invocation_id) sgl: u32
@@ -135,11 +141,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let lane = li % 32u;
 #endif
 #ifdef FC2
-    let r0 = wid.y * 128u + (sg / 2u) * 32u; // this subgroup's rows r0 .. r0 + 31
-    let t0 = wid.x * 64u + (sg % 2u) * 32u;  // and tokens t0 .. t0 + 31
+    let r0 = wid.y * BM + (sg / 2u) * 32u; // this subgroup's rows r0 .. r0 + 31
+    let t0 = wid.x * 64u + (sg % 2u) * 32u; // and tokens t0 .. t0 + 31
 #else
-    let r0 = wid.y * 128u + (sg / 2u) * 32u;
-    let t0 = wid.x * 32u + (sg % 2u) * 16u;  // tokens t0 .. t0 + 15
+    let r0 = wid.y * BM + (sg / 2u) * 32u;
+    let t0 = wid.x * 32u + (sg % 2u) * 16u; // tokens t0 .. t0 + 15
 #endif
     let ng = p.rows / 16u;
     // tile words per row group (h then l, 256 words a block) and per token group (3 limbs)
@@ -150,24 +156,27 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let x0 = (t0 / 16u) * 3u * p.nb * 128u;
     let x1 = x0 + 3u * p.nb * 128u;
     let ls = p.nb * 128u; // words between limbs
+    let kb0 = wid.z * p.kb_per;
+    let kb1 = min(kb0 + p.kb_per, p.nb);
+    let yz = p.y_off + wid.z * p.part;
     var c002: RT; var c001: RT; var c000: RT; var c012: RT; var c011: RT; var c010: RT;
     var c102: RT; var c101: RT; var c100: RT; var c112: RT; var c111: RT; var c110: RT;
 #ifdef SMX_HW
-    var ah0 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0, 8u);
-    var al0 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + 128u, 8u);
-    var ah1 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a1, 8u);
-    var al1 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a1 + 128u, 8u);
-    var x00 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&XL, x0, 8u);
-    var x01 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&XL, x0 + ls, 8u);
-    var x02 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&XL, x0 + 2u * ls, 8u);
+    var ah0 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + kb0 * 256u, 8u);
+    var al0 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + 128u + kb0 * 256u, 8u);
+    var ah1 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a1 + kb0 * 256u, 8u);
+    var al1 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a1 + 128u + kb0 * 256u, 8u);
+    var x00 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&XL, x0 + kb0 * 128u, 8u);
+    var x01 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&XL, x0 + ls + kb0 * 128u, 8u);
+    var x02 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&XL, x0 + 2u * ls + kb0 * 128u, 8u);
 #ifdef FC2
-    var x10 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&XL, x1, 8u);
-    var x11 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&XL, x1 + ls, 8u);
-    var x12 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&XL, x1 + 2u * ls, 8u);
+    var x10 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&XL, x1 + kb0 * 128u, 8u);
+    var x11 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&XL, x1 + ls + kb0 * 128u, 8u);
+    var x12 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&XL, x1 + 2u * ls + kb0 * 128u, 8u);
 #endif
-    for (var b = 0u; b < p.nb; b++) {
+    for (var b = kb0; b < kb1; b++) {
         // the next block's fragments (the last block reloads itself), in flight during the products
-        let bn = min(b + 1u, p.nb - 1u);
+        let bn = min(b + 1u, kb1 - 1u);
         let nah0 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + bn * 256u, 8u);
         let nal0 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + bn * 256u + 128u, 8u);
         let nah1 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a1 + bn * 256u, 8u);
@@ -211,7 +220,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
 #endif
     }
 #else
-    for (var b = 0u; b < p.nb; b++) {
+    for (var b = kb0; b < kb1; b++) {
         let ah0 = a0 + b * 256u;
         let ah1 = a1 + b * 256u;
         let xa = x0 + b * 128u;
@@ -244,12 +253,12 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
 #endif
     }
 #endif
-    epilogue(c002, c001, c000, r0, t0, sg, lane);
+    epilogue(c002, c001, c000, r0, t0, yz, sg, lane);
 #ifdef FC2
-    epilogue(c012, c011, c010, r0, t0 + 16u, sg, lane);
+    epilogue(c012, c011, c010, r0, t0 + 16u, yz, sg, lane);
 #endif
-    epilogue(c102, c101, c100, r0 + 16u, t0, sg, lane);
+    epilogue(c102, c101, c100, r0 + 16u, t0, yz, sg, lane);
 #ifdef FC2
-    epilogue(c112, c111, c110, r0 + 16u, t0 + 16u, sg, lane);
+    epilogue(c112, c111, c110, r0 + 16u, t0 + 16u, yz, sg, lane);
 #endif
 }

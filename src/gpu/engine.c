@@ -93,7 +93,7 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
             if (!sp->buffer) continue;
             const uint32_t nb = (uint32_t)(e->mf.gguf->tensors[i].ne[0] / 32);
             for (uint32_t T = 64; T <= tpad; T += 64) {
-                const uint64_t s = gpu_smx_slices(e, sp->run_rows, nb, T, 64);
+                const uint64_t s = gpu_smx_slices(e, sp->run_rows, nb, T, 64, 128); /* the most slices */
                 if (s > 1 && s * T * sp->run_rows > room) room = s * T * sp->run_rows;
             }
         }
@@ -211,6 +211,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "smxr=%u", &n) == 1) e->smx_min_rows = n;
         else if (sscanf(v, "smxbn=%u", &n) == 1) e->smx_bn = n == 32 || n == 64 ? n : 0;
         else if (sscanf(v, "smxk=%u", &n) == 1) e->smx_groups = n;
+        else if (sscanf(v, "smxsgr=%u", &n) == 1) e->smx_sgr = n == 2 || n == 4 ? n : 0;
     }
 }
 

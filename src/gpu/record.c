@@ -61,11 +61,14 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
     rl_gbind lb[3] = {{x.buf, 0, 0}, {e->b_xl, 0, 0}, {e->b_xf, 0, 0}};
     rl_status s = rl_gdev_dispatch(e->dev, e->p_limbs, &lp, lb, (uint32_t)T, 1, 1, err);
     if (s) return s;
-    const char *defs[] = {e->smx_emu ? "NO_SMX_HW" : "SMX_HW", bn == 64 ? "FC2" : "FC1", NULL};
+    const uint32_t sgr = e->smx_sgr ? e->smx_sgr : SMX_SGR, bm = 32 * sgr;
+    char sgr_def[16];
+    snprintf(sgr_def, sizeof sgr_def, "SGR=%uu", sgr);
+    const char *defs[] = {e->smx_emu ? "NO_SMX_HW" : "SMX_HW", bn == 64 ? "FC2" : "FC1", sgr_def, NULL};
     const uint32_t pipe = rl_gdev_pipeline(e->dev, K_MATMUL_SMX, defs, err);
     if (!pipe) return err->code;
     const smx_placed *pw = &e->smx_where[W - e->mf.gguf->tensors];
-    uint32_t slices = gpu_smx_slices(e, rows, nb, (uint32_t)T, bn);
+    uint32_t slices = gpu_smx_slices(e, rows, nb, (uint32_t)T, bn, bm);
     if ((uint64_t)slices * (uint32_t)T * rows > e->smx_part_floats) slices = 1;
     const uint32_t kb_per = (nb + slices - 1) / slices;
     slices = (nb + kb_per - 1) / kb_per; /* no empty slice */
@@ -75,7 +78,7 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
         sp.y_off = 0, sp.y_stride = rows, sp.softcap = 0, sp.part = (uint32_t)T * rows;
         b[3] = (rl_gbind){e->b_smx_part, 0, 0};
     }
-    if ((s = rl_gdev_dispatch(e->dev, pipe, &sp, b, (uint32_t)(T + bn - 1) / bn, (rows + 127) / 128, slices, err)) ||
+    if ((s = rl_gdev_dispatch(e->dev, pipe, &sp, b, (uint32_t)(T + bn - 1) / bn, (rows + bm - 1) / bm, slices, err)) ||
         slices == 1)
         return s;
     split_params qp = {rows, (uint32_t)T, slices, sp.part, y.off, y.stride, softcap, 0};

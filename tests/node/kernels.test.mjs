@@ -517,8 +517,8 @@ async function smxProduct(name, o, hw) {
     const lp = gpu.buffer(params([cols, nTok, xOff, xStride, 0, nb, 0, 0]), true);
     const limbs = await gpu.pipeline(gpu.limbsSource(cref), 'urww');
     gpu.dispatch(limbs, gpu.bindGroup(limbs, [lp, xb, xl, xf]), [nTok]);
-    const entry = await gpu.pipeline(cref.wgsl(['matmul_smx.wgsl'], [bn === 64 ? 'FC2' : 'FC1', ...(hw ? ['SMX_HW'] : [])]), 'urrrw');
-    const yb = gpu.buffer(y0), grid = [Math.ceil(nTok / bn), Math.ceil(rows / 128)];
+    const entry = await gpu.pipeline(cref.wgsl(['matmul_smx.wgsl'], [bn === 64 ? 'FC2' : 'FC1', `SGR=${o.sgr}u`, ...(hw ? ['SMX_HW'] : [])]), 'urrrw');
+    const yb = gpu.buffer(y0), grid = [Math.ceil(nTok / bn), Math.ceil(rows / (32 * o.sgr))];
     let y;
     if (o.slices > 1) { // split K: slice z's sums at z * part of a scratch (random words between), then split_sum
         const kbPer = Math.ceil(nb / o.slices), slices = Math.ceil(nb / kbPer), part = rows * nTok + randInt(0, 7);
@@ -541,9 +541,9 @@ async function smxProduct(name, o, hw) {
 test('matmul_smx: weights packed as 16-bit rows, activations as three int8 limbs, K whole or split (emulated; hardware where offered)', async () => {
     for (const type of ['Q4_K', 'Q6_K', 'Q6_KP', pick(['Q8_0', 'Q5_0', 'Q4_1', 'Q3_K', 'Q5_K', 'Q2_K'])]) {
         const rows = 16 * randInt(2, 10), cols = 256 * randInt(1, 2), nTok = randInt(2, 70), bn = pick([32, 64]);
-        const o = { type, rows, cols, nTok, bn, slices: randInt(1, 3), mode: pick(['quant', 'bytes']), softcap: rng() < 0.3 ? 20 : 0 };
+        const o = { type, rows, cols, nTok, bn, sgr: pick([2, 4]), slices: randInt(1, 3), mode: pick(['quant', 'bytes']), softcap: rng() < 0.3 ? 20 : 0 };
+        console.error(`    (${type}, ${rows}x${cols}, ${nTok} tokens in ${32 * o.sgr}x${bn} tiles, K in ${o.slices} slices, ${o.mode})`);
         await smxProduct(`matmul_smx ${type}`, o, false);
-        console.error(`    (${type}, ${rows}x${cols}, ${nTok} tokens in ${bn}-token tiles, K in ${o.slices} slices, ${o.mode})`);
         if (gpu.hasSmx) {
             await smxProduct(`matmul_smx ${type} hw`, { ...o, rows: 16 * randInt(6, 40), cols: 32 * randInt(8, 64), nTok: randInt(20, 200) }, true);
             console.error(`    hardware subgroup matrices: ${type} passed`);
