@@ -186,11 +186,11 @@ uint32_t rl_gdev_pipeline(rl_gpu_device *d, rl_kernel_id k, const char *const *d
     }
     uint32_t kinds[MAX_BINDS];
     for (uint32_t i = 0; i < kd->n_binds; i++) kinds[i] = kd->binds[i];
-    /* label: the kernel and its type define, for profiles and error messages */
+    /* label: the kernel and its type define (or a LABEL_ define), for profiles and error messages */
     char label[64];
     const char *type = NULL;
     for (const char *const *p = defines; p && *p; p++)
-        if (!strncmp(*p, "TYPE_", 5)) type = *p + 5;
+        if (!strncmp(*p, "TYPE_", 5) || !strncmp(*p, "LABEL_", 6)) type = *p + (**p == 'T' ? 5 : 6);
     snprintf(label, sizeof label, "%s%s%s", kd->name, type ? " " : "", type ? type : "");
     if (d->host->pipeline(pipe, shader, "main", 4, kinds, kd->n_binds, label, (uint32_t)strlen(label)) != 0) {
         rl_fail(err, RL_ERR_FORMAT, "kernel %s: pipeline creation failed", kd->name);

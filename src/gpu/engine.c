@@ -212,6 +212,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "smxbn=%u", &n) == 1) e->smx_bn = n == 32 || n == 64 ? n : 0;
         else if (sscanf(v, "smxk=%u", &n) == 1) e->smx_groups = n;
         else if (sscanf(v, "smxsgr=%u", &n) == 1) e->smx_sgr = n == 2 || n == 4 ? n : 0;
+        else if (sscanf(v, "smxlabel=%u", &n) == 1) e->smx_label = n == 1;
     }
 }
 

@@ -115,6 +115,7 @@ struct rl_gpu_engine {
     uint32_t smx_min_rows; /* RULLAMA_TUNE smxr=N: only matrices of at least N rows */
     uint32_t smx_bn;       /* RULLAMA_TUNE smxbn=32|64: the token tile (0: 64) */
     uint32_t smx_sgr;      /* RULLAMA_TUNE smxsgr=2|4: subgroup rows a workgroup (0: SMX_SGR) */
+    int smx_label;         /* RULLAMA_TUNE smxlabel=1: profile lines per product shape */
     uint32_t smx_groups;   /* split K until a product has this many workgroups (RULLAMA_TUNE smxk=N; 0: never) */
     uint32_t b_smx_part, smx_part_floats, p_split_sum; /* split-K slices' outputs, their room, the sum kernel */
     int ple_on_host;              /* table rows uploaded per step into b_ple_rows (row ids 0..T-1) */

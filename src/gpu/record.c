@@ -64,7 +64,10 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
     const uint32_t sgr = e->smx_sgr ? e->smx_sgr : SMX_SGR, bm = 32 * sgr;
     char sgr_def[16];
     snprintf(sgr_def, sizeof sgr_def, "SGR=%uu", sgr);
-    const char *defs[] = {e->smx_emu ? "NO_SMX_HW" : "SMX_HW", bn == 64 ? "FC2" : "FC1", sgr_def, NULL};
+    char label[40]; /* RULLAMA_TUNE smxlabel=1: a pipeline and profile line per shape */
+    snprintf(label, sizeof label, "LABEL_%ux%u", rows, cols);
+    const char *defs[] = {e->smx_emu ? "NO_SMX_HW" : "SMX_HW", bn == 64 ? "FC2" : "FC1", sgr_def, e->smx_label ? label : NULL,
+                          NULL};
     const uint32_t pipe = rl_gdev_pipeline(e->dev, K_MATMUL_SMX, defs, err);
     if (!pipe) return err->code;
     const smx_placed *pw = &e->smx_where[W - e->mf.gguf->tensors];
