@@ -57,22 +57,20 @@ for (const [name, type, rows, cols] of shapes) {
     const lp = gpu.buffer(params([cols, T, 0, cols, 0, nb, 0, 0]), true);
     const lList = [[limbs, gpu.bindGroup(limbs, [lp, xb, xl, xf]), [T]]];
     const tl = await time(lList);
-    for (const sgr of [4, 2]) {
-    const smx = await gpu.pipeline(cref.wgsl(['matmul_smx.wgsl'], ['FC2', `SGR=${sgr}u`, 'SMX_HW']), 'urrrw');
+        const smx = await gpu.pipeline(cref.wgsl(['matmul_smx.wgsl'], ['SMX_HW']), 'urrrw');
     const sum = await gpu.pipeline(cref.wgsl(['split_sum.wgsl'], ['WG=256u']), 'urw');
     for (const want of sliceList) {
         const kbPer = Math.ceil(nb / want), slices = Math.ceil(nb / kbPer), part = rows * T;
         const ys = gpu.buffer(rows * T * 4), parts = gpu.buffer(slices * part * 4);
         const sp = gpu.buffer(params(slices > 1 ? [rows, cols, T, 0, scaleOff, 0, rows, 0, nb, 0, kbPer, part] : [rows, cols, T, 0, scaleOff, 0, rows, 0, nb, 0, nb, 0], [9]), true);
-        const list = [[smx, gpu.bindGroup(smx, [sp, pb, xl, xf, slices > 1 ? parts : ys]), [T / 64, Math.ceil(rows / (32 * sgr)), slices]]];
+        const list = [[smx, gpu.bindGroup(smx, [sp, pb, xl, xf, slices > 1 ? parts : ys]), [T / 64, Math.ceil(rows / 128), slices]]];
         if (slices > 1) list.push([sum, gpu.bindGroup(sum, [gpu.buffer(params([rows, T, slices, part, 0, rows, 0, 0], [6]), true), parts, ys]), [Math.ceil(rows / 256), T]]);
         const ts = await time(list);
         const got = new Float32Array(await gpu.read(ys));
         let d = 0;
         for (let i = 0; i < got.length; i++) d = Math.max(d, Math.abs(got[i] - ref[i]));
-        line.push(`smx ${32 * sgr}-row tiles, K in ${slices}: ${(ts * 1000).toFixed(0)} us + limbs ${(tl * 1000).toFixed(0)} us (${(tf / (ts + tl)).toFixed(2)}x f32), max |smx - f32| / max |y| = ${(d / mag).toExponential(2)}`);
+        line.push(`smx, K in ${slices}: ${(ts * 1000).toFixed(0)} us + limbs ${(tl * 1000).toFixed(0)} us (${(tf / (ts + tl)).toFixed(2)}x f32), max |smx - f32| / max |y| = ${(d / mag).toExponential(2)}`);
         [ys, parts, sp].forEach((b) => b.destroy());
-    }
     }
     console.log(line.join('\n    '));
     [wb, xb, yf, mp, pb, pp, xl, xf, lp].forEach((b) => b.destroy());

@@ -98,12 +98,91 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_id) sg: u32) {
 }`;
 }
 
+
+// The same products with the workgroup's activation fragments staged through
+// workgroup memory, KS blocks a stage, double-buffered, one barrier a stage
+// (tiled layouts, FR = FC = 2, SGR = 4, 5 products)
+function kernelXS({ KS, ST }, rows, cols) {
+    const L = 'subgroup_matrix_left<i8, 32, 16>', R = 'subgroup_matrix_right<i8, 16, 32>', RT = 'subgroup_matrix_result<i32, 16, 16>';
+    const nkb = cols / 32, XW = 4 * 3 * 128, PER = KS * XW / 256, FW = 16 * ST, SW = 12 * FW; // staged: fragment FW words, token ST words, block SW
+    const decl = [], aload = [], mma = [], st = [];
+    for (let i = 0; i < 2; i++) {
+        const ao = `((r0 + ${16 * i}u) / 16u * ${nkb}u + K) * 128u`;
+        aload.push([`ah${i}`, `subgroupMatrixLoad<${L}, row_major>(&WH, ${ao}, 8u)`]);
+        aload.push([`al${i}`, `subgroupMatrixLoad<${L}, row_major>(&WL, ${ao}, 8u)`]);
+    }
+    const xl = [];
+    for (let j = 0; j < 2; j++) for (let l = 0; l < 3; l++)
+        xl.push(`let x${j}${l} = subgroupMatrixLoad<${R}, col_major>(&xs, xb + ${((j) * 3 + l) * FW}u + tgw, ${ST}u);`);
+    for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) {
+        for (let a = 0; a < 3; a++) {
+            decl.push(`var c${i}${j}${a}: ${RT};`);
+            st.push(`subgroupMatrixStore<row_major>(&C, ${a}u * ${rows}u * p.n_tok + (r0 + ${16 * i}u) * p.n_tok + t0 + ${16 * j}u, c${i}${j}${a}, p.n_tok);`);
+        }
+        const m = (a, x, c) => mma.push(`c${i}${j}${c} = subgroupMatrixMultiplyAccumulate(${a}${i}, x${j}${x}, c${i}${j}${c});`);
+        m('ah', 0, 2); m('ah', 1, 1); m('al', 0, 1); m('ah', 2, 0); m('al', 1, 0);
+    }
+    for (const [n, e] of aload) decl.push(`var ${n} = ${e.replaceAll('K', '0u')};`);
+    return `enable subgroups;
+enable chromium_experimental_subgroup_matrix;
+diagnostic(off, chromium.subgroup_matrix_uniformity);
+struct P { rows: u32, cols: u32, n_tok: u32, xl_tok: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> WH: array<i32>;
+@group(0) @binding(2) var<storage, read> WL: array<i32>;
+@group(0) @binding(3) var<storage, read> XL: array<i32>;
+@group(0) @binding(4) var<storage, read_write> C: array<i32>;
+var<workgroup> xs: array<i32, ${2 * KS * SW}>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_id) sg: u32, @builtin(local_invocation_index) li: u32) {
+    let r0 = wid.y * 128u + (sg / 2u) * 32u;
+    let t0 = wid.x * 64u + (sg % 2u) * 32u;
+    let tg0 = wid.x * 4u;             // the workgroup's first token group
+    let tgw = (sg % 2u) * ${6 * FW}u;  // this subgroup's token groups within a staged block
+    // staged word of thread-word idx: block idx / XW, fragment w / 128, token (w % 128) / 8, word w % 8
+    let sw0 = 0u;
+    var xr: array<i32, ${PER}>;
+    for (var i = 0u; i < ${PER}u; i++) {
+        let idx = li + 256u * i;
+        let w = idx % ${XW}u;
+        xr[i] = XL[((tg0 * 3u + w / 128u) * ${nkb}u + idx / ${XW}u) * 128u + w % 128u];
+    }
+    for (var i = 0u; i < ${PER}u; i++) { let idx = li + 256u * i; let w = idx % ${XW}u; xs[(idx / ${XW}u) * ${SW}u + (w / 128u) * ${FW}u + ((w % 128u) / 8u) * ${ST}u + w % 8u] = xr[i]; }
+    workgroupBarrier();
+    ${decl.join('\n    ')}
+    for (var s = 0u; s < ${nkb / KS}u; s++) {
+        if (s + 1u < ${nkb / KS}u) {
+            for (var i = 0u; i < ${PER}u; i++) {
+                let idx = li + 256u * i;
+                let w = idx % ${XW}u;
+                xr[i] = XL[((tg0 * 3u + w / 128u) * ${nkb}u + (s + 1u) * ${KS}u + idx / ${XW}u) * 128u + w % 128u];
+            }
+        }
+        for (var bi = 0u; bi < ${KS}u; bi++) {
+            let b = s * ${KS}u + bi;
+            let kn = min(b + 1u, ${nkb - 1}u);
+            ${aload.map(([n, e]) => `let n_${n} = ${e.replaceAll('K', 'kn')};`).join('\n            ')}
+            let xb = ((s % 2u) * ${KS}u + bi) * ${SW}u;
+            ${xl.join('\n            ')}
+            ${mma.join('\n            ')}
+            ${aload.map(([n]) => `${n} = n_${n};`).join(' ')}
+        }
+        if (s + 1u < ${nkb / KS}u) {
+            for (var i = 0u; i < ${PER}u; i++) { let idx = li + 256u * i; let w = idx % ${XW}u; xs[((s + 1u) % 2u) * ${KS * SW}u + (idx / ${XW}u) * ${SW}u + (w / 128u) * ${FW}u + ((w % 128u) / 8u) * ${ST}u + w % 8u] = xr[i]; }
+        }
+        workgroupBarrier();
+    }
+    ${st.join('\n    ')}
+}`;
+}
+
 let seed = 12345;
 const rnd8 = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 13) % 256 - 128; };
 const T = 512;
 const only = process.argv[3] ? process.argv[3].split(',') : null;
 const shapes = [['qkv', 2560, 1536], ['attn_out', 1536, 2048], ['gate|up', 12288, 1536], ['down', 1536, 6144]];
 const variants = (process.argv[2] || '2x2x2,2x2x4,1x2x4,2x1x4,2x2x2:6,2x2x2:3,2x2x2:5:tiled').split(',').map((s) => {
+    if (s.startsWith('xs')) return { name: s, xs: Number(s.slice(2, 3)), st: s.endsWith('p') ? 12 : 8, FR: 2, FC: 2, SGR: 4, mmas: 5, tiled: true, xt: true, rs: true };
     const [shape, ...opt] = s.split(':');
     const [FR, FC, SGR] = shape.split('x').map(Number);
     return { name: s, FR, FC, SGR, mmas: Number(opt.find((o) => /^\d$/.test(o)) ?? 5), tiled: opt.includes('tiled'), cs: opt.includes('cs'), rs: opt.includes('rs'), xt: opt.includes('xt'), pf: opt.includes('pf'), pf2: opt.includes('pf2'), cold: opt.includes('cold') };
@@ -111,9 +190,9 @@ const variants = (process.argv[2] || '2x2x2,2x2x4,1x2x4,2x1x4,2x2x2:6,2x2x2:3,2x
 for (const [name, rows, cols] of shapes.filter(([n]) => !only || only.includes(n))) {
     const pipes = new Map();
     for (const v of variants) {
-        if (process.env.PROBE_WGSL) (await import('node:fs')).writeFileSync(`${process.env.PROBE_WGSL}/${v.name.replace(/:/g, '_')}.wgsl`, kernel(v, rows, cols));
+        if (process.env.PROBE_WGSL) (await import('node:fs')).writeFileSync(`${process.env.PROBE_WGSL}/${v.name.replace(/:/g, '_')}.wgsl`, v.xs ? kernelXS({ KS: v.xs, ST: v.st }, rows, cols) : kernel(v, rows, cols));
         log(`${name} ${v.name}: compiling`);
-        const c = await compile(kernel(v, rows, cols));
+        const c = await compile(v.xs ? kernelXS({ KS: v.xs, ST: v.st }, rows, cols) : kernel(v, rows, cols));
         console.log(`${name} ${v.name}: ${c.pipe ? 'compiles' : c.msgs.join(' | ')}`);
         pipes.set(v, c);
     }

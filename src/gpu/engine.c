@@ -93,7 +93,7 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
             if (!sp->buffer) continue;
             const uint32_t nb = (uint32_t)(e->mf.gguf->tensors[i].ne[0] / 32);
             for (uint32_t T = 64; T <= tpad; T += 64) {
-                const uint64_t s = gpu_smx_slices(e, sp->run_rows, nb, T, 64, 128); /* the most slices */
+                const uint64_t s = gpu_smx_slices(e, sp->run_rows, nb, T);
                 if (s > 1 && s * T * sp->run_rows > room) room = s * T * sp->run_rows;
             }
         }
@@ -119,8 +119,8 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
 }
 
 /* Whether the integer tensor-core matmul runs: on a device that offers it unless
- * RULLAMA_TUNE smx=0, emulated anywhere with smx=2; its epilogue scratch is 24 KiB of
- * workgroup memory (kernels/matmul_smx.wgsl). */
+ * RULLAMA_TUNE smx=0, emulated anywhere with smx=2; its staged activations take 24 or
+ * 36 KiB of workgroup memory (kernels/matmul_smx.wgsl). */
 static void smx_plan(rl_gpu_engine *e) {
     const rl_gpu_caps *c = rl_gdev_caps(e->dev);
     e->smx = e->smx_on && ((c->has_smx_i8 && c->subgroup_max == 32) || e->smx_emu) && c->max_wg_storage >= 24576;
@@ -209,9 +209,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "mmg=%u", &n) == 1 && n >= 1 && n <= 65536) e->mm_min_groups = (int)n;
         else if (sscanf(v, "smx=%u", &n) == 1) e->smx_on = n, e->smx_emu = n == 2;
         else if (sscanf(v, "smxr=%u", &n) == 1) e->smx_min_rows = n;
-        else if (sscanf(v, "smxbn=%u", &n) == 1) e->smx_bn = n == 32 || n == 64 ? n : 0;
         else if (sscanf(v, "smxk=%u", &n) == 1) e->smx_groups = n;
-        else if (sscanf(v, "smxsgr=%u", &n) == 1) e->smx_sgr = n == 2 || n == 4 ? n : 0;
         else if (sscanf(v, "smxlabel=%u", &n) == 1) e->smx_label = n == 1;
     }
 }

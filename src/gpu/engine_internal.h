@@ -36,7 +36,6 @@
 #define TOPK_WG 256
 #define SMX_SPLIT_GROUPS 264 /* the integer matmul splits K until a product has this many workgroups (2 an SM of an H100) */
 #define SMX_MAX_SLICES 8
-#define SMX_SGR 4 /* the integer matmul's workgroups: 4 x 2 subgroups, 128 rows */
 #define TOPK_EPT 32       /* logits per invocation in the top-k kernel's first pass */
 
 typedef struct {
@@ -113,8 +112,6 @@ struct rl_gpu_engine {
     int smx_on, smx_emu;   /* on where the device offers it (RULLAMA_TUNE smx=0: off); smx=2: the emulated variant
                             * on any device (tests) */
     uint32_t smx_min_rows; /* RULLAMA_TUNE smxr=N: only matrices of at least N rows */
-    uint32_t smx_bn;       /* RULLAMA_TUNE smxbn=32|64: the token tile (0: 64) */
-    uint32_t smx_sgr;      /* RULLAMA_TUNE smxsgr=2|4: subgroup rows a workgroup (0: SMX_SGR) */
     int smx_label;         /* RULLAMA_TUNE smxlabel=1: profile lines per product shape */
     uint32_t smx_groups;   /* split K until a product has this many workgroups (RULLAMA_TUNE smxk=N; 0: never) */
     uint32_t b_smx_part, smx_part_floats, p_split_sum; /* split-K slices' outputs, their room, the sum kernel */
@@ -181,11 +178,10 @@ typedef struct {
 } glu_params;
 
 /* placement.c */
-/* K slices of an integer-matmul product of `rows` rows, nb 32-column blocks and T tokens in tiles of bm x bn:
+/* K slices of an integer-matmul product of `rows` rows, nb 32-column blocks and T tokens (tiles of 128 x 64):
  * enough for e->smx_groups workgroups, at least 8 blocks a slice, at most SMX_MAX_SLICES */
-static inline uint32_t gpu_smx_slices(const rl_gpu_engine *e, uint32_t rows, uint32_t nb, uint32_t T, uint32_t bn,
-                                       uint32_t bm) {
-    const uint32_t groups = (rows + bm - 1) / bm * ((T + bn - 1) / bn);
+static inline uint32_t gpu_smx_slices(const rl_gpu_engine *e, uint32_t rows, uint32_t nb, uint32_t T) {
+    const uint32_t groups = (rows + 127) / 128 * ((T + 63) / 64);
     if (!e->smx_groups || groups >= e->smx_groups) return 1;
     uint32_t s = (e->smx_groups + groups - 1) / groups;
     if (s > nb / 8) s = nb / 8;

@@ -54,24 +54,21 @@ static int smx_takes(const rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows
 static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                              float softcap, rl_error *err) {
     const uint32_t cols = (uint32_t)W->ne[0], nb = cols / 32;
-    /* 64-token tiles: 32-token ones (RULLAMA_TUNE smxbn=32) double the workgroups of short matrices but
-     * measured slower for every e2b shape (docs/PERF.md) */
-    const uint32_t bn = e->smx_bn ? e->smx_bn : 64;
     limb_params lp = {cols, (uint32_t)T, x.off, x.stride, 0, nb, 0, 0};
     rl_gbind lb[3] = {{x.buf, 0, 0}, {e->b_xl, 0, 0}, {e->b_xf, 0, 0}};
     rl_status s = rl_gdev_dispatch(e->dev, e->p_limbs, &lp, lb, (uint32_t)T, 1, 1, err);
     if (s) return s;
-    const uint32_t sgr = e->smx_sgr ? e->smx_sgr : SMX_SGR, bm = 32 * sgr;
-    char sgr_def[16];
-    snprintf(sgr_def, sizeof sgr_def, "SGR=%uu", sgr);
     char label[40]; /* RULLAMA_TUNE smxlabel=1: a pipeline and profile line per shape */
     snprintf(label, sizeof label, "LABEL_%ux%u", rows, cols);
-    const char *defs[] = {e->smx_emu ? "NO_SMX_HW" : "SMX_HW", bn == 64 ? "FC2" : "FC1", sgr_def, e->smx_label ? label : NULL,
-                          NULL};
+    /* activations staged two blocks a stage, tokens 48 bytes apart where 36 KiB of workgroup memory
+     * allows it (kernels/matmul_smx.wgsl), else 32 bytes apart in 24 KiB */
+    const int pad = rl_gdev_caps(e->dev)->max_wg_storage >= 36864;
+    const char *defs[] = {e->smx_emu ? "NO_SMX_HW" : "SMX_HW", "KS=2u", pad ? "ST=12u" : "ST=8u",
+                          e->smx_label ? label : NULL, NULL};
     const uint32_t pipe = rl_gdev_pipeline(e->dev, K_MATMUL_SMX, defs, err);
     if (!pipe) return err->code;
     const smx_placed *pw = &e->smx_where[W - e->mf.gguf->tensors];
-    uint32_t slices = gpu_smx_slices(e, rows, nb, (uint32_t)T, bn, bm);
+    uint32_t slices = gpu_smx_slices(e, rows, nb, (uint32_t)T);
     if ((uint64_t)slices * (uint32_t)T * rows > e->smx_part_floats) slices = 1;
     const uint32_t kb_per = (nb + slices - 1) / slices;
     slices = (nb + kb_per - 1) / kb_per; /* no empty slice */
@@ -81,7 +78,7 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
         sp.y_off = 0, sp.y_stride = rows, sp.softcap = 0, sp.part = (uint32_t)T * rows;
         b[3] = (rl_gbind){e->b_smx_part, 0, 0};
     }
-    if ((s = rl_gdev_dispatch(e->dev, pipe, &sp, b, (uint32_t)(T + bn - 1) / bn, (rows + bm - 1) / bm, slices, err)) ||
+    if ((s = rl_gdev_dispatch(e->dev, pipe, &sp, b, ((uint32_t)T + 63) / 64, (rows + 127) / 128, slices, err)) ||
         slices == 1)
         return s;
     split_params qp = {rows, (uint32_t)T, slices, sp.part, y.off, y.stride, softcap, 0};

@@ -470,7 +470,7 @@ async function gatherCase(type, mode) {
 // f32 one with the packing's and the limbs' bounds added (checkY rowScale, limbTol).
 const SMX_PACK_FILES = ['common.wgsl', 'reduce.wgsl', 'quant.wgsl', 'smx_pack.wgsl'];
 async function smxProduct(name, o, hw) {
-    const { type, rows, cols, nTok, bn } = o;
+    const { type, rows, cols, nTok } = o;
     const tPad = Math.ceil(nTok / 64) * 64, nb = cols / 32;
     const mat = makeWeights(type, rows, cols, o.mode);
     const w = cref.dequant(type, mat, rows * cols);
@@ -517,8 +517,8 @@ async function smxProduct(name, o, hw) {
     const lp = gpu.buffer(params([cols, nTok, xOff, xStride, 0, nb, 0, 0]), true);
     const limbs = await gpu.pipeline(gpu.limbsSource(cref), 'urww');
     gpu.dispatch(limbs, gpu.bindGroup(limbs, [lp, xb, xl, xf]), [nTok]);
-    const entry = await gpu.pipeline(cref.wgsl(['matmul_smx.wgsl'], [bn === 64 ? 'FC2' : 'FC1', `SGR=${o.sgr}u`, ...(hw ? ['SMX_HW'] : [])]), 'urrrw');
-    const yb = gpu.buffer(y0), grid = [Math.ceil(nTok / bn), Math.ceil(rows / (32 * o.sgr))];
+    const entry = await gpu.pipeline(cref.wgsl(['matmul_smx.wgsl'], [`KS=${o.ks}u`, `ST=${o.st}u`, ...(hw ? ['SMX_HW'] : [])]), 'urrrw');
+    const yb = gpu.buffer(y0), grid = [Math.ceil(nTok / 64), Math.ceil(rows / 128)];
     let y;
     if (o.slices > 1) { // split K: slice z's sums at z * part of a scratch (random words between), then split_sum
         const kbPer = Math.ceil(nb / o.slices), slices = Math.ceil(nb / kbPer), part = rows * nTok + randInt(0, 7);
@@ -540,12 +540,15 @@ async function smxProduct(name, o, hw) {
 
 test('matmul_smx: weights packed as 16-bit rows, activations as three int8 limbs, K whole or split (emulated; hardware where offered)', async () => {
     for (const type of ['Q4_K', 'Q6_K', 'Q6_KP', pick(['Q8_0', 'Q5_0', 'Q4_1', 'Q3_K', 'Q5_K', 'Q2_K'])]) {
-        const rows = 16 * randInt(2, 10), cols = 256 * randInt(1, 2), nTok = randInt(2, 70), bn = pick([32, 64]);
-        const o = { type, rows, cols, nTok, bn, sgr: pick([2, 4]), slices: randInt(1, 3), mode: pick(['quant', 'bytes']), softcap: rng() < 0.3 ? 20 : 0 };
-        console.error(`    (${type}, ${rows}x${cols}, ${nTok} tokens in ${32 * o.sgr}x${bn} tiles, K in ${o.slices} slices, ${o.mode})`);
+        const qk = TYPES[type.replace('Q6_KP', 'Q6_K')]?.qk ?? 256; // legacy types: widths of any 32 blocks
+        const rows = 16 * randInt(2, 10), cols = qk === 32 ? 32 * randInt(3, 16) : 256 * randInt(1, 2), nTok = randInt(2, 70);
+        // staging: KS blocks a stage, tokens ST words apart; 2 and 12 need 36 KiB (SwiftShader has 32)
+        const [ks, st] = pick(gpu.rt.caps().maxWgStorage >= 36864 ? [[2, 12], [2, 8], [1, 12]] : [[2, 8], [1, 12], [1, 8]]);
+        const o = { type, rows, cols, nTok, ks, st, slices: randInt(1, 3), mode: pick(['quant', 'bytes']), softcap: rng() < 0.3 ? 20 : 0 };
+        console.error(`    (${type}, ${rows}x${cols}, ${nTok} tokens, K in ${o.slices} slices, staging ${ks} x ${st}, ${o.mode})`);
         await smxProduct(`matmul_smx ${type}`, o, false);
         if (gpu.hasSmx) {
-            await smxProduct(`matmul_smx ${type} hw`, { ...o, rows: 16 * randInt(6, 40), cols: 32 * randInt(8, 64), nTok: randInt(20, 200) }, true);
+            await smxProduct(`matmul_smx ${type} hw`, { ...o, ks: 2, st: 12, rows: 16 * randInt(6, 40), cols: qk === 32 ? 32 * randInt(8, 64) : 256 * randInt(2, 8), nTok: randInt(20, 200) }, true);
             console.error(`    hardware subgroup matrices: ${type} passed`);
         }
     }
