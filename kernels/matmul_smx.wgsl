@@ -12,16 +12,17 @@
 // (2^-16 of the row's largest), the activations' residual (2^-23 of the
 // token's largest) and f32 rounding.
 //
-// Work: a workgroup is 4 x 2 subgroups; each subgroup owns 2 x 2 output
-// fragments of 16 rows x 16 tokens (a workgroup: 128 rows x 64 tokens). Both
-// operands are tiled so that a fragment is 512 contiguous bytes (3-4x faster
-// than row-major operands, tools/probe-smx-direct.mjs). Per 32-column block a
-// subgroup loads its 4 weight fragments (h and l of 2 row groups) straight
-// from storage, the next block's before this block's products; the workgroup's
-// 12 activation fragments (3 limbs of 4 token groups), which 4 subgroups each
-// read, are staged through workgroup memory two blocks at a time (16-byte
-// loads, double-buffered, one barrier a stage; tokens 48 bytes apart against
-// bank conflicts): 20-26% faster than each subgroup loading them from storage.
+// Work: a workgroup is 8 subgroups, 128 rows x 64 tokens; a subgroup owns 16
+// rows x 64 tokens (4 output fragments). Both operands are tiled so that a
+// fragment is 512 contiguous bytes (3-4x faster than row-major operands,
+// tools/probe-smx-direct.mjs). Per 32-column block a subgroup loads its 2
+// weight fragments (h and l of its row group) straight from storage, the next
+// block's before this block's products, and reads the workgroup's 12
+// activation fragments (3 limbs of 4 token groups) from workgroup memory,
+// where they are staged two blocks at a time (16-byte loads, double-buffered,
+// one barrier a stage; tokens 48 bytes apart against bank conflicts). On an
+// H100 that took e2b's 512-token products from 52.5 ms (every subgroup loading
+// 4 weight and 6 activation fragments from storage) to 36 ms.
 //
 // Defines
 //   KS      blocks a stage (2: 36 KiB of workgroup memory with ST 12)
@@ -170,28 +171,24 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let sg = li / 32u;
     let lane = li % 32u;
 #endif
-    let r0 = wid.y * 128u + (sg / 2u) * 32u; // this subgroup's rows r0 .. r0 + 31
-    let t0 = wid.x * 64u + (sg % 2u) * 32u;  // and tokens t0 .. t0 + 31
+    let r0 = wid.y * 128u + sg * 16u; // this subgroup's rows r0 .. r0 + 15, tokens t0 .. t0 + 63
+    let t0 = wid.x * 64u;
     let ng = p.rows / 16u;
-    // weight tiles: 256 words a block (h then l) of a row group
-    let g0 = min(r0 / 16u, ng - 1u); // groups past the matrix repeat its last (never written)
-    let g1 = min(r0 / 16u + 1u, ng - 1u);
-    let a0 = p.tile_off + g0 * p.nb * 256u;
-    let a1 = p.tile_off + g1 * p.nb * 256u;
-    let tg0 = wid.x * 4u;              // the workgroup's first token group
-    let xw = (sg % 2u) * 6u * FW;      // this subgroup's first staged fragment within a block
+    // the row group's weight tiles: 256 words a block (h then l); groups past the
+    // matrix repeat its last (never written)
+    let a0 = p.tile_off + min(r0 / 16u, ng - 1u) * p.nb * 256u;
+    let tg0 = wid.x * 4u; // the workgroup's first token group
     let kb0 = wid.z * p.kb_per;
     let kb1 = min(kb0 + p.kb_per, p.nb);
     let yz = p.y_off + wid.z * p.part;
-    var c002: RT; var c001: RT; var c000: RT; var c012: RT; var c011: RT; var c010: RT;
-    var c102: RT; var c101: RT; var c100: RT; var c112: RT; var c111: RT; var c110: RT;
+    // accumulators cJA: token group J, C2 / C1 / C0
+    var c02: RT; var c01: RT; var c00: RT; var c12: RT; var c11: RT; var c10: RT;
+    var c22: RT; var c21: RT; var c20: RT; var c32: RT; var c31: RT; var c30: RT;
     stash(fetch(li, tg0, kb0, kb1), li, 0u);
     workgroupBarrier();
 #ifdef SMX_HW
-    var ah0 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + kb0 * 256u, 8u);
-    var al0 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + 128u + kb0 * 256u, 8u);
-    var ah1 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a1 + kb0 * 256u, 8u);
-    var al1 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a1 + 128u + kb0 * 256u, 8u);
+    var ah = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + kb0 * 256u, 8u);
+    var al = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + 128u + kb0 * 256u, 8u);
 #endif
     for (var s0 = kb0; s0 < kb1; s0 += KS) {
         let more = s0 + KS < kb1;
@@ -201,72 +198,76 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         for (var bi = 0u; bi < KS; bi++) {
             let b = s0 + bi;
             if (b >= kb1) { break; } // uniform: kb1 is the workgroup's
-            let xo = buf * KS * SW + bi * SW + xw;
+            let xo = buf * KS * SW + bi * SW; // the block's staged fragments: token group J, limb L at (3 J + L) FW
 #ifdef SMX_HW
             // the next block's weight fragments (the last block reloads itself)
             let bn = min(b + 1u, kb1 - 1u);
-            let nah0 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + bn * 256u, 8u);
-            let nal0 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + bn * 256u + 128u, 8u);
-            let nah1 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a1 + bn * 256u, 8u);
-            let nal1 = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a1 + bn * 256u + 128u, 8u);
+            let nah = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + bn * 256u, 8u);
+            let nal = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + bn * 256u + 128u, 8u);
             let x00 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo, ST);
             let x01 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + FW, ST);
             let x02 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 2u * FW, ST);
             let x10 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 3u * FW, ST);
             let x11 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 4u * FW, ST);
             let x12 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 5u * FW, ST);
-            c002 = subgroupMatrixMultiplyAccumulate(ah0, x00, c002);
-            c001 = subgroupMatrixMultiplyAccumulate(ah0, x01, c001);
-            c001 = subgroupMatrixMultiplyAccumulate(al0, x00, c001);
-            c000 = subgroupMatrixMultiplyAccumulate(ah0, x02, c000);
-            c000 = subgroupMatrixMultiplyAccumulate(al0, x01, c000);
-            c012 = subgroupMatrixMultiplyAccumulate(ah0, x10, c012);
-            c011 = subgroupMatrixMultiplyAccumulate(ah0, x11, c011);
-            c011 = subgroupMatrixMultiplyAccumulate(al0, x10, c011);
-            c010 = subgroupMatrixMultiplyAccumulate(ah0, x12, c010);
-            c010 = subgroupMatrixMultiplyAccumulate(al0, x11, c010);
-            c102 = subgroupMatrixMultiplyAccumulate(ah1, x00, c102);
-            c101 = subgroupMatrixMultiplyAccumulate(ah1, x01, c101);
-            c101 = subgroupMatrixMultiplyAccumulate(al1, x00, c101);
-            c100 = subgroupMatrixMultiplyAccumulate(ah1, x02, c100);
-            c100 = subgroupMatrixMultiplyAccumulate(al1, x01, c100);
-            c112 = subgroupMatrixMultiplyAccumulate(ah1, x10, c112);
-            c111 = subgroupMatrixMultiplyAccumulate(ah1, x11, c111);
-            c111 = subgroupMatrixMultiplyAccumulate(al1, x10, c111);
-            c110 = subgroupMatrixMultiplyAccumulate(ah1, x12, c110);
-            c110 = subgroupMatrixMultiplyAccumulate(al1, x11, c110);
-            ah0 = nah0; al0 = nal0; ah1 = nah1; al1 = nal1;
+            let x20 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 6u * FW, ST);
+            let x21 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 7u * FW, ST);
+            let x22 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 8u * FW, ST);
+            let x30 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 9u * FW, ST);
+            let x31 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 10u * FW, ST);
+            let x32 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 11u * FW, ST);
+            c02 = subgroupMatrixMultiplyAccumulate(ah, x00, c02);
+            c01 = subgroupMatrixMultiplyAccumulate(ah, x01, c01);
+            c01 = subgroupMatrixMultiplyAccumulate(al, x00, c01);
+            c00 = subgroupMatrixMultiplyAccumulate(ah, x02, c00);
+            c00 = subgroupMatrixMultiplyAccumulate(al, x01, c00);
+            c12 = subgroupMatrixMultiplyAccumulate(ah, x10, c12);
+            c11 = subgroupMatrixMultiplyAccumulate(ah, x11, c11);
+            c11 = subgroupMatrixMultiplyAccumulate(al, x10, c11);
+            c10 = subgroupMatrixMultiplyAccumulate(ah, x12, c10);
+            c10 = subgroupMatrixMultiplyAccumulate(al, x11, c10);
+            c22 = subgroupMatrixMultiplyAccumulate(ah, x20, c22);
+            c21 = subgroupMatrixMultiplyAccumulate(ah, x21, c21);
+            c21 = subgroupMatrixMultiplyAccumulate(al, x20, c21);
+            c20 = subgroupMatrixMultiplyAccumulate(ah, x22, c20);
+            c20 = subgroupMatrixMultiplyAccumulate(al, x21, c20);
+            c32 = subgroupMatrixMultiplyAccumulate(ah, x30, c32);
+            c31 = subgroupMatrixMultiplyAccumulate(ah, x31, c31);
+            c31 = subgroupMatrixMultiplyAccumulate(al, x30, c31);
+            c30 = subgroupMatrixMultiplyAccumulate(ah, x32, c30);
+            c30 = subgroupMatrixMultiplyAccumulate(al, x31, c30);
+            ah = nah;
+            al = nal;
 #else
-            let ah0 = a0 + b * 256u;
-            let ah1 = a1 + b * 256u;
-            c002 = mma(ah0, xo, c002, lane);
-            c001 = mma(ah0, xo + FW, c001, lane);
-            c001 = mma(ah0 + 128u, xo, c001, lane);
-            c000 = mma(ah0, xo + 2u * FW, c000, lane);
-            c000 = mma(ah0 + 128u, xo + FW, c000, lane);
-            c012 = mma(ah0, xo + 3u * FW, c012, lane);
-            c011 = mma(ah0, xo + 4u * FW, c011, lane);
-            c011 = mma(ah0 + 128u, xo + 3u * FW, c011, lane);
-            c010 = mma(ah0, xo + 5u * FW, c010, lane);
-            c010 = mma(ah0 + 128u, xo + 4u * FW, c010, lane);
-            c102 = mma(ah1, xo, c102, lane);
-            c101 = mma(ah1, xo + FW, c101, lane);
-            c101 = mma(ah1 + 128u, xo, c101, lane);
-            c100 = mma(ah1, xo + 2u * FW, c100, lane);
-            c100 = mma(ah1 + 128u, xo + FW, c100, lane);
-            c112 = mma(ah1, xo + 3u * FW, c112, lane);
-            c111 = mma(ah1, xo + 4u * FW, c111, lane);
-            c111 = mma(ah1 + 128u, xo + 3u * FW, c111, lane);
-            c110 = mma(ah1, xo + 5u * FW, c110, lane);
-            c110 = mma(ah1 + 128u, xo + 4u * FW, c110, lane);
+            let ah = a0 + b * 256u;
+            c02 = mma(ah, xo, c02, lane);
+            c01 = mma(ah, xo + FW, c01, lane);
+            c01 = mma(ah + 128u, xo, c01, lane);
+            c00 = mma(ah, xo + 2u * FW, c00, lane);
+            c00 = mma(ah + 128u, xo + FW, c00, lane);
+            c12 = mma(ah, xo + 3u * FW, c12, lane);
+            c11 = mma(ah, xo + 4u * FW, c11, lane);
+            c11 = mma(ah + 128u, xo + 3u * FW, c11, lane);
+            c10 = mma(ah, xo + 5u * FW, c10, lane);
+            c10 = mma(ah + 128u, xo + 4u * FW, c10, lane);
+            c22 = mma(ah, xo + 6u * FW, c22, lane);
+            c21 = mma(ah, xo + 7u * FW, c21, lane);
+            c21 = mma(ah + 128u, xo + 6u * FW, c21, lane);
+            c20 = mma(ah, xo + 8u * FW, c20, lane);
+            c20 = mma(ah + 128u, xo + 7u * FW, c20, lane);
+            c32 = mma(ah, xo + 9u * FW, c32, lane);
+            c31 = mma(ah, xo + 10u * FW, c31, lane);
+            c31 = mma(ah + 128u, xo + 9u * FW, c31, lane);
+            c30 = mma(ah, xo + 11u * FW, c30, lane);
+            c30 = mma(ah + 128u, xo + 10u * FW, c30, lane);
 #endif
         }
         // the other buffer was last read a stage ago, before the barrier that ended it
         if (more) { stash(next, li, 1u - buf); }
         workgroupBarrier();
     }
-    epilogue(c002, c001, c000, r0, t0, yz, sg, lane);
-    epilogue(c012, c011, c010, r0, t0 + 16u, yz, sg, lane);
-    epilogue(c102, c101, c100, r0 + 16u, t0, yz, sg, lane);
-    epilogue(c112, c111, c110, r0 + 16u, t0 + 16u, yz, sg, lane);
+    epilogue(c02, c01, c00, r0, t0, yz, sg, lane);
+    epilogue(c12, c11, c10, r0, t0 + 16u, yz, sg, lane);
+    epilogue(c22, c21, c20, r0, t0 + 32u, yz, sg, lane);
+    epilogue(c32, c31, c30, r0, t0 + 48u, yz, sg, lane);
 }
