@@ -211,6 +211,8 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "smxr=%u", &n) == 1) e->smx_min_rows = n;
         else if (sscanf(v, "smxk=%u", &n) == 1) e->smx_groups = n;
         else if (sscanf(v, "smxlabel=%u", &n) == 1) e->smx_label = n == 1;
+        else if (sscanf(v, "smxks=%u", &n) == 1) e->smx_ks = n >= 1 && n <= 4 ? n : 0;
+        else if (sscanf(v, "smxst=%u", &n) == 1) e->smx_st = n == 8 || n == 12 ? n : 0;
     }
 }
 
