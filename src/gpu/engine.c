@@ -213,6 +213,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "smxlabel=%u", &n) == 1) e->smx_label = n == 1;
         else if (sscanf(v, "smxks=%u", &n) == 1) e->smx_ks = n >= 1 && n <= 4 ? n : 0;
         else if (sscanf(v, "smxst=%u", &n) == 1) e->smx_st = n == 8 || n == 12 ? n : 0;
+        else if (sscanf(v, "smxmax=%u", &n) == 1) e->smx_budget = (uint64_t)n << 20, e->smx_budget_set = 1;
     }
 }
 

@@ -113,6 +113,8 @@ struct rl_gpu_engine {
                             * on any device (tests) */
     uint32_t smx_min_rows; /* RULLAMA_TUNE smxr=N: only matrices of at least N rows */
     int smx_label;         /* RULLAMA_TUNE smxlabel=1: profile lines per product shape */
+    uint64_t smx_budget;   /* RULLAMA_TUNE smxmax=MiB: most bytes packed (with smx_budget_set; default the model's own) */
+    int smx_budget_set;
     uint32_t smx_ks, smx_st; /* RULLAMA_TUNE smxks=N, smxst=8|12: the activations' staging (0: 2 blocks, 12 words) */
     uint32_t smx_groups;   /* split K until a product has this many workgroups (RULLAMA_TUNE smxk=N; 0: never) */
     uint32_t b_smx_part, smx_part_floats, p_split_sum; /* split-K slices' outputs, their room, the sum kernel */

@@ -355,7 +355,11 @@ rl_status gpu_pack_smx(rl_gpu_engine *e, rl_error *err) {
         uint64_t tiles = 0, rows = 0;
         for (int k = 0; k < run->n; k++) tiles += run->t[k]->ne[1] * run->t[k]->ne[0] * 2, rows += run->t[k]->ne[1];
         const uint64_t bytes = tiles + rows * 4;
-        if (bytes > arena_cap) continue; /* stays on the f32 matmul */
+        /* stays on the f32 matmul: larger than a binding, or past the budget (by default the packed copies
+         * may take as much GPU memory as the model's own weights, so turning the feature on never more
+         * than doubles a model's footprint; RULLAMA_TUNE smxmax=MiB sets it, 0: no limit) */
+        const uint64_t budget = e->smx_budget_set ? e->smx_budget : e->upload_bytes;
+        if (bytes > arena_cap || (budget && e->smx_bytes + bytes > budget)) continue;
         if (!arena || align_up(used, 256) + bytes > arena_size) {
             arena_size = remaining < arena_cap ? remaining + 256 : arena_cap;
             if (arena_size < bytes) arena_size = bytes;
