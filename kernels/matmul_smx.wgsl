@@ -42,9 +42,9 @@
 //   3 storage read       XF: array<f32>  s_t at xf_s + t
 //   4 storage read_write Y:  array<f32>  Y[y_off + z * part + t * y_stride + r]
 // rows a multiple of 16, cols of 32. Dispatch (ceil(n_tok / 64), ceil(rows / 128),
-// slices). Split K: slice z sums blocks [z kb_per,
-// (z + 1) kb_per) into its own output, which split_sum.wgsl adds up (softcap 0
-// here, applied there); for matrices too short to fill the GPU with workgroups.
+// slices). Split K, for matrices too short to fill the GPU with workgroups: slice z
+// sums blocks [z kb_per, (z + 1) kb_per) into its own output, which split_sum.wgsl
+// adds up (softcap 0 here, applied there).
 #ifdef SMX_HW
 enable subgroups;
 enable chromium_experimental_subgroup_matrix;

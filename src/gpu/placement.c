@@ -342,24 +342,32 @@ rl_status gpu_pack_smx(rl_gpu_engine *e, rl_error *err) {
     uint64_t arena_cap = caps->max_binding < caps->max_buffer ? caps->max_binding : caps->max_buffer;
     arena_cap = arena_cap / 256 * 256;
     if (arena_cap > (1ull << 30)) arena_cap = 1ull << 30;
-    uint64_t remaining = 0;
-    for (int r = 0; r < n; r++)
-        for (int k = 0; k < runs[r].n; k++)
-            remaining += runs[r].t[k]->ne[1] * (runs[r].t[k]->ne[0] * 2 + 4) + 256;
+    /* which runs are packed: those that fit a binding, in order, while the budget lasts (by default the
+     * packed copies may take as much GPU memory as the model's own weights, so turning the feature on
+     * never more than doubles a model's footprint; RULLAMA_TUNE smxmax=MiB sets it, 0: no limit); the
+     * others stay on the f32 matmul */
+    const uint64_t budget = e->smx_budget_set ? e->smx_budget : e->upload_bytes;
+    uint64_t remaining = 0, taken = 0;
+    for (int r = 0; r < n; r++) {
+        uint64_t bytes = 0;
+        for (int k = 0; k < runs[r].n; k++) bytes += runs[r].t[k]->ne[1] * (runs[r].t[k]->ne[0] * 2 + 4);
+        if (bytes > arena_cap || (budget && taken + bytes > budget)) {
+            runs[r].n = 0;
+            continue;
+        }
+        taken += bytes;
+        remaining += bytes + 256;
+    }
     const uint32_t maxg = caps->max_workgroups ? caps->max_workgroups : 65535;
     uint32_t arena = 0, pipe = 0;
     uint64_t used = 0, arena_size = 0;
     s = RL_OK;
     for (int r = 0; r < n && !s; r++) {
         const pack_run *run = &runs[r];
+        if (!run->n) continue;
         uint64_t tiles = 0, rows = 0;
         for (int k = 0; k < run->n; k++) tiles += run->t[k]->ne[1] * run->t[k]->ne[0] * 2, rows += run->t[k]->ne[1];
         const uint64_t bytes = tiles + rows * 4;
-        /* stays on the f32 matmul: larger than a binding, or past the budget (by default the packed copies
-         * may take as much GPU memory as the model's own weights, so turning the feature on never more
-         * than doubles a model's footprint; RULLAMA_TUNE smxmax=MiB sets it, 0: no limit) */
-        const uint64_t budget = e->smx_budget_set ? e->smx_budget : e->upload_bytes;
-        if (bytes > arena_cap || (budget && e->smx_bytes + bytes > budget)) continue;
         if (!arena || align_up(used, 256) + bytes > arena_size) {
             arena_size = remaining < arena_cap ? remaining + 256 : arena_cap;
             if (arena_size < bytes) arena_size = bytes;
