@@ -34,6 +34,18 @@ async function timeDispatch(pipe, bg, grid, reps) {
     return ms[2];
 }
 
+// Both kernels' directives and bindings: uniform P, weight limbs WH and WL, limbs XL, sums C
+const HEADER = `enable subgroups;
+enable chromium_experimental_subgroup_matrix;
+diagnostic(off, chromium.subgroup_matrix_uniformity);
+struct P { rows: u32, cols: u32, n_tok: u32, xl_tok: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> WH: array<i32>;
+@group(0) @binding(2) var<storage, read> WL: array<i32>;
+@group(0) @binding(3) var<storage, read> XL: array<i32>;
+@group(0) @binding(4) var<storage, read_write> C: array<i32>;
+`;
+
 // FR row fragments x FC token fragments per subgroup; SGR subgroups along rows (8 / SGR
 // along tokens); mmas 5 (drop l*a2), 6 (all) or 3 (two activation limbs)
 function kernel({ FR, FC, SGR, mmas, tiled, cs, rs, xt, pf, pf2 }, rows, cols) {
@@ -73,16 +85,7 @@ function kernel({ FR, FC, SGR, mmas, tiled, cs, rs, xt, pf, pf2 }, rows, cols) {
     } else {
         body = [...loads.map(([n, e]) => `let ${n} = ${e.replaceAll('K', 'k')};`), ...mma];
     }
-    return `enable subgroups;
-enable chromium_experimental_subgroup_matrix;
-diagnostic(off, chromium.subgroup_matrix_uniformity);
-struct P { rows: u32, cols: u32, n_tok: u32, xl_tok: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> WH: array<i32>;
-@group(0) @binding(2) var<storage, read> WL: array<i32>;
-@group(0) @binding(3) var<storage, read> XL: array<i32>;
-@group(0) @binding(4) var<storage, read_write> C: array<i32>;
-@compute @workgroup_size(256)
+    return `${HEADER}@compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_id) sg: u32) {
     let r0 = wid.y * ${SGR * FR * 16}u + (sg / ${SGC}u) * ${FR * 16}u;
     let t0 = wid.x * ${SGC * FC * 16}u + (sg % ${SGC}u) * ${FC * 16}u;
@@ -123,16 +126,7 @@ function kernelXS({ KS, ST }, rows, cols) {
         m('ah', 0, 2); m('ah', 1, 1); m('al', 0, 1); m('ah', 2, 0); m('al', 1, 0);
     }
     for (const [n, e] of aload) decl.push(`var ${n} = ${e.replaceAll('K', '0u')};`);
-    return `enable subgroups;
-enable chromium_experimental_subgroup_matrix;
-diagnostic(off, chromium.subgroup_matrix_uniformity);
-struct P { rows: u32, cols: u32, n_tok: u32, xl_tok: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> WH: array<i32>;
-@group(0) @binding(2) var<storage, read> WL: array<i32>;
-@group(0) @binding(3) var<storage, read> XL: array<i32>;
-@group(0) @binding(4) var<storage, read_write> C: array<i32>;
-var<workgroup> xs: array<i32, ${2 * KS * SW}>;
+    return `${HEADER}var<workgroup> xs: array<i32, ${2 * KS * SW}>;
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_id) sg: u32, @builtin(local_invocation_index) li: u32) {
     let r0 = wid.y * 128u + (sg / 2u) * 32u;
