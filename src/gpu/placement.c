@@ -287,7 +287,8 @@ typedef struct {
 
 /* Block types only: their rows are 4-8 bit values with block scales, which a
  * per-row 16-bit integer holds to 2^-16 of the row's largest (smx_pack.wgsl);
- * float matrices keep the f32 matmul. */
+ * float matrices keep the f32 matmul. Rows of at most 65536 columns keep the
+ * kernel's i32 sums from overflowing (matmul_smx.wgsl). */
 static int packable(const rl_gpu_engine *e, const gguf_tensor *t) {
     if (!t || t->n_dims != 2 || !e->where[t - e->mf.gguf->tensors].buffer) return 0;
     switch (t->type) {
@@ -295,7 +296,7 @@ static int packable(const rl_gpu_engine *e, const gguf_tensor *t) {
     case RL_TYPE_Q2_K: case RL_TYPE_Q3_K: case RL_TYPE_Q4_K: case RL_TYPE_Q5_K: case RL_TYPE_Q6_K: break;
     default: return 0;
     }
-    return t->ne[0] % 32 == 0 && t->ne[1] % 16 == 0 && t->ne[1] >= e->smx_min_rows;
+    return t->ne[0] % 32 == 0 && t->ne[0] <= 65536 && t->ne[1] % 16 == 0 && t->ne[1] >= e->smx_min_rows;
 }
 
 /* The runs to pack, in order: each a list of matrices back to back in their
