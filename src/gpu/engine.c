@@ -123,7 +123,10 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
  * 36 KiB of workgroup memory (kernels/matmul_smx.wgsl). */
 static void smx_plan(rl_gpu_engine *e) {
     const rl_gpu_caps *c = rl_gdev_caps(e->dev);
-    e->smx = e->smx_on && ((c->has_smx_i8 && c->subgroup_max == 32) || e->smx_emu) && c->max_wg_storage >= 24576;
+    e->smx = e->smx_on && ((c->has_smx_i8 && c->subgroup_max == 32) || e->smx_emu) &&
+             c->max_wg_storage >= gpu_smx_stage_bytes(2, 8);
+    if (!e->smx_ks) e->smx_ks = 2;
+    if (!e->smx_st) e->smx_st = gpu_smx_stage_bytes(e->smx_ks, 12) <= c->max_wg_storage ? 12 : 8;
 }
 
 static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {

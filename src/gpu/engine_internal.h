@@ -66,6 +66,10 @@ typedef struct {
  * pre-norm, on the first mat-vec's prologue). A pending prologue has w1 or next set. */
 static inline int gpu_prologue_pending(const gpu_prologue *p) { return p->w1 || p->next; }
 
+/* Workgroup bytes of matmul_smx's staged activations: two stages of ks blocks, each 12
+ * fragments of 16 tokens st words apart (kernels/matmul_smx.wgsl KS, ST) */
+static inline uint32_t gpu_smx_stage_bytes(uint32_t ks, uint32_t st) { return 2 * ks * 12 * 16 * st * 4; }
+
 /* The SGMIN define's value: the device's smallest subgroup, at least 4 (kernels/reduce.wgsl) */
 static inline uint32_t gpu_sgmin(const rl_gpu_caps *c) { return c->subgroup_min >= 4 ? c->subgroup_min : 4; }
 
@@ -115,7 +119,8 @@ struct rl_gpu_engine {
     int smx_label;         /* RULLAMA_TUNE smxlabel=1: profile lines per product shape */
     uint64_t smx_budget;   /* RULLAMA_TUNE smxmax=MiB: most bytes packed (with smx_budget_set; default the model's own) */
     int smx_budget_set;
-    uint32_t smx_ks, smx_st; /* RULLAMA_TUNE smxks=N, smxst=8|12: the activations' staging (0: 2 blocks, 12 words) */
+    uint32_t smx_ks, smx_st; /* the activations' staging (smx_plan: 2 blocks, 12 words where the memory allows;
+                              * RULLAMA_TUNE smxks=N, smxst=8|12) */
     uint32_t smx_groups;   /* split K until a product has this many workgroups (RULLAMA_TUNE smxk=N; 0: never) */
     uint32_t b_smx_part, smx_part_floats, p_split_sum; /* split-K slices' outputs, their room, the sum kernel */
     int ple_on_host;              /* table rows uploaded per step into b_ple_rows (row ids 0..T-1) */

@@ -130,15 +130,20 @@ static void group_of(const rl_gpu_engine *e, const gguf_tensor *t, const gguf_te
     }
 }
 
+/* The largest weight arena: one binding, at most 1 GiB (moderate buffers allocate
+ * more reliably), 256-byte granular. */
+static uint64_t arena_cap_of(const rl_gpu_caps *caps) {
+    const uint64_t cap = (caps->max_binding < caps->max_buffer ? caps->max_binding : caps->max_buffer) / 256 * 256;
+    return cap < (1ull << 30) ? cap : 1ull << 30;
+}
+
 /* Weights go into arenas no larger than one binding; 1-D F32 tensors (norms,
  * scales) are packed into one small buffer addressed by float offsets; the
  * per-layer-embedding table is split by rows into at most four chunks. */
 rl_status gpu_place_weights(rl_gpu_engine *e, rl_error *err) {
     const gguf_file *g = e->mf.gguf;
     const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
-    uint64_t arena_cap = caps->max_binding < caps->max_buffer ? caps->max_binding : caps->max_buffer;
-    arena_cap = arena_cap / 256 * 256;
-    if (arena_cap > (1ull << 30)) arena_cap = 1ull << 30; /* moderate buffers allocate more reliably */
+    const uint64_t arena_cap = arena_cap_of(caps);
     e->where = calloc(g->n_tensors, sizeof *e->where);
     e->vec_at = calloc(g->n_tensors, sizeof *e->vec_at);
     if (!e->where || !e->vec_at) return rl_fail(err, RL_ERR_NOMEM, "placement tables");
@@ -306,6 +311,7 @@ static int packable(const rl_gpu_engine *e, const gguf_tensor *t) {
 typedef struct {
     const gguf_tensor *t[PACK_RUN_MAX];
     int n;
+    uint64_t tiles, rows; /* the run's tile bytes and rows (then rows * 4 bytes of scales) */
 } pack_run;
 
 static int pack_runs(const rl_gpu_engine *e, pack_run *out) {
@@ -317,15 +323,15 @@ static int pack_runs(const rl_gpu_engine *e, pack_run *out) {
                                     l ? l->attn_v : NULL, l ? l->attn_output : NULL, l ? l->ffn_gate : NULL,
                                     l ? l->ffn_up : NULL, l ? l->ffn_down : NULL, l ? l->inp_gate : NULL,
                                     l ? l->proj : NULL};
-        pack_run cur = {{0}, 0};
+        pack_run cur = {{0}, 0, 0, 0};
         for (size_t k = 0; k <= sizeof seq / sizeof *seq; k++) {
             const gguf_tensor *t = k < sizeof seq / sizeof *seq && packable(e, seq[k]) ? seq[k] : NULL;
             if (cur.n && (!t || cur.n == PACK_RUN_MAX || !gpu_adjacent(e, cur.t[cur.n - 1], t))) {
                 if (out) out[n] = cur;
                 n++;
-                cur.n = 0;
+                cur = (pack_run){{0}, 0, 0, 0};
             }
-            if (t) cur.t[cur.n++] = t;
+            if (t) cur.t[cur.n++] = t, cur.tiles += t->ne[1] * t->ne[0] * 2, cur.rows += t->ne[1];
         }
     }
     return n;
@@ -340,9 +346,7 @@ rl_status gpu_pack_smx(rl_gpu_engine *e, rl_error *err) {
     pack_run *runs = calloc(n ? (size_t)n : 1, sizeof *runs);
     if (!runs) return rl_fail(err, RL_ERR_NOMEM, "pack runs");
     pack_runs(e, runs);
-    uint64_t arena_cap = caps->max_binding < caps->max_buffer ? caps->max_binding : caps->max_buffer;
-    arena_cap = arena_cap / 256 * 256;
-    if (arena_cap > (1ull << 30)) arena_cap = 1ull << 30;
+    const uint64_t arena_cap = arena_cap_of(caps);
     /* which runs are packed: those that fit a binding, in order, while the budget lasts (by default the
      * packed copies may take as much GPU memory as the model's own weights, so turning the feature on
      * never more than doubles a model's footprint; RULLAMA_TUNE smxmax=MiB sets it, 0: no limit); the
@@ -350,8 +354,7 @@ rl_status gpu_pack_smx(rl_gpu_engine *e, rl_error *err) {
     const uint64_t budget = e->smx_budget_set ? e->smx_budget : e->upload_bytes;
     uint64_t remaining = 0, taken = 0;
     for (int r = 0; r < n; r++) {
-        uint64_t bytes = 0;
-        for (int k = 0; k < runs[r].n; k++) bytes += runs[r].t[k]->ne[1] * (runs[r].t[k]->ne[0] * 2 + 4);
+        const uint64_t bytes = runs[r].tiles + runs[r].rows * 4;
         if (bytes > arena_cap || (budget && taken + bytes > budget)) {
             runs[r].n = 0;
             continue;
@@ -360,15 +363,15 @@ rl_status gpu_pack_smx(rl_gpu_engine *e, rl_error *err) {
         remaining += bytes + 256;
     }
     const uint32_t maxg = caps->max_workgroups ? caps->max_workgroups : 65535;
+    char sgmin[32];
+    snprintf(sgmin, sizeof sgmin, "SGMIN=%uu", gpu_sgmin(caps));
     uint32_t arena = 0, pipe = 0;
     uint64_t used = 0, arena_size = 0;
     s = RL_OK;
     for (int r = 0; r < n && !s; r++) {
         const pack_run *run = &runs[r];
         if (!run->n) continue;
-        uint64_t tiles = 0, rows = 0;
-        for (int k = 0; k < run->n; k++) tiles += run->t[k]->ne[1] * run->t[k]->ne[0] * 2, rows += run->t[k]->ne[1];
-        const uint64_t bytes = tiles + rows * 4;
+        const uint64_t tiles = run->tiles, rows = run->rows, bytes = tiles + rows * 4;
         if (!arena || align_up(used, 256) + bytes > arena_size) {
             arena_size = remaining < arena_cap ? remaining + 256 : arena_cap;
             if (arena_size < bytes) arena_size = bytes;
@@ -387,8 +390,6 @@ rl_status gpu_pack_smx(rl_gpu_engine *e, rl_error *err) {
             *sp = (smx_placed){arena, (uint32_t)(tile_at / 4), (uint32_t)(scale_at / 4), (uint32_t)rows_left};
             char type_def[32];
             snprintf(type_def, sizeof type_def, "TYPE_%s", rl_type_get(t->type)->name);
-            char sgmin[32];
-            snprintf(sgmin, sizeof sgmin, "SGMIN=%uu", gpu_sgmin(caps));
             const char *defs[] = {type_def, gpu_layout_def(e, t->type), "WG=256u",
                                   caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", sgmin, NULL};
             if (!(pipe = rl_gdev_pipeline(e->dev, K_SMX_PACK, defs, err))) {

@@ -60,14 +60,12 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
     if (s) return s;
     char label[40]; /* RULLAMA_TUNE smxlabel=1: a pipeline and profile line per shape */
     snprintf(label, sizeof label, "LABEL_%ux%u", rows, cols);
-    /* activations staged two blocks a stage, tokens 48 bytes apart where 36 KiB of workgroup memory
-     * allows it (kernels/matmul_smx.wgsl), else 32 bytes apart in 24 KiB */
-    const uint32_t mem = rl_gdev_caps(e->dev)->max_wg_storage, ks = e->smx_ks ? e->smx_ks : 2,
-                   st = e->smx_st ? e->smx_st : 2 * ks * 12 * 16 * 12 * 4 <= mem ? 12 : 8; /* RULLAMA_TUNE smxks, smxst */
+    /* the activations' staging, as smx_plan chose it (or the smxks/smxst knobs forced it) */
+    if (gpu_smx_stage_bytes(e->smx_ks, e->smx_st) > rl_gdev_caps(e->dev)->max_wg_storage)
+        return rl_fail(err, RL_ERR_INVALID, "smxks/smxst: over the workgroup memory");
     char ks_def[16], st_def[16];
-    snprintf(ks_def, sizeof ks_def, "KS=%uu", ks);
-    snprintf(st_def, sizeof st_def, "ST=%uu", st);
-    if (2 * ks * 12 * 16 * st * 4 > mem) return rl_fail(err, RL_ERR_INVALID, "smxks/smxst: over the workgroup memory");
+    snprintf(ks_def, sizeof ks_def, "KS=%uu", e->smx_ks);
+    snprintf(st_def, sizeof st_def, "ST=%uu", e->smx_st);
     const char *defs[] = {e->smx_emu ? "NO_SMX_HW" : "SMX_HW", ks_def, st_def, e->smx_label ? label : NULL, NULL};
     const uint32_t pipe = rl_gdev_pipeline(e->dev, K_MATMUL_SMX, defs, err);
     if (!pipe) return err->code;
