@@ -185,6 +185,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_lc = 0;
     e->smx_on = 1; /* where the device offers int8 subgroup matrices */
     e->smx_groups = SMX_SPLIT_GROUPS;
+    e->smx_split_below = SMX_SPLIT_BELOW;
     e->mv_wvec = -1;
     e->mv_unroll = -1;
     const char *v = h && h->getenv ? h->getenv(h, "RULLAMA_TUNE") : NULL;
@@ -213,6 +214,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "smx=%u", &n) == 1) e->smx_on = n, e->smx_emu = n == 2;
         else if (sscanf(v, "smxr=%u", &n) == 1) e->smx_min_rows = n;
         else if (sscanf(v, "smxk=%u", &n) == 1) e->smx_groups = n;
+        else if (sscanf(v, "smxkb=%u", &n) == 1) e->smx_split_below = n;
         else if (sscanf(v, "smxlabel=%u", &n) == 1) e->smx_label = n == 1;
         else if (sscanf(v, "smxks=%u", &n) == 1) e->smx_ks = n >= 1 && n <= 4 ? n : 0;
         else if (sscanf(v, "smxst=%u", &n) == 1) e->smx_st = n == 8 || n == 12 ? n : 0;

@@ -35,6 +35,7 @@
 #define ARGMAX_SLICES 128 /* first pass of the greedy pick: slices per logit row */
 #define TOPK_WG 256
 #define SMX_SPLIT_GROUPS 264 /* the integer matmul splits K until a product has this many workgroups (2 an SM of an H100) */
+#define SMX_SPLIT_BELOW 64 /* ... when it has fewer than this many without splitting (RULLAMA_TUNE smxkb; an H100 measured 52.8-54.2 ms for a 512-token e2b prefill against 56.7-56.8 when the 96-workgroup products split too) */
 #define SMX_MAX_SLICES 8
 #define TOPK_EPT 32       /* logits per invocation in the top-k kernel's first pass */
 
@@ -122,6 +123,7 @@ struct rl_gpu_engine {
     uint32_t smx_ks, smx_st; /* the activations' staging (smx_plan: 2 blocks, 12 words where the memory allows;
                               * RULLAMA_TUNE smxks=N, smxst=8|12) */
     uint32_t smx_groups;   /* split K until a product has this many workgroups (RULLAMA_TUNE smxk=N; 0: never) */
+    uint32_t smx_split_below; /* ... but only products of fewer workgroups than this (smxkb=N) */
     uint32_t b_smx_part, smx_part_floats, p_split_sum; /* split-K slices' outputs, their room, the sum kernel */
     int ple_on_host;              /* table rows uploaded per step into b_ple_rows (row ids 0..T-1) */
     int mv_lc, mv_wvec, mv_unroll, mv_wg, mv_steps; /* RULLAMA_TUNE overrides of the mat-vec variant
@@ -190,7 +192,7 @@ typedef struct {
  * enough for e->smx_groups workgroups, at least 8 blocks a slice, at most SMX_MAX_SLICES */
 static inline uint32_t gpu_smx_slices(const rl_gpu_engine *e, uint32_t rows, uint32_t nb, uint32_t T) {
     const uint32_t groups = (rows + 127) / 128 * ((T + 63) / 64);
-    if (!e->smx_groups || groups >= e->smx_groups) return 1;
+    if (!e->smx_groups || groups >= e->smx_groups || groups >= e->smx_split_below) return 1;
     uint32_t s = (e->smx_groups + groups - 1) / groups;
     if (s > nb / 8) s = nb / 8;
     if (s > SMX_MAX_SLICES) s = SMX_MAX_SLICES;

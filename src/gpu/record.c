@@ -56,9 +56,18 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
     const uint32_t cols = (uint32_t)W->ne[0], nb = cols / 32;
     limb_params lp = {cols, (uint32_t)T, x.off, x.stride, 0, nb, 0, 0};
     rl_gbind lb[3] = {{x.buf, 0, 0}, {e->b_xl, 0, 0}, {e->b_xf, 0, 0}};
-    rl_status s = rl_gdev_dispatch(e->dev, e->p_limbs, &lp, lb, (uint32_t)T, 1, 1, err);
-    if (s) return s;
     char label[40]; /* RULLAMA_TUNE smxlabel=1: a pipeline and profile line per shape */
+    uint32_t p_limbs = e->p_limbs;
+    if (e->smx_label) {
+        snprintf(label, sizeof label, "LABEL_%u", cols);
+        const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
+        char sgmin[24];
+        snprintf(sgmin, sizeof sgmin, "SGMIN=%uu", gpu_sgmin(caps));
+        const char *defs[] = {"WG=256u", caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", sgmin, label, NULL};
+        if (!(p_limbs = rl_gdev_pipeline(e->dev, K_ACT_LIMBS, defs, err))) return err->code;
+    }
+    rl_status s = rl_gdev_dispatch(e->dev, p_limbs, &lp, lb, (uint32_t)T, 1, 1, err);
+    if (s) return s;
     snprintf(label, sizeof label, "LABEL_%ux%u", rows, cols);
     /* the activations' staging, as smx_plan chose it (or the smxks/smxst knobs forced it) */
     if (gpu_smx_stage_bytes(e->smx_ks, e->smx_st) > rl_gdev_caps(e->dev)->max_wg_storage)
