@@ -12,13 +12,18 @@
 // columns 32 b .. 32 b + 31, are bytes [32 (t % 16), 32 (t % 16) + 32) of the
 // 128-word tile ((t / 16) * 3 + l) * nb + b.
 //
+// With GLU, the values are a GeGLU's output, gelu(X[c]) * B[c] (gemma4.md
+// §4.1), made here instead of by a pass of their own: the MLP's gate and up
+// halves, or the per-layer-embedding gate and its slice of the PLE input.
+//
 // Bindings
 //   0 uniform LP
-//   1 storage read       X:  array<f32>   activations
+//   1 storage read       X:  array<f32>   activations (GLU: the gate)
 //   2 storage read_write XL: array<u32>   limbs (above)
 //   3 storage read_write XF: array<f32>   s_t at xf_s + t
+//   4 storage read       B:  array<f32>   GLU only: the multiplier, token t's at b_off + t * b_stride
 // Source: common.wgsl, reduce.wgsl (wg_max), act_limbs.wgsl. Defines: WG = 256
-// (with SUBGROUPS: SGMIN, as reduce.wgsl).
+// (with SUBGROUPS: SGMIN, as reduce.wgsl), GLU.
 // cols must be a multiple of 32. Dispatch (n_tok, 1, 1).
 
 struct LP {
@@ -28,14 +33,26 @@ struct LP {
     x_stride: u32,
     xf_s: u32,
     nb: u32,       // cols / 32
-    pad0: u32,
-    pad1: u32,
+    b_off: u32,    // GLU only
+    b_stride: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: LP;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> XL: array<u32>;
 @group(0) @binding(3) var<storage, read_write> XF: array<f32>;
+#ifdef GLU
+@group(0) @binding(4) var<storage, read> B: array<f32>;
+#endif
+
+// value c of token t (at xo, bo)
+fn value(xo: u32, bo: u32, c: u32) -> f32 {
+#ifdef GLU
+    return gelu_tanh(X[xo + c]) * B[bo + c];
+#else
+    return X[xo + c];
+#endif
+}
 
 // x as the integer n (see above) for the token's exponent e
 fn fixed(x: f32, e: i32) -> i32 { return i32(round(ldexp(x, 22 - e))); }
@@ -44,8 +61,9 @@ fn fixed(x: f32, e: i32) -> i32 { return i32(round(ldexp(x, 22 - e))); }
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let t = wid.x;
     let xo = p.x_off + t * p.x_stride;
+    let bo = p.b_off + t * p.b_stride;
     var m = 0.0;
-    for (var c = li; c < p.cols; c += WG) { m = max(m, abs(X[xo + c])); }
+    for (var c = li; c < p.cols; c += WG) { m = max(m, abs(value(xo, bo, c))); }
     let mx = wg_max(m, li);
     var e = 0;
     if (mx > 0.0) { e = frexp(mx).exp; }
@@ -56,7 +74,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         var w1 = 0u;
         var w2 = 0u;
         for (var i = 0u; i < 4u; i++) {
-            let n = fixed(X[xo + 4u * g + i], e);
+            let n = fixed(value(xo, bo, 4u * g + i), e);
             let l2 = ((n + 128) & 255) - 128;
             let n1 = (n - l2) >> 8u;
             let l1 = ((n1 + 128) & 255) - 128;

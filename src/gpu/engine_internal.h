@@ -160,7 +160,7 @@ struct rl_gpu_engine {
     uint64_t replays;             /* steps replayed (tests) */
     /* pipelines */
     uint32_t p_norm, p_prep, p_combine, p_combine_direct, p_glu, p_ple, p_argmax, p_route, p_moe_combine, p_topk;
-    uint32_t p_limbs; /* act_limbs, when the integer matmul is on (smx) */
+    uint32_t p_limbs, p_limbs_glu; /* act_limbs (and its GeGLU variant), when the integer matmul is on (smx) */
 };
 
 /* An activation operand: a buffer, the float offset of slot 0, floats between slots. */
@@ -226,6 +226,12 @@ rl_status gpu_matmul_pro(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, 
 int gpu_can_two_types(const rl_gpu_engine *e, const gguf_tensor *a_last, const gguf_tensor *b, int T);
 rl_status gpu_matvec_two(rl_gpu_engine *e, const gguf_tensor *Wa, uint32_t rows_a, const gguf_tensor *Wb,
                          uint32_t rows_b, act x, act y, const gpu_prologue *pro, rl_error *err);
+/* Whether the integer matmul takes y = W x over `rows` rows for T slots; then
+ * gpu_matmul_glu takes y = W (gelu(g) * m), the GeGLU made by its limbs pass
+ * (kernels/act_limbs.wgsl GLU) instead of a pass of its own */
+int gpu_smx_takes(const rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, int T);
+rl_status gpu_matmul_glu(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act g, act m, act y, int T,
+                         rl_error *err);
 /* Whether a residual step can ride on the next mat-vec of a T-slot pass */
 int gpu_can_fuse_residual(const rl_gpu_engine *e, int T);
 /* y = gelu(gate x) * (up x) in one mat-vec pass (T <= MATVEC_MAX_TOK); up's F rows follow gate's */

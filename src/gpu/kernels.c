@@ -27,6 +27,8 @@ static const rl_kernel kernels[K_COUNT] = {
     [K_MATMUL] = {"matmul", {"quant.wgsl", "weight_op.wgsl", "tile_fetch.wgsl", "matmul.wgsl"}, {U, R, R, W}, 4, 64},
     /* prefill on integer tensor cores: activations as three int8 limbs, then the product */
     [K_ACT_LIMBS] = {"act_limbs", {"common.wgsl", "reduce.wgsl", "act_limbs.wgsl"}, {U, R, W, W}, 4, 32},
+    /* ... of a GeGLU's output, made on the way (GLU): gelu(gate) * B */
+    [K_ACT_LIMBS_GLU] = {"act_limbs", {"common.wgsl", "reduce.wgsl", "act_limbs.wgsl"}, {U, R, W, W, R}, 5, 32},
     [K_MATMUL_SMX] = {"matmul_smx", {"matmul_smx.wgsl"}, {U, R, R, R, W}, 5, 48},
     /* load: quantized matrices as 16-bit integer rows in int8 fragment tiles, for matmul_smx */
     [K_SPLIT_SUM] = {"split_sum", {"split_sum.wgsl"}, {U, R, W}, 3, 32},

@@ -132,6 +132,7 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
     /* feed-forward: [gate | up] per slot, GeGLU in place on the up half */
     const act f = {e->b_f, 0, 2 * F}, fu = {e->b_f, F, 2 * F}; /* GeGLU lands in the up half */
     const int adjacent = gpu_adjacent(e, l->ffn_gate, l->ffn_up);
+    const int glu_in = gpu_smx_takes(e, l->ffn_down, D, T); /* the down product's limbs pass makes the GeGLU */
     if (adjacent && T <= MATVEC_MAX_TOK) { /* one pass: both rows of a pair per thread, GeGLU on the way out */
         if ((s = gpu_gate_up_geglu(e, l->ffn_gate, F, xn, fu, T, pa, err))) return s;
     } else {
@@ -143,9 +144,11 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
             return s;
         }
         glu_params gp = {F, 0, 0, 2 * F, F, 2 * F, 0, 0};
-        if ((s = gpu_glu(e, 0, e->b_f, gp, T, err))) return s;
+        if (!glu_in && (s = gpu_glu(e, 0, e->b_f, gp, T, err))) return s;
     }
-    if ((s = gpu_matmul(e, l->ffn_down, D, fu, x, T, 0, NULL, err))) return s;
+    if (glu_in ? (s = gpu_matmul_glu(e, l->ffn_down, D, f, fu, x, T, err))
+               : (s = gpu_matmul(e, l->ffn_down, D, fu, x, T, 0, NULL, err)))
+        return s;
     if (l->is_moe && (s = moe(e, l, T, err))) return s;
     const int ple = m->ple_dim > 0, last = li + 1 == m->n_layer;
     /* h += RMSNorm(x) [then the layer scalar and the next pre-norm, without PLE]: its own pass, or
@@ -164,9 +167,11 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
         } else {
             if ((s = gpu_matmul(e, l->inp_gate, P, (act){e->b_h, 0, D}, g, T, 0, NULL, err))) return s;
             glu_params pg = {P, 1, (uint32_t)li * P, LP, 0, P, 0, 0};
-            if ((s = gpu_glu(e, e->b_ple, e->b_f, pg, T, err))) return s;
+            if (!gpu_smx_takes(e, l->proj, D, T) && (s = gpu_glu(e, e->b_ple, e->b_f, pg, T, err))) return s;
         }
-        if ((s = gpu_matmul(e, l->proj, D, g, x, T, 0, NULL, err))) return s;
+        if (gpu_smx_takes(e, l->proj, D, T) ? (s = gpu_matmul_glu(e, l->proj, D, g, pl, x, T, err))
+                                            : (s = gpu_matmul(e, l->proj, D, g, x, T, 0, NULL, err)))
+            return s;
         const gpu_prologue post = {l->post_norm, l->layer_output_scale, next_norm(e, li)};
         if (fuse && !last)
             e->pend = post; /* the next layer's first mat-vec takes it over */

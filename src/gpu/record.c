@@ -50,21 +50,22 @@ static int smx_takes(const rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows
 
 /* The matmul on integer tensor cores (kernels/act_limbs.wgsl, matmul_smx.wgsl):
  * x as three int8 limbs per value into b_xl / b_xf, then y = W x from W's
- * packed copy (gpu_pack_smx). */
-static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
-                             float softcap, rl_error *err) {
+ * packed copy (gpu_pack_smx). With mul, the product's input is the GeGLU
+ * gelu(x) * mul, made by the limbs pass (act_limbs.wgsl GLU). */
+static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, const act *mul, act y,
+                             int T, float softcap, rl_error *err) {
     const uint32_t cols = (uint32_t)W->ne[0], nb = cols / 32;
-    limb_params lp = {cols, (uint32_t)T, x.off, x.stride, 0, nb, 0, 0};
-    rl_gbind lb[3] = {{x.buf, 0, 0}, {e->b_xl, 0, 0}, {e->b_xf, 0, 0}};
+    limb_params lp = {cols, (uint32_t)T, x.off, x.stride, 0, nb, mul ? mul->off : 0, mul ? mul->stride : 0};
+    rl_gbind lb[4] = {{x.buf, 0, 0}, {e->b_xl, 0, 0}, {e->b_xf, 0, 0}, {mul ? mul->buf : 0, 0, 0}};
     char label[40]; /* RULLAMA_TUNE smxlabel=1: a pipeline and profile line per shape */
-    uint32_t p_limbs = e->p_limbs;
+    uint32_t p_limbs = mul ? e->p_limbs_glu : e->p_limbs;
     if (e->smx_label) {
-        snprintf(label, sizeof label, "LABEL_%u", cols);
+        snprintf(label, sizeof label, "LABEL_%u%s", cols, mul ? "_glu" : "");
         const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
         char sgmin[24];
         snprintf(sgmin, sizeof sgmin, "SGMIN=%uu", gpu_sgmin(caps));
-        const char *defs[] = {"WG=256u", caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", sgmin, label, NULL};
-        if (!(p_limbs = rl_gdev_pipeline(e->dev, K_ACT_LIMBS, defs, err))) return err->code;
+        const char *defs[] = {"WG=256u", caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", sgmin, label, mul ? "GLU" : NULL, NULL};
+        if (!(p_limbs = rl_gdev_pipeline(e->dev, mul ? K_ACT_LIMBS_GLU : K_ACT_LIMBS, defs, err))) return err->code;
     }
     rl_status s = rl_gdev_dispatch(e->dev, p_limbs, &lp, lb, (uint32_t)T, 1, 1, err);
     if (s) return s;
@@ -193,7 +194,7 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         p.grid_x = gx;
     } else {
         if (geglu || pair) return rl_fail(err, RL_ERR_INVALID, "GeGLU epilogues are mat-vec variants");
-        if (smx_takes(e, W, rows)) return smx_product(e, W, rows, x, y, T, softcap, err);
+        if (smx_takes(e, W, rows)) return smx_product(e, W, rows, x, NULL, y, T, softcap, err);
         uint32_t tm, tn, bk;
         rl_matmul_config(rows, (uint32_t)T, caps, (uint32_t)e->mm_min_groups, &tm, &tn, &bk);
         const uint32_t mem = caps->max_wg_storage ? caps->max_wg_storage : 16384;
@@ -245,6 +246,16 @@ int gpu_can_fuse_residual(const rl_gpu_engine *e, int T) {
 rl_status gpu_matmul_pro(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                          const act *geglu, const gpu_prologue *pro, rl_error *err) {
     return weight_product(e, W, rows, x, y, T, 0, geglu, 0, pro, NULL, 0, err);
+}
+
+int gpu_smx_takes(const rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, int T) {
+    return !rl_matvec_nt((uint32_t)T) && smx_takes(e, W, rows);
+}
+
+rl_status gpu_matmul_glu(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act g, act m, act y, int T,
+                         rl_error *err) {
+    if (!gpu_smx_takes(e, W, rows, T)) return rl_fail(err, RL_ERR_INVALID, "a GeGLU input needs the integer matmul");
+    return smx_product(e, W, rows, g, &m, y, T, 0, err);
 }
 
 rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T, float softcap,

@@ -235,6 +235,16 @@ test('prefill through the integer tensor-core matmul (emulated here): GPU logits
             const labels = [...s.runtime.pipelines.values()].map((p) => p.label);
             assert(['matmul_smx', 'act_limbs', 'smx_pack'].every((k) => labels.some((l) => l.startsWith(k))),
                 `the integer matmul ran: pipelines ${[...new Set(labels)].join(', ')}`);
+            if (knobs === 'smxk=0' && s.runtime.querySet) { // packed down matrices: their limbs passes make the MLP's GeGLUs
+                s.truncate(0);
+                s.runtime.profile = {};
+                await s.eval(tokens, { logits: false, argmax: true });
+                const ran = s.runtime.profile;
+                s.runtime.profile = null;
+                // one GeGLU pass a layer at most: the PLE's, whose narrow projection stays on the f32 matmul here
+                const layers = ran.attention_tiled?.n ?? 0;
+                assert(layers > 0 && ran.act_limbs?.n > 0 && (ran.glu?.n ?? 0) <= layers, `GeGLU inside the limbs pass: ${JSON.stringify(ran)}`);
+            }
             if (knobs.includes('smxmax')) { // a budget that packs some matrices (ffn_down, 16 blocks, among them)
                 assert(labels.some((l) => /^matmul Q/.test(l)), `f32 matmuls beside the packed ones: ${[...new Set(labels)].join(', ')}`);
                 assert(labels.includes('split_sum'), `K split: ${[...new Set(labels)].join(', ')}`);

@@ -514,9 +514,19 @@ async function smxProduct(name, o, hw) {
     }
     const y0 = randn(yOff + (nTok - 1) * yStride + rows + 3);
     const xl = gpu.buffer(tPad * 3 * cols), xf = gpu.buffer(tPad * 4), xb = gpu.buffer(X);
-    const lp = gpu.buffer(params([cols, nTok, xOff, xStride, 0, nb, 0, 0]), true);
-    const limbs = await gpu.pipeline(gpu.limbsSource(cref), 'urww');
-    gpu.dispatch(limbs, gpu.bindGroup(limbs, [lp, xb, xl, xf]), [nTok]);
+    // o.glu: the limbs pass makes the product's input, gelu(X) * B (act_limbs.wgsl GLU)
+    const bOff = randInt(0, 9), bStride = cols + randInt(0, 5), B = o.glu ? randn(bOff + nTok * bStride) : null;
+    const lp = gpu.buffer(params([cols, nTok, xOff, xStride, 0, nb, o.glu ? bOff : 0, o.glu ? bStride : 0]), true);
+    const limbs = await gpu.pipeline(gpu.limbsSource(cref, o.glu), o.glu ? 'urwwr' : 'urww');
+    const bb = o.glu ? gpu.buffer(B) : null;
+    gpu.dispatch(limbs, gpu.bindGroup(limbs, o.glu ? [lp, xb, xl, xf, bb] : [lp, xb, xl, xf]), [nTok]);
+    let Xin = X;
+    if (o.glu) { // the GeGLU's values in f32, as the kernel makes them (to a few ulp: limbTol below)
+        Xin = new Float32Array(X.length);
+        for (let t = 0; t < nTok; t++)
+            for (let c = 0; c < cols; c++) Xin[xOff + t * xStride + c] = geluTanh(X[xOff + t * xStride + c]) * B[bOff + t * bStride + c];
+        bb.destroy();
+    }
     const entry = await gpu.pipeline(cref.wgsl(['matmul_smx.wgsl'], [`KS=${o.ks}u`, `ST=${o.st}u`, ...(hw ? ['SMX_HW'] : [])]), 'urrrw');
     const yb = gpu.buffer(y0), grid = [Math.ceil(nTok / 64), Math.ceil(rows / 128)];
     let y;
@@ -535,7 +545,9 @@ async function smxProduct(name, o, hw) {
         sp.destroy();
     }
     [xl, xf, xb, lp, wb, pb, pp, yb].forEach((b) => b.destroy());
-    checkY(name, y, y0, { type, rows, cols, nTok, xOff, xStride, yOff, yStride, softcap: o.softcap ?? 0, limbTol: 2.4e-7, rowScale, mat, rb: rowBytes(type, cols) }, w, X);
+    // limbs: 2^-23 of the token's largest value; f32 GeGLU values: a few ulp more
+    const limbTol = o.glu ? 1.3e-6 : 2.4e-7;
+    checkY(name, y, y0, { type, rows, cols, nTok, xOff, xStride, yOff, yStride, softcap: o.softcap ?? 0, limbTol, rowScale, mat, rb: rowBytes(type, cols) }, w, Xin);
 }
 
 test('matmul_smx: weights packed as 16-bit rows, activations as three int8 limbs, K whole or split (emulated; hardware where offered)', async () => {
@@ -544,8 +556,8 @@ test('matmul_smx: weights packed as 16-bit rows, activations as three int8 limbs
         const rows = 16 * randInt(2, 10), cols = qk === 32 ? 32 * randInt(3, 16) : 256 * randInt(1, 2), nTok = randInt(2, 70);
         // staging: KS blocks a stage, tokens ST words apart; 2 and 12 need 36 KiB (SwiftShader has 32)
         const [ks, st] = pick(gpu.rt.caps().maxWgStorage >= 36864 ? [[2, 12], [2, 8], [1, 12]] : [[2, 8], [1, 12], [1, 8]]);
-        const o = { type, rows, cols, nTok, ks, st, slices: randInt(1, 3), mode: pick(['quant', 'bytes']), softcap: rng() < 0.3 ? 20 : 0 };
-        console.error(`    (${type}, ${rows}x${cols}, ${nTok} tokens, K in ${o.slices} slices, staging ${ks} x ${st}, ${o.mode})`);
+        const o = { type, rows, cols, nTok, ks, st, slices: randInt(1, 3), mode: pick(['quant', 'bytes']), softcap: rng() < 0.3 ? 20 : 0, glu: rng() < 0.5 };
+        console.error(`    (${type}, ${rows}x${cols}, ${nTok} tokens, K in ${o.slices} slices, staging ${ks} x ${st}, ${o.mode}${o.glu ? ', GeGLU input' : ''})`);
         await smxProduct(`matmul_smx ${type}`, o, false);
         if (gpu.hasSmx) {
             await smxProduct(`matmul_smx ${type} hw`, { ...o, ks: 2, st: 12, rows: 16 * randInt(6, 40), cols: qk === 32 ? 32 * randInt(8, 64) : 256 * randInt(2, 8), nTok: randInt(20, 200) }, true);
