@@ -4,6 +4,9 @@
 //   in place:  reads Y instead of X (WebGPU forbids binding one buffer both ways)
 //   next:      also Z[y] = Y[y] * inv_rms(Y) * nw     (the next block's pre-norm, so
 //              the mat-vec that follows reads a ready input: one dispatch fewer)
+// LIMBS: the last output (Z with next, else Y) also as the integer matmul's
+//   three int8 limbs (limbs.wgsl) into XL / XF, for the product that reads it
+//   next (one group a token, n a multiple of 32), instead of act_limbs.wgsl's pass.
 // Grid: (groups_per_tok, n_tok). X is pre-scaled by in_scale before the norm.
 // n and every offset are multiples of 4: rows move as vec4, each invocation
 // keeps its NV vectors in registers (one load per element: decode is latency-bound).
@@ -32,6 +35,10 @@ const FLAG_NEXT: u32 = 16u;
 @group(0) @binding(2) var<storage, read> VEC: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> Z: array<vec4<f32>>;
+#ifdef LIMBS
+@group(0) @binding(5) var<storage, read_write> XL: array<u32>;
+@group(0) @binding(6) var<storage, read_write> XF: array<f32>;
+#endif
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: vec3<u32>) {
@@ -78,10 +85,34 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
             ss2 += dot(y, y);
         }
     }
-    if (!next) { return; }
-    let inv2 = inverseSqrt(wg_sum(ss2, lid) / f32(p.n) + p.eps);
+    if (next) {
+        let inv2 = inverseSqrt(wg_sum(ss2, lid) / f32(p.n) + p.eps);
+        for (var j = 0u; j < NV; j++) {
+            let i = lid + j * WG;
+            if (i < n4) {
+                v[j] = v[j] * inv2 * nv[j];
+                Z[yb + i] = v[j];
+            }
+        }
+    }
+#ifdef LIMBS
+    var m = 0.0;
+    for (var j = 0u; j < NV; j++) {
+        let a = abs(v[j]);
+        if (lid + j * WG < n4) { m = max(m, max(max(a.x, a.y), max(a.z, a.w))); }
+    }
+    let e = limb_exp(wg_max(m, lid));
+    let nb = p.n / 32u;
     for (var j = 0u; j < NV; j++) {
         let i = lid + j * WG;
-        if (i < n4) { Z[yb + i] = v[j] * inv2 * nv[j]; }
+        if (i < n4) {
+            let w = limb_digits(v[j], e);
+            let o = limb_word(wg.y, i, nb);
+            XL[o] = w.x;
+            XL[o + nb * 128u] = w.y;
+            XL[o + 2u * nb * 128u] = w.z;
+        }
     }
+    if (lid == 0u) { XF[wg.y] = limb_scale(e); }
+#endif
 }

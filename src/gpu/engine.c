@@ -139,7 +139,7 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     if (e->m->ple_dim > max_n) max_n = e->m->ple_dim;
     char nv[32];
     snprintf(nv, sizeof nv, "NV=%du", (max_n / 4 + NORM_WG - 1) / NORM_WG);
-    const char *norm[] = {"WG=256u", nv, sg, sgmin, NULL};
+    const char *norm[] = {"WG=256u", nv, sg, sgmin, NULL}, *norm_limbs[] = {"WG=256u", nv, sg, sgmin, "LIMBS", NULL};
     const char *prep[] = {"WG=64u", "MAX_HD=512u", sg, sgmin, NULL};
     const char *combine[] = {"WG=128u", "DW=32u", "MAXS=256u", sg, sgmin, NULL}; /* DW = ATTN_COMBINE_DW */
     const char *combine_direct[] = {"WG=128u", "DW=128u", "DIRECT", sg, sgmin, NULL}; /* ATTN_COMBINE_DIRECT_* */
@@ -165,6 +165,7 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
                             !(e->p_moe_combine = rl_gdev_pipeline(e->dev, K_MOE_COMBINE, moe_combine, err)))) ||
         (e->smx && (!(e->p_limbs = rl_gdev_pipeline(e->dev, K_ACT_LIMBS, limbs, err)) ||
                     !(e->p_limbs_glu = rl_gdev_pipeline(e->dev, K_ACT_LIMBS_GLU, limbs_glu, err)) ||
+                    !(e->p_norm_limbs = rl_gdev_pipeline(e->dev, K_NORM_LIMBS, norm_limbs, err)) ||
                     !(e->p_split_sum = rl_gdev_pipeline(e->dev, K_SPLIT_SUM, split_sum, err)))))
         return err->code;
     return RL_OK;

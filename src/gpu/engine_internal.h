@@ -125,6 +125,10 @@ struct rl_gpu_engine {
     uint32_t smx_groups;   /* split K until a product has this many workgroups (RULLAMA_TUNE smxk=N; 0: never) */
     uint32_t smx_split_below; /* ... but only products of fewer workgroups than this (smxkb=N) */
     uint32_t b_smx_part, smx_part_floats, p_split_sum; /* split-K slices' outputs, their room, the sum kernel */
+    uint32_t p_norm_limbs; /* norm.wgsl LIMBS: a residual step that also writes its output's limbs */
+    uint32_t limbs_buf, limbs_off, limbs_cols; /* b_xl / b_xf hold the limbs of these activations (a norm wrote
+                                                * them for the next product), limbs_tok slots; buf 0: none */
+    int limbs_tok;
     int ple_on_host;              /* table rows uploaded per step into b_ple_rows (row ids 0..T-1) */
     int mv_lc, mv_wvec, mv_unroll, mv_wg, mv_steps; /* RULLAMA_TUNE overrides of the mat-vec variant
                                                      * (0 / -1 / -1 / 0 / 0: the planner's) */
@@ -238,7 +242,8 @@ int gpu_can_fuse_residual(const rl_gpu_engine *e, int T);
 rl_status gpu_gate_up_geglu(rl_gpu_engine *e, const gguf_tensor *gate, uint32_t F, act x, act y, int T,
                             const gpu_prologue *pro, rl_error *err);
 rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err);
-rl_status gpu_residual(rl_gpu_engine *e, const gpu_prologue *r, int T, rl_error *err);
+/* limbs: the step's output also as the integer matmul's limbs, for the product that reads it next */
+rl_status gpu_residual(rl_gpu_engine *e, const gpu_prologue *r, int T, int limbs, rl_error *err);
 rl_status gpu_glu(rl_gpu_engine *e, uint32_t a_buf, uint32_t y_buf, glu_params p, int T, rl_error *err);
 rl_status gpu_attn_prep(rl_gpu_engine *e, int li, int T, uint32_t qs, rl_error *err);
 rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_error *err);

@@ -86,6 +86,14 @@ static const gguf_tensor *next_norm(const rl_gpu_engine *e, int li) {
     return li + 1 < e->m->n_layer ? e->m->layers[li + 1].attn_norm : e->m->output_norm;
 }
 
+/* Whether the next layer's first product (q, with k and v where they follow) runs on the integer
+ * matmul, so that this layer's last residual step writes its input's limbs. */
+static int next_takes_limbs(const rl_gpu_engine *e, int li, int T) {
+    if (li + 1 >= e->m->n_layer) return 0;
+    const rl_layer *n = &e->m->layers[li + 1];
+    return gpu_smx_takes(e, n->attn_q, (uint32_t)(e->m->n_head * n->head_dim), T);
+}
+
 /* One decoder layer (gemma4.md §4.4) for T slots. On entry b_xn holds
  * RMSNorm(h; attn_norm); on exit it holds the next block's normed input. */
 rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
@@ -128,10 +136,12 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
     /* h += RMSNorm(x); xn = RMSNorm(h; ffn_norm): its own pass, or the next mat-vec's prologue */
     const gpu_prologue post_attn = {l->post_attention_norm, NULL, l->ffn_norm};
     const gpu_prologue *pa = fuse ? &post_attn : NULL;
-    if (!pa && (s = gpu_residual(e, &post_attn, T, err))) return s;
+    const int adjacent = gpu_adjacent(e, l->ffn_gate, l->ffn_up);
+    /* the residual steps write limbs for the integer matmul that reads their output next */
+    if (!pa && (s = gpu_residual(e, &post_attn, T, gpu_smx_takes(e, l->ffn_gate, adjacent ? 2 * F : F, T), err)))
+        return s;
     /* feed-forward: [gate | up] per slot, GeGLU in place on the up half */
     const act f = {e->b_f, 0, 2 * F}, fu = {e->b_f, F, 2 * F}; /* GeGLU lands in the up half */
-    const int adjacent = gpu_adjacent(e, l->ffn_gate, l->ffn_up);
     const int glu_in = gpu_smx_takes(e, l->ffn_down, D, T); /* the down product's limbs pass makes the GeGLU */
     if (adjacent && T <= MATVEC_MAX_TOK) { /* one pass: both rows of a pair per thread, GeGLU on the way out */
         if ((s = gpu_gate_up_geglu(e, l->ffn_gate, F, xn, fu, T, pa, err))) return s;
@@ -155,7 +165,8 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
      * the prologue of the next mat-vec (the PLE gate's; else the next layer's first) */
     const gpu_prologue post_ffw = {l->post_ffw_norm, ple ? NULL : l->layer_output_scale, ple ? NULL : next_norm(e, li)};
     const int fuse_ffw = fuse && !l->is_moe && (ple || !last);
-    if (!fuse_ffw && (s = gpu_residual(e, &post_ffw, T, err))) return s;
+    const int ffw_limbs = ple ? gpu_smx_takes(e, l->inp_gate, P, T) : next_takes_limbs(e, li, T);
+    if (!fuse_ffw && (s = gpu_residual(e, &post_ffw, T, ffw_limbs, err))) return s;
     if (fuse_ffw && !ple) e->pend = post_ffw;
     /* per-layer embedding injection, then the layer scalar */
     if (ple) {
@@ -175,7 +186,7 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
         const gpu_prologue post = {l->post_norm, l->layer_output_scale, next_norm(e, li)};
         if (fuse && !last)
             e->pend = post; /* the next layer's first mat-vec takes it over */
-        else if ((s = gpu_residual(e, &post, T, err)))
+        else if ((s = gpu_residual(e, &post, T, next_takes_limbs(e, li, T), err)))
             return s;
     }
     return RL_OK;

@@ -67,7 +67,11 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
         const char *defs[] = {"WG=256u", caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", sgmin, label, mul ? "GLU" : NULL, NULL};
         if (!(p_limbs = rl_gdev_pipeline(e->dev, mul ? K_ACT_LIMBS_GLU : K_ACT_LIMBS, defs, err))) return err->code;
     }
-    rl_status s = rl_gdev_dispatch(e->dev, p_limbs, &lp, lb, (uint32_t)T, 1, 1, err);
+    /* a norm may have written them already (gpu_residual): then only the product runs */
+    const int ready = !mul && e->limbs_buf == x.buf && e->limbs_off == x.off && e->limbs_cols == cols &&
+                      x.stride == cols && e->limbs_tok == T;
+    e->limbs_buf = 0; /* b_xl is this product's from here on */
+    rl_status s = ready ? RL_OK : rl_gdev_dispatch(e->dev, p_limbs, &lp, lb, (uint32_t)T, 1, 1, err);
     if (s) return s;
     snprintf(label, sizeof label, "LABEL_%ux%u", rows, cols);
     /* the activations' staging, as smx_plan chose it (or the smxks/smxst knobs forced it) */
@@ -284,11 +288,12 @@ rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params
     if (p.in_scale == 0) p.in_scale = 1;
     rl_gbind b[4] = {{x_buf ? x_buf : e->b_dummy, 0, 0}, {e->vec_buf, 0, 0}, {y_buf, 0, 0}, {e->b_xn, 0, 0}};
     if (y_buf == e->b_xn) b[3].buffer = e->b_dummy; /* Z unused: never bind one buffer twice writable */
+    e->limbs_buf = 0; /* whatever they were of may change now */
     return rl_gdev_dispatch(e->dev, e->p_norm, &p, b, p.groups, (uint32_t)T, 1, err);
 }
 
 /* The residual step r as a norm pass of its own (gpu_prologue says what it computes). */
-rl_status gpu_residual(rl_gpu_engine *e, const gpu_prologue *r, int T, rl_error *err) {
+rl_status gpu_residual(rl_gpu_engine *e, const gpu_prologue *r, int T, int limbs, rl_error *err) {
     const uint32_t D = (uint32_t)e->m->n_embd;
     norm_params p = {D,
                      1,
@@ -302,7 +307,14 @@ rl_status gpu_residual(rl_gpu_engine *e, const gpu_prologue *r, int T, rl_error 
                      0,
                      1,
                      r->next ? gpu_vec_off(e, r->next) : 0};
-    return gpu_norm(e, e->b_x, e->b_h, p, T, err);
+    if (!limbs || !e->smx || D % 32 || D > e->smx_cols) return gpu_norm(e, e->b_x, e->b_h, p, T, err);
+    /* the output (xn with a next norm, else h) as limbs too: act_limbs.wgsl's pass for the next product saved */
+    p.eps = e->m->eps;
+    p.in_scale = 1;
+    rl_gbind b[6] = {{e->b_x, 0, 0}, {e->vec_buf, 0, 0}, {e->b_h, 0, 0}, {r->next ? e->b_xn : e->b_dummy, 0, 0},
+                     {e->b_xl, 0, 0}, {e->b_xf, 0, 0}};
+    e->limbs_buf = r->next ? e->b_xn : e->b_h, e->limbs_off = 0, e->limbs_cols = D, e->limbs_tok = T;
+    return rl_gdev_dispatch(e->dev, e->p_norm_limbs, &p, b, 1, (uint32_t)T, 1, err);
 }
 
 typedef struct {

@@ -244,6 +244,8 @@ test('prefill through the integer tensor-core matmul (emulated here): GPU logits
                 // one GeGLU pass a layer at most: the PLE's, whose narrow projection stays on the f32 matmul here
                 const layers = ran.attention_tiled?.n ?? 0;
                 assert(layers > 0 && ran.act_limbs?.n > 0 && (ran.glu?.n ?? 0) <= layers, `GeGLU inside the limbs pass: ${JSON.stringify(ran)}`);
+                // and at least one product a layer (gate|up) takes the limbs its residual step's norm wrote
+                assert(ran.act_limbs.n <= ran.matmul_smx.n - layers, `limbs from the norms: ${JSON.stringify(ran)}`);
             }
             if (knobs.includes('smxmax')) { // a budget that packs some matrices (ffn_down, 16 blocks, among them)
                 assert(labels.some((l) => /^matmul Q/.test(l)), `f32 matmuls beside the packed ones: ${[...new Set(labels)].join(', ')}`);
