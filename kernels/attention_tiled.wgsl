@@ -11,7 +11,7 @@
 //   scores  S[R][BK] = Q K^T over SD-wide dimension slices of Q and K staged in
 //           workgroup memory (the next slice loaded into registers meanwhile).
 //           An invocation owns a 4-row x 4-key tile: per vec4 of dimensions 4
-//           loads of Q (broadcast in a warp) and 4 of K, 16 dot products.
+//           loads of Q (broadcast in a warp) and 4 of K, 64 fused multiply-adds.
 //   softmax WG / R invocations per row; each keeps the row's running max and
 //           its part of the running sum in registers.
 //   output  O[R][HD] += P V over chunks of KV keys of V staged whole (all HD
@@ -96,6 +96,13 @@ fn stash_v(lid: u32) {
     }
 }
 
+// s += the dot products of 4 rows with key k over one vec4 of dims, as fused
+// multiply-adds: a<c> holds dim c of the 4 rows (a dot() per row would add a
+// multiply and an add per 4 products)
+fn dots(s: vec4<f32>, a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, a3: vec4<f32>, k: vec4<f32>) -> vec4<f32> {
+    return fma(a3, vec4<f32>(k.w), fma(a2, vec4<f32>(k.z), fma(a1, vec4<f32>(k.y), fma(a0, vec4<f32>(k.x), s))));
+}
+
 // One slice's score tile: rows 4 ry .. 4 ry + 3 (vector components) of keys
 // kx + BK4 i (column i), for the na key groups that hold keys of the block.
 fn slice_scores(ry: u32, kx: u32, na: u32) -> mat4x4<f32> {
@@ -106,24 +113,12 @@ fn slice_scores(ry: u32, kx: u32, na: u32) -> mat4x4<f32> {
     let qb = 4u * ry * QS;
     let kb = (R + kx) * QS;
     for (var d = 0u; d < SD4; d++) {
-        let q0 = st[qb + d];
-        let q1 = st[qb + QS + d];
-        let q2 = st[qb + 2u * QS + d];
-        let q3 = st[qb + 3u * QS + d];
-        let k0 = st[kb + d];
-        s0 += vec4<f32>(dot(q0, k0), dot(q1, k0), dot(q2, k0), dot(q3, k0));
-        if (na > 1u) {
-            let k1 = st[kb + BK4 * QS + d];
-            s1 += vec4<f32>(dot(q0, k1), dot(q1, k1), dot(q2, k1), dot(q3, k1));
-        }
-        if (na > 2u) {
-            let k2 = st[kb + 2u * BK4 * QS + d];
-            s2 += vec4<f32>(dot(q0, k2), dot(q1, k2), dot(q2, k2), dot(q3, k2));
-        }
-        if (na > 3u) {
-            let k3 = st[kb + 3u * BK4 * QS + d];
-            s3 += vec4<f32>(dot(q0, k3), dot(q1, k3), dot(q2, k3), dot(q3, k3));
-        }
+        // the rows' vec4s, transposed: free in registers
+        let q = transpose(mat4x4<f32>(st[qb + d], st[qb + QS + d], st[qb + 2u * QS + d], st[qb + 3u * QS + d]));
+        s0 = dots(s0, q[0], q[1], q[2], q[3], st[kb + d]);
+        if (na > 1u) { s1 = dots(s1, q[0], q[1], q[2], q[3], st[kb + BK4 * QS + d]); }
+        if (na > 2u) { s2 = dots(s2, q[0], q[1], q[2], q[3], st[kb + 2u * BK4 * QS + d]); }
+        if (na > 3u) { s3 = dots(s3, q[0], q[1], q[2], q[3], st[kb + 3u * BK4 * QS + d]); }
     }
     return mat4x4<f32>(s0, s1, s2, s3);
 }

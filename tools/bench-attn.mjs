@@ -16,8 +16,10 @@
 // clocks: `--kernel bench/attn_old.wgsl,kernels/attention_tiled.wgsl`.
 // A kernel that declares BK itself (BK = 16 WG / R, this tree's kernel) gets
 // record.c's current variants; one that takes BK as a define gets those of the
-// kernel it replaced (commit f473df9). --quick: 64 tokens, few repetitions
-// (SwiftShader).
+// kernel it replaced (commit f473df9). Other variants of such a kernel:
+// `path:r256=32` (R for head dim 256), `path:sd=16` (slice width), e.g.
+// `--kernel kernels/attention_tiled.wgsl,kernels/attention_tiled.wgsl:r256=32`.
+// --quick: 64 tokens, few repetitions (SwiftShader).
 import fs from 'node:fs';
 import { CRef, KernelRunner, params } from '../tests/node/lib/gpu-kernel.mjs';
 
@@ -53,12 +55,13 @@ function source(path, defines) {
     return dirs.join('\n') + '\n' + cref.wgsl(['common.wgsl', 'attn_io.wgsl'], defines) + '\n' + keep.join('\n');
 }
 
-// The variant record.c picks: R rows, BK keys, SD dims per slice.
-function variant(path, hd) {
-    const mem = caps.maxWgStorage, r = hd >= 512 ? 32 : 64;
+// The variant record.c picks: R rows, BK keys, SD dims per slice (spec: path[:r256=N][:sd=N]).
+function variant(spec, hd) {
+    const [path, ...kv] = spec.split(':'), o = Object.fromEntries(kv.map((x) => x.split('=')).map(([k, v]) => [k, Number(v)]));
+    const mem = caps.maxWgStorage, r = hd >= 512 ? 32 : hd === 256 && o.r256 ? o.r256 : 64;
     if (/\bconst\s+BK\b/.test(fs.readFileSync(path, 'utf8'))) {
         const bk = 16 * WG / r;
-        for (const sd of [32, 16, 8]) {
+        for (const sd of o.sd ? [o.sd] : [32, 16, 8]) {
             const bytes = 16 * (r + bk) * (sd / 4 + 1) + 16 * bk * (r / 4 + 1) + 16 * (bk / 4) * (r / 4 + 1) + 4 * bk + 4 * r;
             if (bytes <= mem) return { r, bk, sd, defs: [`WG=${WG}u`, `R=${r}u`, `SD=${sd}u`, `HD=${hd}u`] };
         }
@@ -68,7 +71,7 @@ function variant(path, hd) {
             if (bytes <= mem) return { r, bk, sd, defs: [`WG=${WG}u`, `R=${r}u`, `BK=${bk}u`, `SD=${sd}u`, `HD=${hd}u`] };
         }
     }
-    throw new Error(`${path}: no variant fits ${mem} bytes of workgroup memory for head dim ${hd}`);
+    throw new Error(`${spec}: no variant fits ${mem} bytes of workgroup memory for head dim ${hd}`);
 }
 
 // attention_plan's key splits for a pass of T tokens from position 0 (ubatch = T)
@@ -146,7 +149,7 @@ for (const { T, hd, win, layers } of shapes) {
     const runs = [];
     for (const path of kernels) {
         const v = variant(path, hd), { n: nSplit, perPass } = splits(v, T, H, kvh, win);
-        const attn = await gpu.pipeline(source(path, v.defs), 'urrrrww');
+        const attn = await gpu.pipeline(source(path.split(':')[0], v.defs), 'urrrrww');
         const o = gpu.buffer(T * H * hd * 4), part = gpu.buffer(Math.max(16, nSplit > 1 ? T * H * nSplit * (hd + 2) * 4 : 16));
         const p = gpu.buffer(params([H, kvh, hd, win, qStride, 0, kvh * hd, cap, H * hd, nSplit, 1, T, 0, 0, 0, 0, 0, 0, 0, 0]), true);
         const grid = [nSplit, perPass / kvh, kvh];
