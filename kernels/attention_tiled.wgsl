@@ -57,7 +57,7 @@ const_assert (F == 16u || F == 32u || F == 64u) && TXN * TYN == WG && KV >= 1u &
 
 var<workgroup> st: array<vec4<f32>, STN>;         // a slice of Q and K rows [row][d4], then a chunk of V [key][d4]
 var<workgroup> ps: array<vec4<f32>, BK * PS4>;    // the block's scores, then probabilities: [key][row / 4]
-var<workgroup> red: array<vec4<f32>, BK4 * RS4>;  // tiles' row maxima [key group][row / 4]; at the end the row sums' parts
+var<workgroup> red: array<vec4<f32>, BK4 * RS4>;  // each score tile's row maxima [kx][row / 4]; at the end the row sums' parts
 var<workgroup> rowoff: array<u32, BK>;            // vec4 offset of each block key's cache row
 var<workgroup> rescale: array<vec4<f32>, R4>;     // per block exp(m_old - m_new); at the end each row's max
 
