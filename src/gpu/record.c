@@ -365,30 +365,36 @@ typedef struct {
 } combine_params;
 
 /* attention_tiled.wgsl: R query rows (tokens x the KV group's heads) per
- * workgroup, BK keys per block, SD dims per staged slice. */
+ * workgroup, BK = 16 * WG / R keys per block (one 4x4 score tile per
+ * invocation), SD dims per staged score slice. */
 typedef struct {
     uint32_t r, bk, sd;
 } tiled_cfg;
 
 #define ATTN_TILED_WG 256
 
-/* Its workgroup memory: Q (then scores) and K/V slices as vec4 rows padded by one, row and key
- * tables, the softmax's partials. */
+/* Its workgroup memory: a slice of the Q and K rows as vec4 rows padded by one (later a
+ * chunk of V), the block's scores by key (rows padded by a vec4), the score tiles' row
+ * maxima (likewise), the key table, the rows' rescale factors. */
 static uint32_t tiled_bytes(const tiled_cfg *c) {
-    return 16 * (c->r + c->bk) * (c->sd / 4 + 1) + 4 * c->bk + 16 * c->r + 8 * ATTN_TILED_WG;
+    return 16 * (c->r + c->bk) * (c->sd / 4 + 1) + 16 * c->bk * (c->r / 4 + 1) + 16 * (c->bk / 4) * (c->r / 4 + 1) +
+           4 * c->bk + 4 * c->r;
 }
 
 /* The tiled variant for a pass of T slots, or 0 where the per-token kernel runs:
- * the first (keys per block, dims per slice) that fits the workgroup memory.
- * Longer blocks and wider slices mean fewer barriers and Q reloads per key. */
+ * the widest slice (fewest barriers and Q reloads per key) that fits the
+ * workgroup memory. */
 static int tiled_config(const rl_gpu_caps *caps, int T, uint32_t group, uint32_t hd, tiled_cfg *c) {
-    static const uint32_t cand[][2] = {{64, 64}, {32, 64}, {32, 32}}; /* BK + 1 <= SD + 4: the scores fit Q's memory */
+    static const uint32_t cand[] = {32, 16, 8};
     c->r = hd >= 512 ? 32 : 64; /* at most 64 output floats per invocation, in registers */
-    const uint32_t mem = caps->max_wg_storage ? caps->max_wg_storage : 16384;
-    if (T < ATTN_TILED_MIN_T || group > c->r || caps->max_invocations < ATTN_TILED_WG) return 0;
+    c->bk = 16 * ATTN_TILED_WG / c->r;
+    const uint32_t mem = caps->max_wg_storage ? caps->max_wg_storage : 16384, f = c->r * hd / ATTN_TILED_WG;
+    /* the output tiles are 1-4 blocks of 4x4 floats: 16, 32 or 64 (head dims 64, 128, 256, 512) */
+    if (T < ATTN_TILED_MIN_T || group > c->r || caps->max_invocations < ATTN_TILED_WG ||
+        c->r * hd != f * ATTN_TILED_WG || (f != 16 && f != 32 && f != 64))
+        return 0;
     for (size_t i = 0; i < sizeof cand / sizeof *cand; i++) {
-        c->bk = cand[i][0];
-        c->sd = cand[i][1];
+        c->sd = cand[i];
         if (tiled_bytes(c) <= mem) return 1;
     }
     return 0;
@@ -485,11 +491,10 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
     char d0[32], d1[32], d2[32], d3[32], d4[32];
     if (tiled) {
         snprintf(d0, sizeof d0, "R=%uu", pl.tc.r);
-        snprintf(d1, sizeof d1, "BK=%uu", pl.tc.bk);
         snprintf(d2, sizeof d2, "SD=%uu", pl.tc.sd);
         snprintf(d3, sizeof d3, "HD=%uu", hd);
         snprintf(d4, sizeof d4, "WG=%uu", ATTN_TILED_WG);
-        const char *defs[] = {d4, d0, d1, d2, d3, NULL};
+        const char *defs[] = {d4, d0, d2, d3, NULL};
         pipe = rl_gdev_pipeline(e->dev, K_ATTENTION_TILED, defs, err);
     } else {
         snprintf(d0, sizeof d0, "HC=%uu", pl.hc);

@@ -293,29 +293,33 @@ test('decode attention preparing q, k, v itself (PREP) matches norm + RoPE + a d
 });
 
 // The tiled prefill kernel in the variants src/gpu/record.c picks (R rows of
-// 256 or 512-dim heads, 32- or 64-key blocks, 32- or 64-dim slices), with and
-// without split-K:
+// 256 or 512-dim heads with blocks of 16 * 256 / R keys, 8- to 32-dim score
+// slices; 64- and 128-dim heads), with and without split-K:
 // token counts at the threshold (16), ragged (37, 20) and a full ubatch (128);
 // GQA groups 8, 4, 2; windows shorter than the context; ring caches that wrap
-// (cap below the last position); prefill continuing after earlier tokens.
+// (cap below the last position); prefill continuing after earlier tokens;
+// splits ending in partial blocks (fewer keys than a score tile's key group).
 test('tiled prefill attention matches a direct softmax (GQA, window, ring cache, split-K)', async () => {
     const comb = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'attn_combine.wgsl'], ['WG=128u', 'DW=32u', 'MAXS=256u', ...sg]), 'urw');
     const combDirect = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'attn_combine.wgsl'], ['WG=128u', 'DW=128u', 'DIRECT', ...sg]), 'urw');
     const cases = [
-        { T: 16, hd: 256, H: 8, kvh: 1, win: 0, cap: 16, pos0: 0, R: 64, BK: 32, SD: 64, splits: [1, 5] }, // 5: empty splits
-        { T: 37, hd: 512, H: 8, kvh: 1, win: 24, cap: 64, pos0: 50, R: 32, BK: 32, SD: 32, splits: [1, 3] },
-        { T: 128, hd: 256, H: 4, kvh: 2, win: 40, cap: 100, pos0: 20, R: 64, BK: 32, SD: 64, splits: [2] },
-        { T: 128, hd: 512, H: 8, kvh: 1, win: 0, cap: 133, pos0: 5, R: 32, BK: 64, SD: 64, splits: [1] },
-        { T: 128, hd: 256, H: 8, kvh: 1, win: 64, cap: 150, pos0: 300, R: 64, BK: 32, SD: 64, splits: [3] },
-        { T: 128, hd: 256, H: 8, kvh: 1, win: 64, cap: 150, pos0: 300, R: 64, BK: 64, SD: 64, splits: [1, 3] }, // needs 36 KiB
-        { T: 37, hd: 64, H: 2, kvh: 1, win: 16, cap: 48, pos0: 3, R: 64, BK: 32, SD: 64, splits: [1, 2] },
-        { T: 20, hd: 128, H: 8, kvh: 2, win: 0, cap: 128, pos0: 100, R: 64, BK: 32, SD: 32, splits: [1, 4], qOff: 4, qPad: 8 },
+        { T: 16, hd: 256, H: 8, kvh: 1, win: 0, cap: 16, pos0: 0, R: 64, SD: 16, splits: [1, 5] }, // 5: empty splits
+        { T: 37, hd: 512, H: 8, kvh: 1, win: 24, cap: 64, pos0: 50, R: 32, SD: 8, splits: [1, 3] },
+        { T: 128, hd: 256, H: 4, kvh: 2, win: 40, cap: 100, pos0: 20, R: 64, SD: 16, splits: [2] },
+        { T: 128, hd: 512, H: 8, kvh: 1, win: 0, cap: 133, pos0: 5, R: 32, SD: 8, splits: [1, 3] },
+        { T: 128, hd: 512, H: 8, kvh: 1, win: 0, cap: 133, pos0: 5, R: 32, SD: 32, splits: [1, 3] }, // needs 46 KiB
+        { T: 128, hd: 256, H: 8, kvh: 1, win: 64, cap: 150, pos0: 300, R: 64, SD: 16, splits: [3] },
+        { T: 128, hd: 256, H: 8, kvh: 1, win: 64, cap: 150, pos0: 300, R: 64, SD: 32, splits: [1, 3] }, // needs 40 KiB
+        { T: 37, hd: 64, H: 2, kvh: 1, win: 16, cap: 48, pos0: 3, R: 64, SD: 16, splits: [1, 2] },
+        { T: 20, hd: 128, H: 8, kvh: 2, win: 0, cap: 128, pos0: 100, R: 64, SD: 16, splits: [1, 4], qOff: 4, qPad: 8 },
+        { T: 64, hd: 128, H: 8, kvh: 1, win: 0, cap: 200, pos0: 70, R: 64, SD: 8, splits: [1, 6] },
     ];
     for (const cs of cases) {
-        const { T, hd, H, kvh, win, cap, pos0, R, BK, SD, qOff = 0, qPad = 0 } = cs;
-        const defs = ['WG=256u', `R=${R}u`, `BK=${BK}u`, `SD=${SD}u`, `HD=${hd}u`];
-        // the variant wider devices get (tiled_bytes in src/gpu/record.c); SwiftShader has 32 KiB
-        if (16 * (R + BK) * (SD / 4 + 1) + 4 * BK + 16 * R + 8 * 256 > gpu.device.limits.maxComputeWorkgroupStorageSize) continue;
+        const { T, hd, H, kvh, win, cap, pos0, R, SD, qOff = 0, qPad = 0 } = cs, BK = 16 * 256 / R;
+        const defs = ['WG=256u', `R=${R}u`, `SD=${SD}u`, `HD=${hd}u`];
+        // the variants wider devices get (tiled_bytes in src/gpu/record.c); SwiftShader has 32 KiB
+        const bytes = 16 * (R + BK) * (SD / 4 + 1) + 16 * BK * (R / 4 + 1) + 16 * (BK / 4) * (R / 4 + 1) + 4 * BK + 4 * R;
+        if (bytes > gpu.device.limits.maxComputeWorkgroupStorageSize) continue;
         const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_io.wgsl', 'attention_tiled.wgsl'], defs), 'urrrrww');
         const qStride = H * hd + qPad, G = H / kvh, nq = Math.ceil(T / Math.floor(R / G));
         const q = Float32Array.from({ length: qOff + T * qStride }, () => rng() * 2 - 1);
@@ -331,7 +335,7 @@ test('tiled prefill attention matches a direct softmax (GQA, window, ring cache,
             for (const [cp, dw, name] of nsplit > 1 ? [[comb, 32, 'grouped'], [combDirect, 128, 'direct']] : [[null, 0, 'none']]) {
                 if (cp) gpu.dispatch(cp, gpu.bindGroup(cp, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H * Math.ceil(hd / dw), T, 1]);
                 const worst = worstAbs(new Float32Array(await gpu.read(o)), want);
-                assert(worst < 2e-5, `T ${T} hd ${hd} H ${H}/${kvh} window ${win} cap ${cap} pos0 ${pos0} R ${R} BK ${BK} SD ${SD}, ${nsplit} splits (${name} combine): worst abs error ${worst}`);
+                assert(worst < 2e-5, `T ${T} hd ${hd} H ${H}/${kvh} window ${win} cap ${cap} pos0 ${pos0} R ${R} SD ${SD}, ${nsplit} splits (${name} combine): worst abs error ${worst}`);
                 if (cp) gpu.device.queue.writeBuffer(o, 0, new Float32Array(T * H * hd)); // the next variant starts from zeros
             }
         }
