@@ -12,8 +12,7 @@
 //   3 storage read_write XF: array<f32>   s_t at xf_s + t
 //   4 storage read       B:  array<f32>   GLU only: the multiplier, token t's at b_off + t * b_stride
 // Source: common.wgsl, reduce.wgsl (wg_max), limbs.wgsl, act_limbs.wgsl. Defines: WG = 256
-// (with SUBGROUPS: SGMIN, as reduce.wgsl), NV (vec4 of a token's values an invocation keeps in
-// registers between the max and the digits: columns past 4 NV WG are read twice), GLU.
+// (with SUBGROUPS: SGMIN, as reduce.wgsl), GLU.
 // cols must be a multiple of 32. Dispatch (n_tok, 1, 1).
 
 struct LP {
@@ -44,45 +43,21 @@ fn value(xo: u32, bo: u32, c: u32) -> f32 {
 #endif
 }
 
-fn value4(xo: u32, bo: u32, g: u32) -> vec4<f32> {
-    let c = 4u * g;
-    return vec4<f32>(value(xo, bo, c), value(xo, bo, c + 1u), value(xo, bo, c + 2u), value(xo, bo, c + 3u));
-}
-
-fn max4(v: vec4<f32>) -> f32 {
-    let a = abs(v);
-    return max(max(a.x, a.y), max(a.z, a.w));
-}
-
-fn put(t: u32, g: u32, v: vec4<f32>, e: i32) {
-    let w = limb_digits(v, e);
-    let o = limb_word(t, g, p.nb);
-    XL[o] = w.x;
-    XL[o + p.nb * 128u] = w.y;
-    XL[o + 2u * p.nb * 128u] = w.z;
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let t = wid.x;
     let xo = p.x_off + t * p.x_stride;
     let bo = p.b_off + t * p.b_stride;
-    let n4 = p.cols / 4u;
-    var v: array<vec4<f32>, NV>;
     var m = 0.0;
-    for (var j = 0u; j < NV; j++) {
-        let g = li + j * WG;
-        if (g < n4) {
-            v[j] = value4(xo, bo, g);
-            m = max(m, max4(v[j]));
-        }
-    }
-    for (var g = li + NV * WG; g < n4; g += WG) { m = max(m, max4(value4(xo, bo, g))); }
+    for (var c = li; c < p.cols; c += WG) { m = max(m, abs(value(xo, bo, c))); }
     let e = limb_exp(wg_max(m, li));
-    for (var j = 0u; j < NV; j++) {
-        let g = li + j * WG;
-        if (g < n4) { put(t, g, v[j], e); }
+    for (var g = li; g < p.cols / 4u; g += WG) {
+        let c = 4u * g;
+        let w = limb_digits(vec4<f32>(value(xo, bo, c), value(xo, bo, c + 1u), value(xo, bo, c + 2u), value(xo, bo, c + 3u)), e);
+        let o = limb_word(t, g, p.nb);
+        XL[o] = w.x;
+        XL[o + p.nb * 128u] = w.y;
+        XL[o + 2u * p.nb * 128u] = w.z;
     }
-    for (var g = li + NV * WG; g < n4; g += WG) { put(t, g, value4(xo, bo, g), e); }
     if (li == 0u) { XF[p.xf_s + t] = limb_scale(e); }
 }

@@ -151,20 +151,7 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     const char *topk[] = {"WG=256u", topk_ept, topk_maxk, NULL};
     const char *route[] = {"WG=64u", "MAXE=256u", "MAXK=64u", sg, sgmin, NULL};
     const char *moe_combine[] = {"WG=256u", sg, sgmin, NULL};
-    /* act_limbs: each invocation keeps up to LIMBS_NV vec4 of a token's values in registers, so the max pass and
-     * the digits pass read them once (wider rows read the rest twice) */
-    uint32_t widest = (uint32_t)e->m->n_embd > (uint32_t)e->m->ple_dim ? (uint32_t)e->m->n_embd : (uint32_t)e->m->ple_dim;
-    for (int i = 0; i < e->m->n_layer; i++) {
-        const rl_layer *l = &e->m->layers[i];
-        if ((uint32_t)l->n_ff > widest) widest = (uint32_t)l->n_ff;
-        if ((uint32_t)(e->m->n_head * l->head_dim) > widest) widest = (uint32_t)(e->m->n_head * l->head_dim);
-    }
-    e->limbs_nv = (widest / 4 + 255) / 256;
-    if (e->limbs_nv > LIMBS_NV) e->limbs_nv = LIMBS_NV;
-    if (!e->limbs_nv) e->limbs_nv = 1;
-    char lnv[24];
-    snprintf(lnv, sizeof lnv, "NV=%uu", e->limbs_nv);
-    const char *limbs[] = {"WG=256u", sg, sgmin, lnv, NULL}, *limbs_glu[] = {"WG=256u", sg, sgmin, lnv, "GLU", NULL};
+    const char *limbs[] = {"WG=256u", sg, sgmin, NULL}, *limbs_glu[] = {"WG=256u", sg, sgmin, "GLU", NULL};
     const char *split_sum[] = {"WG=256u", NULL};
     if (!(e->p_norm = rl_gdev_pipeline(e->dev, K_NORM, norm, err)) ||
         !(e->p_prep = rl_gdev_pipeline(e->dev, K_ATTN_PREP, prep, err)) ||

@@ -37,7 +37,6 @@
 #define SMX_SPLIT_GROUPS 264 /* the integer matmul splits K until a product has this many workgroups (2 an SM of an H100) */
 #define SMX_SPLIT_BELOW 64 /* ... when it has fewer than this many without splitting (RULLAMA_TUNE smxkb; an H100 measured 52.8-54.2 ms for a 512-token e2b prefill against 56.7-56.8 when the 96-workgroup products split too) */
 #define SMX_MAX_SLICES 8
-#define LIMBS_NV 16 /* act_limbs keeps at most this many vec4 of a token per invocation in registers */
 #define TOPK_EPT 32       /* logits per invocation in the top-k kernel's first pass */
 
 typedef struct {
@@ -127,7 +126,6 @@ struct rl_gpu_engine {
     uint32_t smx_split_below; /* ... but only products of fewer workgroups than this (smxkb=N) */
     uint32_t b_smx_part, smx_part_floats, p_split_sum; /* split-K slices' outputs, their room, the sum kernel */
     uint32_t p_norm_limbs; /* norm.wgsl LIMBS: a residual step that also writes its output's limbs */
-    uint32_t limbs_nv;     /* act_limbs.wgsl NV: vec4 of a token's values an invocation keeps in registers */
     uint32_t limbs_buf, limbs_off, limbs_cols; /* b_xl / b_xf hold the limbs of these activations (a norm wrote
                                                 * them for the next product), limbs_tok slots; buf 0: none */
     int limbs_tok;

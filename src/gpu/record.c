@@ -62,10 +62,9 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
     if (e->smx_label) {
         snprintf(label, sizeof label, "LABEL_%u%s", cols, mul ? "_glu" : "");
         const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
-        char sgmin[24], nv[24];
+        char sgmin[24];
         snprintf(sgmin, sizeof sgmin, "SGMIN=%uu", gpu_sgmin(caps));
-        snprintf(nv, sizeof nv, "NV=%uu", e->limbs_nv);
-        const char *defs[] = {"WG=256u", caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", sgmin, nv, label, mul ? "GLU" : NULL, NULL};
+        const char *defs[] = {"WG=256u", caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", sgmin, label, mul ? "GLU" : NULL, NULL};
         if (!(p_limbs = rl_gdev_pipeline(e->dev, mul ? K_ACT_LIMBS_GLU : K_ACT_LIMBS, defs, err))) return err->code;
     }
     /* a norm may have written them already (gpu_residual): then only the product runs */

@@ -117,7 +117,7 @@ test('RMSNorm LIMBS: the output also as int8 limbs, the same as act_limbs makes'
     const defs = ['WG=256u', `NV=${nv}u`, ...sg];
     const plain = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'norm.wgsl'], defs), 'urrww');
     const withLimbs = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'limbs.wgsl', 'norm.wgsl'], [...defs, 'LIMBS']), 'urrwwww');
-    const limbsPass = await gpu.pipeline(gpu.limbsSource(c, false, 1), 'urww'); // rows past 1024 columns: read twice
+    const limbsPass = await gpu.pipeline(gpu.limbsSource(c), 'urww');
     const rnd = (m, s = 1) => Float32Array.from({ length: m }, () => (rng() * 2 - 1) * s);
     const tPad = Math.ceil(T / 16) * 16, nb = n / 32;
     for (const next of [false, true]) {

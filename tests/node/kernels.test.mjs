@@ -517,7 +517,7 @@ async function smxProduct(name, o, hw) {
     // o.glu: the limbs pass makes the product's input, gelu(X) * B (act_limbs.wgsl GLU)
     const bOff = randInt(0, 9), bStride = cols + randInt(0, 5), B = o.glu ? randn(bOff + nTok * bStride) : null;
     const lp = gpu.buffer(params([cols, nTok, xOff, xStride, 0, nb, o.glu ? bOff : 0, o.glu ? bStride : 0]), true);
-    const limbs = await gpu.pipeline(gpu.limbsSource(cref, o.glu, pick([1, 2])), o.glu ? 'urwwr' : 'urww');
+    const limbs = await gpu.pipeline(gpu.limbsSource(cref, o.glu), o.glu ? 'urwwr' : 'urww');
     const bb = o.glu ? gpu.buffer(B) : null;
     gpu.dispatch(limbs, gpu.bindGroup(limbs, o.glu ? [lp, xb, xl, xf, bb] : [lp, xb, xl, xf]), [nTok]);
     let Xin = X;
