@@ -1,4 +1,4 @@
-// Activations as three int8 limbs (limbs.wgsl: digits, scale, layout), for the
+// Activations as int8 limbs (limbs.wgsl: digits, scale, layout; LIMBS2: two), for the
 // integer tensor-core matmul (matmul_smx.wgsl). One workgroup per token t.
 //
 // With GLU, the values are a GeGLU's output, gelu(X[c]) * B[c] (gemma4.md
@@ -12,7 +12,7 @@
 //   3 storage read_write XF: array<f32>   s_t at xf_s + t
 //   4 storage read       B:  array<f32>   GLU only: the multiplier, token t's at b_off + t * b_stride
 // Source: common.wgsl, reduce.wgsl (wg_max), limbs.wgsl, act_limbs.wgsl. Defines: WG = 256
-// (with SUBGROUPS: SGMIN, as reduce.wgsl), GLU.
+// (with SUBGROUPS: SGMIN, as reduce.wgsl), GLU, LIMBS2.
 // cols must be a multiple of 32. Dispatch (n_tok, 1, 1).
 
 struct LP {
@@ -50,14 +50,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let bo = p.b_off + t * p.b_stride;
     var m = 0.0;
     for (var c = li; c < p.cols; c += WG) { m = max(m, abs(value(xo, bo, c))); }
-    let e = limb_exp(wg_max(m, li));
+    let sc = limb_scale(wg_max(m, li));
     for (var g = li; g < p.cols / 4u; g += WG) {
         let c = 4u * g;
-        let w = limb_digits(vec4<f32>(value(xo, bo, c), value(xo, bo, c + 1u), value(xo, bo, c + 2u), value(xo, bo, c + 3u)), e);
-        let o = limb_word(t, g, p.nb);
-        XL[o] = w.x;
-        XL[o + p.nb * 128u] = w.y;
-        XL[o + 2u * p.nb * 128u] = w.z;
+        let v = vec4<f32>(value(xo, bo, c), value(xo, bo, c + 1u), value(xo, bo, c + 2u), value(xo, bo, c + 3u));
+        limb_put(limb_word(t, g, p.nb), p.nb, limb_digits(v, sc.k));
     }
-    if (li == 0u) { XF[p.xf_s + t] = limb_scale(e); }
+    if (li == 0u) { XF[p.xf_s + t] = sc.s; }
 }

@@ -11,14 +11,19 @@
 // file's weights the result differs by the 16-bit rounding of the weights
 // (2^-16 of the row's largest), the activations' residual (2^-23 of the
 // token's largest) and f32 rounding.
+// LIMBS2: activations as two limbs, x = s_t (256 a0 + a1), rounded to 16 bits
+// like the weights (2^-16 of the token's largest); then y = s_r s_t (65536 C2 +
+// 256 C1), C2 = sum h a0, C1 = sum h a1 + l a0, and l a1 (2^-16 of the leading
+// term) is left out: 3 products and 2 accumulators a token group instead of 5
+// and 3, so a subgroup needs far fewer registers.
 //
 // Work: a workgroup is 8 subgroups, 128 rows x 64 tokens; a subgroup owns 16
 // rows x 64 tokens (4 output fragments). Both operands are tiled so that a
 // fragment is 512 contiguous bytes (3-4x faster than row-major operands,
 // tools/probe-smx-direct.mjs). Per 32-column block a subgroup loads its 2
 // weight fragments (h and l of its row group) straight from storage, the next
-// block's before this block's products, and reads the workgroup's 12
-// activation fragments (3 limbs of 4 token groups) from workgroup memory,
+// block's before this block's products, and reads the workgroup's 12 (LIMBS2: 8)
+// activation fragments (NL limbs of 4 token groups) from workgroup memory,
 // where they are staged two blocks at a time (16-byte loads, double-buffered,
 // one barrier a stage; tokens 48 bytes apart against bank conflicts). On an
 // H100 that took e2b's 512-token products from 52.5 ms (every subgroup loading
@@ -27,6 +32,7 @@
 // Defines
 //   KS      blocks a stage (2: 36 KiB of workgroup memory with ST 12)
 //   ST      words between staged tokens: 12 (48 bytes, no bank conflicts) or 8
+//   LIMBS2  two activation limbs (limbs.wgsl) instead of three
 //   SMX_HW  chromium_experimental_subgroup_matrix (16x16x32 i8 -> i32, subgroups
 //           of 32); without it the same fragment operations are emulated lane by
 //           lane in plain WGSL, so devices without the feature test everything
@@ -72,11 +78,16 @@ struct SP {
 @group(0) @binding(3) var<storage, read> XF: array<f32>;
 @group(0) @binding(4) var<storage, read_write> Y: array<f32>;
 
-// Staged activations: a stage is KS blocks, a block 12 fragments of FW words
+// Staged activations: a stage is KS blocks, a block 4 NL fragments of FW words
 // (16 tokens ST words apart), two stages' room. After the loop the same memory
 // is the epilogue's scratch: three 16 x 16 i32 fragments a subgroup at 768 sg.
+#ifdef LIMBS2
+const NL: u32 = 2u;
+#else
+const NL: u32 = 3u;
+#endif
 const FW: u32 = 16u * ST;
-const SW: u32 = 12u * FW;
+const SW: u32 = 4u * NL * FW;
 var<workgroup> sm: array<i32, max(2u * KS * SW, 6144u)>;
 
 #ifdef SMX_HW
@@ -106,11 +117,17 @@ fn rstore(c: RT, off: u32, lane: u32) { for (var m = 0u; m < 8u; m++) { sm[off +
 // One output fragment: C2, C1, C0 through this subgroup's scratch, combined
 // with the row and token scales, written for rows below `rows` and tokens
 // below n_tok. Every subgroup calls it equally often (it holds barriers).
-fn epilogue(c2: RT, c1: RT, c0: RT, rb: u32, tb: u32, yz: u32, sg: u32, lane: u32) {
+fn epilogue(c2: RT, c1: RT,
+#ifndef LIMBS2
+            c0: RT,
+#endif
+            rb: u32, tb: u32, yz: u32, sg: u32, lane: u32) {
     let scr = sg * 768u;
     rstore(c2, scr, lane);
     rstore(c1, scr + 256u, lane);
+#ifndef LIMBS2
     rstore(c0, scr + 512u, lane);
+#endif
     workgroupBarrier();
     let t = tb + lane % 16u;
     if (t < p.n_tok) {
@@ -119,7 +136,11 @@ fn epilogue(c2: RT, c1: RT, c0: RT, rb: u32, tb: u32, yz: u32, sg: u32, lane: u3
             let e = scr + 32u * m + lane;
             let r = rb + 2u * m + lane / 16u;
             if (r < p.rows) {
+#ifdef LIMBS2
+                let v = 65536.0 * f32(sm[e]) + 256.0 * f32(sm[e + 256u]);
+#else
                 let v = 256.0 * f32(sm[e]) + f32(sm[e + 256u]) + f32(sm[e + 512u]) * (1.0 / 256.0);
+#endif
                 var y = bitcast<f32>(P[p.scale_off + r]) * st * v;
                 if (p.softcap > 0.0) { y = p.softcap * tanh(clamp(y / p.softcap, -15.0, 15.0)); }
                 Y[yz + t * p.y_stride + r] = y;
@@ -131,26 +152,28 @@ fn epilogue(c2: RT, c1: RT, c0: RT, rb: u32, tb: u32, yz: u32, sg: u32, lane: u3
 
 // This thread's share of a stage (blocks b0 .. b0 + KS - 1 of the workgroup's 4
 // token groups from token group tg0; blocks past kb1 repeat its last): 16 bytes
-// a vector, 384 vectors a block
-const SV: u32 = (384u * KS + 255u) / 256u;
+// a vector, BV = 128 NL vectors (BW words) a block
+const BV: u32 = 128u * NL;
+const BW: u32 = 4u * BV;
+const SV: u32 = (BV * KS + 255u) / 256u;
 struct Stage { v: array<vec4<i32>, SV> }
 fn fetch(li: u32, tg0: u32, b0: u32, kb1: u32) -> Stage {
     var r: Stage;
     for (var i = 0u; i < SV; i++) {
-        if (li + 256u * i >= 384u * KS) { break; }
+        if (li + 256u * i >= BV * KS) { break; }
         let w = 4u * (li + 256u * i);       // word of the stage, data order
-        let blk = min(b0 + w / 1536u, kb1 - 1u);
-        let ww = w % 1536u;                 // fragment ww / 128, token (ww % 128) / 8
-        r.v[i] = XL[(((tg0 * 3u + ww / 128u) * p.nb + blk) * 128u + ww % 128u) / 4u];
+        let blk = min(b0 + w / BW, kb1 - 1u);
+        let ww = w % BW;                    // fragment ww / 128, token (ww % 128) / 8
+        r.v[i] = XL[(((tg0 * NL + ww / 128u) * p.nb + blk) * 128u + ww % 128u) / 4u];
     }
     return r;
 }
 fn stash(st: Stage, li: u32, buf: u32) {
     for (var i = 0u; i < SV; i++) {
-        if (li + 256u * i >= 384u * KS) { break; }
+        if (li + 256u * i >= BV * KS) { break; }
         let w = 4u * (li + 256u * i);
-        let ww = w % 1536u;
-        let o = buf * KS * SW + (w / 1536u) * SW + (ww / 128u) * FW + ((ww % 128u) / 8u) * ST + ww % 8u;
+        let ww = w % BW;
+        let o = buf * KS * SW + (w / BW) * SW + (ww / 128u) * FW + ((ww % 128u) / 8u) * ST + ww % 8u;
         sm[o] = st.v[i].x;
         sm[o + 1u] = st.v[i].y;
         sm[o + 2u] = st.v[i].z;
@@ -182,8 +205,10 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     let kb1 = min(kb0 + p.kb_per, p.nb);
     let yz = p.y_off + wid.z * p.part;
     // accumulators cJA: token group J, C2 / C1 / C0
-    var c02: RT; var c01: RT; var c00: RT; var c12: RT; var c11: RT; var c10: RT;
-    var c22: RT; var c21: RT; var c20: RT; var c32: RT; var c31: RT; var c30: RT;
+    var c02: RT; var c01: RT; var c12: RT; var c11: RT; var c22: RT; var c21: RT; var c32: RT; var c31: RT;
+#ifndef LIMBS2
+    var c00: RT; var c10: RT; var c20: RT; var c30: RT;
+#endif
     stash(fetch(li, tg0, kb0, kb1), li, 0u);
     workgroupBarrier();
 #ifdef SMX_HW
@@ -204,6 +229,29 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             let bn = min(b + 1u, kb1 - 1u);
             let nah = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + bn * 256u, 8u);
             let nal = subgroupMatrixLoad<subgroup_matrix_left<i8, 32, 16>, row_major>(&P, a0 + bn * 256u + 128u, 8u);
+#ifdef LIMBS2
+            // token group by token group: only its two fragments are live
+            var x0 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo, ST);
+            var x1 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + FW, ST);
+            c02 = subgroupMatrixMultiplyAccumulate(ah, x0, c02);
+            c01 = subgroupMatrixMultiplyAccumulate(ah, x1, c01);
+            c01 = subgroupMatrixMultiplyAccumulate(al, x0, c01);
+            x0 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 2u * FW, ST);
+            x1 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 3u * FW, ST);
+            c12 = subgroupMatrixMultiplyAccumulate(ah, x0, c12);
+            c11 = subgroupMatrixMultiplyAccumulate(ah, x1, c11);
+            c11 = subgroupMatrixMultiplyAccumulate(al, x0, c11);
+            x0 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 4u * FW, ST);
+            x1 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 5u * FW, ST);
+            c22 = subgroupMatrixMultiplyAccumulate(ah, x0, c22);
+            c21 = subgroupMatrixMultiplyAccumulate(ah, x1, c21);
+            c21 = subgroupMatrixMultiplyAccumulate(al, x0, c21);
+            x0 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 6u * FW, ST);
+            x1 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 7u * FW, ST);
+            c32 = subgroupMatrixMultiplyAccumulate(ah, x0, c32);
+            c31 = subgroupMatrixMultiplyAccumulate(ah, x1, c31);
+            c31 = subgroupMatrixMultiplyAccumulate(al, x0, c31);
+#else
             let x00 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo, ST);
             let x01 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + FW, ST);
             let x02 = subgroupMatrixLoad<subgroup_matrix_right<i8, 16, 32>, col_major>(&sm, xo + 2u * FW, ST);
@@ -236,10 +284,25 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             c31 = subgroupMatrixMultiplyAccumulate(al, x30, c31);
             c30 = subgroupMatrixMultiplyAccumulate(ah, x32, c30);
             c30 = subgroupMatrixMultiplyAccumulate(al, x31, c30);
+#endif
             ah = nah;
             al = nal;
 #else
             let ah = a0 + b * 256u;
+#ifdef LIMBS2
+            c02 = mma(ah, xo, c02, lane);
+            c01 = mma(ah, xo + FW, c01, lane);
+            c01 = mma(ah + 128u, xo, c01, lane);
+            c12 = mma(ah, xo + 2u * FW, c12, lane);
+            c11 = mma(ah, xo + 3u * FW, c11, lane);
+            c11 = mma(ah + 128u, xo + 2u * FW, c11, lane);
+            c22 = mma(ah, xo + 4u * FW, c22, lane);
+            c21 = mma(ah, xo + 5u * FW, c21, lane);
+            c21 = mma(ah + 128u, xo + 4u * FW, c21, lane);
+            c32 = mma(ah, xo + 6u * FW, c32, lane);
+            c31 = mma(ah, xo + 7u * FW, c31, lane);
+            c31 = mma(ah + 128u, xo + 6u * FW, c31, lane);
+#else
             c02 = mma(ah, xo, c02, lane);
             c01 = mma(ah, xo + FW, c01, lane);
             c01 = mma(ah + 128u, xo, c01, lane);
@@ -261,13 +324,21 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
             c30 = mma(ah, xo + 11u * FW, c30, lane);
             c30 = mma(ah + 128u, xo + 10u * FW, c30, lane);
 #endif
+#endif
         }
         // the other buffer was last read a stage ago, before the barrier that ended it
         if (more) { stash(next, li, 1u - buf); }
         workgroupBarrier();
     }
+#ifdef LIMBS2
+    epilogue(c02, c01, r0, t0, yz, sg, lane);
+    epilogue(c12, c11, r0, t0 + 16u, yz, sg, lane);
+    epilogue(c22, c21, r0, t0 + 32u, yz, sg, lane);
+    epilogue(c32, c31, r0, t0 + 48u, yz, sg, lane);
+#else
     epilogue(c02, c01, c00, r0, t0, yz, sg, lane);
     epilogue(c12, c11, c10, r0, t0 + 16u, yz, sg, lane);
     epilogue(c22, c21, c20, r0, t0 + 32u, yz, sg, lane);
     epilogue(c32, c31, c30, r0, t0 + 48u, yz, sg, lane);
+#endif
 }

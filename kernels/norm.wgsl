@@ -5,7 +5,7 @@
 //   next:      also Z[y] = Y[y] * inv_rms(Y) * nw     (the next block's pre-norm, so
 //              the mat-vec that follows reads a ready input: one dispatch fewer)
 // LIMBS: the last output (Z with next, else Y) also as the integer matmul's
-//   three int8 limbs (limbs.wgsl) into XL / XF, for the product that reads it
+//   int8 limbs (limbs.wgsl; LIMBS2: two) into XL / XF, for the product that reads it
 //   next (one group a token, n a multiple of 32), instead of act_limbs.wgsl's pass.
 // Grid: (groups_per_tok, n_tok). X is pre-scaled by in_scale before the norm.
 // n and every offset are multiples of 4: rows move as vec4, each invocation
@@ -101,18 +101,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
         let a = abs(v[j]);
         if (lid + j * WG < n4) { m = max(m, max(max(a.x, a.y), max(a.z, a.w))); }
     }
-    let e = limb_exp(wg_max(m, lid));
+    let sc = limb_scale(wg_max(m, lid));
     let nb = p.n / 32u;
     for (var j = 0u; j < NV; j++) {
         let i = lid + j * WG;
-        if (i < n4) {
-            let w = limb_digits(v[j], e);
-            let o = limb_word(wg.y, i, nb);
-            XL[o] = w.x;
-            XL[o + nb * 128u] = w.y;
-            XL[o + 2u * nb * 128u] = w.z;
-        }
+        if (i < n4) { limb_put(limb_word(wg.y, i, nb), nb, limb_digits(v[j], sc.k)); }
     }
-    if (lid == 0u) { XF[wg.y] = limb_scale(e); }
+    if (lid == 0u) { XF[wg.y] = sc.s; }
 #endif
 }

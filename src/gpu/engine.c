@@ -82,7 +82,7 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
     if (e->smx) {
         const uint64_t cols = wide > ff ? wide : ff, tpad = (U + 63) / 64 * 64;
         e->smx_cols = (uint32_t)cols;
-        if (!(e->b_xl = rl_gdev_buffer(e->dev, tpad * 3 * cols, st, err)) ||
+        if (!(e->b_xl = rl_gdev_buffer(e->dev, tpad * e->smx_nl * cols, st, err)) ||
             !(e->b_xf = rl_gdev_buffer(e->dev, tpad * 4, st, err)))
             return err->code;
         /* split-K slices: room for the largest product that splits at a full pass (fewer tokens split at
@@ -124,9 +124,10 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
 static void smx_plan(rl_gpu_engine *e) {
     const rl_gpu_caps *c = rl_gdev_caps(e->dev);
     e->smx = e->smx_on && ((c->has_smx_i8 && c->subgroup_max == 32) || e->smx_emu) &&
-             c->max_wg_storage >= gpu_smx_stage_bytes(2, 8);
+             c->max_wg_storage >= gpu_smx_stage_bytes(2, 8, 3);
+    if (e->smx_nl != 2) e->smx_nl = 3;
     if (!e->smx_ks) e->smx_ks = 2;
-    if (!e->smx_st) e->smx_st = gpu_smx_stage_bytes(e->smx_ks, 12) <= c->max_wg_storage ? 12 : 8;
+    if (!e->smx_st) e->smx_st = gpu_smx_stage_bytes(e->smx_ks, 12, e->smx_nl) <= c->max_wg_storage ? 12 : 8;
 }
 
 static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
@@ -139,7 +140,8 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     if (e->m->ple_dim > max_n) max_n = e->m->ple_dim;
     char nv[32];
     snprintf(nv, sizeof nv, "NV=%du", (max_n / 4 + NORM_WG - 1) / NORM_WG);
-    const char *norm[] = {"WG=256u", nv, sg, sgmin, NULL}, *norm_limbs[] = {"WG=256u", nv, sg, sgmin, "LIMBS", NULL};
+    const char *norm[] = {"WG=256u", nv, sg, sgmin, NULL},
+               *norm_limbs[] = {"WG=256u", nv, sg, sgmin, "LIMBS", e->smx_nl == 2 ? "LIMBS2" : NULL, NULL};
     const char *prep[] = {"WG=64u", "MAX_HD=512u", sg, sgmin, NULL};
     const char *combine[] = {"WG=128u", "DW=32u", "MAXS=256u", sg, sgmin, NULL}; /* DW = ATTN_COMBINE_DW */
     const char *combine_direct[] = {"WG=128u", "DW=128u", "DIRECT", sg, sgmin, NULL}; /* ATTN_COMBINE_DIRECT_* */
@@ -151,7 +153,8 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     const char *topk[] = {"WG=256u", topk_ept, topk_maxk, NULL};
     const char *route[] = {"WG=64u", "MAXE=256u", "MAXK=64u", sg, sgmin, NULL};
     const char *moe_combine[] = {"WG=256u", sg, sgmin, NULL};
-    const char *limbs[] = {"WG=256u", sg, sgmin, NULL}, *limbs_glu[] = {"WG=256u", sg, sgmin, "GLU", NULL};
+    const char *nl = e->smx_nl == 2 ? "LIMBS2" : NULL; /* last: a NULL ends the list */
+    const char *limbs[] = {"WG=256u", sg, sgmin, nl, NULL}, *limbs_glu[] = {"WG=256u", sg, sgmin, "GLU", nl, NULL};
     const char *split_sum[] = {"WG=256u", NULL};
     if (!(e->p_norm = rl_gdev_pipeline(e->dev, K_NORM, norm, err)) ||
         !(e->p_prep = rl_gdev_pipeline(e->dev, K_ATTN_PREP, prep, err)) ||
@@ -217,6 +220,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "smxr=%u", &n) == 1) e->smx_min_rows = n;
         else if (sscanf(v, "smxk=%u", &n) == 1) e->smx_groups = n;
         else if (sscanf(v, "smxkb=%u", &n) == 1) e->smx_split_below = n;
+        else if (sscanf(v, "smxlimbs=%u", &n) == 1) e->smx_nl = n;
         else if (sscanf(v, "smxlabel=%u", &n) == 1) e->smx_label = n == 1;
         else if (sscanf(v, "smxks=%u", &n) == 1) e->smx_ks = n >= 1 && n <= 4 ? n : 0;
         else if (sscanf(v, "smxst=%u", &n) == 1) e->smx_st = n == 8 || n == 12 ? n : 0;

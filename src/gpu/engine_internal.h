@@ -69,7 +69,7 @@ static inline int gpu_prologue_pending(const gpu_prologue *p) { return p->w1 || 
 
 /* Workgroup bytes of matmul_smx's staged activations: two stages of ks blocks, each 12
  * fragments of 16 tokens st words apart (kernels/matmul_smx.wgsl KS, ST) */
-static inline uint32_t gpu_smx_stage_bytes(uint32_t ks, uint32_t st) { return 2 * ks * 12 * 16 * st * 4; }
+static inline uint32_t gpu_smx_stage_bytes(uint32_t ks, uint32_t st, uint32_t nl) { return 2 * ks * 4 * nl * 16 * st * 4; }
 
 /* The SGMIN define's value: the device's smallest subgroup, at least 4 (kernels/reduce.wgsl) */
 static inline uint32_t gpu_sgmin(const rl_gpu_caps *c) { return c->subgroup_min >= 4 ? c->subgroup_min : 4; }
@@ -120,6 +120,7 @@ struct rl_gpu_engine {
     int smx_label;         /* RULLAMA_TUNE smxlabel=1: profile lines per product shape */
     uint64_t smx_budget;   /* RULLAMA_TUNE smxmax=MiB: most bytes packed (with smx_budget_set; default the model's own) */
     int smx_budget_set;
+    uint32_t smx_nl;       /* activation limbs: 3, or 2 (RULLAMA_TUNE smxlimbs=2; kernels/limbs.wgsl LIMBS2) */
     uint32_t smx_ks, smx_st; /* the activations' staging (smx_plan: 2 blocks, 12 words where the memory allows;
                               * RULLAMA_TUNE smxks=N, smxst=8|12) */
     uint32_t smx_groups;   /* split K until a product has this many workgroups (RULLAMA_TUNE smxk=N; 0: never) */

@@ -64,7 +64,8 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
         const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
         char sgmin[24];
         snprintf(sgmin, sizeof sgmin, "SGMIN=%uu", gpu_sgmin(caps));
-        const char *defs[] = {"WG=256u", caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", sgmin, label, mul ? "GLU" : NULL, NULL};
+        const char *defs[] = {"WG=256u", caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", sgmin, label,
+                              e->smx_nl == 2 ? "LIMBS2" : "LIMBS3", mul ? "GLU" : NULL, NULL};
         if (!(p_limbs = rl_gdev_pipeline(e->dev, mul ? K_ACT_LIMBS_GLU : K_ACT_LIMBS, defs, err))) return err->code;
     }
     /* a norm may have written them already (gpu_residual): then only the product runs */
@@ -75,12 +76,13 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
     if (s) return s;
     snprintf(label, sizeof label, "LABEL_%ux%u", rows, cols);
     /* the activations' staging, as smx_plan chose it (or the smxks/smxst knobs forced it) */
-    if (gpu_smx_stage_bytes(e->smx_ks, e->smx_st) > rl_gdev_caps(e->dev)->max_wg_storage)
+    if (gpu_smx_stage_bytes(e->smx_ks, e->smx_st, e->smx_nl) > rl_gdev_caps(e->dev)->max_wg_storage)
         return rl_fail(err, RL_ERR_INVALID, "smxks/smxst: over the workgroup memory");
     char ks_def[16], st_def[16];
     snprintf(ks_def, sizeof ks_def, "KS=%uu", e->smx_ks);
     snprintf(st_def, sizeof st_def, "ST=%uu", e->smx_st);
-    const char *defs[] = {e->smx_emu ? "NO_SMX_HW" : "SMX_HW", ks_def, st_def, e->smx_label ? label : NULL, NULL};
+    const char *defs[] = {e->smx_emu ? "NO_SMX_HW" : "SMX_HW", ks_def, st_def, e->smx_nl == 2 ? "LIMBS2" : "LIMBS3",
+                          e->smx_label ? label : NULL, NULL};
     const uint32_t pipe = rl_gdev_pipeline(e->dev, K_MATMUL_SMX, defs, err);
     if (!pipe) return err->code;
     const smx_placed *pw = &e->smx_where[W - e->mf.gguf->tensors];

@@ -225,7 +225,8 @@ test('prefill through the integer tensor-core matmul (emulated here): GPU logits
     const file = generate('Q4_K_M', ['--embd', '256', '--ffn', '512', '--heads', '2', '--kv-heads', '1', '--head-dim', '128', '--head-dim-full', '128']);
     const tokens = [2, ...Array.from({ length: 23 }, () => 3 + Math.floor(rng() * 500))];
     const cpu = await cpuLogits(tokens, file);
-    for (const knobs of ['smxk=0', 'smxk=100000,smxmax=2']) { // K whole; K split as far as it goes with 2 MiB packed
+    // K whole; K split as far as it goes with 2 MiB packed; two activation limbs (kernels/limbs.wgsl LIMBS2)
+    for (const knobs of ['smxk=0', 'smxk=100000,smxmax=2', 'smxlimbs=2,smxk=0']) {
         const s = await openTuned(`smx=2,${knobs}`, { nCtx: 48 }, file);
         try {
             // the integer matmul rounds each weight row to 16 bits (kernels/smx_pack.wgsl): 2^-16 of the row's

@@ -79,7 +79,8 @@ function checkY(name, yGpu, y0, o, w, X) {
             let ref = s, tol = TOL * mag + limbTol * xmax * wabs + 1e-30;
             // weights as 16-bit rows of scale rowScale[r]: each within 0.51 of a step, and the
             // dropped product of the low limbs below cols / 128 steps of the token's largest value
-            if (o.rowScale) tol += o.rowScale[r] * (0.51 * xsum + cols * xmax / 128);
+            // (two activation limbs: the dropped l a1, below 128 x 128 steps of s_r and s_t = xmax / 32512)
+            if (o.rowScale) tol += o.rowScale[r] * (0.51 * xsum + cols * xmax * (o.nl === 2 ? 16384 / 32512 : 1 / 128));
             if (softcap > 0) { ref = softcap * Math.tanh(s / softcap); tol += 4e-6 * softcap; }
             if (o.pair) { // EPI_PAIR: gelu(gate row r) * (up row r + rows); gelu' <= 1.13
                 const [u, umag] = dot(r + rows), gl = geluTanh(s);
@@ -517,7 +518,7 @@ async function smxProduct(name, o, hw) {
     // o.glu: the limbs pass makes the product's input, gelu(X) * B (act_limbs.wgsl GLU)
     const bOff = randInt(0, 9), bStride = cols + randInt(0, 5), B = o.glu ? randn(bOff + nTok * bStride) : null;
     const lp = gpu.buffer(params([cols, nTok, xOff, xStride, 0, nb, o.glu ? bOff : 0, o.glu ? bStride : 0]), true);
-    const limbs = await gpu.pipeline(gpu.limbsSource(cref, o.glu), o.glu ? 'urwwr' : 'urww');
+    const limbs = await gpu.pipeline(gpu.limbsSource(cref, o.glu, o.nl), o.glu ? 'urwwr' : 'urww');
     const bb = o.glu ? gpu.buffer(B) : null;
     gpu.dispatch(limbs, gpu.bindGroup(limbs, o.glu ? [lp, xb, xl, xf, bb] : [lp, xb, xl, xf]), [nTok]);
     let Xin = X;
@@ -527,7 +528,7 @@ async function smxProduct(name, o, hw) {
             for (let c = 0; c < cols; c++) Xin[xOff + t * xStride + c] = geluTanh(X[xOff + t * xStride + c]) * B[bOff + t * bStride + c];
         bb.destroy();
     }
-    const entry = await gpu.pipeline(cref.wgsl(['matmul_smx.wgsl'], [`KS=${o.ks}u`, `ST=${o.st}u`, ...(hw ? ['SMX_HW'] : [])]), 'urrrw');
+    const entry = await gpu.pipeline(cref.wgsl(['matmul_smx.wgsl'], [`KS=${o.ks}u`, `ST=${o.st}u`, ...(hw ? ['SMX_HW'] : []), ...(o.nl === 2 ? ['LIMBS2'] : [])]), 'urrrw');
     const yb = gpu.buffer(y0), grid = [Math.ceil(nTok / 64), Math.ceil(rows / 128)];
     let y;
     if (o.slices > 1) { // split K: slice z's sums at z * part of a scratch (random words between), then split_sum
@@ -545,9 +546,9 @@ async function smxProduct(name, o, hw) {
         sp.destroy();
     }
     [xl, xf, xb, lp, wb, pb, pp, yb].forEach((b) => b.destroy());
-    // limbs: 2^-23 of the token's largest value; f32 GeGLU values: a few ulp more
-    const limbTol = o.glu ? 1.3e-6 : 2.4e-7;
-    checkY(name, y, y0, { type, rows, cols, nTok, xOff, xStride, yOff, yStride, softcap: o.softcap ?? 0, limbTol, rowScale, mat, rb: rowBytes(type, cols) }, w, Xin);
+    // limbs: 2^-23 of the token's largest value (two limbs: half a step of xmax / 32512); f32 GeGLU values: a few ulp more
+    const limbTol = (o.nl === 2 ? 0.5 / 32512 + 2.4e-7 : 2.4e-7) + (o.glu ? 1.1e-6 : 0);
+    checkY(name, y, y0, { type, rows, cols, nTok, xOff, xStride, yOff, yStride, softcap: o.softcap ?? 0, limbTol, rowScale, mat, rb: rowBytes(type, cols), nl: o.nl }, w, Xin);
 }
 
 test('matmul_smx: weights packed as 16-bit rows, activations as three int8 limbs, K whole or split (emulated; hardware where offered)', async () => {
@@ -556,8 +557,8 @@ test('matmul_smx: weights packed as 16-bit rows, activations as three int8 limbs
         const rows = 16 * randInt(2, 10), cols = qk === 32 ? 32 * randInt(3, 16) : 256 * randInt(1, 2), nTok = randInt(2, 70);
         // staging: KS blocks a stage, tokens ST words apart; 2 and 12 need 36 KiB (SwiftShader has 32)
         const [ks, st] = pick(gpu.rt.caps().maxWgStorage >= 36864 ? [[2, 12], [2, 8], [1, 12]] : [[2, 8], [1, 12], [1, 8]]);
-        const o = { type, rows, cols, nTok, ks, st, slices: randInt(1, 3), mode: pick(['quant', 'bytes']), softcap: rng() < 0.3 ? 20 : 0, glu: rng() < 0.5 };
-        console.error(`    (${type}, ${rows}x${cols}, ${nTok} tokens, K in ${o.slices} slices, staging ${ks} x ${st}, ${o.mode}${o.glu ? ', GeGLU input' : ''})`);
+        const o = { type, rows, cols, nTok, ks, st, slices: randInt(1, 3), mode: pick(['quant', 'bytes']), softcap: rng() < 0.3 ? 20 : 0, glu: rng() < 0.5, nl: pick([2, 3]) };
+        console.error(`    (${type}, ${rows}x${cols}, ${nTok} tokens, K in ${o.slices} slices, staging ${ks} x ${st}, ${o.mode}${o.glu ? ', GeGLU input' : ''}, ${o.nl} limbs)`);
         await smxProduct(`matmul_smx ${type}`, o, false);
         if (gpu.hasSmx) {
             await smxProduct(`matmul_smx ${type} hw`, { ...o, ks: 2, st: 12, rows: 16 * randInt(6, 40), cols: qk === 32 ? 32 * randInt(8, 64) : 256 * randInt(2, 8), nTok: randInt(20, 200) }, true);
