@@ -123,6 +123,10 @@ export class GpuRuntime {
         this.profileLists = false; // with profile: time each list's first pass whole instead ('list' -> {ms, n})
         this.profileQueries = [];  // [label, query index] awaiting resolution
         this.profileReads = [];
+        // lists without uploads or reads are submitted as C hands them over (imports' gpu_submit);
+        // RULLAMA_EAGER=0 keeps every list for the next flush instead (A/B)
+        this.eagerLists = globalThis.process?.env?.RULLAMA_EAGER !== '0';
+        this.eagerRuns = 0;
         this.onProgress = null;    // (bytesDone, bytesTotal) during uploads
         this.streamUploads = true; // false: every upload through writeBuffer (tests compare the two)
         this.stagingSize = SLOT;   // bytes per staging buffer (tests make it small)
@@ -230,13 +234,23 @@ export class GpuRuntime {
                 const words = u32at(ptr, nWords);
                 // writes read wasm memory: snapshot their bytes now, too
                 const writes = [];
-                let ahead = 0;
+                let ahead = 0, waits = false;
                 for (let i = 0; i < words.length; i += OP_LEN[words[i]] || 1) {
                     if (!OP_LEN[words[i]]) { rt.errors.push(`bad command opcode ${words[i]} at word ${i}`); return -1; }
                     if (words[i] === OP.WRITE) writes.push(new Uint8Array(getMemory().buffer, words[i + 3], words[i + 4]).slice());
                     else if (words[i] === OP.AHEAD) ahead = Math.max(1, words[i + 1]);
+                    else if (words[i] === OP.UPLOAD || words[i] === OP.READ) waits = true;
                 }
-                rt.pending.push({ words, writes, ahead });
+                const list = { words, writes, ahead };
+                // A list with nothing to await (no uploads, no reads, not run ahead) and none
+                // before it still pending goes to the GPU now, while C records the next one:
+                // a prefill pass's first pieces run during the recording of the rest.
+                if (rt.eagerLists && !ahead && !waits && !rt.pending.length) {
+                    rt.eagerRuns++;
+                    rt.#run(list, null, []).catch((e) => rt.errors.push(e.message || String(e)));
+                    return 0;
+                }
+                rt.pending.push(list);
                 return 0;
             },
         };

@@ -456,10 +456,11 @@ static rl_status step_body_fresh(rl_gpu_engine *e, const int32_t *tokens, int T,
     }
     for (int li = 0; li < m->n_layer; li++) {
         if ((s = gpu_layer(e, li, T, err))) return s;
-        /* a prefill pass goes to the host in pieces: the GPU runs the first layers while
-         * the host encodes the rest (a decode step stays whole: replay copies it) */
+        /* a prefill pass goes to the host in pieces, each submitted as it is handed over (js/gpu.mjs
+         * eagerLists): the GPU runs the first layers while C records and the host encodes the rest. The
+         * first piece is one layer, so the GPU starts early. (A decode step stays whole: replay copies it.) */
         if (T > 1 && e->prefill_lists > 1 && li + 1 < m->n_layer &&
-            (li + 1) % ((m->n_layer + e->prefill_lists - 1) / e->prefill_lists) == 0 &&
+            (li == 0 || (li + 1) % ((m->n_layer + e->prefill_lists - 1) / e->prefill_lists) == 0) &&
             (s = rl_gdev_submit(e->dev, err)))
             return s;
     }

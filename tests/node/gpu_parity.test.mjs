@@ -323,20 +323,24 @@ test('a v of another type than q|k shares their decode mat-vec: one dispatch few
     }
 });
 
+// With several, every piece but the last (which reads the logits back) goes to the GPU
+// as C hands it over (js/gpu.mjs eagerLists), before the pass's flush.
 test('a prefill pass handed over in one command list or in several gives the same logits, bit for bit', async () => {
     const tokens = [2, ...Array.from({ length: 23 }, () => 1 + Math.floor(rng() * 1023))];
-    const rows = [], lists = [];
+    const rows = [], lists = [], eager = [];
     for (const tune of ['lists=1', 'lists=3']) {
         const s = await openTuned(tune, { nCtx: 64 });
         try {
-            const before = s.runtime.listsRun ?? 0;
+            const before = s.runtime.listsRun ?? 0, eagerBefore = s.runtime.eagerRuns;
             rows.push(await s.eval(tokens, { allLogits: true }));
             lists.push(s.runtime.listsRun - before);
+            eager.push(s.runtime.eagerRuns - eagerBefore);
         } finally {
             s.close();
         }
     }
     assert(lists[1] >= lists[0] + 2, `lists per pass: ${lists[0]} with lists=1, ${lists[1]} with lists=3`);
+    assert(eager[0] === 0 && eager[1] === lists[1] - lists[0], `lists submitted as handed over: ${eager[0]} of ${lists[0]}, ${eager[1]} of ${lists[1]}`);
     assert(rows[0].length === rows[1].length && rows[0].every((v, i) => Object.is(v, rows[1][i])), 'logits differ between 1 and 3 lists');
 });
 
