@@ -153,8 +153,6 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     const char *topk[] = {"WG=256u", topk_ept, topk_maxk, NULL};
     const char *route[] = {"WG=64u", "MAXE=256u", "MAXK=64u", sg, sgmin, NULL};
     const char *moe_combine[] = {"WG=256u", sg, sgmin, NULL};
-    const char *nl = e->smx_nl == 2 ? "LIMBS2" : NULL; /* last: a NULL ends the list */
-    const char *limbs[] = {"WG=256u", sg, sgmin, nl, NULL}, *limbs_glu[] = {"WG=256u", sg, sgmin, "GLU", nl, NULL};
     const char *split_sum[] = {"WG=256u", NULL};
     if (!(e->p_norm = rl_gdev_pipeline(e->dev, K_NORM, norm, err)) ||
         !(e->p_prep = rl_gdev_pipeline(e->dev, K_ATTN_PREP, prep, err)) ||
@@ -166,8 +164,8 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
         !(e->p_topk = rl_gdev_pipeline(e->dev, K_TOPK, topk, err)) ||
         (e->m->n_expert && (!(e->p_route = rl_gdev_pipeline(e->dev, K_MOE_ROUTE, route, err)) ||
                             !(e->p_moe_combine = rl_gdev_pipeline(e->dev, K_MOE_COMBINE, moe_combine, err)))) ||
-        (e->smx && (!(e->p_limbs = rl_gdev_pipeline(e->dev, K_ACT_LIMBS, limbs, err)) ||
-                    !(e->p_limbs_glu = rl_gdev_pipeline(e->dev, K_ACT_LIMBS_GLU, limbs_glu, err)) ||
+        (e->smx && (!(e->p_limbs = gpu_limbs_pipeline(e, 0, NULL, err)) ||
+                    !(e->p_limbs_glu = gpu_limbs_pipeline(e, 1, NULL, err)) ||
                     !(e->p_norm_limbs = rl_gdev_pipeline(e->dev, K_NORM_LIMBS, norm_limbs, err)) ||
                     !(e->p_split_sum = rl_gdev_pipeline(e->dev, K_SPLIT_SUM, split_sum, err)))))
         return err->code;

@@ -231,6 +231,9 @@ rl_status gpu_matmul_pro(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, 
 int gpu_can_two_types(const rl_gpu_engine *e, const gguf_tensor *a_last, const gguf_tensor *b, int T);
 rl_status gpu_matvec_two(rl_gpu_engine *e, const gguf_tensor *Wa, uint32_t rows_a, const gguf_tensor *Wb,
                          uint32_t rows_b, act x, act y, const gpu_prologue *pro, rl_error *err);
+/* act_limbs.wgsl's pipeline for the engine's limbs (GLU: the GeGLU variant; label: a
+ * LABEL_ define for a profile line of its own, or NULL) */
+uint32_t gpu_limbs_pipeline(rl_gpu_engine *e, int glu, const char *label, rl_error *err);
 /* Whether the integer matmul takes y = W x over `rows` rows for T slots; then
  * gpu_matmul_glu takes y = W (gelu(g) * m), the GeGLU made by its limbs pass
  * (kernels/act_limbs.wgsl GLU) instead of a pass of its own */

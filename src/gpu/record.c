@@ -48,6 +48,15 @@ static int smx_takes(const rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows
     return sp->buffer && rows <= sp->run_rows && rows % 16 == 0 && W->ne[0] <= e->smx_cols;
 }
 
+uint32_t gpu_limbs_pipeline(rl_gpu_engine *e, int glu, const char *label, rl_error *err) {
+    const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
+    char sgmin[24];
+    snprintf(sgmin, sizeof sgmin, "SGMIN=%uu", gpu_sgmin(caps));
+    const char *defs[] = {"WG=256u", caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", sgmin,
+                          e->smx_nl == 2 ? "LIMBS2" : "LIMBS3", glu ? "GLU" : "NO_GLU", label, NULL};
+    return rl_gdev_pipeline(e->dev, glu ? K_ACT_LIMBS_GLU : K_ACT_LIMBS, defs, err);
+}
+
 /* The matmul on integer tensor cores (kernels/act_limbs.wgsl, matmul_smx.wgsl):
  * x as three int8 limbs per value into b_xl / b_xf, then y = W x from W's
  * packed copy (gpu_pack_smx). With mul, the product's input is the GeGLU
@@ -61,12 +70,7 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
     uint32_t p_limbs = mul ? e->p_limbs_glu : e->p_limbs;
     if (e->smx_label) {
         snprintf(label, sizeof label, "LABEL_%u%s", cols, mul ? "_glu" : "");
-        const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
-        char sgmin[24];
-        snprintf(sgmin, sizeof sgmin, "SGMIN=%uu", gpu_sgmin(caps));
-        const char *defs[] = {"WG=256u", caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", sgmin, label,
-                              e->smx_nl == 2 ? "LIMBS2" : "LIMBS3", mul ? "GLU" : NULL, NULL};
-        if (!(p_limbs = rl_gdev_pipeline(e->dev, mul ? K_ACT_LIMBS_GLU : K_ACT_LIMBS, defs, err))) return err->code;
+        if (!(p_limbs = gpu_limbs_pipeline(e, mul != NULL, label, err))) return err->code;
     }
     /* a norm may have written them already (gpu_residual): then only the product runs */
     const int ready = !mul && e->limbs_buf == x.buf && e->limbs_off == x.off && e->limbs_cols == cols &&
@@ -285,13 +289,24 @@ rl_status gpu_matvec_two(rl_gpu_engine *e, const gguf_tensor *Wa, uint32_t rows_
     return weight_product(e, Wa, rows_a, x, y, 1, 0, NULL, 0, pro, Wb, rows_b, err);
 }
 
-rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err) {
+/* A norm pass (kernels/norm.wgsl); with limbs (one group a token), its last output's limbs
+ * too (LIMBS), recorded as what b_xl holds for the product that reads that output next. */
+static rl_status norm_pass(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, int limbs,
+                           rl_error *err) {
     p.eps = e->m->eps;
     if (p.in_scale == 0) p.in_scale = 1;
-    rl_gbind b[4] = {{x_buf ? x_buf : e->b_dummy, 0, 0}, {e->vec_buf, 0, 0}, {y_buf, 0, 0}, {e->b_xn, 0, 0}};
+    rl_gbind b[6] = {{x_buf ? x_buf : e->b_dummy, 0, 0}, {e->vec_buf, 0, 0}, {y_buf, 0, 0}, {e->b_xn, 0, 0},
+                     {e->b_xl, 0, 0}, {e->b_xf, 0, 0}};
     if (y_buf == e->b_xn) b[3].buffer = e->b_dummy; /* Z unused: never bind one buffer twice writable */
     e->limbs_buf = 0; /* whatever they were of may change now */
-    return rl_gdev_dispatch(e->dev, e->p_norm, &p, b, p.groups, (uint32_t)T, 1, err);
+    if (limbs)
+        e->limbs_buf = p.flags & NF_NEXT ? e->b_xn : y_buf, e->limbs_off = p.y_off, e->limbs_cols = p.n,
+        e->limbs_tok = T;
+    return rl_gdev_dispatch(e->dev, limbs ? e->p_norm_limbs : e->p_norm, &p, b, p.groups, (uint32_t)T, 1, err);
+}
+
+rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err) {
+    return norm_pass(e, x_buf, y_buf, p, T, 0, err);
 }
 
 /* The residual step r as a norm pass of its own (gpu_prologue says what it computes). */
@@ -309,14 +324,8 @@ rl_status gpu_residual(rl_gpu_engine *e, const gpu_prologue *r, int T, int limbs
                      0,
                      1,
                      r->next ? gpu_vec_off(e, r->next) : 0};
-    if (!limbs || !e->smx || D % 32 || D > e->smx_cols) return gpu_norm(e, e->b_x, e->b_h, p, T, err);
     /* the output (xn with a next norm, else h) as limbs too: act_limbs.wgsl's pass for the next product saved */
-    p.eps = e->m->eps;
-    p.in_scale = 1;
-    rl_gbind b[6] = {{e->b_x, 0, 0}, {e->vec_buf, 0, 0}, {e->b_h, 0, 0}, {r->next ? e->b_xn : e->b_dummy, 0, 0},
-                     {e->b_xl, 0, 0}, {e->b_xf, 0, 0}};
-    e->limbs_buf = r->next ? e->b_xn : e->b_h, e->limbs_off = 0, e->limbs_cols = D, e->limbs_tok = T;
-    return rl_gdev_dispatch(e->dev, e->p_norm_limbs, &p, b, 1, (uint32_t)T, 1, err);
+    return norm_pass(e, e->b_x, e->b_h, p, T, limbs && e->smx && D % 32 == 0 && D <= e->smx_cols, err);
 }
 
 typedef struct {
