@@ -80,7 +80,7 @@ struct SP {
 
 // Staged activations: a stage is KS blocks, a block 4 NL fragments of FW words
 // (16 tokens ST words apart), two stages' room. After the loop the same memory
-// is the epilogue's scratch: three 16 x 16 i32 fragments a subgroup at 768 sg.
+// is the epilogue's scratch: NL 16 x 16 i32 fragments a subgroup at EW sg.
 #ifdef LIMBS2
 const NL: u32 = 2u;
 #else
@@ -88,11 +88,16 @@ const NL: u32 = 3u;
 #endif
 const FW: u32 = 16u * ST;
 const SW: u32 = 4u * NL * FW;
-var<workgroup> sm: array<i32, max(2u * KS * SW, 6144u)>;
+// the epilogue's scratch: a fragment's 16 rows ES words apart (80 bytes: 16-byte
+// aligned, and a half-subgroup reading one column hits each bank at most twice),
+// NL fragments a subgroup
+const ES: u32 = 20u;
+const EW: u32 = NL * 16u * ES;
+var<workgroup> sm: array<i32, max(2u * KS * SW, 8u * EW)>;
 
 #ifdef SMX_HW
 alias RT = subgroup_matrix_result<i32, 16, 16>;
-fn rstore(c: RT, off: u32, lane: u32) { subgroupMatrixStore<row_major>(&sm, off, c, 16u); }
+fn rstore(c: RT, off: u32, lane: u32) { subgroupMatrixStore<row_major>(&sm, off, c, ES); }
 #else
 // lane L holds elements 32 m + L (row 2 m + L / 16, token L % 16), m = 0..7.
 // A "loaded" fragment is its word offset; the product reads the words itself.
@@ -111,37 +116,43 @@ fn mma(a: u32, x: u32, c: RT, lane: u32) -> RT {
     }
     return r;
 }
-fn rstore(c: RT, off: u32, lane: u32) { for (var m = 0u; m < 8u; m++) { sm[off + 32u * m + lane] = c[m]; } }
+fn rstore(c: RT, off: u32, lane: u32) { for (var m = 0u; m < 8u; m++) { sm[off + (2u * m + lane / 16u) * ES + lane % 16u] = c[m]; } }
 #endif
 
-// One output fragment: C2, C1, C0 through this subgroup's scratch, combined
-// with the row and token scales, written for rows below `rows` and tokens
-// below n_tok. Every subgroup calls it equally often (it holds barriers).
+// One output fragment: C2, C1, C0 through this subgroup's scratch (rows ES
+// words apart), combined with the row and token scales, written for rows below
+// `rows` and tokens below n_tok. Lanes read the scratch by row, so each half of
+// the subgroup writes 16 consecutive floats of one token's output: 64-byte
+// runs, where reading it by token scattered every lane's float to another
+// row (Y is token-major) and the writes cost 9% of a 1536-column product.
+// Every subgroup calls it equally often (it holds barriers).
 fn epilogue(c2: RT, c1: RT,
 #ifndef LIMBS2
             c0: RT,
 #endif
             rb: u32, tb: u32, yz: u32, sg: u32, lane: u32) {
-    let scr = sg * 768u;
+    let scr = sg * EW;
     rstore(c2, scr, lane);
-    rstore(c1, scr + 256u, lane);
+    rstore(c1, scr + 16u * ES, lane);
 #ifndef LIMBS2
-    rstore(c0, scr + 512u, lane);
+    rstore(c0, scr + 32u * ES, lane);
 #endif
     workgroupBarrier();
-    let t = tb + lane % 16u;
-    if (t < p.n_tok) {
-        let st = XF[p.xf_s + t];
+    let i = lane % 16u;
+    let r = rb + i;
+    if (r < p.rows) {
+        let sr = bitcast<f32>(P[p.scale_off + r]);
         for (var m = 0u; m < 8u; m++) {
-            let e = scr + 32u * m + lane;
-            let r = rb + 2u * m + lane / 16u;
-            if (r < p.rows) {
+            let j = 2u * m + lane / 16u;
+            let t = tb + j;
+            if (t < p.n_tok) {
+                let e = scr + i * ES + j;
 #ifdef LIMBS2
-                let v = 65536.0 * f32(sm[e]) + 256.0 * f32(sm[e + 256u]);
+                let v = 65536.0 * f32(sm[e]) + 256.0 * f32(sm[e + 16u * ES]);
 #else
-                let v = 256.0 * f32(sm[e]) + f32(sm[e + 256u]) + f32(sm[e + 512u]) * (1.0 / 256.0);
+                let v = 256.0 * f32(sm[e]) + f32(sm[e + 16u * ES]) + f32(sm[e + 32u * ES]) * (1.0 / 256.0);
 #endif
-                var y = bitcast<f32>(P[p.scale_off + r]) * st * v;
+                var y = sr * XF[p.xf_s + t] * v;
                 if (p.softcap > 0.0) { y = p.softcap * tanh(clamp(y / p.softcap, -15.0, 15.0)); }
                 Y[yz + t * p.y_stride + r] = y;
             }

@@ -119,8 +119,8 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
 }
 
 /* Whether the integer tensor-core matmul runs: on a device that offers it unless
- * RULLAMA_TUNE smx=0, emulated anywhere with smx=2; its staged activations take 24 or
- * 36 KiB of workgroup memory (kernels/matmul_smx.wgsl). */
+ * RULLAMA_TUNE smx=0, emulated anywhere with smx=2; it takes 30 KiB of workgroup memory
+ * (36 with the wider token stride; kernels/matmul_smx.wgsl). */
 static void smx_plan(rl_gpu_engine *e) {
     const rl_gpu_caps *c = rl_gdev_caps(e->dev);
     e->smx = e->smx_on && ((c->has_smx_i8 && c->subgroup_max == 32) || e->smx_emu) &&

@@ -67,9 +67,13 @@ typedef struct {
  * pre-norm, on the first mat-vec's prologue). A pending prologue has w1 or next set. */
 static inline int gpu_prologue_pending(const gpu_prologue *p) { return p->w1 || p->next; }
 
-/* Workgroup bytes of matmul_smx's staged activations: two stages of ks blocks, each 12
- * fragments of 16 tokens st words apart (kernels/matmul_smx.wgsl KS, ST) */
-static inline uint32_t gpu_smx_stage_bytes(uint32_t ks, uint32_t st, uint32_t nl) { return 2 * ks * 4 * nl * 16 * st * 4; }
+/* Workgroup bytes of matmul_smx: its staged activations (two stages of ks blocks, each 4 nl
+ * fragments of 16 tokens st words apart: kernels/matmul_smx.wgsl KS, ST) or, if larger, the
+ * epilogue's scratch in the same memory (8 subgroups, nl fragments of 16 rows 20 words apart) */
+static inline uint32_t gpu_smx_stage_bytes(uint32_t ks, uint32_t st, uint32_t nl) {
+    const uint32_t stage = 2 * ks * 4 * nl * 16 * st * 4, scratch = 8 * nl * 16 * 20 * 4;
+    return stage > scratch ? stage : scratch;
+}
 
 /* The SGMIN define's value: the device's smallest subgroup, at least 4 (kernels/reduce.wgsl) */
 static inline uint32_t gpu_sgmin(const rl_gpu_caps *c) { return c->subgroup_min >= 4 ? c->subgroup_min : 4; }
