@@ -307,6 +307,12 @@ export class GpuRuntime {
             if (op === OP.WRITE) dev.queue.writeBuffer(this.buffers.get(words[i + 1]), words[i + 2], writes[wi++]);
         }
         const enc = dev.createCommandEncoder();
+        // timeline (bench): when this list's commands start and end on the GPU, unresolved until
+        // readTimeline, so pipelined steps are not made to wait for their timestamps
+        let tl = -1;
+        if (this.timeline && this.timeline.n < this.timeline.max)
+            for (let i = 0; i < words.length; i += OP_LEN[words[i]]) if (words[i] === OP.DISPATCH) { tl = this.timeline.n++; break; }
+        if (tl >= 0) enc.beginComputePass({ timestampWrites: { querySet: this.timeline.qs, beginningOfPassWriteIndex: 2 * tl } }).end();
         let pass = null, bound = null; // the pass's current pipeline: set again only when it changes
         const endPass = () => { if (pass) { pass.end(); pass = null; bound = null; } };
         const profiling = this.profile && this.querySet && !this.profileLists;
@@ -347,6 +353,7 @@ export class GpuRuntime {
             }
         }
         endPass();
+        if (tl >= 0) enc.beginComputePass({ timestampWrites: { querySet: this.timeline.qs, endOfPassWriteIndex: 2 * tl + 1 } }).end();
         if (this.profileQueries.length) {
             const n = 2 * this.profileQueries.length;
             enc.resolveQuerySet(this.querySet, 0, n, this.queryBuf, 0);
@@ -371,6 +378,37 @@ export class GpuRuntime {
                 r.mapped.catch(() => {}); // a failure surfaces when the next flush awaits it
             }
         }
+    }
+
+    // GPU timeline of the next `max` lists that dispatch (bench): readTimeline() gives each
+    // one's [start, end] in ms from the first start. Needs timestamp queries.
+    startTimeline(max) {
+        if (!this.features.has('timestamp-query')) return false;
+        this.timeline?.qs.destroy();
+        this.timeline = { qs: this.device.createQuerySet({ type: 'timestamp', count: 2 * max }), n: 0, max };
+        return true;
+    }
+
+    async readTimeline() {
+        const tl = this.timeline;
+        if (!tl) return [];
+        this.timeline = null;
+        const n = 2 * tl.n, out = [];
+        if (n) {
+            const buf = this.device.createBuffer({ size: n * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+            const staging = this.device.createBuffer({ size: n * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+            const enc = this.device.createCommandEncoder();
+            enc.resolveQuerySet(tl.qs, 0, n, buf, 0);
+            enc.copyBufferToBuffer(buf, 0, staging, 0, n * 8);
+            this.device.queue.submit([enc.finish()]);
+            await staging.mapAsync(GPUMapMode.READ);
+            const t = new BigUint64Array(staging.getMappedRange().slice(0));
+            staging.unmap();
+            [buf, staging].forEach((b) => b.destroy());
+            for (let i = 0; i < tl.n; i++) out.push([Number(t[2 * i] - t[0]) / 1e6, Number(t[2 * i + 1] - t[0]) / 1e6]);
+        }
+        tl.qs.destroy();
+        return out;
     }
 
     #staging(len) {

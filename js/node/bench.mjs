@@ -85,6 +85,26 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         t = performance.now();
         const two = await s.decodeGreedy(gen, { ahead: 2 });
         r.decodeAhead2TokS = gen / ((performance.now() - t) / 1e3);
+        // where pipelined steps' time goes on the GPU: each step's commands from start to end, and
+        // the GPU's idle time between one step's end and the next one's start
+        if (profile) {
+            s.truncate(prompt - 1);
+            await s.eval([tokens[prompt - 1]], { logits: false, argmax: true });
+            if (s.runtime.startTimeline(gen)) {
+                t = performance.now();
+                await s.decodeGreedy(gen);
+                const wall = performance.now() - t, tl = await s.runtime.readTimeline();
+                const steady = tl.slice(4); // past the queue's filling
+                if (steady.length > 1) {
+                    let busy = 0, idle = 0;
+                    for (let i = 0; i < steady.length; i++) {
+                        busy += steady[i][1] - steady[i][0];
+                        if (i) idle += steady[i][0] - steady[i - 1][1];
+                    }
+                    r.decodeTimeline = { steps: steady.length, busyMs: busy / steady.length, idleMs: idle / (steady.length - 1), tokS: gen / (wall / 1e3) };
+                }
+            }
+        }
         r.decodePicksAgree = sync.every((id, i) => id === picks[i] && id === shallow[i] && id === two[i]);
         if (!r.decodePicksAgree) throw new Error('bench: pipelined and round-trip greedy decode picked different tokens');
         r.wasmMemoryBytes = s.engine.memory.buffer.byteLength;
@@ -155,6 +175,11 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         const gb = r.decodeBytesPerToken / 1e9;
         log(`decode GPU   ${r.decodeGpuMsPerStep.toFixed(3)} ms per step (one timed pass per step); ${gb.toFixed(2)} GB of weights read per token ` +
             `-> ${(gb / (r.decodeGpuMsPerStep / 1e3)).toFixed(0)} GB/s achieved (bandwidth floor at 3.35 TB/s: ${(gb / 3.35).toFixed(3)} ms)\n`);
+    }
+    if (r.decodeTimeline) {
+        const d = r.decodeTimeline;
+        log(`decode GPU timeline ${d.busyMs.toFixed(3)} ms a step from its first command to its last, ${d.idleMs.toFixed(3)} ms idle before the next ` +
+            `(${d.steps} pipelined steps, ${d.tokS.toFixed(1)} tokens/s in that run)\n`);
     }
     if (r.decodeProfile) {
         log(`decode profile (one pass per dispatch, so the sum exceeds the real step): ${r.dispatchesPerToken.toFixed(0)} dispatches, ${r.decodeGpuMsPerToken.toFixed(3)} ms GPU per token\n`);
