@@ -179,8 +179,16 @@ test('pipelined greedy decode: picks match the CPU engine; dropping the step que
     const s = await openGpuSession(model, { nCtx: 64 });
     try {
         const [p0] = await s.eval(tokens, { logits: false, argmax: true });
+        // the bench's GPU timeline of the pipelined steps: one [start, end] a step, in order
+        const timed = s.runtime.startTimeline(32);
         const picks = await s.decodeGreedy(20); // 20 steps, each fed the previous pick on the GPU: the window (16) wraps
         assert(s.nPast === tokens.length + 20, `cache holds ${s.nPast} positions`);
+        if (timed) {
+            const tl = await s.runtime.readTimeline();
+            assert(tl.length === 20, `timeline of ${tl.length} lists, want 20 steps`);
+            tl.forEach(([a, b], i) => assert(a <= b && (i === 0 || a >= tl[i - 1][1]), `timeline step ${i}: [${a}, ${b}] after ${tl[i - 1]}`));
+            assert(tl[19][1] > 0, 'timeline: no GPU time');
+        }
         const seq = [...tokens, p0, ...picks.slice(0, 19)];
         const V = s.nVocab, cpu = await cpuLogits(seq);
         const want = [p0, ...picks];
