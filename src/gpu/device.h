@@ -14,7 +14,7 @@
 /* One row of the kernel table (src/gpu/kernels.c). */
 typedef struct {
     const char *name;
-    const char *files[8];    /* embedded WGSL files, concatenated ("F@2": src/gpu/wgsl.h) */
+    const char *files[10];   /* embedded WGSL files, concatenated ("F@2": src/gpu/wgsl.h); NULL after the last */
     uint8_t binds[12];       /* RL_BIND_* per binding; binding 0 is the uniform Params */
     uint8_t n_binds;
     uint16_t params_size;    /* bytes of the Params struct */
