@@ -34,8 +34,8 @@
 #define MATVEC_MAX_TOK 8  /* up to this many slots use the mat-vec kernel, more use mat-mat */
 #define ARGMAX_SLICES 128 /* first pass of the greedy pick: slices per logit row */
 #define TOPK_WG 256
-#define SMX_SPLIT_GROUPS 264 /* the integer matmul splits K until a product has this many workgroups (2 an SM of an H100) */
-#define SMX_SPLIT_BELOW 64 /* ... when it has fewer than this many without splitting (RULLAMA_TUNE smxkb; an H100 measured 52.8-54.2 ms for a 512-token e2b prefill against 56.7-56.8 when the 96-workgroup products split too) */
+#define SMX_SPLIT_GROUPS 384 /* the integer matmul splits K until a product has this many workgroups (about 3 an SM of an H100: a 96-workgroup product in 4 slices fills 2.9 waves of 132, in 3 only 2.2) */
+#define SMX_SPLIT_BELOW 128 /* ... when it has fewer than this many without splitting (RULLAMA_TUNE smxkb, smxk; a 512-token e2b prefill on an H100: 44.0 ms against 45.7 with the 96-workgroup products whole and the rest split to 264, 45.5 with 8 slices; docs/PERF.md) */
 #define SMX_MAX_SLICES 8
 #define TOPK_EPT 32       /* logits per invocation in the top-k kernel's first pass */
 
