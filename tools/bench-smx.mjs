@@ -11,8 +11,9 @@
 // wrong; only the times mean something): `noW` reuses the first weight fragments
 // instead of loading each block's, `noStage` skips the activation staging's loads
 // and stores, `noBar` drops the stage barrier, `fewMMA` keeps 13 of the 20 products
-// a block (every loaded fragment still used), `noOut` skips the output stores, and
-// `noW+noStage` both. docs/NOTES.md (ninth session) says what they showed.
+// a block (every loaded fragment still used), `noOut` skips the output stores,
+// `noW+noStage` both, and `wSm` loads the weight fragments from workgroup memory
+// instead of storage. docs/NOTES.md (ninth session) says what they showed.
 import { CRef, KernelRunner, params, mvParams } from '../tests/node/lib/gpu-kernel.mjs';
 
 const cref = await CRef.load();
@@ -68,6 +69,10 @@ function ablated(src, what) {
         let k = 0;
         edit(/\n\s*c\d\d = subgroupMatrixMultiplyAccumulate\(al, x\d\d, c\d\d\);/g, (m) => (k++ === 0 ? m : ''));
     }
+    if (what.includes('wSm')) { // the weight fragments from workgroup memory (wrong values) instead of storage
+        edit(/let nah = subgroupMatrixLoad<([^>]*>), row_major>\(&P, a0 \+ bn \* 256u, 8u\);/g, 'let nah = subgroupMatrixLoad<$1, row_major>(&sm, (sg * 256u + bn * 8u) % 4096u, 8u);');
+        edit(/let nal = subgroupMatrixLoad<([^>]*>), row_major>\(&P, a0 \+ bn \* 256u \+ 128u, 8u\);/g, 'let nal = subgroupMatrixLoad<$1, row_major>(&sm, (sg * 256u + 128u + bn * 8u) % 4096u, 8u);');
+    }
     if (what.includes('noOut')) edit(/Y\[yz \+ t \* p\.y_stride \+ r\] = y;/g, 'if (y == 12345.678) { Y[yz + t * p.y_stride + r] = y; }');
     return s;
 }
@@ -96,7 +101,7 @@ for (const [name, type, rows, cols] of shapes) {
         // the GPU's clocks rise over the first batches: untimed runs first, the base again at the end
         const warm = await gpu.pipeline(src, 'urrrw');
         for (let i = 0; i < 3; i++) await time([[warm, gpu.bindGroup(warm, [whole, pb, xl, xf, ys]), grid]]);
-        for (const what of ['base', 'noW', 'noStage', 'noBar', 'fewMMA', 'noOut', 'noW+noStage', 'base']) {
+        for (const what of ['base', 'noW', 'wSm', 'noStage', 'noBar', 'fewMMA', 'noOut', 'noW+noStage', 'base']) {
             const e = await gpu.pipeline(what === 'base' ? src : ablated(src, what), 'urrrw');
             line.push(`${what} ${((await time([[e, gpu.bindGroup(e, [whole, pb, xl, xf, ys]), grid]])) * 1000).toFixed(0)} us`);
         }
