@@ -11,7 +11,7 @@
 //   2 storage read_write XL: array<u32>   limbs (above)
 //   3 storage read_write XF: array<f32>   s_t at xf_s + t
 //   4 storage read       B:  array<f32>   GLU only: the multiplier, token t's at b_off + t * b_stride
-// Source: common.wgsl, reduce.wgsl (wg_max), limbs.wgsl, act_limbs.wgsl. Defines: WG = 256
+// Source: common.wgsl, reduce.wgsl (wg_max), limbs.wgsl, limbs_put.wgsl, act_limbs.wgsl. Defines: WG = 256
 // (with SUBGROUPS: SGMIN, as reduce.wgsl), GLU, LIMBS2.
 // cols must be a multiple of 32. Dispatch (n_tok, 1, 1).
 

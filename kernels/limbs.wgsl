@@ -1,6 +1,8 @@
 // Activations as int8 limbs for the integer matmul (matmul_smx.wgsl): the
 // digits and the tiled layout, shared by the passes that write them
-// (act_limbs.wgsl; norm.wgsl LIMBS). Token t's values x share one scale s_t.
+// (act_limbs.wgsl; norm.wgsl LIMBS; limbs_put.wgsl writes them), and the digits
+// by the mat-vec's integer products (matvec.wgsl IDOT). Token t's values x share
+// one scale s_t.
 // Three limbs (the default):
 //   s_t = 2^(E-6), where max_c |x[t][c]| = f * 2^E with f in [0.5, 1), so
 //   every |x / s_t| < 64;
@@ -57,11 +59,4 @@ fn limb_digits(v: vec4<f32>, k: f32) -> vec3<u32> {
 #endif
     }
     return w;
-}
-
-// the words of limbs 0 .. NL - 1 at word o (limb_word) of a layout of nb blocks
-fn limb_put(o: u32, nb: u32, w: vec3<u32>) {
-    XL[o] = w.x;
-    XL[o + nb * 128u] = w.y;
-    if (NL == 3u) { XL[o + 2u * nb * 128u] = w.z; }
 }

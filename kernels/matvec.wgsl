@@ -1,5 +1,6 @@
 // Mat-vec for decode and tiny batches: y_t = W x_t for n_tok <= NT columns.
-// Source: common.wgsl, quant.wgsl, quant_chunk.wgsl, weight_op.wgsl, matvec.wgsl (in that order).
+// Source: common.wgsl, quant.wgsl, quant_chunk.wgsl, weight_op.wgsl, matvec.wgsl (in that order;
+// IDOT: limbs.wgsl with LIMBS_NO_PUT before matvec.wgsl).
 //
 // Defines
 //   TYPE_<T>   weight format (F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K)
@@ -24,6 +25,8 @@
 //              dividing TPR; default TPR): see "Work split"
 //   WVEC       W bound as array<vec4<u32>> (quant.wgsl): 16-byte weight loads
 //   SUBGROUPS  reduce with subgroup shuffles (needs the `subgroups` feature)
+//   IDOT       (TYPE_Q4_K, PRO_RES, NT 1; limbs.wgsl before this file) integer
+//              products: see "Integer dot products" below
 //   (src/gpu/matvec_cfg.c picks WG, ROWS, RPT, LC, WVEC, XS and NT.)
 //
 // Bindings and Params: weight_op.wgsl, with
@@ -160,6 +163,61 @@ fn all_chunks(rb0: u32, rb1: u32, lane: u32) {
 #endif
 }
 
+#ifdef IDOT
+// Integer dot products. Dequantizing a Q4_K weight to f32 and multiplying costs
+// about four instructions a weight, which made the wide one-token products
+// (the MLP's gate|up) compute-bound: on an H100 one took 12.5 us with its loads
+// removed, where a plain read of its bytes takes 9.8. Here the prologue also
+// writes its output as three int8 limbs with one power-of-two scale s_t for the
+// token (limbs.wgsl's digits, as the prefill's: x = s_t (l0 + l1 / 256 + l2 /
+// 65536) to within 2^-23 of the largest |x|), made from the values it holds in
+// registers, and a 64-weight chunk (two sub-blocks) is 24 dot4I8Packed a limb
+// set: about one instruction a weight. A sub-block j over x-block b (32
+// columns) gives
+//   d sc_j s_t (S0 + S1 / 256 + S2 / 65536) - dmin m_j sum_b x,
+// with S the exact integer sums of nibble times digit. Columns past the first
+// matrix of TWO_TYPES keep the f32 path (xs is still written).
+const XB: u32 = XS / 32u;
+var<workgroup> xq: array<vec4<u32>, XB * 6u>;  // x-block b, limb l: vec4s 6 b + 2 l and + 1
+var<workgroup> xv4: array<f32, XS / 4u>;        // the sum of each vec4 of x
+var<private> x_scale: f32;                      // s_t
+
+// sum over 32 weights (bytes of q0, q1) times x-block xb's digits, limb by limb, scaled
+fn idot32(q0: vec4<u32>, q1: vec4<u32>, xb: u32) -> f32 {
+    var s = vec3<f32>(0.0);
+    for (var l = 0u; l < 3u; l++) {
+        let a = xq[6u * xb + 2u * l];
+        let b = xq[6u * xb + 2u * l + 1u];
+        let n = dot4I8Packed(q0.x, a.x) + dot4I8Packed(q0.y, a.y) + dot4I8Packed(q0.z, a.z) + dot4I8Packed(q0.w, a.w) +
+                dot4I8Packed(q1.x, b.x) + dot4I8Packed(q1.y, b.y) + dot4I8Packed(q1.z, b.z) + dot4I8Packed(q1.w, b.w);
+        s[l] = f32(n);  // |n| <= 32 * 15 * 128: exact
+    }
+    return s.x + s.y * (1.0 / 256.0) + s.z * (1.0 / 65536.0);
+}
+
+// chunk g (64 weights: sub-blocks 2cc and 2cc + 1 of block g / 4) of the row at byte rb
+fn idot_chunk(rb: u32, g: u32) -> f32 {
+    let bb = rb + (g >> 2u) * QB;
+    let cc = g & 3u;
+    let hd = k4_hdr(bb);
+    let q0 = w16(bb + 16u + 32u * cc);  // elements 64 cc + 0..15 (low nibbles), + 32.. (high)
+    let q1 = w16(bb + 32u + 32u * cc);  // 64 cc + 16..31, + 48..
+    let s0 = k4_sm(hd, 2u * cc);
+    let s1 = k4_sm(hd, 2u * cc + 1u);
+    let xb = (g >> 2u) * 8u + 2u * cc;
+    var sum0 = 0.0;
+    var sum1 = 0.0;
+    for (var k = 0u; k < 8u; k++) {
+        sum0 += xv4[8u * xb + k];
+        sum1 += xv4[8u * xb + 8u + k];
+    }
+    let m = vec4<u32>(0x0F0F0F0Fu);
+    let four = vec4<u32>(4u);
+    return x_scale * (s0.x * idot32(q0 & m, q1 & m, xb) + s1.x * idot32((q0 >> four) & m, (q1 >> four) & m, xb + 1u)) -
+           (s0.y * sum0 + s1.y * sum1);
+}
+#endif
+
 // TWO_TYPES (RPT = 1, without XS tiles unless PRO_RES): rows [pad0, rows) are
 // a second matrix of another type, TYPE2_<T>, whose quant.wgsl and
 // quant_chunk.wgsl functions the WGSL builder includes again renamed NAME_2
@@ -173,7 +231,14 @@ fn row_chunks(rb0: u32, rb1: u32, lane: u32, r: u32) {
         return;
     }
 #endif
+#ifdef IDOT
+    for (var g = lane; g < p.cols / 64u; g += TPR) {
+        ca[0] += idot_chunk(rb0, g);
+        if (RPT > 1u) { acc1[0] += idot_chunk(rb1, g); }
+    }
+#else
     all_chunks(rb0, rb1, lane);
+#endif
 }
 
 var<workgroup> red: array<f32, WG * NT>;
@@ -252,6 +317,34 @@ fn block_sum(v: f32, li: u32
 #endif
 }
 
+#ifdef IDOT
+// Largest v over the workgroup (every thread gets it), as block_sum.
+fn block_max(v: f32, li: u32
+#ifdef SUBGROUPS
+             , sg: u32
+#endif
+) -> f32 {
+#ifdef SUBGROUPS
+    let t = subgroupMax(v);
+    workgroupBarrier();  // red is free
+    if (li % sg == 0u) { red[li / sg] = t; }
+    workgroupBarrier();
+    var m = 0.0;
+    for (var k = 0u; k < (WG + sg - 1u) / sg; k++) { m = max(m, red[k]); }
+    return m;
+#else
+    workgroupBarrier();  // red is free
+    red[li] = v;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (li < s) { red[li] = max(red[li], red[li + s]); }
+        workgroupBarrier();
+    }
+    return red[0];
+#endif
+}
+#endif
+
 // vec4 of the prologue's vectors per thread (XS = cols)
 const PN: u32 = (XS / 4u + WG - 1u) / WG;
 
@@ -311,10 +404,39 @@ fn prologue(li: u32, first: bool
             if (i < XS / 4u) {
                 let u = hv[k] * inv2 * w2[k];
                 xs[i] = u;
+                hv[k] = u;  // IDOT: the product's input, for its limbs
                 if (first) { UOUT[i] = u; }
             }
         }
     }
+#ifdef IDOT
+    // the product's input (now in hv) as limbs, with the token's scale
+    var mx = 0.0;
+    for (var k = 0u; k < PN; k++) {
+        if (li + k * WG < XS / 4u) {
+            let a = abs(hv[k]);
+            mx = max(mx, max(max(a.x, a.y), max(a.z, a.w)));
+        }
+    }
+    let sc = limb_scale(block_max(mx, li
+#ifdef SUBGROUPS
+                                  , sg
+#endif
+                                  ));
+    x_scale = sc.s;
+    for (var k = 0u; k < PN; k++) {
+        let i = li + k * WG;
+        if (i < XS / 4u) {
+            let w = limb_digits(hv[k], sc.k);
+            let b = i / 8u;
+            let j = i % 8u;
+            xq[6u * b + j / 4u][j % 4u] = w.x;
+            xq[6u * b + 2u + j / 4u][j % 4u] = w.y;
+            xq[6u * b + 4u + j / 4u][j % 4u] = w.z;
+            xv4[i] = (hv[k].x + hv[k].y) + (hv[k].z + hv[k].w);
+        }
+    }
+#endif
     workgroupBarrier();
 }
 #endif

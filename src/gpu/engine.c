@@ -191,12 +191,14 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->smx_split_below = SMX_SPLIT_BELOW;
     e->mv_wvec = -1;
     e->mv_unroll = -1;
+    e->mv_idot = 1;
     const char *v = h && h->getenv ? h->getenv(h, "RULLAMA_TUNE") : NULL;
     for (; v && *v; v += strcspn(v, ",") + (v[strcspn(v, ",")] == ',')) {
         unsigned n, n2;
         if (sscanf(v, "lc=%u", &n) == 1 && n && !(n & (n - 1))) e->mv_lc = (int)n;
         else if (sscanf(v, "wvec=%u", &n) == 1) e->mv_wvec = n ? 1 : 0;
         else if (sscanf(v, "unroll=%u", &n) == 1) e->mv_unroll = n ? 1 : 0;
+        else if (sscanf(v, "idot=%u", &n) == 1) e->mv_idot = n != 0;
         else if (sscanf(v, "wg=%u", &n) == 1 && n >= 32 && n <= 1024 && !(n & (n - 1))) e->mv_wg = (int)n;
         else if (sscanf(v, "steps=%u", &n) == 1 && n >= 1 && n <= 64) e->mv_steps = (int)n;
         else if (sscanf(v, "splits=%u", &n) == 1 && n >= 1 && n <= 1024) e->attn_splits = (int)n;

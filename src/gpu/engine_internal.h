@@ -137,6 +137,8 @@ struct rl_gpu_engine {
     int ple_on_host;              /* table rows uploaded per step into b_ple_rows (row ids 0..T-1) */
     int mv_lc, mv_wvec, mv_unroll, mv_wg, mv_steps; /* RULLAMA_TUNE overrides of the mat-vec variant
                                                      * (0 / -1 / -1 / 0 / 0: the planner's) */
+    int mv_idot;                  /* a Q4_K GeGLU pair (gate|up) with a residual prologue uses integer dot
+                                   * products (kernels/matvec.wgsl IDOT; RULLAMA_TUNE idot=0: off) */
     int attn_splits, attn_hc, attn_kb; /* RULLAMA_TUNE: decode attention's most key splits, heads and keys
                                         * per block (0: ATTN_DEC_SPLITS, ATTN_HC, ATTN_DEC_KB) */
     int attn_noprep;                   /* RULLAMA_TUNE prep=0: q, k, v prepared in a pass of their own */

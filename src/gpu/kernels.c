@@ -9,7 +9,7 @@
 static const rl_kernel kernels[K_COUNT] = {
     [K_NORM] = {"norm", {"common.wgsl", "reduce.wgsl", "norm.wgsl"}, {U, R, R, W, W}, 5, 48},
     /* ... also writing its output's limbs for the integer matmul (LIMBS): XL, XF */
-    [K_NORM_LIMBS] = {"norm", {"common.wgsl", "reduce.wgsl", "limbs.wgsl", "norm.wgsl"}, {U, R, R, W, W, W, W}, 7, 48},
+    [K_NORM_LIMBS] = {"norm", {"common.wgsl", "reduce.wgsl", "limbs.wgsl", "limbs_put.wgsl", "norm.wgsl"}, {U, R, R, W, W, W, W}, 7, 48},
     [K_ATTN_PREP] = {"attn_prep", {"common.wgsl", "reduce.wgsl", "attn_prep.wgsl"}, {U, R, W, R, R, W, W}, 7, 64},
     /* prefill: a block of query tokens per workgroup, each K/V block loaded once for all of them */
     [K_ATTENTION_TILED] = {"attention_tiled", {"common.wgsl", "attn_io.wgsl", "attention_tiled.wgsl"}, {U, R, R, R, R, W, W}, 7, 80},
@@ -25,12 +25,12 @@ static const rl_kernel kernels[K_COUNT] = {
     /* the same mat-vec with a GeGLU epilogue: Y = gelu(W x) * B (the per-layer-embedding gate) */
     [K_MATVEC_GEGLU] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "matvec.wgsl"}, {U, R, R, W, R}, 5, 64},
     /* ... with the residual step before it as its prologue (PRO_RES): B (GeGLU or unused), HIN, PV, HOUT, UOUT */
-    [K_MATVEC_RES] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "matvec.wgsl", "quant.wgsl@2", "quant_chunk.wgsl@2"}, {U, R, R, W, R, R, R, W, W}, 9, 64},
+    [K_MATVEC_RES] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "limbs.wgsl", "matvec.wgsl", "quant.wgsl@2", "quant_chunk.wgsl@2"}, {U, R, R, W, R, R, R, W, W}, 9, 64},
     [K_MATMUL] = {"matmul", {"quant.wgsl", "weight_op.wgsl", "tile_fetch.wgsl", "matmul.wgsl"}, {U, R, R, W}, 4, 64},
     /* prefill on integer tensor cores: activations as three int8 limbs, then the product */
-    [K_ACT_LIMBS] = {"act_limbs", {"common.wgsl", "reduce.wgsl", "limbs.wgsl", "act_limbs.wgsl"}, {U, R, W, W}, 4, 32},
+    [K_ACT_LIMBS] = {"act_limbs", {"common.wgsl", "reduce.wgsl", "limbs.wgsl", "limbs_put.wgsl", "act_limbs.wgsl"}, {U, R, W, W}, 4, 32},
     /* ... of a GeGLU's output, made on the way (GLU): gelu(gate) * B */
-    [K_ACT_LIMBS_GLU] = {"act_limbs", {"common.wgsl", "reduce.wgsl", "limbs.wgsl", "act_limbs.wgsl"}, {U, R, W, W, R}, 5, 32},
+    [K_ACT_LIMBS_GLU] = {"act_limbs", {"common.wgsl", "reduce.wgsl", "limbs.wgsl", "limbs_put.wgsl", "act_limbs.wgsl"}, {U, R, W, W, R}, 5, 32},
     [K_MATMUL_SMX] = {"matmul_smx", {"matmul_smx.wgsl"}, {U, R, R, R, W}, 5, 48},
     /* load: quantized matrices as 16-bit integer rows in int8 fragment tiles, for matmul_smx */
     [K_SPLIT_SUM] = {"split_sum", {"split_sum.wgsl"}, {U, R, W}, 3, 32},

@@ -119,7 +119,7 @@ test('RMSNorm LIMBS: the output also as int8 limbs (three or two), the same as a
     const rnd = (m, s = 1) => Float32Array.from({ length: m }, () => (rng() * 2 - 1) * s);
     const tPad = Math.ceil(T / 16) * 16, nb = n / 32;
     for (const [next, nl] of [[false, 3], [true, 3], [rng() < 0.5, 2]]) {
-        const withLimbs = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'limbs.wgsl', 'norm.wgsl'], [...defs, 'LIMBS', ...(nl === 2 ? ['LIMBS2'] : [])]), 'urrwwww');
+        const withLimbs = await gpu.pipeline(c.wgsl(['common.wgsl', 'reduce.wgsl', 'limbs.wgsl', 'limbs_put.wgsl', 'norm.wgsl'], [...defs, 'LIMBS', ...(nl === 2 ? ['LIMBS2'] : [])]), 'urrwwww');
         const limbsPass = await gpu.pipeline(gpu.limbsSource(c, false, nl), 'urww');
         const x = rnd(n * T, 3), h = rnd(n * T), vec = rnd(3 * n + 4, 1.5);
         for (let t = 0; t < T; t++) for (let i = 0; i < n; i++) x[t * n + i] *= 10 ** (t % 5 - 2); // tokens of different size

@@ -15,6 +15,7 @@ import { CRef, KernelRunner, TYPES, rowBytes, mvParams, grParams, params, random
 
 const TOL = 1e-5;
 const MV_FILES = ['common.wgsl', 'quant.wgsl', 'quant_chunk.wgsl', 'weight_op.wgsl', 'matvec.wgsl'];
+const PRO_FILES = ['common.wgsl', 'quant.wgsl', 'quant_chunk.wgsl', 'weight_op.wgsl', 'limbs.wgsl', 'matvec.wgsl']; // as K_MATVEC_RES (IDOT reads limbs.wgsl)
 const MM_FILES = ['quant.wgsl', 'weight_op.wgsl', 'tile_fetch.wgsl', 'matmul.wgsl'];
 const OP_FILES = ['quant.wgsl', 'weight_op.wgsl', 'tile_fetch.wgsl', 'matmul_op.wgsl']; // the outer-product candidate (split K)
 const GR_FILES = ['quant.wgsl', 'get_rows.wgsl'];
@@ -312,8 +313,8 @@ async function proRes(name, o) {
     const grid = [P.gridX, Math.ceil(nwg / P.gridX)];
     const defines = [...gpuDefs(type), `WG=${o.wg}`, `ROWS=${o.rowsPerWg}`, 'NT=1', `RPT=${o.rpt}`, `XS=${cols}`, 'PRO_RES', `EPS=${PRO_EPS}`,
         ...(o.sub ? ['SUBGROUPS'] : []), ...(o.pair ? ['EPI_PAIR'] : []), ...(o.geglu ? ['EPI_GEGLU'] : []),
-        ...(o.lc ? [`LC=${o.lc}`] : []), ...(o.wvec ? ['WVEC'] : []), ...(o.steps ? [`STEPS=${o.steps}`] : [])];
-    const entry = await gpu.pipeline(cref.wgsl(MV_FILES, defines), 'urrwrrrww');
+        ...(o.lc ? [`LC=${o.lc}`] : []), ...(o.wvec ? ['WVEC'] : []), ...(o.steps ? [`STEPS=${o.steps}`] : []), ...(o.idot ? ['IDOT'] : [])];
+    const entry = await gpu.pipeline(cref.wgsl(PRO_FILES, defines), 'urrwrrrww');
     const bufs = [gpu.buffer(mvParams(P), true), gpu.buffer(withPad(gpuLayout(type, mat), wOff)), gpu.buffer(X), gpu.buffer(y0), gpu.buffer(B), gpu.buffer(H),
         gpu.buffer(PV), gpu.buffer(hout0), gpu.buffer(uout0)];
     gpu.dispatch(entry, gpu.bindGroup(entry, bufs), grid);
@@ -353,14 +354,17 @@ async function proRes(name, o) {
         for (let c = 0; c < cols; c++) near(`uout[${c}]`, uout[c], u[c], uTol[c]);
         untouched('uout', uout, uout0, cols);
     } else untouched('uout', uout, uout0, 0);
-    // y: the product's f32 error (TOL * sum |w u|) plus that of u itself
+    // y: the product's f32 error (TOL * sum |w u|) plus that of u itself; IDOT: plus the limbs'
+    // rounding of u, 2^-22 of the largest |u| (kernels/limbs.wgsl: s_t / 2^17, s_t <= 2^-5 of it)
+    let uMax = 0;
+    for (let c = 0; c < cols; c++) uMax = Math.max(uMax, Math.abs(u[c]));
     const dot = (r) => {
         let sum = 0, mag = 0, du = 0;
         for (let c = 0; c < cols; c++) {
             const wc = w[r * cols + c];
             sum += wc * u[c];
             mag += Math.abs(wc * u[c]);
-            du += Math.abs(wc) * uTol[c];
+            du += Math.abs(wc) * (uTol[c] + (o.idot ? uMax * 2 ** -22 : 0));
         }
         return [sum, TOL * mag + du + 1e-30];
     };
@@ -382,7 +386,7 @@ async function proRes(name, o) {
     worst[name] = Math.max(worst[name] || 0, worstRatio);
 }
 
-test('matvec PRO_RES: the residual prologue, 3 random types, cols 256 and 1536, flags 0..6, several workgroups, both reductions, EPI_PAIR and EPI_GEGLU', async () => {
+test('matvec PRO_RES: the residual prologue, 3 random types, cols 256 and 1536, flags 0..6, several workgroups, both reductions, EPI_PAIR and EPI_GEGLU, integer products (IDOT)', async () => {
     const others = Object.keys(TYPES).filter((t) => t !== 'Q4_K');
     const t2 = pick(others), types = ['Q4_K', t2, pick(others.filter((t) => t !== t2))];
     const shapes = [[64, 4, 1], [128, 8, 2], [32, 2, 1], [64, 8, 2], [256, 16, 1], [32, 4, 2]]; // WG, ROWS, RPT
@@ -392,7 +396,8 @@ test('matvec PRO_RES: the residual prologue, 3 random types, cols 256 and 1536, 
             const cols = (ti + flags) % 2 ? 1536 : 256, [wg, rpw, rpt] = pick(shapes), sub = k % 2 === 0 && gpu.hasSubgroups;
             const rows = randInt(40, 300), nwg = Math.ceil(rows / rpw);
             await proRes(`matvec pro ${type} f${flags}`, { type, rows, cols, flags, mode: pick(['quant', 'bytes']), wg, rowsPerWg: rpw, rpt, sub,
-                lc: pickLc(wg * rpt / rpw), wvec: rng() < 0.5, steps: pickSteps(type, cols, wg * rpt / rpw), gridX: pick([nwg, Math.ceil(nwg / 3)]) }); // a 2-D grid with idle workgroups at the end, too
+                lc: pickLc(wg * rpt / rpw), wvec: rng() < 0.5, steps: pickSteps(type, cols, wg * rpt / rpw), gridX: pick([nwg, Math.ceil(nwg / 3)]), // a 2-D grid with idle workgroups at the end, too
+                idot: type === 'Q4_K' && flags % 2 === 1 }); // integer products (IDOT) for half the Q4_K cases
         }
     }
     // flag 4: no residual yet (a pass's first pre-norm on the first mat-vec), with and without the next norm
@@ -404,6 +409,9 @@ test('matvec PRO_RES: the residual prologue, 3 random types, cols 256 and 1536, 
     // one workgroup alone (it must write h' and u), the GeGLU epilogues
     await proRes('matvec pro single', { type: pick(types), rows: randInt(1, 8), cols: 256, flags: 3, mode: 'quant', wg: 64, rowsPerWg: 8, rpt: 1, sub: gpu.hasSubgroups });
     await proRes('matvec pro pair', { type: 'Q4_K', rows: randInt(40, 300), cols: 1536, flags: randInt(0, 3), mode: 'quant', wg: 64, rowsPerWg: 8, rpt: 2, pair: true, sub: gpu.hasSubgroups, lc: 4, wvec: true });
+    // the engine's gate|up on integer products: GeGLU pairs, two rows a thread, 16-byte loads or not
+    for (const wvec of [true, false])
+        await proRes(`matvec pro pair idot${wvec ? '' : ' words'}`, { type: 'Q4_K', rows: randInt(40, 300), cols: pick([256, 1536]), flags: randInt(0, 3), mode: 'quant', wg: 128, rowsPerWg: 32, rpt: 2, pair: true, sub: gpu.hasSubgroups, lc: 4, wvec, idot: true });
     for (const rpt of [1, 2]) // the gate's B for the thread's first and second rows
         await proRes(`matvec pro geglu rpt ${rpt}`, { type: pick(types), rows: randInt(40, 300), cols: 256, flags: 3, mode: 'quant', wg: 128, rowsPerWg: 8, rpt, geglu: true, sub: rpt === 2 && gpu.hasSubgroups });
 });

@@ -116,7 +116,7 @@ export class KernelRunner {
     get hasSmx() { return this.rt.hasSmxI8; }
     // act_limbs.wgsl as the engine builds it (src/gpu/engine.c make_pipelines; SGMIN 4 is safe on any device)
     limbsSource(cref, glu = false, nl = 3) {
-        return cref.wgsl(['common.wgsl', 'reduce.wgsl', 'limbs.wgsl', 'act_limbs.wgsl'],
+        return cref.wgsl(['common.wgsl', 'reduce.wgsl', 'limbs.wgsl', 'limbs_put.wgsl', 'act_limbs.wgsl'],
             ['WG=256u', ...(glu ? ['GLU'] : []), ...(nl === 2 ? ['LIMBS2'] : []), ...(this.hasSubgroups ? ['SUBGROUPS', 'SGMIN=4u'] : [])]);
     }
 
