@@ -80,12 +80,8 @@ struct SP {
 
 // Staged activations: a stage is KS blocks, a block 4 NL fragments of FW words
 // (16 tokens ST words apart), two stages' room. After the loop the same memory
-// is the epilogue's scratch: NL 16 x 16 i32 fragments a subgroup at EW sg.
-#ifdef LIMBS2
-const NL: u32 = 2u;
-#else
-const NL: u32 = 3u;
-#endif
+// is the epilogue's scratch: NL 16 x 16 i32 fragments a subgroup at EW sg
+// (NL: limbs.wgsl, which follows this file: WGSL directives must come first).
 const FW: u32 = 16u * ST;
 const SW: u32 = 4u * NL * FW;
 // the epilogue's scratch: a fragment's 16 rows ES words apart (80 bytes: 16-byte

@@ -1,6 +1,6 @@
 // Mat-vec for decode and tiny batches: y_t = W x_t for n_tok <= NT columns.
 // Source: common.wgsl, quant.wgsl, quant_chunk.wgsl, weight_op.wgsl, matvec.wgsl (in that order;
-// IDOT: limbs.wgsl with LIMBS_NO_PUT before matvec.wgsl).
+// IDOT: limbs.wgsl, three limbs, before matvec.wgsl).
 //
 // Defines
 //   TYPE_<T>   weight format (F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K)
@@ -177,6 +177,7 @@ fn all_chunks(rb0: u32, rb1: u32, lane: u32) {
 //   d sc_j s_t (S0 + S1 / 256 + S2 / 65536) - dmin m_j sum_b x,
 // with S the exact integer sums of nibble times digit. Columns past the first
 // matrix of TWO_TYPES keep the f32 path (xs is still written).
+const_assert NL == 3u && NT == 1u;  // idot32 takes three limbs; one token
 const XB: u32 = XS / 32u;
 var<workgroup> xq: array<vec4<u32>, XB * 6u>;  // x-block b, limb l: vec4s 6 b + 2 l and + 1
 var<workgroup> xv4: array<f32, XS / 4u>;        // the sum of each vec4 of x

@@ -95,7 +95,7 @@ for (const [name, type, rows, cols] of shapes) {
     const ys = gpu.buffer(rows * T * 4);
     const whole = gpu.buffer(params([rows, cols, T, 0, scaleOff, 0, rows, 0, nb, 0, nb, 0], [9]), true);
     const grid = [T / 64, Math.ceil(rows / 128), 1];
-    const src = cref.wgsl(['matmul_smx.wgsl'], SMX_DEFS);
+    const src = cref.wgsl(['matmul_smx.wgsl', 'limbs.wgsl'], SMX_DEFS); // NL from limbs.wgsl, after the directives
     if (ablate) {
         const line = [];
         // the GPU's clocks rise over the first batches: untimed runs first, the base again at the end

@@ -31,7 +31,7 @@ static const rl_kernel kernels[K_COUNT] = {
     [K_ACT_LIMBS] = {"act_limbs", {"common.wgsl", "reduce.wgsl", "limbs.wgsl", "limbs_put.wgsl", "act_limbs.wgsl"}, {U, R, W, W}, 4, 32},
     /* ... of a GeGLU's output, made on the way (GLU): gelu(gate) * B */
     [K_ACT_LIMBS_GLU] = {"act_limbs", {"common.wgsl", "reduce.wgsl", "limbs.wgsl", "limbs_put.wgsl", "act_limbs.wgsl"}, {U, R, W, W, R}, 5, 32},
-    [K_MATMUL_SMX] = {"matmul_smx", {"matmul_smx.wgsl"}, {U, R, R, R, W}, 5, 48},
+    [K_MATMUL_SMX] = {"matmul_smx", {"matmul_smx.wgsl", "limbs.wgsl"}, {U, R, R, R, W}, 5, 48},
     /* load: quantized matrices as 16-bit integer rows in int8 fragment tiles, for matmul_smx */
     [K_SPLIT_SUM] = {"split_sum", {"split_sum.wgsl"}, {U, R, W}, 3, 32},
     [K_SMX_PACK] = {"smx_pack", {"common.wgsl", "reduce.wgsl", "quant.wgsl", "smx_pack.wgsl"}, {U, R, W}, 3, 32},

@@ -536,7 +536,7 @@ async function smxProduct(name, o, hw) {
             for (let c = 0; c < cols; c++) Xin[xOff + t * xStride + c] = geluTanh(X[xOff + t * xStride + c]) * B[bOff + t * bStride + c];
         bb.destroy();
     }
-    const entry = await gpu.pipeline(cref.wgsl(['matmul_smx.wgsl'], [`KS=${o.ks}u`, `ST=${o.st}u`, ...(hw ? ['SMX_HW'] : []), ...(o.nl === 2 ? ['LIMBS2'] : [])]), 'urrrw');
+    const entry = await gpu.pipeline(cref.wgsl(['matmul_smx.wgsl', 'limbs.wgsl'], [`KS=${o.ks}u`, `ST=${o.st}u`, ...(hw ? ['SMX_HW'] : []), ...(o.nl === 2 ? ['LIMBS2'] : [])]), 'urrrw');
     const yb = gpu.buffer(y0), grid = [Math.ceil(nTok / 64), Math.ceil(rows / 128)];
     let y;
     if (o.slices > 1) { // split K: slice z's sums at z * part of a scratch (random words between), then split_sum
