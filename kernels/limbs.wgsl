@@ -37,8 +37,18 @@ fn limb_scale(mx: f32) -> LimbScale {
 #endif
 }
 
-// the word of limb 0 holding token t's columns 4 g .. 4 g + 3; limb l's is nb * 128 * l further
+// LIMBS_FLAT (decode's one-token products, matvec.wgsl XLIMBS): token t's blocks one after
+// another instead, 8 words a limb: block b's limb l is words 24 b + 8 l .. + 7 of token t's
+// 24 nb (as the mat-vec's workgroup copy, vec4s 6 b + 2 l and + 1).
+
+// the word of limb 0 holding token t's columns 4 g .. 4 g + 3; limb l's is limb_stride(nb) * l further
+#ifdef LIMBS_FLAT
+fn limb_word(t: u32, g: u32, nb: u32) -> u32 { return t * 24u * nb + (g / 8u) * 24u + g % 8u; }
+fn limb_stride(nb: u32) -> u32 { return 8u; }
+#else
 fn limb_word(t: u32, g: u32, nb: u32) -> u32 { return ((t / 16u) * NL * nb + g / 8u) * 128u + (t % 16u) * 8u + g % 8u; }
+fn limb_stride(nb: u32) -> u32 { return nb * 128u; }
+#endif
 
 // four values' digits as the words of limbs 0, 1 (, 2)
 fn limb_digits(v: vec4<f32>, k: f32) -> vec3<u32> {

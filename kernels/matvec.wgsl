@@ -25,8 +25,12 @@
 //              dividing TPR; default TPR): see "Work split"
 //   WVEC       W bound as array<vec4<u32>> (quant.wgsl): 16-byte weight loads
 //   SUBGROUPS  reduce with subgroup shuffles (needs the `subgroups` feature)
-//   IDOT       (TYPE_Q4_K, PRO_RES, NT 1; limbs.wgsl before this file) integer
-//              products: see "Integer dot products" below
+//   IDOT       (NT 1; limbs.wgsl before this file) integer products, x as int8
+//              limbs: see "Integer dot products" below. TYPE_Q4_K with PRO_RES
+//              (the limbs made by the prologue), or TYPE_Q4_K / TYPE_Q6_K with
+//   XLIMBS     the limbs read from XL / XF (bindings 4, 5), made by x's producer
+//   LIMBS_OUT  (EPI_PAIR, PRO_RES, 32 outputs a workgroup, LIMBS_FLAT) the
+//              outputs also as limbs for the next product's XLIMBS: see below
 //   (src/gpu/matvec_cfg.c picks WG, ROWS, RPT, LC, WVEC, XS and NT.)
 //
 // Bindings and Params: weight_op.wgsl, with
@@ -36,7 +40,10 @@
 //                grid_x <= 65535; workgroups past the last row do nothing
 //   pad0, pad1   EPI_GEGLU: where the gate B of token t starts (below);
 //                EPI_PAIR: pad0 = rows between a gate row and its up row;
-//                TWO_TYPES: the second matrix's first row and byte offset
+//                TWO_TYPES: the second matrix's first row and byte offset;
+//                XLIMBS: pad0 = where x's block sums start in XF (Q4_K)
+//   pro_s, pro_flags  XLIMBS: where x's scale starts in XF, and its stride per
+//                32-column block (0: one scale for the token, 1: one a block)
 //
 // Work split: slot s of the workgroup holds rows row0 + s + (ROWS / RPT) * j,
 // j < RPT. The TPR threads of a slot take the chunks (quant_chunk.wgsl) of its
@@ -95,7 +102,48 @@ fn epilogue(y: f32, t: u32, j: u32) -> f32 { return y; }
 @group(0) @binding(5) var<storage, read> HIN: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read> PV: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> HOUT: array<vec4<f32>>;
+#ifndef LIMBS_OUT
 @group(0) @binding(8) var<storage, read_write> UOUT: array<vec4<f32>>;
+#endif
+#endif
+
+#ifdef LIMBS_OUT
+// LIMBS_OUT (EPI_PAIR, one token, 32 outputs a workgroup; with LIMBS_FLAT): the
+// GeGLU outputs are the input of the MLP's down product, which reads them as
+// limbs (XLIMBS). A workgroup's 32 outputs are its x-block b = row0 / 32: it
+// writes their limbs to XLO (limbs.wgsl LIMBS_FLAT) with a scale of their own,
+// at word 24 nb + b, and their sum at word 25 nb + b (f32 bits; nb = rows / 32,
+// rows a multiple of 32). Binding 8 is XLO instead of UOUT: the prologue's
+// normed input is then not written (nothing reads it after this product).
+@group(0) @binding(8) var<storage, read_write> XLO: array<u32>;
+const_assert OUT_ROWS == 32u && NT == 1u;
+var<workgroup> gout: array<f32, 32>;
+
+fn limbs_out(row0: u32, li: u32) {
+    workgroupBarrier();  // gout is written
+    if (li < 8u) {
+        var mx = 0.0;
+        for (var k = 0u; k < 32u; k++) { mx = max(mx, abs(gout[k])); }
+        let sc = limb_scale(mx);
+        let b = row0 / 32u;
+        let nb = p.rows / 32u;
+        limb_put_out(limb_word(0u, 8u * b + li, nb), nb,
+                     limb_digits(vec4<f32>(gout[4u * li], gout[4u * li + 1u], gout[4u * li + 2u], gout[4u * li + 3u]), sc.k));
+        if (li == 0u) {
+            var sum = 0.0;
+            for (var k = 0u; k < 32u; k++) { sum += gout[k]; }
+            XLO[24u * nb + b] = bitcast<u32>(sc.s);
+            XLO[25u * nb + b] = bitcast<u32>(sum);
+        }
+    }
+}
+
+fn limb_put_out(o: u32, nb: u32, w: vec3<u32>) {
+    let ls = limb_stride(nb);
+    XLO[o] = w.x;
+    XLO[o + ls] = w.y;
+    XLO[o + 2u * ls] = w.z;
+}
 #endif
 
 #ifndef RPT
@@ -167,33 +215,60 @@ fn all_chunks(rb0: u32, rb1: u32, lane: u32) {
 // Integer dot products. Dequantizing a Q4_K weight to f32 and multiplying costs
 // about four instructions a weight, which made the wide one-token products
 // (the MLP's gate|up) compute-bound: on an H100 one took 12.5 us with its loads
-// removed, where a plain read of its bytes takes 9.8. Here the prologue also
-// writes its output as three int8 limbs with one power-of-two scale s_t for the
-// token (limbs.wgsl's digits, as the prefill's: x = s_t (l0 + l1 / 256 + l2 /
-// 65536) to within 2^-23 of the largest |x|), made from the values it holds in
-// registers, and a 64-weight chunk (two sub-blocks) is 24 dot4I8Packed a limb
-// set: about one instruction a weight. A sub-block j over x-block b (32
-// columns) gives
-//   d sc_j s_t (S0 + S1 / 256 + S2 / 65536) - dmin m_j sum_b x,
-// with S the exact integer sums of nibble times digit. Columns past the first
-// matrix of TWO_TYPES keep the f32 path (xs is still written).
-const_assert NL == 3u && NT == 1u;  // idot32 takes three limbs; one token
+// removed, where a plain read of its bytes takes 9.8. Here x comes as three int8
+// limbs (limbs.wgsl's digits: x = s (l0 + l1 / 256 + l2 / 65536) to within 2^-23
+// of the largest |x| its scale s covers), and a 64-weight chunk is 24
+// dot4I8Packed a limb set: about one instruction a weight.
+//   - with PRO_RES, the prologue makes them from the values it holds in
+//     registers, with one power-of-two scale s_t for the token, into workgroup
+//     memory (xq, and xv4: the sum of each vec4 of x, for Q4_K's mins);
+//   - with XLIMBS (no prologue), they are read from XL in the LIMBS_FLAT layout
+//     of limbs.wgsl (block b's limb l: vec4s 6 b + 2 l and + 1), written by the
+//     pass that made x: a norm (norm.wgsl LIMBS, one scale for the token, at
+//     XF[pro_s]) or the GeGLU pair before the MLP's down (LIMBS_OUT below, a
+//     scale per 32-column block at XF[pro_s + b], its sum at XF[pad0 + b]);
+//     pro_flags is the scale's stride per block (0 or 1).
+// A Q4_K sub-block j over x-block b (32 columns) gives
+//   d sc_j s_b (S0 + S1 / 256 + S2 / 65536) - dmin m_j sum_b x,
+// with S the exact integer sums of nibble times digit. A Q6_K chunk (XLIMBS) is
+// four 16-weight groups, each d sc_k s_b (S0 + ...) over half of an x-block,
+// its quants made signed bytes (q - 32) so that no sum of x is needed. Columns
+// past the first matrix of TWO_TYPES keep the f32 path (xs is still written).
+const_assert NL == 3u && NT == 1u;  // three limbs; one token
+#ifdef XLIMBS
+@group(0) @binding(4) var<storage, read> XL: array<vec4<u32>>;
+@group(0) @binding(5) var<storage, read> XF: array<f32>;
+fn xlv(i: u32) -> vec4<u32> { return XL[i]; }
+fn x_scale_of(b: u32) -> f32 { return XF[p.pro_s + b * p.pro_flags]; }
+fn x_sum_of(b: u32) -> f32 { return XF[p.pad0 + b]; }
+#else
 const XB: u32 = XS / 32u;
 var<workgroup> xq: array<vec4<u32>, XB * 6u>;  // x-block b, limb l: vec4s 6 b + 2 l and + 1
 var<workgroup> xv4: array<f32, XS / 4u>;        // the sum of each vec4 of x
 var<private> x_scale: f32;                      // s_t
+fn xlv(i: u32) -> vec4<u32> { return xq[i]; }
+fn x_scale_of(b: u32) -> f32 { return x_scale; }
+fn x_sum_of(b: u32) -> f32 {
+    var s = 0.0;
+    for (var k = 0u; k < 8u; k++) { s += xv4[8u * b + k]; }
+    return s;
+}
+#endif
 
-// sum over 32 weights (bytes of q0, q1) times x-block xb's digits, limb by limb, scaled
+// the three limb sums (exact integers: |n| <= 32 * 15 * 128) as one value, in units of the scale
+fn limb_total(n: vec3<i32>) -> f32 { return f32(n.x) + f32(n.y) * (1.0 / 256.0) + f32(n.z) * (1.0 / 65536.0); }
+
+#ifdef TYPE_Q4_K
+// sum over 32 weights (bytes of q0, q1) times x-block xb's digits, limb by limb
 fn idot32(q0: vec4<u32>, q1: vec4<u32>, xb: u32) -> f32 {
-    var s = vec3<f32>(0.0);
+    var n = vec3<i32>(0);
     for (var l = 0u; l < 3u; l++) {
-        let a = xq[6u * xb + 2u * l];
-        let b = xq[6u * xb + 2u * l + 1u];
-        let n = dot4I8Packed(q0.x, a.x) + dot4I8Packed(q0.y, a.y) + dot4I8Packed(q0.z, a.z) + dot4I8Packed(q0.w, a.w) +
-                dot4I8Packed(q1.x, b.x) + dot4I8Packed(q1.y, b.y) + dot4I8Packed(q1.z, b.z) + dot4I8Packed(q1.w, b.w);
-        s[l] = f32(n);  // |n| <= 32 * 15 * 128: exact
+        let a = xlv(6u * xb + 2u * l);
+        let b = xlv(6u * xb + 2u * l + 1u);
+        n[l] = dot4I8Packed(q0.x, a.x) + dot4I8Packed(q0.y, a.y) + dot4I8Packed(q0.z, a.z) + dot4I8Packed(q0.w, a.w) +
+               dot4I8Packed(q1.x, b.x) + dot4I8Packed(q1.y, b.y) + dot4I8Packed(q1.z, b.z) + dot4I8Packed(q1.w, b.w);
     }
-    return s.x + s.y * (1.0 / 256.0) + s.z * (1.0 / 65536.0);
+    return limb_total(n);
 }
 
 // chunk g (64 weights: sub-blocks 2cc and 2cc + 1 of block g / 4) of the row at byte rb
@@ -206,17 +281,44 @@ fn idot_chunk(rb: u32, g: u32) -> f32 {
     let s0 = k4_sm(hd, 2u * cc);
     let s1 = k4_sm(hd, 2u * cc + 1u);
     let xb = (g >> 2u) * 8u + 2u * cc;
-    var sum0 = 0.0;
-    var sum1 = 0.0;
-    for (var k = 0u; k < 8u; k++) {
-        sum0 += xv4[8u * xb + k];
-        sum1 += xv4[8u * xb + 8u + k];
-    }
     let m = vec4<u32>(0x0F0F0F0Fu);
     let four = vec4<u32>(4u);
-    return x_scale * (s0.x * idot32(q0 & m, q1 & m, xb) + s1.x * idot32((q0 >> four) & m, (q1 >> four) & m, xb + 1u)) -
-           (s0.y * sum0 + s1.y * sum1);
+    return s0.x * x_scale_of(xb) * idot32(q0 & m, q1 & m, xb) +
+           s1.x * x_scale_of(xb + 1u) * idot32((q0 >> four) & m, (q1 >> four) & m, xb + 1u) -
+           (s0.y * x_sum_of(xb) + s1.y * x_sum_of(xb + 1u));
 }
+#endif
+
+#ifdef TYPE_Q6_K
+// sum over 16 weights (the signed bytes of q) times half hf of x-block xb's digits, limb by limb
+fn idot16(q: vec4<u32>, xb: u32, hf: u32) -> f32 {
+    var n = vec3<i32>(0);
+    for (var l = 0u; l < 3u; l++) {
+        let a = xlv(6u * xb + 2u * l + hf);
+        n[l] = dot4I8Packed(q.x, a.x) + dot4I8Packed(q.y, a.y) + dot4I8Packed(q.z, a.z) + dot4I8Packed(q.w, a.w);
+    }
+    return limb_total(n);
+}
+
+// bytes holding 6-bit two's complement values, sign-extended to 8 bits
+fn sext6(q: vec4<u32>) -> vec4<u32> { return q | ((q & vec4<u32>(0x20202020u)) * 6u); }
+
+// chunk gi (quant_chunk.wgsl's q6_chunk): q - 32 = lo + 16 (hi - 2), and hi - 2 is hi with its
+// top bit flipped, read as a 2-bit two's complement value
+fn idot_chunk(rb: u32, gi: u32) -> f32 {
+    let c = q6_chunk(rb, gi);
+    let qh = c.qh ^ vec4<u32>(0xAAAAAAAAu);
+    let m = vec4<u32>(0x0F0F0F0Fu);
+    let q0 = sext6((c.a & m) | ((qh & vec4<u32>(0x03030303u)) << vec4<u32>(4u)));
+    let q1 = sext6((c.b & m) | ((qh & vec4<u32>(0x0C0C0C0Cu)) << vec4<u32>(2u)));
+    let q2 = sext6(((c.a >> vec4<u32>(4u)) & m) | (qh & vec4<u32>(0x30303030u)));
+    let q3 = sext6(((c.b >> vec4<u32>(4u)) & m) | ((qh >> vec4<u32>(2u)) & vec4<u32>(0x30303030u)));
+    let xb = 8u * (gi >> 2u) + 4u * ((gi >> 1u) & 1u);  // the four groups: x-blocks xb .. xb + 3, half gi & 1
+    let hf = gi & 1u;
+    return c.d.x * x_scale_of(xb) * idot16(q0, xb, hf) + c.d.y * x_scale_of(xb + 1u) * idot16(q1, xb + 1u, hf) +
+           c.d.z * x_scale_of(xb + 2u) * idot16(q2, xb + 2u, hf) + c.d.w * x_scale_of(xb + 3u) * idot16(q3, xb + 3u, hf);
+}
+#endif
 #endif
 
 // TWO_TYPES (RPT = 1, without XS tiles unless PRO_RES): rows [pad0, rows) are
@@ -406,7 +508,9 @@ fn prologue(li: u32, first: bool
                 let u = hv[k] * inv2 * w2[k];
                 xs[i] = u;
                 hv[k] = u;  // IDOT: the product's input, for its limbs
+#ifndef LIMBS_OUT
                 if (first) { UOUT[i] = u; }
+#endif
             }
         }
     }
@@ -523,9 +627,15 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
         var g: array<f32, NT>;
         for (var t = 0u; t < NT; t++) { g[t] = gelu_tanh(y0[t]) * y1[t]; }
         store(row0 + slot, g, 0u);
+#ifdef LIMBS_OUT
+        gout[slot] = g[0];
+#endif
 #else
         store(row0 + slot, y0, 0u);
         if (RPT > 1u) { store(row0 + slot + SLOTS, y1, 1u); }
 #endif
     }
+#ifdef LIMBS_OUT
+    limbs_out(row0, li);
+#endif
 }

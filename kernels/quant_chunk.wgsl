@@ -198,47 +198,50 @@ fn dq_chunk(rb: u32, gi: u32) {
 #endif
 
 #ifdef TYPE_Q6_K
-// chunk c = 2h + s of a block: l = 16s .. 16s+15 of half h, all four k
+// chunk c = 2h + s of a block: l = 16s .. 16s+15 of half h, all four k. Its
+// fields (also for the mat-vec's integer products, matvec.wgsl IDOT): the
+// quants' words a (ql, l), b (ql, l + 32), qh, and the four 16-element groups'
+// scales d * scales[8h + s + 2k]
 const CH: u32 = 64u;
-fn dq_chunk(rb: u32, gi: u32) {
+struct Q6Chunk { a: vec4<u32>, b: vec4<u32>, qh: vec4<u32>, d: vec4<f32> }
+fn q6_chunk(rb: u32, gi: u32) -> Q6Chunk {
     let bb = rb + (gi >> 2u) * QB;
     let h = (gi >> 1u) & 1u;
     let s = gi & 1u;
+    var c: Q6Chunk;
 #ifdef Q6K_PAD
     // 224-byte blocks at 16-byte alignment: five aligned loads, scales [8h + s + 2i] from two words
-    let a = w16(bb + 64u * h + 16u * s);
-    let b = w16(bb + 64u * h + 32u + 16u * s);
-    let qh = w16(bb + 128u + 32u * h + 16u * s);
+    c.a = w16(bb + 64u * h + 16u * s);
+    c.b = w16(bb + 64u * h + 32u + 16u * s);
+    c.qh = w16(bb + 128u + 32u * h + 16u * s);
     let sc = w16(bb + 192u);
     let d = unpack2x16float(w4(bb + 208u)).x;
     let s01 = select(sc.x, sc.z, h == 1u);
     let s23 = select(sc.y, sc.w, h == 1u);
-    let d0 = d * s8of(s01, s);
-    let d1 = d * s8of(s01, s + 2u);
-    let d2 = d * s8of(s23, s);
-    let d3 = d * s8of(s23, s + 2u);
+    c.d = d * vec4<f32>(s8of(s01, s), s8of(s01, s + 2u), s8of(s23, s), s8of(s23, s + 2u));
 #else
-    let a = w2x4(bb + 64u * h + 16u * s);
-    let b = w2x4(bb + 64u * h + 32u + 16u * s);
-    let qh = w2x4(bb + 128u + 32u * h + 16u * s);
+    c.a = w2x4(bb + 64u * h + 16u * s);
+    c.b = w2x4(bb + 64u * h + 32u + 16u * s);
+    c.qh = w2x4(bb + 128u + 32u * h + 16u * s);
     let d = f16at(bb + 208u);
     let sb = bb + 192u + 8u * h + s;
-    let d0 = d * s8at(sb);
-    let d1 = d * s8at(sb + 2u);
-    let d2 = d * s8at(sb + 4u);
-    let d3 = d * s8at(sb + 6u);
+    c.d = d * vec4<f32>(s8at(sb), s8at(sb + 2u), s8at(sb + 4u), s8at(sb + 6u));
 #endif
-    let e0 = 256u * (gi >> 2u) + 128u * h + 16u * s;
+    return c;
+}
+fn dq_chunk(rb: u32, gi: u32) {
+    let c = q6_chunk(rb, gi);
+    let e0 = 256u * (gi >> 2u) + 128u * ((gi >> 1u) & 1u) + 16u * (gi & 1u);
     let m = vec4<u32>(0x0F0F0F0Fu);
-    let q0 = (a & m) | ((qh & vec4<u32>(0x03030303u)) << vec4<u32>(4u));
-    let q1 = (b & m) | ((qh & vec4<u32>(0x0C0C0C0Cu)) << vec4<u32>(2u));
-    let q2 = ((a >> vec4<u32>(4u)) & m) | (qh & vec4<u32>(0x30303030u));
-    let q3 = ((b >> vec4<u32>(4u)) & m) | ((qh >> vec4<u32>(2u)) & vec4<u32>(0x30303030u));
+    let q0 = (c.a & m) | ((c.qh & vec4<u32>(0x03030303u)) << vec4<u32>(4u));
+    let q1 = (c.b & m) | ((c.qh & vec4<u32>(0x0C0C0C0Cu)) << vec4<u32>(2u));
+    let q2 = ((c.a >> vec4<u32>(4u)) & m) | (c.qh & vec4<u32>(0x30303030u));
+    let q3 = ((c.b >> vec4<u32>(4u)) & m) | ((c.qh >> vec4<u32>(2u)) & vec4<u32>(0x30303030u));
     for (var i = 0u; i < 4u; i++) {
-        take4(e0 + 4u * i, d0 * u8x4(q0[i], 32.0));
-        take4(e0 + 32u + 4u * i, d1 * u8x4(q1[i], 32.0));
-        take4(e0 + 64u + 4u * i, d2 * u8x4(q2[i], 32.0));
-        take4(e0 + 96u + 4u * i, d3 * u8x4(q3[i], 32.0));
+        take4(e0 + 4u * i, c.d.x * u8x4(q0[i], 32.0));
+        take4(e0 + 32u + 4u * i, c.d.y * u8x4(q1[i], 32.0));
+        take4(e0 + 64u + 4u * i, c.d.z * u8x4(q2[i], 32.0));
+        take4(e0 + 96u + 4u * i, c.d.w * u8x4(q3[i], 32.0));
     }
 }
 #endif

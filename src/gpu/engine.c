@@ -74,6 +74,9 @@ static rl_status alloc_activations(rl_gpu_engine *e, rl_error *err) {
         {&e->b_x2, U * D * 4},
         {&e->b_egu, U * (uint64_t)(m->n_expert_used * 2 * m->n_ff_exp + 1) * 4},
         {&e->b_eout, U * (uint64_t)(m->n_expert_used * m->n_embd + 1) * 4},
+        /* one slot's limbs (24 words a 32-column block), its block scales and sums (gpu_dlimbs) */
+        {&e->b_dl, ((wide > ff ? wide : ff) / 32 + 1) * 26 * 4},
+        {&e->b_dlf, 256},
     };
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         if (!(*bufs[i].id = rl_gdev_buffer(e->dev, bufs[i].bytes, st, err))) return err->code;
@@ -141,7 +144,8 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
     char nv[32];
     snprintf(nv, sizeof nv, "NV=%du", (max_n / 4 + NORM_WG - 1) / NORM_WG);
     const char *norm[] = {"WG=256u", nv, sg, sgmin, NULL},
-               *norm_limbs[] = {"WG=256u", nv, sg, sgmin, "LIMBS", e->smx_nl == 2 ? "LIMBS2" : NULL, NULL};
+               *norm_limbs[] = {"WG=256u", nv, sg, sgmin, "LIMBS", e->smx_nl == 2 ? "LIMBS2" : NULL, NULL},
+               *norm_dlimbs[] = {"WG=256u", nv, sg, sgmin, "LIMBS", "LIMBS_FLAT", NULL};
     const char *prep[] = {"WG=64u", "MAX_HD=512u", sg, sgmin, NULL};
     const char *combine[] = {"WG=128u", "DW=32u", "MAXS=256u", sg, sgmin, NULL}; /* DW = ATTN_COMBINE_DW */
     const char *combine_direct[] = {"WG=128u", "DW=128u", "DIRECT", sg, sgmin, NULL}; /* ATTN_COMBINE_DIRECT_* */
@@ -162,6 +166,7 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
         !(e->p_ple = rl_gdev_pipeline(e->dev, K_PLE, small, err)) ||
         !(e->p_argmax = rl_gdev_pipeline(e->dev, K_ARGMAX, argmax, err)) ||
         !(e->p_topk = rl_gdev_pipeline(e->dev, K_TOPK, topk, err)) ||
+        (e->mv_xl && !(e->p_norm_dlimbs = rl_gdev_pipeline(e->dev, K_NORM_LIMBS, norm_dlimbs, err))) ||
         (e->m->n_expert && (!(e->p_route = rl_gdev_pipeline(e->dev, K_MOE_ROUTE, route, err)) ||
                             !(e->p_moe_combine = rl_gdev_pipeline(e->dev, K_MOE_COMBINE, moe_combine, err)))) ||
         (e->smx && (!(e->p_limbs = gpu_limbs_pipeline(e, 0, NULL, err)) ||
@@ -192,6 +197,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_wvec = -1;
     e->mv_unroll = -1;
     e->mv_idot = 1;
+    e->mv_xl = XL_HEAD | XL_DOWN;
     const char *v = h && h->getenv ? h->getenv(h, "RULLAMA_TUNE") : NULL;
     for (; v && *v; v += strcspn(v, ",") + (v[strcspn(v, ",")] == ',')) {
         unsigned n, n2;
@@ -199,6 +205,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "wvec=%u", &n) == 1) e->mv_wvec = n ? 1 : 0;
         else if (sscanf(v, "unroll=%u", &n) == 1) e->mv_unroll = n ? 1 : 0;
         else if (sscanf(v, "idot=%u", &n) == 1) e->mv_idot = n != 0;
+        else if (sscanf(v, "xl=%u", &n) == 1) e->mv_xl = (int)(n & (XL_HEAD | XL_DOWN));
         else if (sscanf(v, "wg=%u", &n) == 1 && n >= 32 && n <= 1024 && !(n & (n - 1))) e->mv_wg = (int)n;
         else if (sscanf(v, "steps=%u", &n) == 1 && n >= 1 && n <= 64) e->mv_steps = (int)n;
         else if (sscanf(v, "splits=%u", &n) == 1 && n >= 1 && n <= 1024) e->attn_splits = (int)n;

@@ -67,6 +67,16 @@ typedef struct {
  * pre-norm, on the first mat-vec's prologue). A pending prologue has w1 or next set. */
 static inline int gpu_prologue_pending(const gpu_prologue *p) { return p->w1 || p->next; }
 
+/* Limbs of one slot's activations in b_dl (kernels/limbs.wgsl LIMBS_FLAT), written by the
+ * pass that made them for the product that reads them next (matvec.wgsl XLIMBS): of the
+ * `cols` floats at buf/off; per_block, a scale per 32-column block and block sums after the
+ * limbs (the gate|up pair's LIMBS_OUT), else one scale in b_dlf (a norm's). buf 0: none.
+ * Set by the producer, cleared by the next weight product whether it reads them or not. */
+typedef struct {
+    uint32_t buf, off, cols, per_block;
+} gpu_dlimbs;
+enum { XL_HEAD = 1, XL_DOWN = 2 };
+
 /* Workgroup bytes of matmul_smx: its staged activations (two stages of ks blocks, each 4 nl
  * fragments of 16 tokens st words apart: kernels/matmul_smx.wgsl KS, ST) or, if larger, the
  * epilogue's scratch in the same memory (8 subgroups, nl fragments of 16 rows 20 words apart) */
@@ -139,6 +149,13 @@ struct rl_gpu_engine {
                                                      * (0 / -1 / -1 / 0 / 0: the planner's) */
     int mv_idot;                  /* a Q4_K GeGLU pair (gate|up) with a residual prologue uses integer dot
                                    * products (kernels/matvec.wgsl IDOT; RULLAMA_TUNE idot=0: off) */
+    int mv_xl;                    /* one-slot products whose input's producer wrote its limbs use integer dot
+                                   * products (matvec.wgsl XLIMBS): XL_HEAD the LM head (after the last
+                                   * residual's norm), XL_DOWN the MLP's down (after the gate|up pair);
+                                   * RULLAMA_TUNE xl=N sets the bits */
+    uint32_t b_dl, b_dlf, p_norm_dlimbs; /* those limbs (limbs.wgsl LIMBS_FLAT, one slot; with a scale per block
+                                          * and block sums after them), a norm's one scale, norm.wgsl's variant */
+    gpu_dlimbs dl;                /* what b_dl holds, for the next product only (gpu_dlimbs) */
     int attn_splits, attn_hc, attn_kb; /* RULLAMA_TUNE: decode attention's most key splits, heads and keys
                                         * per block (0: ATTN_DEC_SPLITS, ATTN_HC, ATTN_DEC_KB) */
     int attn_noprep;                   /* RULLAMA_TUNE prep=0: q, k, v prepared in a pass of their own */
@@ -250,9 +267,14 @@ rl_status gpu_matmul_glu(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, 
 int gpu_can_fuse_residual(const rl_gpu_engine *e, int T);
 /* y = gelu(gate x) * (up x) in one mat-vec pass (T <= MATVEC_MAX_TOK); up's F rows follow gate's */
 rl_status gpu_gate_up_geglu(rl_gpu_engine *e, const gguf_tensor *gate, uint32_t F, act x, act y, int T,
-                            const gpu_prologue *pro, rl_error *err);
+                            const gpu_prologue *pro, int limbs_out, rl_error *err);
+/* Whether a one-slot product y = W x (W's type, its input from a producer that can write limbs)
+ * takes x as limbs (matvec.wgsl XLIMBS) under the engine's xl bits `which` (XL_HEAD, XL_DOWN):
+ * what to ask of the producer (gpu_residual's limbs = 2, gpu_gate_up_geglu's limbs_out) */
+int gpu_xl_takes(const rl_gpu_engine *e, const gguf_tensor *W, int T, int which);
 rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err);
-/* limbs: the step's output also as the integer matmul's limbs, for the product that reads it next */
+/* limbs: the step's output also as limbs for the product that reads it next: 1 the integer matmul's
+ * (prefill), 2 a one-slot mat-vec's (XLIMBS: decode's LM head) */
 rl_status gpu_residual(rl_gpu_engine *e, const gpu_prologue *r, int T, int limbs, rl_error *err);
 rl_status gpu_glu(rl_gpu_engine *e, uint32_t a_buf, uint32_t y_buf, glu_params p, int T, rl_error *err);
 rl_status gpu_attn_prep(rl_gpu_engine *e, int li, int T, uint32_t qs, rl_error *err);

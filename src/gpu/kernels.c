@@ -26,6 +26,8 @@ static const rl_kernel kernels[K_COUNT] = {
     [K_MATVEC_GEGLU] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "matvec.wgsl"}, {U, R, R, W, R}, 5, 64},
     /* ... with the residual step before it as its prologue (PRO_RES): B (GeGLU or unused), HIN, PV, HOUT, UOUT */
     [K_MATVEC_RES] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "limbs.wgsl", "matvec.wgsl", "quant.wgsl@2", "quant_chunk.wgsl@2"}, {U, R, R, W, R, R, R, W, W}, 9, 64},
+    /* ... with x as int8 limbs its producer wrote (IDOT XLIMBS): XL, XF */
+    [K_MATVEC_XL] = {"matvec", {"common.wgsl", "quant.wgsl", "quant_chunk.wgsl", "weight_op.wgsl", "limbs.wgsl", "matvec.wgsl"}, {U, R, R, W, R, R}, 6, 64},
     [K_MATMUL] = {"matmul", {"quant.wgsl", "weight_op.wgsl", "tile_fetch.wgsl", "matmul.wgsl"}, {U, R, R, W}, 4, 64},
     /* prefill on integer tensor cores: activations as three int8 limbs, then the product */
     [K_ACT_LIMBS] = {"act_limbs", {"common.wgsl", "reduce.wgsl", "limbs.wgsl", "limbs_put.wgsl", "act_limbs.wgsl"}, {U, R, W, W}, 4, 32},

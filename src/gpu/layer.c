@@ -94,6 +94,13 @@ static int next_takes_limbs(const rl_gpu_engine *e, int li, int T) {
     return gpu_smx_takes(e, n->attn_q, (uint32_t)(e->m->n_head * n->head_dim), T);
 }
 
+/* The limbs layer li's last residual step writes (gpu_residual): the next layer's integer matmul's,
+ * or after the last layer, the LM head's one-slot integer products' (XLIMBS). */
+static int after_limbs(const rl_gpu_engine *e, int li, int T) {
+    if (li + 1 < e->m->n_layer) return next_takes_limbs(e, li, T);
+    return gpu_xl_takes(e, e->m->output, T, XL_HEAD) ? 2 : 0;
+}
+
 /* One decoder layer (gemma4.md §4.4) for T slots. On entry b_xn holds
  * RMSNorm(h; attn_norm); on exit it holds the next block's normed input. */
 rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
@@ -144,7 +151,9 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
     const act f = {e->b_f, 0, 2 * F}, fu = {e->b_f, F, 2 * F}; /* GeGLU lands in the up half */
     const int glu_in = gpu_smx_takes(e, l->ffn_down, D, T); /* the down product's limbs pass makes the GeGLU */
     if (adjacent && T <= MATVEC_MAX_TOK) { /* one pass: both rows of a pair per thread, GeGLU on the way out */
-        if ((s = gpu_gate_up_geglu(e, l->ffn_gate, F, xn, fu, T, pa, err))) return s;
+        /* its outputs also as limbs when the down product takes them (XLIMBS) */
+        if ((s = gpu_gate_up_geglu(e, l->ffn_gate, F, xn, fu, T, pa, gpu_xl_takes(e, l->ffn_down, T, XL_DOWN), err)))
+            return s;
     } else {
         /* pa (one slot) gets here only with gate and up apart: the gate's mat-vec takes it over */
         if (adjacent) {
@@ -165,7 +174,7 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
      * the prologue of the next mat-vec (the PLE gate's; else the next layer's first) */
     const gpu_prologue post_ffw = {l->post_ffw_norm, ple ? NULL : l->layer_output_scale, ple ? NULL : next_norm(e, li)};
     const int fuse_ffw = fuse && !l->is_moe && (ple || !last);
-    const int ffw_limbs = ple ? gpu_smx_takes(e, l->inp_gate, P, T) : next_takes_limbs(e, li, T);
+    const int ffw_limbs = ple ? gpu_smx_takes(e, l->inp_gate, P, T) : after_limbs(e, li, T);
     if (!fuse_ffw && (s = gpu_residual(e, &post_ffw, T, ffw_limbs, err))) return s;
     if (fuse_ffw && !ple) e->pend = post_ffw;
     /* per-layer embedding injection, then the layer scalar */
@@ -186,7 +195,7 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
         const gpu_prologue post = {l->post_norm, l->layer_output_scale, next_norm(e, li)};
         if (fuse && !last)
             e->pend = post; /* the next layer's first mat-vec takes it over */
-        else if ((s = gpu_residual(e, &post, T, next_takes_limbs(e, li, T), err)))
+        else if ((s = gpu_residual(e, &post, T, after_limbs(e, li, T), err)))
             return s;
     }
     return RL_OK;

@@ -110,10 +110,22 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
 
 /* W2 (rows2 rows, another type): a second matrix after W's rows, in one mat-vec
  * (kernels/matvec.wgsl TWO_TYPES; gpu_can_two_types decides) */
+/* Weight types whose one-slot mat-vec has integer products from its input's limbs (matvec.wgsl XLIMBS) */
+static int xl_type(uint32_t type) { return type == RL_TYPE_Q4_K || type == RL_TYPE_Q6_K; }
+
+int gpu_xl_takes(const rl_gpu_engine *e, const gguf_tensor *W, int T, int which) {
+    return T == 1 && (e->mv_xl & which) && !e->mv_wg && xl_type(W->type) && W->ne[0] % 256 == 0;
+}
+
+/* limbs_out: a GeGLU pair (pair > 0) also writes its outputs' limbs for the product after it
+ * (matvec.wgsl LIMBS_OUT), where its variant allows */
 static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                                 float softcap, const act *geglu, uint32_t pair, const gpu_prologue *pro,
-                                const gguf_tensor *W2, uint32_t rows2, rl_error *err) {
+                                const gguf_tensor *W2, uint32_t rows2, int limbs_out, rl_error *err) {
     const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
+    const gpu_dlimbs dl = e->dl; /* limbs of this product's input, if its producer wrote them */
+    e->dl.buf = 0;
+    int xl = 0, lout = 0;
     const uint32_t rows_a = rows;
     if (W2) rows += rows2;
     const uint32_t cols = (uint32_t)W->ne[0], w_rows = pair ? 2 * pair : rows;
@@ -165,6 +177,13 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
          * 20.3 with 128, and 20.3 in f32) */
         const int idot = pro && pair && W->type == RL_TYPE_Q4_K && v.nt == 1 && e->mv_idot && !e->mv_wg;
         if (idot && caps->max_invocations >= 256 && v.wg < 256) v.rows = v.rows * (256 / v.wg), v.wg = 256;
+        /* integer products from limbs the input's producer wrote (XLIMBS; gpu_xl_takes asked for them) */
+        xl = !pro && !pair && !geglu && !W2 && v.nt == 1 && dl.buf && dl.buf == x.buf && dl.off == x.off &&
+             dl.cols == cols && gpu_xl_takes(e, W, T, XL_HEAD | XL_DOWN);
+        /* the pair's outputs as limbs for the down product (LIMBS_OUT): a workgroup's 32 outputs are one
+         * block (e2b's gate|up has this geometry anyway: 8 threads a row) */
+        lout = limbs_out && idot && v.wg == 256 && rows % 32 == 0;
+        if (lout) v.rows = 64;
         if (W2 && ((v.xs && !pro) || T != 1))
             return rl_fail(err, RL_ERR_INVALID, "two weight types need a one-token mat-vec without x tiles");
         if (e->mv_lc) v.lc = (uint32_t)e->mv_lc < tpr_of(&v) ? (uint32_t)e->mv_lc : tpr_of(&v);
@@ -198,10 +217,13 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
                               W2 ? "TWO_TYPES" : "ONE_TYPE",
                               W2 ? gpu_layout_def(e, W2->type) : "NO_PAD2",
                               W2 ? d9 : "NO_TYPE2",
-                              idot ? "IDOT" : "NO_IDOT",
+                              idot || xl ? "IDOT" : "NO_IDOT",
+                              xl ? "XLIMBS" : "NO_XLIMBS",
+                              lout ? "LIMBS_OUT" : "NO_LIMBS_OUT",
+                              xl || lout ? "LIMBS_FLAT" : "NO_LIMBS_FLAT",
                               v.xs ? d5 : NULL,
                               NULL};
-        const rl_kernel_id k = pro ? K_MATVEC_RES : geglu ? K_MATVEC_GEGLU : K_MATVEC;
+        const rl_kernel_id k = xl ? K_MATVEC_XL : pro ? K_MATVEC_RES : geglu ? K_MATVEC_GEGLU : K_MATVEC;
         if (!(pipe = rl_gdev_pipeline(e->dev, k, defs, err))) return err->code;
         const uint32_t out_rows = pair ? v.rows / 2 : v.rows, groups = (rows + out_rows - 1) / out_rows,
                        maxg = caps->max_workgroups ? caps->max_workgroups : 65535;
@@ -244,7 +266,17 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
                      {e->b_h_alt, 0, 0},
                      {e->b_xn, 0, 0}};
     if (pro && !pro->next) b[7].buffer = e->b_dummy; /* the input is h' itself: b_xn keeps its value */
+    if (lout) b[7].buffer = e->b_dl; /* instead of xn, which nothing reads after this product */
+    if (xl) { /* the limbs, and their scale(s) and block sums (per block: after the limbs in b_dl) */
+        const uint32_t nb = cols / 32;
+        b[3] = (rl_gbind){e->b_dl, 0, 0};
+        b[4] = (rl_gbind){dl.per_block ? e->b_dl : e->b_dlf, 0, 0};
+        p.pro_s = dl.per_block ? 24 * nb : 0;
+        p.pro_flags = dl.per_block;
+        p.pad0 = 25 * nb;
+    }
     rl_status s = rl_gdev_dispatch(e->dev, pipe, &p, b, gx, gy, 1, err);
+    if (!s && lout) e->dl = (gpu_dlimbs){y.buf, y.off, rows, 1};
     if (!s && pro) { /* h' is the residual stream from here on */
         const uint32_t t = e->b_h;
         e->b_h = e->b_h_alt;
@@ -261,7 +293,7 @@ int gpu_can_fuse_residual(const rl_gpu_engine *e, int T) {
 
 rl_status gpu_matmul_pro(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                          const act *geglu, const gpu_prologue *pro, rl_error *err) {
-    return weight_product(e, W, rows, x, y, T, 0, geglu, 0, pro, NULL, 0, err);
+    return weight_product(e, W, rows, x, y, T, 0, geglu, 0, pro, NULL, 0, 0, err);
 }
 
 int gpu_smx_takes(const rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, int T) {
@@ -276,12 +308,12 @@ rl_status gpu_matmul_glu(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, 
 
 rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T, float softcap,
                      const act *geglu, rl_error *err) {
-    return weight_product(e, W, rows, x, y, T, softcap, geglu, 0, NULL, NULL, 0, err);
+    return weight_product(e, W, rows, x, y, T, softcap, geglu, 0, NULL, NULL, 0, 0, err);
 }
 
 rl_status gpu_gate_up_geglu(rl_gpu_engine *e, const gguf_tensor *gate, uint32_t F, act x, act y, int T,
-                            const gpu_prologue *pro, rl_error *err) {
-    return weight_product(e, gate, F, x, y, T, 0, NULL, F, pro, NULL, 0, err);
+                            const gpu_prologue *pro, int limbs_out, rl_error *err) {
+    return weight_product(e, gate, F, x, y, T, 0, NULL, F, pro, NULL, 0, limbs_out, err);
 }
 
 int gpu_can_two_types(const rl_gpu_engine *e, const gguf_tensor *a_last, const gguf_tensor *b, int T) {
@@ -292,7 +324,7 @@ int gpu_can_two_types(const rl_gpu_engine *e, const gguf_tensor *a_last, const g
 
 rl_status gpu_matvec_two(rl_gpu_engine *e, const gguf_tensor *Wa, uint32_t rows_a, const gguf_tensor *Wb,
                          uint32_t rows_b, act x, act y, const gpu_prologue *pro, rl_error *err) {
-    return weight_product(e, Wa, rows_a, x, y, 1, 0, NULL, 0, pro, Wb, rows_b, err);
+    return weight_product(e, Wa, rows_a, x, y, 1, 0, NULL, 0, pro, Wb, rows_b, 0, err);
 }
 
 /* A norm pass (kernels/norm.wgsl); with limbs (one group a token), its last output's limbs
@@ -305,10 +337,14 @@ static rl_status norm_pass(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, nor
                      {e->b_xl, 0, 0}, {e->b_xf, 0, 0}};
     if (y_buf == e->b_xn) b[3].buffer = e->b_dummy; /* Z unused: never bind one buffer twice writable */
     e->limbs_buf = 0; /* whatever they were of may change now */
-    if (limbs)
-        e->limbs_buf = p.flags & NF_NEXT ? e->b_xn : y_buf, e->limbs_off = p.y_off, e->limbs_cols = p.n,
-        e->limbs_tok = T;
-    return rl_gdev_dispatch(e->dev, limbs ? e->p_norm_limbs : e->p_norm, &p, b, p.groups, (uint32_t)T, 1, err);
+    const uint32_t out = p.flags & NF_NEXT ? e->b_xn : y_buf;
+    if (limbs == 1) e->limbs_buf = out, e->limbs_off = p.y_off, e->limbs_cols = p.n, e->limbs_tok = T;
+    if (limbs == 2) { /* one slot's, for a mat-vec (XLIMBS) */
+        b[4].buffer = e->b_dl, b[5].buffer = e->b_dlf;
+        e->dl = (gpu_dlimbs){out, p.y_off, p.n, 0};
+    }
+    const uint32_t pipe = limbs == 2 ? e->p_norm_dlimbs : limbs ? e->p_norm_limbs : e->p_norm;
+    return rl_gdev_dispatch(e->dev, pipe, &p, b, p.groups, (uint32_t)T, 1, err);
 }
 
 rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params p, int T, rl_error *err) {
@@ -330,8 +366,11 @@ rl_status gpu_residual(rl_gpu_engine *e, const gpu_prologue *r, int T, int limbs
                      0,
                      1,
                      r->next ? gpu_vec_off(e, r->next) : 0};
-    /* the output (xn with a next norm, else h) as limbs too: act_limbs.wgsl's pass for the next product saved */
-    return norm_pass(e, e->b_x, e->b_h, p, T, limbs && e->smx && D % 32 == 0 && D <= e->smx_cols, err);
+    /* the output (xn with a next norm, else h) as limbs too: act_limbs.wgsl's pass for the next product saved,
+     * or a one-slot mat-vec's dequantization into f32 */
+    if (limbs == 2) limbs = T == 1 && e->p_norm_dlimbs && D % 32 == 0 ? 2 : 0;
+    else limbs = limbs && e->smx && D % 32 == 0 && D <= e->smx_cols;
+    return norm_pass(e, e->b_x, e->b_h, p, T, limbs, err);
 }
 
 typedef struct {

@@ -71,7 +71,7 @@ static int ident_char(char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c 
 
 #define MAX_RENAMED 64
 
-/* Appends text to out with every name it declares ("fn NAME", "const NAME" at
+/* Appends text to out with every name it declares ("fn NAME", "const NAME", "struct NAME" at
  * the start of a line) suffixed, in the declarations and every use (member
  * accesses excepted). */
 static int append_renamed(strbuf *out, const char *text, size_t len, const char *suffix) {
@@ -81,7 +81,10 @@ static int append_renamed(strbuf *out, const char *text, size_t len, const char 
         size_t b = i;
         while (b && (text[b - 1] == ' ' || text[b - 1] == '\t')) b--;
         if (b && text[b - 1] != '\n') continue;
-        size_t kw = !strncmp(text + i, "fn ", 3) ? 3 : !strncmp(text + i, "const ", 6) ? 6 : 0;
+        size_t kw = !strncmp(text + i, "fn ", 3)       ? 3
+                    : !strncmp(text + i, "const ", 6)  ? 6
+                    : !strncmp(text + i, "struct ", 7) ? 7
+                                                       : 0;
         if (!kw || i + kw >= len) continue;
         size_t j = i + kw, k = j;
         while (k < len && ident_char(text[k])) k++;

@@ -7,7 +7,7 @@
  * moved before those consts, since WGSL wants directives first.
  * Two weight types in one kernel: a file listed as "F@2" is included once more
  * for the type of a "TYPE2_<T>" define (with TYPE_<T> and TYPES_ONLY in place
- * of the kernel's TYPE_ define), every fn and const it declares renamed NAME_2;
+ * of the kernel's TYPE_ define), every fn, const and struct it declares renamed NAME_2;
  * without a TYPE2_ define it is left out. */
 #ifndef RL_WGSL_H
 #define RL_WGSL_H

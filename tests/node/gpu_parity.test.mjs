@@ -334,32 +334,38 @@ test('a v of another type than q|k shares their decode mat-vec: one dispatch few
 // With several, every piece but the last (which reads the logits back) goes to the GPU
 // as C hands it over (js/gpu.mjs eagerLists), before the pass's flush.
 // Decode's Q4_K gate|up pair with its residual prologue runs on integer dot products
-// (kernels/matvec.wgsl IDOT) unless idot=0: the decode steps compile an IDOT variant (and
-// only then), and the logits match the CPU engine either way.
-test('decode\'s Q4_K gate|up runs on integer dot products (IDOT) unless idot=0; CPU logits either way', async () => {
+// (kernels/matvec.wgsl IDOT) unless idot=0, and so do the products whose input's producer
+// writes its limbs (XLIMBS) unless xl=0: the LM head after the last residual's norm (xl
+// bit 1) and the MLP's down after the pair (bit 2, LIMBS_OUT). Each compiles its variant
+// (and only then), and the logits match the CPU engine every way.
+test('decode\'s gate|up, down and LM head run on integer dot products unless idot=0 / xl=0; CPU logits every way', async () => {
     const file = generate('Q4_K_M', ['--embd', '256', '--ffn', '512']);
     const types = new Map(readGgufTensors(file).map((t) => [t.name, t.type]));
     assert(types.get('blk.0.ffn_gate.weight') === 12 && types.get('blk.0.ffn_up.weight') === 12, 'the generated Q4_K_M model has a Q4_K gate and up');
     const tokens = [2, ...Array.from({ length: 6 }, () => 3 + Math.floor(rng() * 500))];
     const cpu = await cpuLogits([...tokens, 9, 5], file);
     const steps = [];
-    for (const tune of ['', 'idot=0']) {
+    const count = (s, text) => [...s.runtime.shaders.values()].filter((sh) => sh.code.includes(text)).length;
+    for (const tune of ['idot=0,xl=0', '', 'xl=1', 'xl=2']) {
         const s = await openTuned(tune, { nCtx: 32 }, file);
         try {
             const rows = [...await s.eval(tokens, { allLogits: true })];
             const step = [];
             for (const t of [9, 5]) step.push(...await s.eval([t], { allLogits: true }));
             steps.push(step);
-            compareRows(Float32Array.from([...rows, ...step]), cpu, s.nVocab, `${tune || 'integer gate|up'}, ${tokens.length + 2} positions`);
-            compareRows(Float32Array.from(step), cpu.slice(tokens.length * s.nVocab), s.nVocab, `${tune || 'integer gate|up'}, the 2 decode steps`);
-            const idot = [...s.runtime.shaders.values()].filter((sh) => sh.code.includes('dot4I8Packed')).length;
-            assert(tune ? idot === 0 : idot >= 1, `${idot} shader(s) with integer dot products (${tune || 'default'})`);
+            compareRows(Float32Array.from([...rows, ...step]), cpu, s.nVocab, `${tune || 'default'}, ${tokens.length + 2} positions`);
+            compareRows(Float32Array.from(step), cpu.slice(tokens.length * s.nVocab), s.nVocab, `${tune || 'default'}, the 2 decode steps`);
+            const idot = count(s, 'dot4I8Packed'), xl = count(s, 'var<storage, read> XL:'), lout = count(s, 'var<storage, read_write> XLO:');
+            const what = `${tune || 'default'}: ${idot} shader(s) with integer products, ${xl} reading limbs, ${lout} writing them`;
+            if (tune === 'idot=0,xl=0') assert(idot === 0, what);
+            else assert(idot >= 1 && xl >= 1 && (lout >= 1) === (tune !== 'xl=1'), what);
         } finally {
             s.close();
         }
     }
-    // the limbs round x to 2^-23 of its largest value: the two paths' logits differ in their last bits
-    assert(steps[0].some((v, i) => !Object.is(v, steps[1][i])), 'decode logits bit-identical with and without integer products');
+    // the limbs round x to 2^-23 of its largest value: the paths' logits differ in their last bits
+    for (let k = 1; k < steps.length; k++)
+        assert(steps[k].some((v, i) => !Object.is(v, steps[k - 1][i])), `decode logits of tunes ${k - 1} and ${k} bit-identical`);
 });
 
 test('a prefill pass handed over in one command list or in several gives the same logits, bit for bit', async () => {

@@ -93,7 +93,7 @@ function checkY(name, yGpu, y0, o, w, X) {
             const err = Math.abs(got - ref);
             if (!(err <= tol)) throw new Error(`${name}: y[t=${t}][r=${r}] = ${got}, expected ${ref} (err ${err.toExponential(2)}, tol ${tol.toExponential(2)})`);
             worstRatio = Math.max(worstRatio, err / tol);
-            if (t === 0 && r < 3) { // the C fused dot against the same reference
+            if (t === 0 && r < 3 && !o.noDot) { // the C fused dot against the same reference
                 const d = cref.dot(o.type, o.mat.subarray(r * o.rb, (r + 1) * o.rb), X.subarray(xo, xo + cols));
                 assert(Math.abs(d - s) <= TOL * mag + 1e-30, `${name}: rl_test_dot row ${r} = ${d}, reference ${s}`);
             }
@@ -313,13 +313,18 @@ async function proRes(name, o) {
     const grid = [P.gridX, Math.ceil(nwg / P.gridX)];
     const defines = [...gpuDefs(type), `WG=${o.wg}`, `ROWS=${o.rowsPerWg}`, 'NT=1', `RPT=${o.rpt}`, `XS=${cols}`, 'PRO_RES', `EPS=${PRO_EPS}`,
         ...(o.sub ? ['SUBGROUPS'] : []), ...(o.pair ? ['EPI_PAIR'] : []), ...(o.geglu ? ['EPI_GEGLU'] : []),
-        ...(o.lc ? [`LC=${o.lc}`] : []), ...(o.wvec ? ['WVEC'] : []), ...(o.steps ? [`STEPS=${o.steps}`] : []), ...(o.idot ? ['IDOT'] : [])];
+        ...(o.lc ? [`LC=${o.lc}`] : []), ...(o.wvec ? ['WVEC'] : []), ...(o.steps ? [`STEPS=${o.steps}`] : []), ...(o.idot ? ['IDOT'] : []),
+        ...(o.lout ? ['LIMBS_OUT', 'LIMBS_FLAT'] : [])];
+    // LIMBS_OUT: binding 8 is the limbs' words (24 a block, then scales and sums), with a random tail
+    const xlo0 = new Uint32Array(26 * (rows / 32) + randInt(1, 8)).map(() => (rng() * 2 ** 32) >>> 0);
     const entry = await gpu.pipeline(cref.wgsl(PRO_FILES, defines), 'urrwrrrww');
     const bufs = [gpu.buffer(mvParams(P), true), gpu.buffer(withPad(gpuLayout(type, mat), wOff)), gpu.buffer(X), gpu.buffer(y0), gpu.buffer(B), gpu.buffer(H),
-        gpu.buffer(PV), gpu.buffer(hout0), gpu.buffer(uout0)];
+        gpu.buffer(PV), gpu.buffer(hout0), gpu.buffer(o.lout ? xlo0 : uout0)];
     gpu.dispatch(entry, gpu.bindGroup(entry, bufs), grid);
     const y = new Float32Array(await gpu.read(bufs[3]), 0, y0.length);
-    const hout = new Float32Array(await gpu.read(bufs[7]), 0, hout0.length), uout = new Float32Array(await gpu.read(bufs[8]), 0, uout0.length);
+    const hout = new Float32Array(await gpu.read(bufs[7]), 0, hout0.length);
+    const uout = o.lout ? uout0 : new Float32Array(await gpu.read(bufs[8]), 0, uout0.length);
+    if (o.lout) checkLimbsOut(name, new Uint32Array(await gpu.read(bufs[8]), 0, xlo0.length), xlo0, y.subarray(yOff, yOff + rows));
     bufs.forEach((b) => b.destroy());
 
     // the reference in doubles, with a bound on the f32 error of each element
@@ -350,7 +355,7 @@ async function proRes(name, o) {
     };
     for (let c = 0; c < cols; c++) near(`hout[${c}]`, hout[c], hp[c], hTol[c]);
     untouched('hout', hout, hout0, cols);
-    if (flags & 2) {
+    if (flags & 2 && !o.lout) { // LIMBS_OUT: binding 8 holds the limbs instead
         for (let c = 0; c < cols; c++) near(`uout[${c}]`, uout[c], u[c], uTol[c]);
         untouched('uout', uout, uout0, cols);
     } else untouched('uout', uout, uout0, 0);
@@ -386,7 +391,30 @@ async function proRes(name, o) {
     worst[name] = Math.max(worst[name] || 0, worstRatio);
 }
 
-test('matvec PRO_RES: the residual prologue, 3 random types, cols 256 and 1536, flags 0..6, several workgroups, both reductions, EPI_PAIR and EPI_GEGLU, integer products (IDOT)', async () => {
+// LIMBS_OUT's words for the outputs y (kernels/matvec.wgsl): each 32-output block's limbs
+// stand for its values to within its scale / 2^17, the scale is 2^(E-6) of the block's
+// largest |y| (limbs.wgsl), the sum is theirs, and no other word was written.
+function checkLimbsOut(name, got, old, y) {
+    const nb = y.length / 32, f32 = new Float32Array(got.buffer, got.byteOffset, got.length);
+    for (let b = 0; b < nb; b++) {
+        const ref = limbsOf(y.subarray(32 * b, 32 * b + 32));
+        const s = f32[24 * nb + b];
+        assert(s === ref.s, `${name}: block ${b}'s limb scale ${s}, expected ${ref.s}`);
+        let sum = 0, mag = 0;
+        for (let k = 0; k < 32; k++) {
+            const c = 32 * b + k, word = (l) => got[24 * b + 8 * l + (k >> 2)];
+            const digit = (l) => ((word(l) >>> (8 * (k & 3))) << 24) >> 24;
+            const v = s * (digit(0) + digit(1) / 256 + digit(2) / 65536);
+            if (!(Math.abs(v - y[c]) <= s * 2 ** -17)) throw new Error(`${name}: limbs of y[${c}] stand for ${v}, y is ${y[c]}`);
+            sum += y[c], mag += Math.abs(y[c]);
+        }
+        const gs = f32[25 * nb + b];
+        if (!(Math.abs(gs - sum) <= 1e-6 * mag + 1e-30)) throw new Error(`${name}: block ${b}'s sum ${gs}, expected ${sum}`);
+    }
+    for (let i = 26 * nb; i < old.length; i++) if (got[i] !== old[i]) throw new Error(`${name}: limb word ${i} past the output was written`);
+}
+
+test('matvec PRO_RES: the residual prologue, 3 random types, cols 256 and 1536, flags 0..6, several workgroups, both reductions, EPI_PAIR and EPI_GEGLU, integer products (IDOT), their outputs as limbs (LIMBS_OUT)', async () => {
     const others = Object.keys(TYPES).filter((t) => t !== 'Q4_K');
     const t2 = pick(others), types = ['Q4_K', t2, pick(others.filter((t) => t !== t2))];
     const shapes = [[64, 4, 1], [128, 8, 2], [32, 2, 1], [64, 8, 2], [256, 16, 1], [32, 4, 2]]; // WG, ROWS, RPT
@@ -410,6 +438,9 @@ test('matvec PRO_RES: the residual prologue, 3 random types, cols 256 and 1536, 
     await proRes('matvec pro single', { type: pick(types), rows: randInt(1, 8), cols: 256, flags: 3, mode: 'quant', wg: 64, rowsPerWg: 8, rpt: 1, sub: gpu.hasSubgroups });
     await proRes('matvec pro pair', { type: 'Q4_K', rows: randInt(40, 300), cols: 1536, flags: randInt(0, 3), mode: 'quant', wg: 64, rowsPerWg: 8, rpt: 2, pair: true, sub: gpu.hasSubgroups, lc: 4, wvec: true });
     // the engine's gate|up on integer products: GeGLU pairs, two rows a thread, 16-byte loads or not
+    // ... also writing its outputs as limbs for the down product (LIMBS_OUT: 32 outputs a workgroup)
+    await proRes('matvec pro pair idot limbs out', { type: 'Q4_K', rows: 32 * randInt(2, 9), cols: pick([256, 1536]), flags: randInt(0, 3), mode: 'quant', wg: 256, rowsPerWg: 64, rpt: 2, pair: true,
+        sub: gpu.hasSubgroups, lc: 4, wvec: true, idot: true, lout: true });
     for (const wvec of [true, false])
         await proRes(`matvec pro pair idot${wvec ? '' : ' words'}`, { type: 'Q4_K', rows: randInt(40, 300), cols: pick([256, 1536]), flags: randInt(0, 3), mode: 'quant', wg: 128, rowsPerWg: 32, rpt: 2, pair: true, sub: gpu.hasSubgroups, lc: 4, wvec, idot: true });
     for (const rpt of [1, 2]) // the gate's B for the thread's first and second rows
@@ -429,6 +460,83 @@ test('matmul_op: outer-product tiles, 4 random types, n_tok 1..150, split K', as
             o.softcap = 0;
         }
         await product(`matmul_op ${type} ${tm}x${tn}x${bk}${o.splitK ? ` split ${o.splitK}` : ''}`, o);
+    }
+});
+
+// ---- one-slot products on integer dot products from their input's limbs (matvec.wgsl IDOT XLIMBS) ----
+// x as three int8 limbs (kernels/limbs.wgsl's definition, written again here): the scale s =
+// 2^(E-6) for the group's largest |x| = f 2^E (f in [0.5, 1)), n = round(x 2^(22-E)) as balanced
+// base-256 digits n = 65536 l0 + 256 l1 + l2. Returns the scale, the digits and the values they
+// stand for (x to within s / 2^17).
+function limbsOf(x) {
+    let mx = 0;
+    for (const v of x) mx = Math.max(mx, Math.abs(v));
+    let E = mx > 0 ? Math.floor(Math.log2(mx)) + 1 : 0;
+    while (mx > 0 && mx >= 2 ** E) E++;
+    while (mx > 0 && mx < 2 ** (E - 1)) E--;
+    const digits = [], rec = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+        const n = Math.round(x[i] * 2 ** (22 - E));
+        const l2 = ((n + 128) & 255) - 128, n1 = (n - l2) / 256, l1 = ((n1 + 128) & 255) - 128, l0 = (n1 - l1) / 256;
+        digits.push([l0, l1, l2]);
+        rec[i] = 2 ** (E - 6) * (l0 + l1 / 256 + l2 / 65536);
+    }
+    return { s: 2 ** (E - 6), digits, rec };
+}
+const XL_FILES = ['common.wgsl', 'quant.wgsl', 'quant_chunk.wgsl', 'weight_op.wgsl', 'limbs.wgsl', 'matvec.wgsl']; // as K_MATVEC_XL
+
+// x's values spread over 2^20 (most of their digits below the top limb), limbs one scale for
+// the token (a norm's) or one per 32-column block (the GeGLU pair's LIMBS_OUT) in the flat
+// layout (XL: block b's limb l at words 24 b + 8 l), the scale(s) and block sums in XF. The
+// product must be that of the values the limbs stand for, to f32's rounding: the integer sums
+// are exact, so a limb read wrongly (or not at all) shows.
+async function xlimbsCase(name, o) {
+    const { type, rows, cols, perBlock } = o;
+    const nb = cols / 32, mat = makeWeights(type, rows, cols, o.mode), w = cref.dequant(type, mat, rows * cols);
+    const x = Float64Array.from(randn(cols), (v) => v * 2 ** (-20 * rng()));
+    const groups = perBlock ? Array.from({ length: nb }, (_, b) => limbsOf(x.subarray(32 * b, 32 * b + 32))) : [limbsOf(x)];
+    const words = new Uint32Array(24 * nb + 8 * randInt(0, 2)), rec = new Float64Array(cols);
+    for (let c = 0; c < cols; c++) {
+        const g = perBlock ? groups[c >> 5] : groups[0], k = perBlock ? c & 31 : c;
+        rec[c] = g.rec[k];
+        assert(Math.abs(rec[c] - x[c]) <= g.s * 2 ** -17, `${name}: the test's limbs of x[${c}]`);
+        for (let l = 0; l < 3; l++) words[24 * (c >> 5) + 8 * l + ((c & 31) >> 2)] |= (g.digits[k][l] & 255) << (8 * (c & 3));
+    }
+    // XF: [pad] scales [pad] block sums (of the values the limbs stand for, as the kernel assumes)
+    const sAt = randInt(0, 5), sumAt = sAt + (perBlock ? nb : 1) + randInt(0, 5);
+    const XF = randn(sumAt + nb + randInt(0, 3));
+    for (let b = 0; b < (perBlock ? nb : 1); b++) XF[sAt + b] = groups[b].s;
+    for (let b = 0; b < nb; b++) { let s = 0; for (let c = 32 * b; c < 32 * b + 32; c++) s += rec[c]; XF[sumAt + b] = s; }
+    const wOff = o.wvec && type === 'Q4_K' ? 16 * randInt(0, 3) : offsetFor(type), yOff = randInt(0, 5);
+    const y0 = randn(yOff + rows + randInt(1, 4));
+    const nwg = Math.ceil(rows / o.rowsPerWg);
+    const P = { rows, cols, nTok: 1, wOff, xOff: 0, xStride: cols, yOff, yStride: rows, gridX: o.gridX ?? nwg, softcap: o.softcap ?? 0,
+        pad0: sumAt, proS: sAt, proFlags: perBlock ? 1 : 0 };
+    const defines = [...gpuDefs(type), `WG=${o.wg}`, `ROWS=${o.rowsPerWg}`, 'NT=1', 'RPT=1', 'IDOT', 'XLIMBS', 'LIMBS_FLAT',
+        ...(o.sub ? ['SUBGROUPS'] : []), ...(o.lc ? [`LC=${o.lc}`] : []), ...(o.wvec ? ['WVEC'] : [])];
+    const entry = await gpu.pipeline(cref.wgsl(XL_FILES, defines), 'urrwrr');
+    const bufs = [gpu.buffer(mvParams(P), true), gpu.buffer(withPad(gpuLayout(type, mat), wOff)), gpu.buffer(Float32Array.from(x)), gpu.buffer(y0),
+        gpu.buffer(words), gpu.buffer(XF)];
+    const y = new Float32Array(await gpu.run(entry, bufs, [P.gridX, Math.ceil(nwg / P.gridX)], 3), 0, y0.length);
+    bufs.forEach((b) => b.destroy());
+    checkY(name, y, y0, { rows, cols, nTok: 1, xOff: 0, xStride: cols, yOff, yStride: rows, softcap: P.softcap, type, mat, rb: rowBytes(type, cols), noDot: true },
+        w, rec);
+}
+
+test('matvec XLIMBS: Q4_K and Q6_K from limbs with one scale or one a block, both reductions, the engine\'s head and down shapes', async () => {
+    const shapes = [[64, 4], [128, 32], [256, 64], [128, 8]]; // WG, ROWS (one row a thread slot)
+    let k = 0;
+    for (const type of ['Q4_K', 'Q6_K'])
+        for (const perBlock of [false, true]) {
+            const [wg, rpw] = pick(shapes), rows = randInt(40, 200), cols = pick([256, 768, 1536]), nwg = Math.ceil(rows / rpw);
+            await xlimbsCase(`matvec xl ${type}${perBlock ? ' per block' : ''}`, { type, rows, cols, perBlock, mode: pick(['quant', 'bytes']), wg, rowsPerWg: rpw,
+                sub: k++ % 2 === 0 && gpu.hasSubgroups, lc: pickLc(wg / rpw), wvec: rng() < 0.5, gridX: pick([nwg, Math.ceil(nwg / 3)]), softcap: perBlock ? 0 : 30 });
+        }
+    // as the planner runs them: e2b's LM head (Q6_K, a norm's one scale) and down (per block), fewer rows
+    for (const [type, cols, perBlock] of [['Q6_K', 1536, false], ['Q4_K', 6144, true], ['Q6_K', 6144, true]]) {
+        const rows = type === 'Q6_K' && !perBlock ? 512 : 96;
+        const [wg, rpw, , , , , , , lc, wvec] = cref.matvecConfig(type, perBlock ? 1536 : 262144, cols, 1);
+        await xlimbsCase(`matvec xl ${type} ${cols} planner`, { type, rows, cols, perBlock, mode: 'quant', wg, rowsPerWg: rpw, sub: gpu.hasSubgroups, lc, wvec: !!wvec });
     }
 });
 
