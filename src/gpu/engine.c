@@ -484,13 +484,14 @@ static rl_status step_body_record(rl_gpu_engine *e, const int32_t *tokens, int T
             e->replays++;
             e->b_h = b->h_out; /* the swaps its fused residual steps made */
             e->b_h_alt = b->h_alt_out;
+            e->dl = b->dl_out;
             return rl_gdev_replay(e->dev, b->words, b->n_words, b->n_dispatch, err);
         }
     const size_t from = rl_gdev_pending_words(e->dev);
     const uint32_t h_in = e->b_h;
     rl_status s = step_body_fresh(e, tokens, T, err);
     if (s) return s;
-    step_body b = {key, h_in, e->b_h, e->b_h_alt, NULL, 0, 0};
+    step_body b = {key, h_in, e->b_h, e->b_h_alt, e->dl, NULL, 0, 0};
     err->code = RL_OK;
     b.words = rl_gdev_span_copy(e->dev, from, &b.n_words, &b.n_dispatch, err);
     if (!b.words) return err->code; /* not replayable: recorded fresh every time (RL_OK) */
@@ -539,6 +540,7 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
 static void discard_pass(rl_gpu_engine *e, int start) {
     e->n_past = start;
     e->pend = (gpu_prologue){NULL, NULL, NULL};
+    e->dl.buf = 0;
     rl_gdev_discard(e->dev);
 }
 

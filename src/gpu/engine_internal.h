@@ -96,6 +96,7 @@ typedef struct {
     uint64_t key;
     uint32_t h_in;         /* b_h when it was recorded (fused residuals swap b_h and b_h_alt) */
     uint32_t h_out, h_alt_out;
+    gpu_dlimbs dl_out;     /* the limbs its last pass left for the LM head (gpu_dlimbs): replay leaves them too */
     uint32_t *words;
     size_t n_words;
     uint32_t n_dispatch;
