@@ -197,7 +197,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_wvec = -1;
     e->mv_unroll = -1;
     e->mv_idot = 1;
-    e->mv_xl = XL_HEAD; /* XL_DOWN measured no faster on an H200 (docs/PERF.md, tenth session) */
+    e->mv_xl = 0; /* opt-in: neither consumer measured faster on an H100/H200 (docs/PERF.md, tenth session) */
     const char *v = h && h->getenv ? h->getenv(h, "RULLAMA_TUNE") : NULL;
     for (; v && *v; v += strcspn(v, ",") + (v[strcspn(v, ",")] == ',')) {
         unsigned n, n2;

@@ -153,7 +153,7 @@ struct rl_gpu_engine {
     int mv_xl;                    /* one-slot products whose input's producer wrote its limbs use integer dot
                                    * products (matvec.wgsl XLIMBS): XL_HEAD the LM head (after the last
                                    * residual's norm), XL_DOWN the MLP's down (after the gate|up pair);
-                                   * RULLAMA_TUNE xl=N sets the bits */
+                                   * RULLAMA_TUNE xl=N sets the bits (default none) */
     uint32_t b_dl, b_dlf, p_norm_dlimbs; /* those limbs (limbs.wgsl LIMBS_FLAT, one slot; with a scale per block
                                           * and block sums after them), a norm's one scale, norm.wgsl's variant */
     gpu_dlimbs dl;                /* what b_dl holds, for the next product only (gpu_dlimbs) */

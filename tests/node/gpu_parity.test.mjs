@@ -334,11 +334,11 @@ test('a v of another type than q|k shares their decode mat-vec: one dispatch few
 // With several, every piece but the last (which reads the logits back) goes to the GPU
 // as C hands it over (js/gpu.mjs eagerLists), before the pass's flush.
 // Decode's Q4_K gate|up pair with its residual prologue runs on integer dot products
-// (kernels/matvec.wgsl IDOT) unless idot=0, and so do the products whose input's producer
-// writes its limbs (XLIMBS): the LM head after the last residual's norm (xl bit 1, the
-// default) and, with xl=2 or 3, the MLP's down after the pair (LIMBS_OUT). Each compiles its variant
+// (kernels/matvec.wgsl IDOT) unless idot=0, and with xl=N so do the products whose input's
+// producer writes its limbs (XLIMBS): the LM head after the last residual's norm (bit 1) and
+// the MLP's down after the pair (bit 2, LIMBS_OUT). Each compiles its variant
 // (and only then), and the logits match the CPU engine every way.
-test('decode\'s gate|up and LM head (and with xl=2 the down) run on integer dot products unless idot=0 / xl=0; CPU logits every way', async () => {
+test('decode\'s gate|up runs on integer dot products unless idot=0, and the LM head and down with xl=1|2; CPU logits every way', async () => {
     const file = generate('Q4_K_M', ['--embd', '256', '--ffn', '512']);
     const types = new Map(readGgufTensors(file).map((t) => [t.name, t.type]));
     assert(types.get('blk.0.ffn_gate.weight') === 12 && types.get('blk.0.ffn_up.weight') === 12, 'the generated Q4_K_M model has a Q4_K gate and up');
@@ -346,7 +346,7 @@ test('decode\'s gate|up and LM head (and with xl=2 the down) run on integer dot 
     const cpu = await cpuLogits([...tokens, 9, 5], file);
     const steps = [];
     const count = (s, text) => [...s.runtime.shaders.values()].filter((sh) => sh.code.includes(text)).length;
-    for (const tune of ['idot=0,xl=0', '', 'xl=2', 'xl=3']) {
+    for (const tune of ['idot=0', '', 'xl=1', 'xl=3']) {
         const s = await openTuned(tune, { nCtx: 32 }, file);
         try {
             const rows = [...await s.eval(tokens, { allLogits: true })];
@@ -357,8 +357,8 @@ test('decode\'s gate|up and LM head (and with xl=2 the down) run on integer dot 
             compareRows(Float32Array.from(step), cpu.slice(tokens.length * s.nVocab), s.nVocab, `${tune || 'default'}, the 2 decode steps`);
             const idot = count(s, 'dot4I8Packed'), xl = count(s, 'var<storage, read> XL:'), lout = count(s, 'var<storage, read_write> XLO:');
             const what = `${tune || 'default'}: ${idot} shader(s) with integer products, ${xl} reading limbs, ${lout} writing them`;
-            if (tune === 'idot=0,xl=0') assert(idot === 0, what);
-            else assert(idot >= 1 && xl >= 1 && (lout >= 1) === (tune !== ''), what); // the default: the head's only
+            if (tune === 'idot=0') assert(idot === 0, what);
+            else assert(idot >= 1 && (xl >= 1) === (tune !== '') && (lout >= 1) === (tune === 'xl=3'), what);
         } finally {
             s.close();
         }
