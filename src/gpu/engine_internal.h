@@ -20,9 +20,12 @@
 #define ATTN_HC 8  /* most query heads per attention workgroup (of one KV group) */
 #define ATTN_DEC_REREAD (8u << 20) /* decode attention: most K/V bytes a pass reads again (once per head chunk
                                       after the first); fewer heads per workgroup measured faster on the H100 */
-#define ATTN_DEC_KB 16     /* keys per block of the decode attention (kernels/attn_decode.wgsl), at most hd / 2;
-                              64 measured 2x slower on the H100 (4x the serial work per thread, docs/PERF.md) */
-#define ATTN_DEC_SPLITS 64 /* most key splits of a decode attention pass (each merged by attn_combine) */
+#define ATTN_DEC_KB 8      /* keys per block of the decode attention (kernels/attn_decode.wgsl), at most hd / 2:
+                              8 measured 70-80 us a step faster than 16 on e2b at 640 positions on an H100
+                              (twice the workgroups, half the serial work each), 4 no better, 64 2x slower
+                              (docs/PERF.md) */
+#define ATTN_DEC_SPLITS 128 /* most key splits of a decode attention pass (each merged by attn_combine; its
+                               MAXS is 256): 128 against 64 took a 3,072-position step 2.76 -> 2.68 ms */
 #define ATTN_COMBINE_DW 32 /* dimensions per attn_combine workgroup */
 #define ATTN_COMBINE_DIRECT_DW 128  /* the same for its DIRECT variant (one dimension per thread) */
 #define ATTN_COMBINE_DIRECT_MAXS 16 /* most splits the DIRECT variant merges (kernels/attn_combine.wgsl U) */
