@@ -147,7 +147,10 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
                *norm_limbs[] = {"WG=256u", nv, sg, sgmin, "LIMBS", e->smx_nl == 2 ? "LIMBS2" : NULL, NULL},
                *norm_dlimbs[] = {"WG=256u", nv, sg, sgmin, "LIMBS", "LIMBS_FLAT", NULL};
     const char *prep[] = {"WG=64u", "MAX_HD=512u", sg, sgmin, NULL};
-    const char *combine[] = {"WG=128u", "DW=32u", "MAXS=256u", sg, sgmin, NULL}; /* DW = ATTN_COMBINE_DW */
+    char cwg[24], cdw[24];
+    snprintf(cwg, sizeof cwg, "WG=%uu", e->combine_wg);
+    snprintf(cdw, sizeof cdw, "DW=%uu", e->combine_dw);
+    const char *combine[] = {cwg, cdw, "MAXS=256u", sg, sgmin, NULL};
     const char *combine_direct[] = {"WG=128u", "DW=128u", "DIRECT", sg, sgmin, NULL}; /* ATTN_COMBINE_DIRECT_* */
     const char *small[] = {"WG=64u", sg, sgmin, NULL};
     const char *argmax[] = {"WG=256u", sg, NULL};
@@ -197,6 +200,8 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_wvec = -1;
     e->mv_unroll = -1;
     e->mv_idot = 1;
+    e->combine_wg = ATTN_COMBINE_WG;
+    e->combine_dw = ATTN_COMBINE_DW;
     e->mv_xl = 0; /* opt-in: neither consumer measured faster on an H100/H200 (docs/PERF.md, tenth session) */
     const char *v = h && h->getenv ? h->getenv(h, "RULLAMA_TUNE") : NULL;
     for (; v && *v; v += strcspn(v, ",") + (v[strcspn(v, ",")] == ',')) {
@@ -212,6 +217,8 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "hc=%u", &n) == 1 && n >= 1 && n <= ATTN_HC) e->attn_hc = (int)n;
         else if (sscanf(v, "kb=%u", &n) == 1 && n >= 2 && n <= 64 && !(n & (n - 1))) e->attn_kb = (int)n;
         else if (sscanf(v, "prep=%u", &n) == 1) e->attn_noprep = !n;
+        else if (sscanf(v, "cwg=%u", &n) == 1 && (n == 64 || n == 128 || n == 256)) e->combine_wg = n;
+        else if (sscanf(v, "cdw=%u", &n) == 1 && (n == 8 || n == 16 || n == 32 || n == 64)) e->combine_dw = n;
         else if (sscanf(v, "replay=%u", &n) == 1) e->no_replay = !n;
         else if (sscanf(v, "q6pad=%u", &n) == 1) e->q6_raw = !n;
         else if (sscanf(v, "two=%u", &n) == 1) e->no_two_types = !n;

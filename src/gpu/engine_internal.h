@@ -26,7 +26,8 @@
                               (docs/PERF.md) */
 #define ATTN_DEC_SPLITS 128 /* most key splits of a decode attention pass (each merged by attn_combine; its
                                MAXS is 256): 128 against 64 took a 3,072-position step 2.76 -> 2.68 ms */
-#define ATTN_COMBINE_DW 32 /* dimensions per attn_combine workgroup */
+#define ATTN_COMBINE_DW 32 /* dimensions per attn_combine workgroup (decode's grouped variant) */
+#define ATTN_COMBINE_WG 128 /* ... and its invocations: WG / DW groups take every (WG / DW)-th split */
 #define ATTN_COMBINE_DIRECT_DW 128  /* the same for its DIRECT variant (one dimension per thread) */
 #define ATTN_COMBINE_DIRECT_MAXS 16 /* most splits the DIRECT variant merges (kernels/attn_combine.wgsl U) */
 #define NORM_WG 256
@@ -163,6 +164,7 @@ struct rl_gpu_engine {
     int attn_splits, attn_hc, attn_kb; /* RULLAMA_TUNE: decode attention's most key splits, heads and keys
                                         * per block (0: ATTN_DEC_SPLITS, ATTN_HC, ATTN_DEC_KB) */
     int attn_noprep;                   /* RULLAMA_TUNE prep=0: q, k, v prepared in a pass of their own */
+    uint32_t combine_wg, combine_dw;   /* attn_combine's grouped variant (RULLAMA_TUNE cwg=N, cdw=N) */
     uint32_t b_ple_rows, b_ple_rowids; /* top-k candidates: slice winners, then the sorted K */
     uint32_t top_k, *top_pairs; /* set while eval_top records: where the K pairs land */
     uint32_t top_buf[2 * RL_GPU_TOP_K_MAX];

@@ -593,7 +593,7 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
     /* prefill's few splits: one dimension per thread, no workgroup reductions; decode's many:
      * the splits spread over the threads of a workgroup */
     const int direct = n_split <= ATTN_COMBINE_DIRECT_MAXS && T > 1 && !e->combine_grouped;
-    const uint32_t dw = direct ? ATTN_COMBINE_DIRECT_DW : ATTN_COMBINE_DW;
+    const uint32_t dw = direct ? ATTN_COMBINE_DIRECT_DW : e->combine_dw;
     return rl_gdev_dispatch(e->dev, direct ? e->p_combine_direct : e->p_combine, &cp, cb, H * ((hd + dw - 1) / dw),
                             (uint32_t)T, 1, err);
 }
