@@ -200,6 +200,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_wvec = -1;
     e->mv_unroll = -1;
     e->mv_idot = 1;
+    e->mv_pro_wg = MV_PRO_WG;
     e->combine_wg = ATTN_COMBINE_WG;
     e->combine_dw = ATTN_COMBINE_DW;
     e->mv_xl = 0; /* opt-in: neither consumer measured faster on an H100/H200 (docs/PERF.md, tenth session) */
@@ -212,6 +213,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "idot=%u", &n) == 1) e->mv_idot = n != 0;
         else if (sscanf(v, "xl=%u", &n) == 1) e->mv_xl = (int)(n & (XL_HEAD | XL_DOWN));
         else if (sscanf(v, "wg=%u", &n) == 1 && n >= 32 && n <= 1024 && !(n & (n - 1))) e->mv_wg = (int)n;
+        else if (sscanf(v, "pwg=%u", &n) == 1 && (!n || (n >= 32 && n <= 1024 && !(n & (n - 1))))) e->mv_pro_wg = (int)n;
         else if (sscanf(v, "steps=%u", &n) == 1 && n >= 1 && n <= 64) e->mv_steps = (int)n;
         else if (sscanf(v, "splits=%u", &n) == 1 && n >= 1 && n <= 1024) e->attn_splits = (int)n;
         else if (sscanf(v, "hc=%u", &n) == 1 && n >= 1 && n <= ATTN_HC) e->attn_hc = (int)n;

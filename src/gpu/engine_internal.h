@@ -27,6 +27,10 @@
 #define ATTN_DEC_SPLITS 128 /* most key splits of a decode attention pass (each merged by attn_combine; its
                                MAXS is 256): 128 against 64 took a 3,072-position step 2.76 -> 2.68 ms */
 #define ATTN_COMBINE_DW 32 /* dimensions per attn_combine workgroup (decode's grouped variant) */
+/* Mat-vecs with a residual prologue (not the GeGLU pair, which has its own 256) in workgroups of
+ * 256 instead of matvec_cfg.c's 128: every workgroup repeats the prologue, and half as many of
+ * them took 20-35 us off an H100 decode step (64: +150 us, 512: no gain; docs/PERF.md) */
+#define MV_PRO_WG 256
 #define ATTN_COMBINE_WG 128 /* ... and its invocations: WG / DW groups take every (WG / DW)-th split */
 #define ATTN_COMBINE_DIRECT_DW 128  /* the same for its DIRECT variant (one dimension per thread) */
 #define ATTN_COMBINE_DIRECT_MAXS 16 /* most splits the DIRECT variant merges (kernels/attn_combine.wgsl U) */
@@ -152,6 +156,9 @@ struct rl_gpu_engine {
     int ple_on_host;              /* table rows uploaded per step into b_ple_rows (row ids 0..T-1) */
     int mv_lc, mv_wvec, mv_unroll, mv_wg, mv_steps; /* RULLAMA_TUNE overrides of the mat-vec variant
                                                      * (0 / -1 / -1 / 0 / 0: the planner's) */
+    int mv_pro_wg;                /* the workgroup size of mat-vecs with a residual prologue but no GeGLU pair
+                                   * (q|k|v, the per-layer-embedding gate): MV_PRO_WG, or RULLAMA_TUNE pwg=N
+                                   * (0: matvec_cfg.c's, as for the others) */
     int mv_idot;                  /* a Q4_K GeGLU pair (gate|up) with a residual prologue uses integer dot
                                    * products (kernels/matvec.wgsl IDOT; RULLAMA_TUNE idot=0: off) */
     int mv_xl;                    /* one-slot products whose input's producer wrote its limbs use integer dot

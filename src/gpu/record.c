@@ -165,9 +165,12 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         rl_matvec_config_steps(W->type, w_rows, cols, (uint32_t)T, caps, (uint32_t)e->mv_steps, &v);
         if (pair && v.rpt != 2) v.rows *= 2, v.rpt = 2; /* the partner row is the thread's second row */
         if (pro) v.xs = cols; /* the prologue's input, staged whole (its chunk loop is the one-token loop) */
-        if (e->mv_wg) { /* the same threads per row, more or fewer rows per workgroup */
+        /* the same threads per row, more or fewer rows per workgroup: every mat-vec (wg=N), or those with
+         * a residual prologue, which every workgroup repeats (pwg=N) */
+        const int wg_knob = e->mv_wg ? e->mv_wg : pro && !pair ? e->mv_pro_wg : 0;
+        if (wg_knob) {
             const uint32_t tpr = tpr_of(&v), max_wg = caps->max_invocations ? caps->max_invocations : 256;
-            uint32_t w = (uint32_t)e->mv_wg < tpr ? tpr : (uint32_t)e->mv_wg;
+            uint32_t w = (uint32_t)wg_knob < tpr ? tpr : (uint32_t)wg_knob;
             if (w > max_wg) w = max_wg;
             if (w >= tpr) v.rows = w / tpr * v.rpt, v.wg = w;
         }
