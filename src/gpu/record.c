@@ -108,8 +108,6 @@ static rl_status smx_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t ro
     return rl_gdev_dispatch(e->dev, e->p_split_sum, &qp, qb, (rows + 255) / 256, (uint32_t)T, 1, err);
 }
 
-/* W2 (rows2 rows, another type): a second matrix after W's rows, in one mat-vec
- * (kernels/matvec.wgsl TWO_TYPES; gpu_can_two_types decides) */
 /* Weight types whose one-slot mat-vec has integer products from its input's limbs (matvec.wgsl XLIMBS) */
 static int xl_type(uint32_t type) { return type == RL_TYPE_Q4_K || type == RL_TYPE_Q6_K; }
 
@@ -117,8 +115,10 @@ int gpu_xl_takes(const rl_gpu_engine *e, const gguf_tensor *W, int T, int which)
     return T == 1 && (e->mv_xl & which) && !e->mv_wg && xl_type(W->type) && W->ne[0] % 256 == 0;
 }
 
-/* limbs_out: a GeGLU pair (pair > 0) also writes its outputs' limbs for the product after it
- * (matvec.wgsl LIMBS_OUT), where its variant allows */
+/* W2 (rows2 rows, another type): a second matrix after W's rows, in one mat-vec
+ * (kernels/matvec.wgsl TWO_TYPES; gpu_can_two_types decides). limbs_out: a GeGLU pair
+ * (pair > 0) also writes its outputs' limbs for the product after it (matvec.wgsl
+ * LIMBS_OUT), where its variant allows */
 static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                                 float softcap, const act *geglu, uint32_t pair, const gpu_prologue *pro,
                                 const gguf_tensor *W2, uint32_t rows2, int limbs_out, rl_error *err) {
