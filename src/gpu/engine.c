@@ -214,6 +214,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "xl=%u", &n) == 1) e->mv_xl = (int)(n & (XL_HEAD | XL_DOWN));
         else if (sscanf(v, "wg=%u", &n) == 1 && n >= 32 && n <= 1024 && !(n & (n - 1))) e->mv_wg = (int)n;
         else if (sscanf(v, "pwg=%u", &n) == 1 && (!n || (n >= 32 && n <= 1024 && !(n & (n - 1))))) e->mv_pro_wg = (int)n;
+        else if (sscanf(v, "mvt=%u", &n) == 1 && n >= 1024 && n <= (1u << 22)) e->mv_threads = (int)n;
         else if (sscanf(v, "steps=%u", &n) == 1 && n >= 1 && n <= 64) e->mv_steps = (int)n;
         else if (sscanf(v, "splits=%u", &n) == 1 && n >= 1 && n <= 1024) e->attn_splits = (int)n;
         else if (sscanf(v, "hc=%u", &n) == 1 && n >= 1 && n <= ATTN_HC) e->attn_hc = (int)n;

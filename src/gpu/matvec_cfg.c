@@ -58,11 +58,11 @@ enum { MV_MAX_STEPS = 8, MV_MIN_THREADS = 65536, MV_MIN_GROUPS = 256, MV_WG = 12
 
 void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
                       rl_matvec_variant *v) {
-    rl_matvec_config_steps(type, rows, cols, n_tok, caps, 0, v);
+    rl_matvec_config_steps(type, rows, cols, n_tok, caps, 0, 0, v);
 }
 
 void rl_matvec_config_steps(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
-                            uint32_t max_steps, rl_matvec_variant *v) {
+                            uint32_t max_steps, uint32_t min_threads, rl_matvec_variant *v) {
     const uint32_t nt = rl_matvec_nt(n_tok), t = nt ? nt : 1;
     uint32_t ch = rl_matvec_chunk(type), max_wg = caps && caps->max_invocations ? caps->max_invocations : 256;
     if (max_wg > 256) max_wg = 256;
@@ -72,7 +72,8 @@ void rl_matvec_config_steps(uint32_t type, uint32_t rows, uint32_t cols, uint32_
     const uint32_t steps = max_steps ? max_steps : MV_MAX_STEPS;
     uint32_t tpr = pow2_ceil((nch + steps - 1) / steps);
     /* few rows: more threads per row, down to one chunk per thread */
-    while ((uint64_t)rows * tpr < MV_MIN_THREADS && tpr < nch && tpr < max_wg) tpr <<= 1;
+    const uint64_t few = min_threads ? min_threads : MV_MIN_THREADS;
+    while ((uint64_t)rows * tpr < few && tpr < nch && tpr < max_wg) tpr <<= 1;
     if (tpr > max_wg) tpr = max_wg;
     const int tall = rows >= MV_TALL && rows < MV_HUGE && max_wg >= MV_WG_TALL;
     uint32_t rpt = 1, w = MV_WG > max_wg ? max_wg : MV_WG;

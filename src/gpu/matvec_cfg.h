@@ -36,9 +36,10 @@ typedef struct {
 void rl_matvec_config(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
                       rl_matvec_variant *v);
 
-/* The same with the most chunks per thread set (0: the planner's, MV_MAX_STEPS; for A/B runs). */
+/* The same with the most chunks per thread and the fewest threads a matrix gets set (0: the
+ * planner's, MV_MAX_STEPS and MV_MIN_THREADS; for A/B runs). */
 void rl_matvec_config_steps(uint32_t type, uint32_t rows, uint32_t cols, uint32_t n_tok, const rl_gpu_caps *caps,
-                            uint32_t max_steps, rl_matvec_variant *v);
+                            uint32_t max_steps, uint32_t min_threads, rl_matvec_variant *v);
 
 /* NT define for n_tok tokens: 1, 2, 4 or 8; 0 when n_tok > 8 (use the matmul). */
 uint32_t rl_matvec_nt(uint32_t n_tok);

@@ -162,7 +162,7 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
     }
     if (nt) {
         rl_matvec_variant v;
-        rl_matvec_config_steps(W->type, w_rows, cols, (uint32_t)T, caps, (uint32_t)e->mv_steps, &v);
+        rl_matvec_config_steps(W->type, w_rows, cols, (uint32_t)T, caps, (uint32_t)e->mv_steps, (uint32_t)e->mv_threads, &v);
         if (pair && v.rpt != 2) v.rows *= 2, v.rpt = 2; /* the partner row is the thread's second row */
         if (pro) v.xs = cols; /* the prologue's input, staged whole (its chunk loop is the one-token loop) */
         /* the same threads per row, more or fewer rows per workgroup: every mat-vec (wg=N), or those with
