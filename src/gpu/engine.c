@@ -169,7 +169,7 @@ static rl_status make_pipelines(rl_gpu_engine *e, rl_error *err) {
         !(e->p_ple = rl_gdev_pipeline(e->dev, K_PLE, small, err)) ||
         !(e->p_argmax = rl_gdev_pipeline(e->dev, K_ARGMAX, argmax, err)) ||
         !(e->p_topk = rl_gdev_pipeline(e->dev, K_TOPK, topk, err)) ||
-        (e->mv_xl && !(e->p_norm_dlimbs = rl_gdev_pipeline(e->dev, K_NORM_LIMBS, norm_dlimbs, err))) ||
+        ((e->mv_xl & XL_HEAD) && !(e->p_norm_dlimbs = rl_gdev_pipeline(e->dev, K_NORM_LIMBS, norm_dlimbs, err))) ||
         (e->m->n_expert && (!(e->p_route = rl_gdev_pipeline(e->dev, K_MOE_ROUTE, route, err)) ||
                             !(e->p_moe_combine = rl_gdev_pipeline(e->dev, K_MOE_COMBINE, moe_combine, err)))) ||
         (e->smx && (!(e->p_limbs = gpu_limbs_pipeline(e, 0, NULL, err)) ||

@@ -27,13 +27,13 @@
 #define ATTN_DEC_SPLITS 128 /* most key splits of a decode attention pass (each merged by attn_combine; its
                                MAXS is 256): 128 against 64 took a 3,072-position step 2.76 -> 2.68 ms */
 #define ATTN_COMBINE_DW 32 /* dimensions per attn_combine workgroup (decode's grouped variant) */
+#define ATTN_COMBINE_WG 128 /* ... and its invocations: WG / DW groups take every (WG / DW)-th split */
+#define ATTN_COMBINE_DIRECT_DW 128  /* dimensions per workgroup of its DIRECT variant (one per thread) */
+#define ATTN_COMBINE_DIRECT_MAXS 16 /* most splits the DIRECT variant merges (kernels/attn_combine.wgsl U) */
 /* Mat-vecs with a residual prologue (not the GeGLU pair, which has its own 256) in workgroups of
  * 256 instead of matvec_cfg.c's 128: every workgroup repeats the prologue, and half as many of
  * them took 20-35 us off an H100 decode step (64: +150 us, 512: no gain; docs/PERF.md) */
 #define MV_PRO_WG 256
-#define ATTN_COMBINE_WG 128 /* ... and its invocations: WG / DW groups take every (WG / DW)-th split */
-#define ATTN_COMBINE_DIRECT_DW 128  /* the same for its DIRECT variant (one dimension per thread) */
-#define ATTN_COMBINE_DIRECT_MAXS 16 /* most splits the DIRECT variant merges (kernels/attn_combine.wgsl U) */
 #define NORM_WG 256
 #define ATTN_TARGET_WG 256 /* split the keys until a pass has about this many attention workgroups (MAXS) */
 #define ATTN_TILED_MIN_T 16 /* passes of at least this many slots use the tiled attention kernel */
