@@ -67,7 +67,7 @@ export function noGpuImports() {
 // optional features exist. options.disable: features to pretend are absent
 // (tests run the fallback paths this way).
 export async function createGpu({ gpu, disable = [], powerPreference = 'high-performance', smx } = {}) {
-    let keepAlive = null;
+    let keepAlive = null, boundsChecks = true; // Dawn's robustness: on unless a toggle turns it off
     if (!gpu) {
         if (globalThis.navigator?.gpu) gpu = globalThis.navigator.gpu;
         else {
@@ -80,7 +80,9 @@ export async function createGpu({ gpu, disable = [], powerPreference = 'high-per
             const env = globalThis.process?.env ?? {};
             smx ??= !/(^|,)smx=0(,|$)/.test(env.RULLAMA_TUNE ?? '');
             const toggles = [smx ? 'allow_unsafe_apis' : '', env.RULLAMA_DAWN_TOGGLES ?? ''].filter(Boolean).join(',');
-            keepAlive = webgpu.create(toggles ? [`enable-dawn-features=${toggles}`] : []); // must stay referenced, or Dawn may crash (toolchain.md §6.4)
+            // RULLAMA_DAWN_DISABLE: Dawn toggles to turn off (A/B of defaults such as vulkan_use_buffer_robust_access_2)
+            const flags = [toggles && `enable-dawn-features=${toggles}`, env.RULLAMA_DAWN_DISABLE && `disable-dawn-features=${env.RULLAMA_DAWN_DISABLE}`];
+            keepAlive = webgpu.create(flags.filter(Boolean)); // must stay referenced, or Dawn may crash (toolchain.md §6.4)
             gpu = keepAlive;
         }
     }
@@ -98,7 +100,9 @@ export async function createGpu({ gpu, disable = [], powerPreference = 'high-per
         'maxComputeWorkgroupsPerDimension', 'maxBindGroups', 'maxUniformBufferBindingSize'])
         if (L[k] !== undefined) requiredLimits[k] = L[k];
     const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
-    return new GpuRuntime(adapter, device, features, keepAlive);
+    const rt = new GpuRuntime(adapter, device, features, keepAlive);
+    rt.boundsChecks = boundsChecks;
+    return rt;
 }
 
 export class GpuRuntime {
@@ -108,6 +112,7 @@ export class GpuRuntime {
         this.features = new Set(features);
         this.hasSmxI8 = this.features.has(SMX);
         this.keepAlive = keepAlive;
+        this.boundsChecks = true;  // Dawn's robustness on (createGpu turns it off in Node)
         this.buffers = new Map();
         this.shaders = new Map();
         this.pipelines = new Map();
@@ -127,6 +132,7 @@ export class GpuRuntime {
         // RULLAMA_EAGER=0 keeps every list for the next flush instead (A/B)
         this.eagerLists = globalThis.process?.env?.RULLAMA_EAGER !== '0';
         this.eagerRuns = 0;
+        this.early = [];           // reads of lists run ahead and submitted eagerly, for the next flush to queue
         this.onProgress = null;    // (bytesDone, bytesTotal) during uploads
         this.streamUploads = true; // false: every upload through writeBuffer (tests compare the two)
         this.stagingSize = SLOT;   // bytes per staging buffer (tests make it small)
@@ -234,20 +240,25 @@ export class GpuRuntime {
                 const words = u32at(ptr, nWords);
                 // writes read wasm memory: snapshot their bytes now, too
                 const writes = [];
-                let ahead = 0, waits = false;
+                let ahead = 0, waits = false, uploads = false;
                 for (let i = 0; i < words.length; i += OP_LEN[words[i]] || 1) {
                     if (!OP_LEN[words[i]]) { rt.errors.push(`bad command opcode ${words[i]} at word ${i}`); return -1; }
                     if (words[i] === OP.WRITE) writes.push(new Uint8Array(getMemory().buffer, words[i + 3], words[i + 4]).slice());
                     else if (words[i] === OP.AHEAD) ahead = Math.max(1, words[i + 1]);
-                    else if (words[i] === OP.UPLOAD || words[i] === OP.READ) waits = true;
+                    else if (words[i] === OP.UPLOAD || words[i] === OP.READ) waits = true, uploads ||= words[i] === OP.UPLOAD;
                 }
                 const list = { words, writes, ahead };
                 // A list with nothing to await (no uploads, no reads, not run ahead) and none
                 // before it still pending goes to the GPU now, while C records the next one:
-                // a prefill pass's first pieces run during the recording of the rest.
-                if (rt.eagerLists && !ahead && !waits && !rt.pending.length) {
+                // a prefill pass's first pieces run during the recording of the rest. So does a
+                // list run ahead without uploads (a pipelined decode step): its reads are only
+                // awaited flushes later, and the GPU starts on the first queued step while C
+                // records the next (the next flush counts it as one of its own)
+                if (rt.eagerLists && !uploads && !rt.pending.length && (ahead || !waits)) {
                     rt.eagerRuns++;
-                    rt.#run(list, null, []).catch((e) => rt.errors.push(e.message || String(e)));
+                    const own = [];
+                    if (ahead) rt.early.push({ reads: own, due: ahead }), rt.aheadLists = (rt.aheadLists ?? 0) + 1;
+                    rt.#run(list, getMemory, own).catch((e) => rt.errors.push(e.message || String(e)));
                     return 0;
                 }
                 rt.pending.push(list);
@@ -268,6 +279,7 @@ export class GpuRuntime {
         this.pending = [];
         const reads = [], later = [];
         for (const a of this.aheadQueue ?? []) (--a.due <= 0 ? reads.push(...a.reads) : later.push(a));
+        later.push(...this.early.splice(0)); // lists run ahead that went to the GPU as C handed them over
         this.aheadQueue = later;
         this.aheadLists = (this.aheadLists ?? 0) + lists.filter((l) => l.ahead).length; // tests count pipelined steps
         try {
@@ -362,7 +374,9 @@ export class GpuRuntime {
             this.profileReads.push({ staging, entries: this.profileQueries });
             this.profileQueries = [];
         }
+        const t1 = performance.now();
         dev.queue.submit([enc.finish()]);
+        this.submitMs = (this.submitMs ?? 0) + performance.now() - t1; // of encodeMs: Dawn turning the list into driver commands (bench)
         // OP_FREE: the submitted work keeps what it uses; the buffer is gone for later lists
         for (let i = 0; i < words.length; i += OP_LEN[words[i]])
             if (words[i] === OP.FREE) {

@@ -188,10 +188,11 @@ export class GpuSession {
         try {
             // step j is read after flush j + 1; before flush f the steps up to f + ahead - 1 are queued
             for (let f = 0; picks.length < n; f++) {
-                const t0 = performance.now();
+                const t0 = performance.now(), enc0 = this.runtime.encodeMs ?? 0;
                 for (; queued < n && queued <= f + ahead - 1; queued++)
                     if (x.rl_api_gpu_eval_chained(this.handle, slots + 4 * (queued % ring), queued + 1 - f) !== 0) await this.#failed(ahead);
-                this.recordMs = (this.recordMs ?? 0) + performance.now() - t0; // host cost of recording steps in C (bench)
+                // host cost of recording steps in C (bench), less their encoding where C handed them straight over
+                this.recordMs = (this.recordMs ?? 0) + performance.now() - t0 - ((this.runtime.encodeMs ?? 0) - enc0);
                 await this.runtime.flush(() => e.memory);
                 if (f >= 1) picks.push(new Int32Array(e.memory.buffer, slots + 4 * ((f - 1) % ring), 1)[0]);
             }

@@ -30,7 +30,7 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     });
     const loadMs = performance.now() - t0;
     const r = {
-        model, device: s.runtime.caps().description, features: [...s.runtime.adapter.features].sort(), loadMs, loadBytes: s.loadBytes,
+        model, device: s.runtime.caps().description, features: [...s.runtime.adapter.features].sort(), boundsChecks: s.runtime.boundsChecks, loadMs, loadBytes: s.loadBytes,
         loadGBs: s.loadBytes / 1e9 / (loadMs / 1e3), loadOpenMs: s.openMs, uploadMs: s.uploadMs,
         uploadGBs: s.loadBytes / 1e9 / (s.uploadMs / 1e3), packedBytes: s.packedBytes ?? 0, nVocab: s.nVocab,
         decodeBytesPerToken: s.engine.exports.rl_api_gpu_decode_bytes(s.handle),
@@ -75,7 +75,7 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
                 s.truncate(prompt - 1);
                 await s.eval([tokens[prompt - 1]], { logits: false, argmax: true });
             }
-            if (i === 1) s.recordMs = 0, s.runtime.encodeMs = 0;
+            if (i === 1) s.recordMs = 0, s.runtime.encodeMs = 0, s.runtime.submitMs = 0;
             t = performance.now();
             runPicks.push(await s.decodeGreedy(gen));
             decodeTimes.push(performance.now() - t);
@@ -85,6 +85,7 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         r.decodeMs = decodeTimes.slice(1).sort((a, b) => a - b)[1];
         r.decodeRecordMsPerToken = s.recordMs / (3 * gen);
         r.decodeEncodeMsPerToken = s.runtime.encodeMs / (3 * gen);
+        r.decodeSubmitMsPerToken = s.runtime.submitMs / (3 * gen);
         r.decodeTokS = gen / (r.decodeMs / 1e3);
         // the same positions again with one host round trip per token (the pipelining's gain, and a check)
         s.truncate(prompt);
@@ -176,13 +177,14 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     if (baseline) await runBaseline(r, baseline, { prompt, gen, ctx, fa: baselineFa, gpu: baselineGpu, log });
     if (json) return r;
     log(`model        ${model}\ndevice       ${r.device}\nfeatures     ${r.features.join(' ')}\n`);
+    log(`bounds       ${r.boundsChecks ? "Dawn's bounds checks on (RULLAMA_ROBUST=1)" : "the kernels' bounds checks off (Dawn disable_robustness; RULLAMA_ROBUST=1 keeps them)"}\n`);
     log(`load         ${(r.loadMs / 1e3).toFixed(2)} s for ${(r.loadBytes / 1e9).toFixed(3)} GB (${r.loadGBs.toFixed(2)} GB/s): ` +
         `open ${(r.loadOpenMs / 1e3).toFixed(2)} s (buffers, pipelines), upload ${(r.uploadMs / 1e3).toFixed(2)} s (${r.uploadGBs.toFixed(2)} GB/s)` +
         (r.packedBytes ? `; ${(r.packedBytes / 1e9).toFixed(2)} GB more on the GPU for the integer prefill matmul\n` : '\n'));
     log(`prefill      ${prompt} tokens in ${r.prefillMs.toFixed(1)} ms: ${r.prefillTokS.toFixed(1)} tokens/s, the median of ` +
         `${r.prefillPassesMs.map((v) => v.toFixed(1)).join(' / ')} ms (host: recording in C ${r.prefillRecordMs.toFixed(2)} ms, encoding WebGPU calls ${r.prefillEncodeMs.toFixed(2)} ms)\n`);
     log(`decode host  ${(r.decodeRecordMsPerToken + r.decodeEncodeMsPerToken).toFixed(3)} ms per token: recording in C ${r.decodeRecordMsPerToken.toFixed(3)} ms, ` +
-        `encoding WebGPU calls ${r.decodeEncodeMsPerToken.toFixed(3)} ms\n`);
+        `encoding WebGPU calls ${r.decodeEncodeMsPerToken.toFixed(3)} ms (of which queue.submit ${r.decodeSubmitMsPerToken.toFixed(3)} ms)\n`);
     log(`decode       ${gen} tokens in ${r.decodeMs.toFixed(1)} ms: ${r.decodeTokS.toFixed(1)} tokens/s, the median of 3 runs ` +
         `(${r.decodeColdTokS.toFixed(1)} in the first run before them; ${r.decodeSyncTokS.toFixed(1)} with a host round trip per token, ${r.decodeAhead1TokS.toFixed(1)} with one step queued ahead instead of four, ${r.decodeAhead2TokS.toFixed(1)} with two)\n`);
     log(`wasm memory  ${(r.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB\n`);
