@@ -39,7 +39,9 @@ function compareRows(gpu, cpu, V, label, tol = 1e-4) {
             if (c > cpu[r * V + ac]) ac = v;
         }
         worst = Math.max(worst, md / mx);
-        assert(ag === ac, `${label}: row ${r} argmax ${ag} vs cpu ${ac}`);
+        // the picks agree, or the CPU's logits of the two differ by less than the tolerance (a near
+        // tie: seed 436833106 gave 8.4840 against 8.4851 of 9.64 through the two-limb integer matmul)
+        assert(ag === ac || cpu[r * V + ac] - cpu[r * V + ag] < tol * mx, `${label}: row ${r} argmax ${ag} vs cpu ${ac}`);
     }
     // f32 on both sides with different summation orders: ~1e-6 relative; 1e-4 leaves room
     // for GPU transcendental functions (exp/tanh) without hiding a real bug (those give >1e-2).
