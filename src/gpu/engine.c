@@ -391,7 +391,8 @@ static rl_status top_k(rl_gpu_engine *e, int n, uint32_t k, uint32_t *pairs, rl_
     return rl_gdev_read(e->dev, e->b_tkout, 0, (uint32_t)n * k * 8, pairs, err);
 }
 
-static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int32_t *argmax, rl_error *err) {
+/* The LM head over slots [t0, t0+n) and, with argmax, the greedy picks' passes (no reads). */
+static rl_status output_passes(rl_gpu_engine *e, int t0, int n, int argmax, rl_error *err) {
     const rl_model *m = e->m;
     const uint32_t D = (uint32_t)m->n_embd, V = (uint32_t)m->n_vocab;
     rl_status s;
@@ -399,22 +400,29 @@ static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int
     if ((s = gpu_matmul(e, m->output, V, (act){e->b_xn, (uint32_t)t0 * D, D}, (act){e->b_logits, 0, V}, n, m->softcap,
                         NULL, err)))
         return s;
-    if (argmax) {
-        e->has_pick = 1;
-        /* the last row's pick also lands in b_ids[0]: a chained step after this pass reads its
-         * token there (nothing reads b_ids between passes; a pass reads its own ids first) */
-        rl_gbind b[4] = {{e->b_logits, 0, 0}, {e->b_argpart, 0, 0}, {e->b_argmax, 0, 0}, {e->b_ids, 0, 0}};
-        argmax_params a0 = {V, 0, V, (uint32_t)t0, ARGMAX_SLICES, 0, 0, 0}, a1 = a0;
-        a1.pass_id = 1;
-        a1.ids_t = (uint32_t)n - 1;
-        a1.ids_on = 1;
-        if ((s = rl_gdev_dispatch(e->dev, e->p_argmax, &a0, b, ARGMAX_SLICES, (uint32_t)n, 1, err)) ||
-            (s = rl_gdev_dispatch(e->dev, e->p_argmax, &a1, b, 1, (uint32_t)n, 1, err)) ||
-            (s = rl_gdev_read(e->dev, e->b_argmax, (uint64_t)t0 * 4, (uint32_t)n * 4, argmax, err)))
-            return s;
-    }
+    if (!argmax) return RL_OK;
+    /* the last row's pick also lands in b_ids[0]: a chained step after this pass reads its
+     * token there (nothing reads b_ids between passes; a pass reads its own ids first) */
+    rl_gbind b[4] = {{e->b_logits, 0, 0}, {e->b_argpart, 0, 0}, {e->b_argmax, 0, 0}, {e->b_ids, 0, 0}};
+    argmax_params a0 = {V, 0, V, (uint32_t)t0, ARGMAX_SLICES, 0, 0, 0}, a1 = a0;
+    a1.pass_id = 1;
+    a1.ids_t = (uint32_t)n - 1;
+    a1.ids_on = 1;
+    if ((s = rl_gdev_dispatch(e->dev, e->p_argmax, &a0, b, ARGMAX_SLICES, (uint32_t)n, 1, err))) return s;
+    return rl_gdev_dispatch(e->dev, e->p_argmax, &a1, b, 1, (uint32_t)n, 1, err);
+}
+
+static rl_status read_picks(rl_gpu_engine *e, int t0, int n, int32_t *argmax, rl_error *err) {
+    e->has_pick = 1;
+    return rl_gdev_read(e->dev, e->b_argmax, (uint64_t)t0 * 4, (uint32_t)n * 4, argmax, err);
+}
+
+static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int32_t *argmax, rl_error *err) {
+    rl_status s;
+    if ((s = output_passes(e, t0, n, argmax != NULL, err))) return s;
+    if (argmax && (s = read_picks(e, t0, n, argmax, err))) return s;
     if (e->top_pairs && (s = top_k(e, n, e->top_k, e->top_pairs, err))) return s;
-    if (logits && (s = rl_gdev_read(e->dev, e->b_logits, 0, (uint32_t)n * V * 4, logits, err))) return s;
+    if (logits && (s = rl_gdev_read(e->dev, e->b_logits, 0, (uint32_t)n * (uint32_t)e->m->n_vocab * 4, logits, err))) return s;
     return RL_OK;
 }
 
@@ -484,10 +492,15 @@ static rl_status step_body_fresh(rl_gpu_engine *e, const int32_t *tokens, int T,
     return RL_OK;
 }
 
-static rl_status step_body_record(rl_gpu_engine *e, const int32_t *tokens, int T, rl_error *err) {
+/* greedy: the body goes on through the LM head and the argmax passes (a greedy decode step's
+ * whole recording but the pick's read, which lands at another address each step) */
+static rl_status step_body_record(rl_gpu_engine *e, const int32_t *tokens, int T, int greedy, rl_error *err) {
     const int cacheable = T == 1 && !e->ple_on_host && !e->no_replay; /* host-side PLE uploads depend on the token */
-    if (!cacheable) return step_body_fresh(e, tokens, T, err);
-    const uint64_t key = gpu_attention_key(e, T);
+    if (!cacheable) {
+        rl_status s = step_body_fresh(e, tokens, T, err);
+        return s || !greedy ? s : output_passes(e, T - 1, 1, 1, err);
+    }
+    const uint64_t key = rl_gdev_hash(&greedy, sizeof greedy, gpu_attention_key(e, T));
     for (uint32_t i = 0; i < e->n_bodies; i++)
         if (e->bodies[i].key == key && e->bodies[i].h_in == e->b_h) {
             const step_body *b = &e->bodies[i];
@@ -500,6 +513,7 @@ static rl_status step_body_record(rl_gpu_engine *e, const int32_t *tokens, int T
     const size_t from = rl_gdev_pending_words(e->dev);
     const uint32_t h_in = e->b_h;
     rl_status s = step_body_fresh(e, tokens, T, err);
+    if (!s && greedy) s = output_passes(e, T - 1, 1, 1, err);
     if (s) return s;
     step_body b = {key, h_in, e->b_h, e->b_h_alt, e->dl, NULL, 0, 0};
     err->code = RL_OK;
@@ -527,9 +541,13 @@ static rl_status eval_ubatch(rl_gpu_engine *e, const int32_t *tokens, int T, flo
         if ((s = rl_gdev_write(e->dev, e->b_ids, 0, e->ids_rows, (uint32_t)T * 4, err))) return s;
     } /* else chained: the token is the previous pass's pick, which its argmax left in b_ids[0] */
     e->has_pick = 0;
-    if ((s = step_body_record(e, tokens, T, err))) return s;
+    /* a greedy pass of one slot (decode) records its LM head and argmax with the body, for replay */
+    const int greedy = T == 1 && last && argmax && !logits && !all_logits && !e->top_pairs;
+    if ((s = step_body_record(e, tokens, T, greedy, err))) return s;
     /* outputs: every row (in chunks: the logits buffer holds LOGIT_ROWS rows), or the last row of the last pass */
-    if (all_logits) {
+    if (greedy) {
+        if ((s = read_picks(e, 0, 1, argmax, err))) return s;
+    } else if (all_logits) {
         for (int t0 = 0; t0 < T; t0 += LOGIT_ROWS) {
             const int n = T - t0 < LOGIT_ROWS ? T - t0 : LOGIT_ROWS;
             if ((s = output_rows(e, t0, n, logits ? logits + (size_t)t0 * V : NULL, argmax ? argmax + t0 : NULL, err)))

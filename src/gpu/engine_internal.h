@@ -26,6 +26,10 @@
                               (docs/PERF.md) */
 #define ATTN_DEC_SPLITS 128 /* most key splits of a decode attention pass (each merged by attn_combine; its
                                MAXS is 256): 128 against 64 took a 3,072-position step 2.76 -> 2.68 ms */
+#define ATTN_PLAN_KEYS 64 /* decode plans its attention for its key count rounded up to this: the plan (splits,
+                             heads per workgroup) changes every 64 positions, not every 8, so a replayed step
+                             is re-recorded that much less often (splits past the keys find none and merge as
+                             nothing) */
 #define ATTN_COMBINE_DW 32 /* dimensions per attn_combine workgroup (decode's grouped variant) */
 #define ATTN_COMBINE_WG 128 /* ... and its invocations: WG / DW groups take every (WG / DW)-th split */
 #define ATTN_COMBINE_DIRECT_DW 128  /* dimensions per workgroup of its DIRECT variant (one per thread) */
@@ -96,9 +100,10 @@ static inline uint32_t gpu_smx_stage_bytes(uint32_t ks, uint32_t st, uint32_t nl
 /* The SGMIN define's value: the device's smallest subgroup, at least 4 (kernels/reduce.wgsl) */
 static inline uint32_t gpu_sgmin(const rl_gpu_caps *c) { return c->subgroup_min >= 4 ? c->subgroup_min : 4; }
 
-/* A decode step's recorded body (embeddings through the last layer), kept for
- * replay: key is gpu_attention_key's, the only part of the body that changes
- * with the position (engine.c step_body). */
+/* A decode step's recorded body (embeddings through the last layer; a greedy
+ * step's LM head and argmax passes too), kept for replay: key is
+ * gpu_attention_key's with the greedy flag, the only parts of the body that
+ * change with the position or the pass (engine.c step_body_record). */
 #define STEP_CACHE 4
 typedef struct {
     uint64_t key;

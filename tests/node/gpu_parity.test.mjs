@@ -421,31 +421,45 @@ test('a pass that fails midway leaves nothing behind: the next pass encodes what
     }
 });
 
-test('replayed decode steps: the same logits, bit for bit, as steps recorded afresh, across split changes', async () => {
-    // 40 single-token steps from position 6: attention's key splits change every 16 positions,
-    // so bodies are recorded, replayed, and recorded again for the new plan
-    const tokens = [2, ...Array.from({ length: 45 }, () => 1 + Math.floor(rng() * 1023))];
+test('replayed decode steps: the same logits, bit for bit, as steps recorded afresh, across plan changes; greedy steps replay their LM head and argmax', async () => {
+    // 40 single-token steps from position 40: attention is planned for its keys rounded up to
+    // 64 (ATTN_PLAN_KEYS), so the full layers' plan changes at 64 keys and bodies are recorded,
+    // replayed, and recorded again; then 6 greedy steps (logits: false), whose bodies run on
+    // through the LM head and the argmax passes
+    const P = 40, N = 40, G = 6;
+    const tokens = [2, ...Array.from({ length: P + N + G - 1 }, () => 1 + Math.floor(rng() * 1023))];
     const stepLogits = async (tune) => {
-        const s = await openTuned(tune, { nCtx: 64 });
+        const s = await openTuned(tune, { nCtx: 128 });
         try {
-            await s.eval(tokens.slice(0, 6), { logits: false });
-            const rows = [];
-            for (let i = 6; i < tokens.length; i++) rows.push(await s.eval([tokens[i]]));
-            return { rows, replays: s.replays };
+            await s.eval(tokens.slice(0, P), { logits: false });
+            const rows = [], picks = [];
+            for (let i = P; i < P + N; i++) rows.push(await s.eval([tokens[i]]));
+            const before = s.replays;
+            for (let i = P + N; i < tokens.length; i++) picks.push((await s.eval([tokens[i]], { logits: false, argmax: true }))[0]);
+            return { rows, picks, replays: before, greedyReplays: s.replays - before };
         } finally {
             s.close();
         }
     };
     const fresh = await stepLogits('replay=0'), replayed = await stepLogits('');
-    assert(fresh.replays === 0, `replay=0 still replayed ${fresh.replays} steps`);
-    assert(replayed.replays >= 30, `only ${replayed.replays} of 40 steps replayed`);
+    assert(fresh.replays === 0 && fresh.greedyReplays === 0, `replay=0 still replayed ${fresh.replays + fresh.greedyReplays} steps`);
+    assert(replayed.replays >= N - 4 && replayed.replays < N, `${replayed.replays} of ${N} steps replayed (the plan change records anew)`);
+    assert(replayed.greedyReplays === G - 1, `${replayed.greedyReplays} of ${G} greedy steps replayed (the first records its tail)`);
     fresh.rows.forEach((r, i) => {
         assert(r.length === replayed.rows[i].length && r.every((v, j) => Object.is(v, replayed.rows[i][j])),
             `step ${i}: replayed logits differ from recorded ones`);
     });
-    const V = replayed.rows[0].length, joined = new Float32Array(40 * V);
+    assert(fresh.picks.every((id, i) => id === replayed.picks[i]), `greedy picks: recorded ${fresh.picks} replayed ${replayed.picks}`);
+    const V = replayed.rows[0].length, cpu = await cpuLogits(tokens), joined = new Float32Array(N * V);
     replayed.rows.forEach((r, i) => joined.set(r, i * V));
-    compareRows(joined, (await cpuLogits(tokens)).slice(6 * V), V, '40 replayed steps');
+    compareRows(joined, cpu.slice(P * V, (P + N) * V), V, `${N} replayed steps`);
+    // the greedy picks: the CPU's best, up to a near tie (compareRows' rule)
+    replayed.picks.forEach((id, i) => {
+        const row = cpu.subarray((P + N + i) * V, (P + N + i + 1) * V);
+        let best = 0, mx = 0;
+        for (let v = 0; v < V; v++) { if (row[v] > row[best]) best = v; mx = Math.max(mx, Math.abs(row[v])); }
+        assert(id === best || row[best] - row[id] < 1e-4 * mx, `greedy step ${i}: pick ${id}, the CPU's ${best}`);
+    });
 });
 
 test('64-token greedy and 32-token seeded sampled continuations: GPU and CPU generate the same text', async () => {
