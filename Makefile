@@ -86,10 +86,13 @@ $(B)/fuzz/%: fuzz/%.c $(CORE_SRC) $(wildcard src/*.h src/*/*.h)
 	$(FUZZ_CC) $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc -Iinclude -o $@ $< $(CORE_SRC) -lm
 fuzz: $(patsubst fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 
-# Quant dot-product micro-benchmark (not part of `all`): build/native/bench_quant [cols] [types]
-bench: $(B)/native/bench_quant
+# Micro-benchmarks (not part of `all`): build/native/bench_quant [cols] [types] (quant dot
+# products); build/native/bench_record MODEL [steps] [prompt] (the C side of decode steps)
+bench: $(B)/native/bench_quant $(B)/native/bench_record
 $(B)/native/bench_quant: bench/bench_quant.c $(B)/native/librl.a
 	$(CC) $(CSTD) $(WARN) $(NATIVE_OPT) -Isrc -o $@ $^ -lm
+$(B)/native/bench_record: bench/bench_record.c $(B)/native/src/cli/caps_json.o $(B)/native/librl.a
+	$(CC) $(CSTD) $(WARN) $(NATIVE_OPT) -Isrc -Iinclude -o $@ $^ -lm
 
 deps:
 	@scripts/install-deps.sh
