@@ -397,8 +397,14 @@ rl_status gpu_pack_smx(rl_gpu_engine *e, rl_error *err) {
                 break;
             }
             const uint32_t gx = tr < maxg ? tr : maxg, gy = (tr + gx - 1) / gx;
-            pack_params pp = {tr, tc, 0, sp->tile_word, sp->scale_word, gx, 0, 0};
-            rl_gbind b[2] = {gpu_wbind(e, t), {arena, 0, 0}};
+            /* a tensor packed back to back with its neighbour (q|k|v, gate|up) may start off the
+             * device's binding alignment (256 bytes on NVIDIA): bind from below it, start at w_off */
+            rl_gbind w = gpu_wbind(e, t);
+            const uint32_t w_off = caps->offset_align ? (uint32_t)(w.offset % caps->offset_align) : 0;
+            w.offset -= w_off;
+            w.size += w_off;
+            pack_params pp = {tr, tc, w_off, sp->tile_word, sp->scale_word, gx, 0, 0};
+            rl_gbind b[2] = {w, {arena, 0, 0}};
             s = rl_gdev_dispatch(e->dev, pipe, &pp, b, gx, gy, 1, err);
             tile_at += (uint64_t)tr * tc * 2;
             scale_at += (uint64_t)tr * 4;

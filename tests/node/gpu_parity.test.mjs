@@ -294,6 +294,18 @@ test('Q6_K repacked to 224-byte blocks at load: the same logits, bit for bit, as
     for (const k of [1, 2]) assert(out[0].length === out[k].length && out[0].every((v, i) => Object.is(v, out[k][i])), `logits differ (run ${k})`);
     const cpu = await cpuLogits([...tokens, 7, 11], file);
     compareRows(out[2], cpu, cpu.length / (tokens.length + 2), 'Q6_K repacked, 13 positions');
+    // and packed for the integer matmul (emulated here) from either layout: in the file's, a
+    // tensor after its neighbour (q|k|v) starts off the device's 256-byte binding alignment
+    const packed = [];
+    for (const tune of ['smx=2,smxk=0,q6pad=0', 'smx=2,smxk=0']) {
+        const s = await openTuned(tune, { nCtx: 32 }, file);
+        try {
+            packed.push(await s.eval(tokens, { allLogits: true }));
+        } finally {
+            s.close();
+        }
+    }
+    assert(packed[0].every((v, i) => Object.is(v, packed[1][i])), 'packed from the file layout and from 224-byte blocks: logits differ');
 });
 
 // Q4_K_M gives some layers a Q6_K v next to their Q4_K q|k: one mat-vec
