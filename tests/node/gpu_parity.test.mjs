@@ -434,11 +434,11 @@ test('a pass that fails midway leaves nothing behind: the next pass encodes what
 });
 
 test('replayed decode steps: the same logits, bit for bit, as steps recorded afresh, across plan changes; greedy steps replay their LM head and argmax', async () => {
-    // 40 single-token steps from position 40: attention is planned for its keys rounded up to
-    // 64 (ATTN_PLAN_KEYS), so the full layers' plan changes at 64 keys and bodies are recorded,
-    // replayed, and recorded again; then 6 greedy steps (logits: false), whose bodies run on
+    // 20 single-token steps from position 52: attention is planned for its keys rounded up to
+    // 64 (ATTN_PLAN_KEYS), so the full layers' plan changes at 65 keys and bodies are recorded,
+    // replayed, and recorded again; then 4 greedy steps (logits: false), whose bodies run on
     // through the LM head and the argmax passes
-    const P = 40, N = 40, G = 6;
+    const P = 52, N = 20, G = 4;
     const tokens = [2, ...Array.from({ length: P + N + G - 1 }, () => 1 + Math.floor(rng() * 1023))];
     const stepLogits = async (tune) => {
         const s = await openTuned(tune, { nCtx: 128 });
