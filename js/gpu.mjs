@@ -107,19 +107,17 @@ export async function createGpu({ gpu, disable = [], powerPreference = 'high-per
         'maxComputeWorkgroupsPerDimension', 'maxBindGroups', 'maxUniformBufferBindingSize'])
         if (L[k] !== undefined) requiredLimits[k] = L[k];
     const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
-    const rt = new GpuRuntime(adapter, device, features, keepAlive);
-    rt.boundsChecks = boundsChecks;
-    return rt;
+    return new GpuRuntime(adapter, device, features, keepAlive, boundsChecks);
 }
 
 export class GpuRuntime {
-    constructor(adapter, device, features, keepAlive) {
+    constructor(adapter, device, features, keepAlive, boundsChecks = true) {
         this.adapter = adapter;
         this.device = device;
         this.features = new Set(features);
         this.hasSmxI8 = this.features.has(SMX);
         this.keepAlive = keepAlive;
-        this.boundsChecks = true;  // Dawn's robustness on (createGpu turns it off in Node)
+        this.boundsChecks = boundsChecks; // Dawn's robustness (createGpu turns it off in Node)
         this.buffers = new Map();
         this.shaders = new Map();
         this.pipelines = new Map();
@@ -255,6 +253,7 @@ export class GpuRuntime {
                     else if (words[i] === OP.UPLOAD || words[i] === OP.READ) waits = true, uploads ||= words[i] === OP.UPLOAD;
                 }
                 const list = { words, writes, ahead };
+                if (ahead) rt.aheadLists = (rt.aheadLists ?? 0) + 1; // tests count pipelined steps
                 // A list with nothing to await (no uploads, no reads, not run ahead) and none
                 // before it still pending goes to the GPU now, while C records the next one:
                 // a prefill pass's first pieces run during the recording of the rest. So does a
@@ -264,7 +263,7 @@ export class GpuRuntime {
                 if (rt.eagerLists && !uploads && !rt.pending.length && (ahead || !waits)) {
                     rt.eagerRuns++;
                     const own = [];
-                    if (ahead) rt.early.push({ reads: own, due: ahead }), rt.aheadLists = (rt.aheadLists ?? 0) + 1;
+                    if (ahead) rt.early.push({ reads: own, due: ahead });
                     rt.#run(list, getMemory, own).catch((e) => rt.errors.push(e.message || String(e)));
                     return 0;
                 }
@@ -288,7 +287,6 @@ export class GpuRuntime {
         for (const a of this.aheadQueue ?? []) (--a.due <= 0 ? reads.push(...a.reads) : later.push(a));
         later.push(...this.early.splice(0)); // lists run ahead that went to the GPU as C handed them over
         this.aheadQueue = later;
-        this.aheadLists = (this.aheadLists ?? 0) + lists.filter((l) => l.ahead).length; // tests count pipelined steps
         try {
             for (const list of lists) {
                 if (!list.ahead) { await this.#run(list, memory, reads); continue; }

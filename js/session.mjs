@@ -159,10 +159,9 @@ export class GpuSession {
         const lp = logits ? e.alloc(4 * rows * V) : 0;
         const ap = argmax ? e.alloc(4 * rows) : 0;
         try {
-            const t0 = performance.now(), enc0 = this.runtime.encodeMs ?? 0;
+            const t0 = this.#recordStart();
             if (e.exports.rl_api_gpu_eval(this.handle, tp, n, lp, allLogits ? 1 : 0, ap) !== 0) await this.#failed();
-            // host cost of recording in C (bench), less the lists encoded as C handed them over (eagerLists)
-            this.recordMs = (this.recordMs ?? 0) + performance.now() - t0 - ((this.runtime.encodeMs ?? 0) - enc0);
+            this.#recordEnd(t0);
             await this.runtime.flush(() => e.memory);
             const out = logits ? new Float32Array(e.memory.buffer, lp, rows * V).slice() : null;
             if (!argmax) return out;
@@ -188,11 +187,10 @@ export class GpuSession {
         try {
             // step j is read after flush j + 1; before flush f the steps up to f + ahead - 1 are queued
             for (let f = 0; picks.length < n; f++) {
-                const t0 = performance.now(), enc0 = this.runtime.encodeMs ?? 0;
+                const t0 = this.#recordStart();
                 for (; queued < n && queued <= f + ahead - 1; queued++)
                     if (x.rl_api_gpu_eval_chained(this.handle, slots + 4 * (queued % ring), queued + 1 - f) !== 0) await this.#failed(ahead);
-                // host cost of recording steps in C (bench), less their encoding where C handed them straight over
-                this.recordMs = (this.recordMs ?? 0) + performance.now() - t0 - ((this.runtime.encodeMs ?? 0) - enc0);
+                this.#recordEnd(t0);
                 await this.runtime.flush(() => e.memory);
                 if (f >= 1) picks.push(new Int32Array(e.memory.buffer, slots + 4 * ((f - 1) % ring), 1)[0]);
             }
@@ -200,6 +198,13 @@ export class GpuSession {
         } finally {
             e.free(slots);
         }
+    }
+
+    // Host cost of recording in C (bench: recordMs): the time of the C calls between these two,
+    // less the lists JS encoded as C handed them over (eagerLists), which encodeMs counts
+    #recordStart() { return [performance.now(), this.runtime.encodeMs ?? 0]; }
+    #recordEnd([t0, enc0]) {
+        this.recordMs = (this.recordMs ?? 0) + performance.now() - t0 - ((this.runtime.encodeMs ?? 0) - enc0);
     }
 
     // A pass failed in C: lists it (or earlier steps) already handed over still run,

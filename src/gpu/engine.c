@@ -426,13 +426,14 @@ static rl_status output_rows(rl_gpu_engine *e, int t0, int n, float *logits, int
     return RL_OK;
 }
 
-/* Embeddings through the last layer for T slots: recorded, or for a decode
- * step (one slot) whose attention plans match an earlier step's, that step's
+/* Embeddings through the last layer for T slots (greedy: through the LM head
+ * and the argmax passes): recorded, or for a decode step (one slot) whose
+ * attention plans and greedy flag match an earlier step's, that step's
  * commands again. Everything else in the body depends only on the engine and
  * reads the position from b_step, so replay skips the per-dispatch work of
  * recording (variant choice, pipeline, uniform and bind group lookups) that
  * the host would otherwise repeat every token. */
-static rl_status step_body_fresh(rl_gpu_engine *e, const int32_t *tokens, int T, rl_error *err) {
+static rl_status step_body_fresh(rl_gpu_engine *e, const int32_t *tokens, int T, int greedy, rl_error *err) {
     const rl_model *m = e->m;
     const uint32_t D = (uint32_t)m->n_embd;
     rl_status s;
@@ -489,17 +490,14 @@ static rl_status step_body_fresh(rl_gpu_engine *e, const int32_t *tokens, int T,
             (s = rl_gdev_submit(e->dev, err)))
             return s;
     }
-    return RL_OK;
+    /* greedy: on through the LM head and the argmax passes (a greedy decode step's whole
+     * recording but the pick's read, which lands at another address each step) */
+    return greedy ? output_passes(e, T - 1, 1, 1, err) : RL_OK;
 }
 
-/* greedy: the body goes on through the LM head and the argmax passes (a greedy decode step's
- * whole recording but the pick's read, which lands at another address each step) */
 static rl_status step_body_record(rl_gpu_engine *e, const int32_t *tokens, int T, int greedy, rl_error *err) {
     const int cacheable = T == 1 && !e->ple_on_host && !e->no_replay; /* host-side PLE uploads depend on the token */
-    if (!cacheable) {
-        rl_status s = step_body_fresh(e, tokens, T, err);
-        return s || !greedy ? s : output_passes(e, T - 1, 1, 1, err);
-    }
+    if (!cacheable) return step_body_fresh(e, tokens, T, greedy, err);
     const uint64_t key = rl_gdev_hash(&greedy, sizeof greedy, gpu_attention_key(e, T));
     for (uint32_t i = 0; i < e->n_bodies; i++)
         if (e->bodies[i].key == key && e->bodies[i].h_in == e->b_h) {
@@ -512,8 +510,7 @@ static rl_status step_body_record(rl_gpu_engine *e, const int32_t *tokens, int T
         }
     const size_t from = rl_gdev_pending_words(e->dev);
     const uint32_t h_in = e->b_h;
-    rl_status s = step_body_fresh(e, tokens, T, err);
-    if (!s && greedy) s = output_passes(e, T - 1, 1, 1, err);
+    rl_status s = step_body_fresh(e, tokens, T, greedy, err);
     if (s) return s;
     step_body b = {key, h_in, e->b_h, e->b_h_alt, e->dl, NULL, 0, 0};
     err->code = RL_OK;

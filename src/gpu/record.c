@@ -485,7 +485,7 @@ static void attention_plan(const rl_gpu_engine *e, int li, int T, attn_plan *p) 
     p->tiled = (uint32_t)tiled_config(caps, T, group, hd, &p->tc);
     const uint32_t last = (uint32_t)(e->n_past + T - 1); /* the pass's last position */
     const uint32_t keys = window && last + 1 > window ? window : last + 1;       /* decode: the keys a pass reads */
-    const uint32_t dec_keys = (keys + ATTN_PLAN_KEYS - 1) / ATTN_PLAN_KEYS * ATTN_PLAN_KEYS; /* ... as planned */
+    const uint32_t dec_keys = (uint32_t)align_up(keys, ATTN_PLAN_KEYS);                /* ... as planned */
     uint32_t hc = group < ATTN_HC ? group : ATTN_HC;
     if (!p->tiled) {
         /* decode: few heads per workgroup keep attn_decode's per-head arrays in registers (8 heads
