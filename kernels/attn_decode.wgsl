@@ -11,11 +11,18 @@
 //   scores  thread (key lid / P, part lid % P) dots P-interleaved vec4s of its
 //           key's row with the HC queries (coalesced: P consecutive threads
 //           read P consecutive vec4s); the P partial sums meet in workgroup memory
-//   P.V     thread (column lid % C4, half lid / C4) accumulates one vec4 of
-//           every head's output over half the block's keys; the halves are
-//           added at the end
+//   P.V     thread (column, part) accumulates one vec4 of every head's output
+//           over its NPV-th of the block's keys (NPV = WG / C4 parts); the parts
+//           are added at the end: through workgroup memory (NPV = 2: column
+//           lid % C4, part lid / C4), or with LANE_PARTS (SUBGROUPS, NPV <= SGMIN)
+//           by shuffles, the parts of a column being neighbouring lanes (column
+//           lid / NPV, part lid % NPV). More parts take more keys a block (KB =
+//           4 NPV keeps every thread's loads as NPV = 2 has them): a split
+//           covers more keys at the same latency, so fewer partials.
 // With n_split = 1 it writes the normalised output, else its partial (max,
-// sum, unnormalised output) for attn_combine.wgsl. WG must be 2 * HD / 4.
+// sum, unnormalised output): for attn_combine.wgsl, or with PART_VEC (one
+// token) in the layout matvec.wgsl's PRO_ATTN prologue merges on its way in.
+// WG must be a multiple of HD / 4.
 //
 // PREP (one token per pass): the attention inputs are prepared here instead
 // of in attn_prep.wgsl's pass (same maths): the workgroup's queries become
@@ -36,9 +43,14 @@ enable subgroups;
 const C4: u32 = HD / 4u;     // vec4 per row
 const P: u32 = WG / KB;      // threads per key (scores)
 const DP: u32 = C4 / P;      // vec4 of a key's row per thread (scores)
-const KH: u32 = KB / 2u;     // keys per thread (P.V: two halves of the block)
+const NPV: u32 = WG / C4;    // P.V parts
+const KH: u32 = KB / NPV;    // keys per thread (P.V: its part of the block)
+const_assert NPV * C4 == WG && KH * NPV == KB;
+#ifdef LANE_PARTS
+const_assert NPV <= SGMIN;
+#endif
 
-var<workgroup> qs: array<vec4<f32>, HC * C4>;  // the queries; after the last block, the second half's sums
+var<workgroup> qs: array<vec4<f32>, HC * C4>;  // the queries; after the last block, the second part's sums (NPV = 2)
 var<workgroup> part_sc: array<f32, WG * (HC + 2u)>; // per-thread partial scores (PREP: row sums first)
 var<workgroup> sc: array<f32, HC * KB>;        // scores, then probabilities, of the block
 var<workgroup> m_run: array<f32, HC>;
@@ -192,8 +204,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
 #endif
     let key = lid / P;   // scores: this thread's key in the block
     let j = lid % P;     //         and its part of the row
-    let col = lid % C4;  // P.V: this thread's output column
-    let half = lid / C4; //      and half of the block's keys
+#ifdef LANE_PARTS
+    let col = lid / NPV;  // P.V: this thread's output column
+    let part = lid % NPV; //      and part of the block's keys
+#else
+    let col = lid % C4;
+    let part = lid / C4;
+#endif
     var acc: array<vec4<f32>, HC>;
     for (var h = 0u; h < HC; h++) { acc[h] = vec4<f32>(0.0); }
     workgroupBarrier();
@@ -209,7 +226,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
             for (var d = 0u; d < DP; d++) { kreg[d] = KCACHE[r + j + d * P]; }
         }
         for (var q = 0u; q < KH; q++) {
-            let kk = half * KH + q;
+            let kk = part * KH + q;
             if (kk < nk) { vreg[q] = VCACHE[row_of(kb + kk, g) + col]; }
         }
         // scores: partial dots of P-interleaved slices of the key's row
@@ -247,6 +264,33 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
         }
 #endif
         // online softmax per head
+#ifdef SUBGROUPS
+        if (KB <= SGMIN && HC * KB <= WG) {
+            // thread (head i / KB, key i % KB): the block's max and sum by shuffles over its KB
+            // neighbouring lanes (every thread takes part: uniform control flow)
+            let i = lid % (HC * KB);
+            let h = i / KB;
+            let kk = i % KB;
+            let sv = sc[i];  // NEG_INF past nk
+            var bm = sv;
+            for (var o = 1u; o < KB; o <<= 1u) { bm = max(bm, subgroupShuffleXor(bm, o)); }
+            let m_old = m_run[h];
+            let m_new = max(m_old, bm);
+            let e = select(0.0, exp(sv - m_new), kk < nk);
+            var sum = e;
+            for (var o = 1u; o < KB; o <<= 1u) { sum += subgroupShuffleXor(sum, o); }
+            workgroupBarrier();  // m_run and sc are read above and written below
+            if (lid < HC * KB && h < nh) {
+                sc[i] = e;
+                if (kk == 0u) {
+                    let r = exp(m_old - m_new);
+                    m_run[h] = m_new;
+                    l_run[h] = l_run[h] * r + sum;
+                    rescale[h] = r;
+                }
+            }
+        } else {
+#endif
         if (lid < nh) {
             var cm = NEG_INF;
             for (var kk = 0u; kk < nk; kk++) { cm = max(cm, sc[lid * KB + kk]); }
@@ -263,11 +307,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
             l_run[lid] = l_run[lid] * r + sum;
             rescale[lid] = r;
         }
+#ifdef SUBGROUPS
+        }
+#endif
         workgroupBarrier();
-        // P.V over this thread's half of the keys
+        // P.V over this thread's part of the keys
         for (var h = 0u; h < HC; h++) { acc[h] *= rescale[h]; }
         for (var q = 0u; q < KH; q++) {
-            let kk = half * KH + q;
+            let kk = part * KH + q;
             if (kk < nk) {
                 for (var h = 0u; h < HC; h++) { acc[h] += sc[h * KB + kk] * vreg[q]; }
             }
@@ -275,31 +322,52 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) li: 
         workgroupBarrier(); // sc and rescale are rewritten by the next block
     }
 
-    // the second half's sums join the first half's (qs is free now)
-    if (half == 1u) {
+#ifdef LANE_PARTS
+    // a column's parts are neighbouring lanes: a butterfly leaves every lane with their sum,
+    // and lane `part` writes heads part, part + NPV, ...
+    for (var o = 1u; o < NPV; o <<= 1u) {
+        for (var h = 0u; h < HC; h++) { acc[h] += subgroupShuffleXor(acc[h], o); }
+    }
+    for (var h = 0u; h < HC; h++) {
+        if (h % NPV == part && h < nh) { put(h, acc[h], t, h0, col, split); }
+    }
+#else
+    // the second part's sums join the first's (qs is free now)
+    const_assert NPV == 2u;
+    if (part == 1u) {
         for (var h = 0u; h < HC; h++) { qs[h * C4 + col] = acc[h]; }
     }
     workgroupBarrier();
-    if (half == 1u) { return; }
-    for (var h = 0u; h < nh; h++) {
-        let a = acc[h] + qs[h * C4 + col];
-        if (p.n_split == 1u) {
-            let o = t * p.o_stride + (h0 + h) * HD + 4u * col;
-            let v = a / l_run[h];
-            O[o] = v.x;
-            O[o + 1u] = v.y;
-            O[o + 2u] = v.z;
-            O[o + 3u] = v.w;
-        } else {
-            let base = ((t * p.H + h0 + h) * p.n_split + split) * (HD + 2u);
-            PART[base + 4u * col] = a.x;
-            PART[base + 4u * col + 1u] = a.y;
-            PART[base + 4u * col + 2u] = a.z;
-            PART[base + 4u * col + 3u] = a.w;
-            if (col == 0u) {
-                PART[base + HD] = m_run[h];
-                PART[base + HD + 1u] = l_run[h];
-            }
-        }
+    if (part == 1u) { return; }
+    for (var h = 0u; h < nh; h++) { put(h, acc[h] + qs[h * C4 + col], t, h0, col, split); }
+#endif
+}
+
+// head h0 + h's output, column col: normalised (one split), or the split's partial
+fn put(h: u32, a: vec4<f32>, t: u32, h0: u32, col: u32, split: u32) {
+    if (p.n_split == 1u) {
+        let o = t * p.o_stride + (h0 + h) * HD + 4u * col;
+        let v = a / l_run[h];
+        O[o] = v.x;
+        O[o + 1u] = v.y;
+        O[o + 2u] = v.z;
+        O[o + 3u] = v.w;
+        return;
+    }
+#ifdef PART_VEC
+    // one token: [H][n_split][HD] values (whole vec4s), then [H][n_split] (m, l) pairs
+    let base = ((h0 + h) * p.n_split + split) * HD + 4u * col;
+    let ml = p.H * p.n_split * HD + 2u * ((h0 + h) * p.n_split + split);
+#else
+    let base = ((t * p.H + h0 + h) * p.n_split + split) * (HD + 2u) + 4u * col;
+    let ml = base - 4u * col + HD;
+#endif
+    PART[base] = a.x;
+    PART[base + 1u] = a.y;
+    PART[base + 2u] = a.z;
+    PART[base + 3u] = a.w;
+    if (col == 0u) {
+        PART[ml] = m_run[h];
+        PART[ml + 1u] = l_run[h];
     }
 }

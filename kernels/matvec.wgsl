@@ -31,6 +31,9 @@
 //   XLIMBS     the limbs read from XL / XF (bindings 4, 5), made by x's producer
 //   LIMBS_OUT  (EPI_PAIR, PRO_RES, 32 outputs a workgroup, LIMBS_FLAT) the
 //              outputs also as limbs for the next product's XLIMBS: see below
+//   PRO_ATTN   (one token, XS = cols; AH heads, at most AS splits) x is the
+//              decode attention's unmerged key splits (attn_decode.wgsl
+//              PART_VEC), merged by every workgroup on its way in: see below
 //   (src/gpu/matvec_cfg.c picks WG, ROWS, RPT, LC, WVEC, XS and NT.)
 //
 // Bindings and Params: weight_op.wgsl, with
@@ -546,6 +549,49 @@ fn prologue(li: u32, first: bool
 }
 #endif
 
+#ifdef PRO_ATTN
+// PRO_ATTN: X holds pro_w2 key splits of the attention of AH heads of pro_w1
+// dimensions (attn_decode.wgsl PART_VEC): [AH][n_split][hd] unnormalised
+// outputs, then [AH][n_split] (m, l) pairs. Every workgroup merges them into its
+// staged row (attn_combine.wgsl's maths: x = sum_s acc_s e^(m_s - M) / sum_s
+// l_s e^(m_s - M)), which saves attn_combine's dispatch; the splits are few
+// (src/gpu/record.c caps them at AS), so this costs a few reads from L2.
+var<workgroup> aw: array<f32, AH * AS>;  // each split's weight e^(m_s - M) / L, by head
+
+fn attn_prologue(li: u32) {
+    // every load unconditional (indices clamped to the last split, whose weight past ns is 0), so
+    // each phase's loads go out together: a load under `if (s < ns)` waits for the one before it
+    let hd = p.pro_w1;
+    let ns = p.pro_w2;
+    if (li < AH) {
+        var m: array<f32, AS>;
+        var l: array<f32, AS>;
+        for (var s = 0u; s < AS; s++) {
+            let i = AH * ns * hd + 2u * (li * ns + min(s, ns - 1u));  // even: m and l share a vec4
+            let v = X[i / 4u];
+            m[s] = select(NEG_INF, v[i % 4u], s < ns);
+            l[s] = select(0.0, v[i % 4u + 1u], s < ns);
+        }
+        var mx = NEG_INF;
+        for (var s = 0u; s < AS; s++) { mx = max(mx, m[s]); }
+        var sum = 0.0;
+        for (var s = 0u; s < AS; s++) { sum += l[s] * exp(m[s] - mx); }  // empty splits: l = 0, m = -inf
+        for (var s = 0u; s < AS; s++) { aw[li * AS + s] = exp(m[s] - mx) / sum; }
+    }
+    workgroupBarrier();
+    for (var i = li; i < XS / 4u; i += WG) {
+        let h = 4u * i / hd;
+        let v0 = (h * ns * hd + 4u * i % hd) / 4u;  // split 0's vec4 of this column
+        var part: array<vec4<f32>, AS>;
+        for (var s = 0u; s < AS; s++) { part[s] = X[v0 + min(s, ns - 1u) * (hd / 4u)]; }
+        var v = vec4<f32>(0.0);
+        for (var s = 0u; s < AS; s++) { v += part[s] * aw[h * AS + s]; }
+        xs[i] = v;
+    }
+    workgroupBarrier();
+}
+#endif
+
 // row r, the thread's first (j = 0) or second (j = 1) row
 fn store(r: u32, y: array<f32, NT>, j: u32) {
     if (r >= p.rows) { return; }
@@ -590,6 +636,11 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     x0 = 0u;
     row_chunks(rb0, rb1, lane, row0 + slot);
 #else
+#ifdef PRO_ATTN
+    attn_prologue(li);
+    x0 = 0u;
+    row_chunks(rb0, rb1, lane, row0 + slot);
+#else
 #ifdef XS
     for (var e0 = 0u; e0 < p.cols; e0 += KT) {
         let kt = min(KT, p.cols - e0);
@@ -606,6 +657,7 @@ fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: ve
     }
 #else
     row_chunks(rb0, rb1, lane, row0 + slot);
+#endif
 #endif
 #endif
 

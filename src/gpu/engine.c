@@ -202,6 +202,9 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_idot = 1;
     e->mv_pro_wg = MV_PRO_WG;
     e->combine_wg = ATTN_COMBINE_WG;
+    e->attn_npv = 0; /* ATTN_DEC_NPV, or ATTN_FUSE_NPV with fuse=N (below) */
+    e->attn_fuse = 0;
+    e->attn_fuse_blocks = ATTN_FUSE_BLOCKS;
     e->combine_dw = ATTN_COMBINE_DW;
     e->mv_xl = 0; /* opt-in: neither consumer measured faster on an H100/H200 (docs/PERF.md, tenth session) */
     const char *v = h && h->getenv ? h->getenv(h, "RULLAMA_TUNE") : NULL;
@@ -220,6 +223,9 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "hc=%u", &n) == 1 && n >= 1 && n <= ATTN_HC) e->attn_hc = (int)n;
         else if (sscanf(v, "kb=%u", &n) == 1 && n >= 2 && n <= 64 && !(n & (n - 1))) e->attn_kb = (int)n;
         else if (sscanf(v, "prep=%u", &n) == 1) e->attn_noprep = !n;
+        else if (sscanf(v, "npv=%u", &n) == 1 && n >= 2 && n <= 32 && !(n & (n - 1))) e->attn_npv = (int)n;
+        else if (sscanf(v, "fuse=%u", &n) == 1 && n <= 64) e->attn_fuse = n > 1 ? (int)n : 0;
+        else if (sscanf(v, "fuseb=%u", &n) == 1 && n >= 1 && n <= 64) e->attn_fuse_blocks = (int)n;
         else if (sscanf(v, "cwg=%u", &n) == 1 && (n == 64 || n == 128 || n == 256)) e->combine_wg = n;
         else if (sscanf(v, "cdw=%u", &n) == 1 && (n == 8 || n == 16 || n == 32 || n == 64)) e->combine_dw = n;
         else if (sscanf(v, "replay=%u", &n) == 1) e->no_replay = !n;
@@ -243,6 +249,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "smxst=%u", &n) == 1) e->smx_st = n == 8 || n == 12 ? n : 0;
         else if (sscanf(v, "smxmax=%u", &n) == 1) e->smx_budget = (uint64_t)n << 20, e->smx_budget_set = 1;
     }
+    if (!e->attn_npv) e->attn_npv = e->attn_fuse ? ATTN_FUSE_NPV : ATTN_DEC_NPV;
 }
 
 rl_status rl_gpu_engine_open(rl_host *h, const char *path, const rl_gpu_caps *caps, const rl_gpu_opts *opts,

@@ -30,6 +30,14 @@
                              heads per workgroup) changes every 64 positions, not every 8, so a replayed step
                              is re-recorded that much less often (splits past the keys find none and merge as
                              nothing) */
+#define ATTN_DEC_NPV 2 /* most P.V parts of the decode attention (kernels/attn_decode.wgsl NPV, a block of 4 NPV
+                          keys a workgroup; more than 2 need subgroups of at least that many lanes): 8 took an
+                          e2b step at 640 positions 2.232 -> 2.265-2.269 ms on an H100 (docs/PERF.md) */
+#define ATTN_FUSE_NPV 8 /* ... with the merge in the output's mat-vec (RULLAMA_TUNE fuse=N, opt-in): a split covers
+                           more keys, so few enough partials */
+#define ATTN_FUSE_BLOCKS 2 /* fuse=N: one token's key splits, up to N walking up to this many blocks each, are
+                              merged by the attention output's mat-vec on its way in (matvec.wgsl PRO_ATTN), not
+                              by attn_combine's dispatch; longer contexts keep attn_combine */
 #define ATTN_COMBINE_DW 32 /* dimensions per attn_combine workgroup (decode's grouped variant) */
 #define ATTN_COMBINE_WG 128 /* ... and its invocations: WG / DW groups take every (WG / DW)-th split */
 #define ATTN_COMBINE_DIRECT_DW 128  /* dimensions per workgroup of its DIRECT variant (one per thread) */
@@ -177,6 +185,8 @@ struct rl_gpu_engine {
     int attn_splits, attn_hc, attn_kb; /* RULLAMA_TUNE: decode attention's most key splits, heads and keys
                                         * per block (0: ATTN_DEC_SPLITS, ATTN_HC, ATTN_DEC_KB) */
     int attn_noprep;                   /* RULLAMA_TUNE prep=0: q, k, v prepared in a pass of their own */
+    int attn_npv, attn_fuse, attn_fuse_blocks; /* RULLAMA_TUNE npv=N, fuse=N (0, the default: off), fuseb=N:
+                                                * ATTN_DEC_NPV (ATTN_FUSE_NPV with fuse), ATTN_FUSE_BLOCKS */
     uint32_t combine_wg, combine_dw;   /* attn_combine's grouped variant (RULLAMA_TUNE cwg=N, cdw=N) */
     uint32_t b_ple_rows, b_ple_rowids; /* top-k candidates: slice winners, then the sorted K */
     uint32_t top_k, *top_pairs; /* set while eval_top records: where the K pairs land */
@@ -297,7 +307,11 @@ rl_status gpu_norm(rl_gpu_engine *e, uint32_t x_buf, uint32_t y_buf, norm_params
 rl_status gpu_residual(rl_gpu_engine *e, const gpu_prologue *r, int T, int limbs, rl_error *err);
 rl_status gpu_glu(rl_gpu_engine *e, uint32_t a_buf, uint32_t y_buf, glu_params p, int T, rl_error *err);
 rl_status gpu_attn_prep(rl_gpu_engine *e, int li, int T, uint32_t qs, rl_error *err);
-rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_error *err);
+/* *fused: the key splits left unmerged for the attention output's mat-vec (gpu_matvec_attn), else 0 */
+rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, uint32_t *fused, rl_error *err);
+/* y = W x, x being the attention's n_split unmerged partials of head size hd (matvec.wgsl PRO_ATTN) */
+rl_status gpu_matvec_attn(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, uint32_t hd, uint32_t n_split,
+                          act y, rl_error *err);
 /* A hash of every layer's attention plan for T slots at the current n_past:
  * equal keys record equal attention commands */
 uint64_t gpu_attention_key(const rl_gpu_engine *e, int T);

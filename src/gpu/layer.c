@@ -138,8 +138,11 @@ rl_status gpu_layer(rl_gpu_engine *e, int li, int T, rl_error *err) {
         }
     }
     if (!gpu_attention_preps(e, li, T) && (s = gpu_attn_prep(e, li, T, qs, err))) return s;
-    if ((s = gpu_attention(e, li, T, qs, err))) return s;
-    if ((s = gpu_matmul(e, l->attn_output, D, (act){e->b_o, 0, qdim}, x, T, 0, NULL, err))) return s;
+    uint32_t fused; /* splits the output's mat-vec merges on its way in, or 0 (merged, in b_o) */
+    if ((s = gpu_attention(e, li, T, qs, &fused, err))) return s;
+    if (fused ? (s = gpu_matvec_attn(e, l->attn_output, D, hd, fused, x, err))
+              : (s = gpu_matmul(e, l->attn_output, D, (act){e->b_o, 0, qdim}, x, T, 0, NULL, err)))
+        return s;
     /* h += RMSNorm(x); xn = RMSNorm(h; ffn_norm): its own pass, or the next mat-vec's prologue */
     const gpu_prologue post_attn = {l->post_attention_norm, NULL, l->ffn_norm};
     const gpu_prologue *pa = fuse ? &post_attn : NULL;

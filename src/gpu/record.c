@@ -119,9 +119,15 @@ int gpu_xl_takes(const rl_gpu_engine *e, const gguf_tensor *W, int T, int which)
  * (kernels/matvec.wgsl TWO_TYPES; gpu_can_two_types decides). limbs_out: a GeGLU pair
  * (pair > 0) also writes its outputs' limbs for the product after it (matvec.wgsl
  * LIMBS_OUT), where its variant allows */
+/* The attention's unmerged partials as a mat-vec's input (matvec.wgsl PRO_ATTN) */
+typedef struct {
+    uint32_t hd, n_split;
+} attn_in;
+
 static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                                 float softcap, const act *geglu, uint32_t pair, const gpu_prologue *pro,
-                                const gguf_tensor *W2, uint32_t rows2, int limbs_out, rl_error *err) {
+                                const gguf_tensor *W2, uint32_t rows2, int limbs_out, const attn_in *ai,
+                                rl_error *err) {
     const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
     const gpu_dlimbs dl = e->dl; /* limbs of this product's input, if its producer wrote them */
     e->dl.buf = 0;
@@ -160,14 +166,23 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         p.pro_s = pro->scale ? gpu_vec_off(e, pro->scale) : 0;
         p.pro_flags = (pro->scale ? 1u : 0u) | (pro->next ? 2u : 0u) | (pro->w1 ? 0u : 4u);
     }
+    if (ai) {
+        if (T != 1 || !nt || pro || pair || geglu || W2)
+            return rl_fail(err, RL_ERR_INVALID, "merged attention partials are a plain one-slot mat-vec's input");
+        x = (act){e->b_part, 0, cols};
+        p.x_off = 0;
+        p.x_stride = cols;
+        p.pro_w1 = ai->hd;
+        p.pro_w2 = ai->n_split;
+    }
     if (nt) {
         rl_matvec_variant v;
         rl_matvec_config_steps(W->type, w_rows, cols, (uint32_t)T, caps, (uint32_t)e->mv_steps, (uint32_t)e->mv_threads, &v);
         if (pair && v.rpt != 2) v.rows *= 2, v.rpt = 2; /* the partner row is the thread's second row */
-        if (pro) v.xs = cols; /* the prologue's input, staged whole (its chunk loop is the one-token loop) */
+        if (pro || ai) v.xs = cols; /* the prologue's input, staged whole (its chunk loop is the one-token loop) */
         /* the same threads per row, more or fewer rows per workgroup: every mat-vec (wg=N), or those with
          * a residual prologue, which every workgroup repeats (pwg=N) */
-        const int wg_knob = e->mv_wg ? e->mv_wg : pro && !pair ? e->mv_pro_wg : 0;
+        const int wg_knob = e->mv_wg ? e->mv_wg : (pro || ai) && !pair ? e->mv_pro_wg : 0;
         if (wg_knob) {
             const uint32_t tpr = tpr_of(&v), max_wg = caps->max_invocations ? caps->max_invocations : 256;
             uint32_t w = (uint32_t)wg_knob < tpr ? tpr : (uint32_t)wg_knob;
@@ -195,8 +210,12 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         /* 16-byte loads need the binding in whole 16-byte words (it starts 256-aligned) */
         if ((uint64_t)w_rows * gpu_row_bytes(e, W->type, cols) % 16) v.wvec = 0;
         if (W2 && (e->where[W2 - e->mf.gguf->tensors].offset - e->where[W - e->mf.gguf->tensors].offset) % 16) v.wvec = 0;
-        char d6[40];
+        char d6[40], d10[24], d11[24];
         snprintf(d6, sizeof d6, "EPS=%.9g", (double)e->m->eps);
+        if (ai) { /* its workgroup memory: the weights of every (head, split) */
+            snprintf(d10, sizeof d10, "AH=%uu", cols / ai->hd);
+            snprintf(d11, sizeof d11, "AS=%uu", (uint32_t)e->attn_fuse);
+        }
         snprintf(d1, sizeof d1, "WG=%uu", v.wg);
         snprintf(d2, sizeof d2, "ROWS=%uu", v.rows);
         snprintf(d3, sizeof d3, "NT=%uu", v.nt);
@@ -224,6 +243,9 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
                               xl ? "XLIMBS" : "NO_XLIMBS",
                               lout ? "LIMBS_OUT" : "NO_LIMBS_OUT",
                               xl || lout ? "LIMBS_FLAT" : "NO_LIMBS_FLAT",
+                              ai ? "PRO_ATTN" : "NO_PRO_ATTN",
+                              ai ? d10 : "NO_AH",
+                              ai ? d11 : "NO_AS",
                               v.xs ? d5 : NULL,
                               NULL};
         const rl_kernel_id k = xl ? K_MATVEC_XL : pro ? K_MATVEC_RES : geglu ? K_MATVEC_GEGLU : K_MATVEC;
@@ -296,7 +318,7 @@ int gpu_can_fuse_residual(const rl_gpu_engine *e, int T) {
 
 rl_status gpu_matmul_pro(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                          const act *geglu, const gpu_prologue *pro, rl_error *err) {
-    return weight_product(e, W, rows, x, y, T, 0, geglu, 0, pro, NULL, 0, 0, err);
+    return weight_product(e, W, rows, x, y, T, 0, geglu, 0, pro, NULL, 0, 0, NULL, err);
 }
 
 int gpu_smx_takes(const rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, int T) {
@@ -311,12 +333,30 @@ rl_status gpu_matmul_glu(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, 
 
 rl_status gpu_matmul(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T, float softcap,
                      const act *geglu, rl_error *err) {
-    return weight_product(e, W, rows, x, y, T, softcap, geglu, 0, NULL, NULL, 0, 0, err);
+    return weight_product(e, W, rows, x, y, T, softcap, geglu, 0, NULL, NULL, 0, 0, NULL, err);
 }
 
 rl_status gpu_gate_up_geglu(rl_gpu_engine *e, const gguf_tensor *gate, uint32_t F, act x, act y, int T,
                             const gpu_prologue *pro, int limbs_out, rl_error *err) {
-    return weight_product(e, gate, F, x, y, T, 0, NULL, F, pro, NULL, 0, limbs_out, err);
+    return weight_product(e, gate, F, x, y, T, 0, NULL, F, pro, NULL, 0, limbs_out, NULL, err);
+}
+
+rl_status gpu_matvec_attn(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, uint32_t hd, uint32_t n_split,
+                          act y, rl_error *err) {
+    const attn_in ai = {hd, n_split};
+    return weight_product(e, W, rows, (act){e->b_part, 0, (uint32_t)W->ne[0]}, y, 1, 0, NULL, 0, NULL, NULL, 0, 0,
+                          &ai, err);
+}
+
+/* Can layer li's attention output mat-vec merge n_split partials on its way in (matvec.wgsl PRO_ATTN)? Its
+ * input row is staged whole in workgroup memory, with a weight per (head, split). */
+static int attn_out_merges(const rl_gpu_engine *e, int li) {
+    const rl_layer *l = &e->m->layers[li];
+    const gguf_tensor *W = l->attn_output;
+    const uint32_t cols = (uint32_t)(e->m->n_head * l->head_dim);
+    const uint64_t mem = (uint64_t)cols * 4 + (uint64_t)e->m->n_head * (uint32_t)e->attn_fuse * 4 + 4096;
+    return e->attn_fuse > 1 && W && (uint32_t)W->ne[0] == cols && cols % 256 == 0 && rl_matvec_chunk(W->type) &&
+           mem <= rl_gdev_caps(e->dev)->max_wg_storage;
 }
 
 int gpu_can_two_types(const rl_gpu_engine *e, const gguf_tensor *a_last, const gguf_tensor *b, int T) {
@@ -327,7 +367,7 @@ int gpu_can_two_types(const rl_gpu_engine *e, const gguf_tensor *a_last, const g
 
 rl_status gpu_matvec_two(rl_gpu_engine *e, const gguf_tensor *Wa, uint32_t rows_a, const gguf_tensor *Wb,
                          uint32_t rows_b, act x, act y, const gpu_prologue *pro, rl_error *err) {
-    return weight_product(e, Wa, rows_a, x, y, 1, 0, NULL, 0, pro, Wb, rows_b, 0, err);
+    return weight_product(e, Wa, rows_a, x, y, 1, 0, NULL, 0, pro, Wb, rows_b, 0, NULL, err);
 }
 
 /* A norm pass (kernels/norm.wgsl); with limbs (one group a token), its last output's limbs
@@ -473,8 +513,16 @@ int gpu_attention_preps(const rl_gpu_engine *e, int li, int T) {
  * the same commands (engine.c replays them). */
 typedef struct {
     uint32_t tiled, hc, chunks, kb, n_split, per_pass, prep;
+    uint32_t npv;   /* attn_decode's P.V parts (NPV; > 2: LANE_PARTS) */
+    uint32_t fused; /* its splits are merged by the output's mat-vec (PART_VEC, no attn_combine) */
     tiled_cfg tc;
 } attn_plan;
+
+/* attn_decode's workgroup memory (kernels/attn_decode.wgsl) with npv parts */
+static uint32_t attn_decode_bytes(uint32_t hd, uint32_t hc, uint32_t kb, uint32_t npv, int prep) {
+    const uint32_t c4 = hd / 4, wg = npv * c4;
+    return hc * c4 * 16 + wg * (hc + 2) * 4 + hc * kb * 4 + 3 * hc * 4 + (prep ? 2 * c4 * 16 + (hc + 2) * 4 : 0);
+}
 
 static void attention_plan(const rl_gpu_engine *e, int li, int T, attn_plan *p) {
     const rl_layer *l = &e->m->layers[li];
@@ -512,6 +560,15 @@ static void attention_plan(const rl_gpu_engine *e, int li, int T, attn_plan *p) 
          * one block, as many as ATTN_DEC_SPLITS (a long context walks several blocks each) */
         const uint32_t kb_max = e->attn_kb ? (uint32_t)e->attn_kb : ATTN_DEC_KB;
         p->kb = kb_max < hd / 2 ? kb_max : hd / 2;
+        /* more P.V parts, each over the same keys a thread: blocks of kb npv / 2 keys; parts past 2 are
+         * neighbouring lanes of a subgroup */
+        p->npv = 2;
+        for (uint32_t n = 4; caps->has_subgroups && n <= (uint32_t)e->attn_npv && n <= gpu_sgmin(caps) &&
+                             n * hd / 4 <= caps->max_invocations &&
+                             attn_decode_bytes(hd, hc, p->kb * n / 2, n, (int)p->prep) <= caps->max_wg_storage;
+             n *= 2)
+            p->npv = n;
+        p->kb = p->kb * p->npv / 2;
         p->per_pass = (uint32_t)T * kvh * p->chunks;
         max_keys = dec_keys;
         min_keys = (max_keys + dec_splits - 1) / dec_splits;
@@ -521,8 +578,17 @@ static void attention_plan(const rl_gpu_engine *e, int li, int T, attn_plan *p) 
              by_keys = (max_keys + min_keys - 1) / min_keys;
     const uint64_t by_buf = attn_part_slots((uint64_t)e->ubatch) * (MAX_HD + 2) / ((uint64_t)T * (hd + 2));
     if (n_split > by_keys) n_split = by_keys;
-    if (n_split > by_buf) n_split = (uint32_t)by_buf;
+    /* one token, few blocks: a split a block (up to fuse of them walking up to fuse_blocks each), merged by
+     * the output's mat-vec */
+    const uint32_t blocks = p->kb ? (dec_keys + p->kb - 1) / p->kb : 0;
+    if (!p->tiled && p->prep && T == 1 && blocks > 1 &&
+        blocks <= (uint32_t)e->attn_fuse * (uint32_t)e->attn_fuse_blocks && attn_out_merges(e, li)) {
+        p->fused = 1;
+        n_split = blocks < (uint32_t)e->attn_fuse ? blocks : (uint32_t)e->attn_fuse;
+    }
+    if (n_split > by_buf) n_split = (uint32_t)by_buf, p->fused = 0;
     p->n_split = n_split < 1 ? 1 : n_split;
+    if (p->n_split == 1) p->fused = 0;
 }
 
 uint64_t gpu_attention_key(const rl_gpu_engine *e, int T) {
@@ -535,7 +601,7 @@ uint64_t gpu_attention_key(const rl_gpu_engine *e, int T) {
     return h;
 }
 
-rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_error *err) {
+rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, uint32_t *fused, rl_error *err) {
     const rl_model *m = e->m;
     const rl_layer *l = &m->layers[li];
     const int donor = l->kv_donor;
@@ -545,6 +611,7 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
     attn_plan pl;
     attention_plan(e, li, T, &pl);
     const int tiled = (int)pl.tiled, prep = (int)pl.prep;
+    *fused = pl.fused ? pl.n_split : 0;
     const uint32_t chunks = pl.chunks, per_pass = pl.per_pass, n_split = pl.n_split;
     uint32_t pipe;
     char d0[32], d1[32], d2[32], d3[32], d4[32];
@@ -559,11 +626,19 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
         snprintf(d0, sizeof d0, "HC=%uu", pl.hc);
         snprintf(d1, sizeof d1, "KB=%uu", pl.kb);
         snprintf(d2, sizeof d2, "HD=%uu", hd);
-        snprintf(d3, sizeof d3, "WG=%uu", hd / 2);
+        snprintf(d3, sizeof d3, "WG=%uu", pl.npv * hd / 4);
         const rl_gpu_caps *caps = rl_gdev_caps(e->dev);
         snprintf(d4, sizeof d4, "SGMIN=%uu", gpu_sgmin(caps));
-        const char *defs[] = {d3, d0, d1, d2, caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS", d4,
-                              prep ? "PREP" : NULL, NULL};
+        const char *defs[] = {d3,
+                              d0,
+                              d1,
+                              d2,
+                              caps->has_subgroups ? "SUBGROUPS" : "NO_SUBGROUPS",
+                              d4,
+                              pl.npv > 2 ? "LANE_PARTS" : "NO_LANE_PARTS",
+                              pl.fused ? "PART_VEC" : "NO_PART_VEC",
+                              prep ? "PREP" : NULL,
+                              NULL};
         pipe = rl_gdev_pipeline(e->dev, prep ? K_ATTN_DECODE_PREP : K_ATTN_DECODE, defs, err);
     }
     if (!pipe) return err->code;
@@ -591,7 +666,7 @@ rl_status gpu_attention(rl_gpu_engine *e, int li, int T, uint32_t q_stride, rl_e
                       {e->b_o, 0, 0},       {e->b_part, 0, 0}, {e->vec_buf, 0, 0}, {e->b_step, e->rope_off, 0}};
     rl_status s = tiled ? rl_gdev_dispatch(e->dev, pipe, &ap, ab, n_split, per_pass / kvh, kvh, err)
                         : rl_gdev_dispatch(e->dev, pipe, &ap, ab, n_split, kvh * chunks, (uint32_t)T, err);
-    if (s || n_split == 1) return s;
+    if (s || n_split == 1 || pl.fused) return s;
     combine_params cp = {H, hd, n_split, qdim};
     rl_gbind cb[2] = {{e->b_part, 0, 0}, {e->b_o, 0, 0}};
     /* prefill's few splits: one dimension per thread, no workgroup reductions; decode's many:

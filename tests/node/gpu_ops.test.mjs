@@ -225,12 +225,23 @@ test('decode attention and its combine match a direct softmax (GQA, window, ring
         // more splits than one combine thread's first loads (16 x 4) and than its workgroup (128)
         { hd: 64, H: 4, kvh: 2, T: 1, pos0: 250, cap: 256, win: 0, splits: [100, 200], KB: 16 },
         { hd: 128, H: 4, kvh: 1, T: 1, pos0: 77, cap: 96, win: 0, splits: [1, 3], KB: 16 },  // 4 threads per key: shuffles even with subgroups of 4
+        // blocks of at most SGMIN keys: the softmax by shuffles, a thread per (head, key)
+        { hd: 128, H: 8, kvh: 1, T: 2, pos0: 70, cap: 96, win: 0, splits: [1, 3], KB: 4, sg: true },
+        // more P.V parts (NPV = WG / (hd / 4) = 4, neighbouring lanes: LANE_PARTS), with both softmaxes;
+        // one token's partials also in the layout the output mat-vec merges (PART_VEC, merged here)
+        { hd: 256, H: 8, kvh: 1, T: 1, pos0: 300, cap: 200, win: 150, splits: [1, 5], KB: 16, npv: 4, sg: true, vec: true },
+        { hd: 256, H: 8, kvh: 1, T: 1, pos0: 90, cap: 128, win: 64, splits: [4, 40], KB: 4, npv: 4, sg: true, vec: true },
+        { hd: 64, H: 4, kvh: 2, T: 3, pos0: 20, cap: 32, win: 16, splits: [1, 2], KB: 8, npv: 4, sg: true },
     ];
     for (const cs of cases) {
         const { hd, H, kvh, T, pos0, cap, win } = cs, G = H / kvh, HC = cs.HC ?? G, chunks = Math.ceil(G / HC);
-        const KB = cs.KB ?? Math.min(64, hd / 2);
+        const KB = cs.KB ?? Math.min(64, hd / 2), npv = cs.npv ?? 2;
+        if (cs.sg && !sg.length) continue; // a variant that needs subgroups
         // with subgroup reductions where the device has them, and without (alternating cases)
-        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_io.wgsl', 'attn_decode.wgsl'], [`WG=${hd / 2}u`, `HC=${HC}u`, `KB=${KB}u`, `HD=${hd}u`, ...(cases.indexOf(cs) % 2 ? [] : sg)]), 'urrrrww');
+        const attn = await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_io.wgsl', 'attn_decode.wgsl'], [`WG=${npv * hd / 4}u`, `HC=${HC}u`, `KB=${KB}u`, `HD=${hd}u`,
+            ...(cs.sg || cases.indexOf(cs) % 2 === 0 ? sg : []), ...(npv > 2 ? ['LANE_PARTS'] : [])]), 'urrrrww');
+        const attnVec = cs.vec && await gpu.pipeline(c.wgsl(['common.wgsl', 'attn_io.wgsl', 'attn_decode.wgsl'], [`WG=${npv * hd / 4}u`, `HC=${HC}u`, `KB=${KB}u`, `HD=${hd}u`,
+            ...sg, ...(npv > 2 ? ['LANE_PARTS'] : []), 'PART_VEC']), 'urrrrww');
         const q = Float32Array.from({ length: T * H * hd }, () => rng() * 2 - 1);
         const K = Float32Array.from({ length: cap * kvh * hd }, () => rng() * 2 - 1), V = Float32Array.from({ length: cap * kvh * hd }, () => rng() * 2 - 1);
         const want = refAttention({ q, K, V, H, kvh, hd, cap, T, pos0, win });
@@ -242,7 +253,21 @@ test('decode attention and its combine match a direct softmax (GQA, window, ring
             gpu.dispatch(attn, gpu.bindGroup(attn, [p, step, gpu.buffer(q), gpu.buffer(K), gpu.buffer(V), o, part]), [nsplit, kvh * chunks, T]);
             if (nsplit > 1) gpu.dispatch(comb, gpu.bindGroup(comb, [gpu.buffer(u32(H, hd, nsplit, H * hd), true), part, o]), [H * Math.ceil(hd / 32), T, 1]);
             const worst = worstAbs(new Float32Array(await gpu.read(o)), want);
-            assert(worst < 1e-5, `hd ${hd} H ${H}/${kvh} T ${T} pos0 ${pos0} cap ${cap} window ${win}, ${nsplit} splits: worst abs error ${worst}`);
+            assert(worst < 1e-5, `hd ${hd} H ${H}/${kvh} T ${T} pos0 ${pos0} cap ${cap} window ${win}, ${nsplit} splits, ${npv} parts: worst abs error ${worst}`);
+            if (!attnVec || nsplit === 1) continue;
+            // PART_VEC: [H][n_split][hd] outputs, then [H][n_split] (m, l); merged as matvec.wgsl PRO_ATTN does
+            gpu.dispatch(attnVec, gpu.bindGroup(attnVec, [p, step, gpu.buffer(q), gpu.buffer(K), gpu.buffer(V), o, part]), [nsplit, kvh * chunks, T]);
+            const pv = new Float32Array(await gpu.read(part)), merged = new Float64Array(H * hd);
+            for (let h = 0; h < H; h++) {
+                const ml = (s) => [pv[H * nsplit * hd + 2 * (h * nsplit + s)], pv[H * nsplit * hd + 2 * (h * nsplit + s) + 1]];
+                let M = -Infinity, L = 0;
+                for (let s = 0; s < nsplit; s++) M = Math.max(M, ml(s)[0]);
+                for (let s = 0; s < nsplit; s++) L += ml(s)[1] * Math.exp(ml(s)[0] - M);
+                for (let s = 0; s < nsplit; s++)
+                    for (let d = 0; d < hd; d++) merged[h * hd + d] += pv[(h * nsplit + s) * hd + d] * Math.exp(ml(s)[0] - M) / L;
+            }
+            const worstVec = worstAbs(merged, want);
+            assert(worstVec < 1e-5, `PART_VEC, hd ${hd} pos0 ${pos0}, ${nsplit} splits: worst abs error ${worstVec}`);
         }
     }
 });

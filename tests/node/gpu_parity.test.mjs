@@ -355,6 +355,32 @@ test('a v of another type than q|k shares their decode mat-vec: one dispatch few
     }
 });
 
+// RULLAMA_TUNE fuse=N: one token's attention key splits are left unmerged (attn_decode.wgsl
+// PART_VEC) for the output projection's mat-vec to merge on its way in (matvec.wgsl PRO_ATTN),
+// with the default P.V parts and with more (LANE_PARTS, where subgroups allow): the CPU
+// engine's logits every way, and attn_combine's dispatch gone from every layer's decode step.
+test('fuse=N: decode attention merged by the output mat-vec instead of attn_combine: CPU logits, a dispatch fewer per layer', async () => {
+    const kv = readGgufKv(model), arch = kv.find((e) => e.key === 'general.architecture').value;
+    const nLayer = Number(kv.find((e) => e.key === `${arch}.block_count`).value);
+    const tokens = [2, ...Array.from({ length: 40 }, () => 3 + Math.floor(rng() * 200))]; // 43 keys, planned as 64
+    const cpu = await cpuLogits([...tokens, 9, 5]);
+    const perStep = [];
+    for (const tune of ['', 'fuse=16', 'fuse=16,npv=2,fuseb=8']) {
+        const s = await openTuned(tune, { nCtx: 64 });
+        try {
+            const rows = [...await s.eval(tokens, { allLogits: true })];
+            const before = s.runtime.dispatchesRun;
+            for (const t of [9, 5]) rows.push(...await s.eval([t], { allLogits: true }));
+            perStep.push((s.runtime.dispatchesRun - before) / 2);
+            compareRows(Float32Array.from(rows), cpu, s.nVocab, `${tune || 'attn_combine'}, ${tokens.length + 2} positions`);
+        } finally {
+            s.close();
+        }
+    }
+    assert(perStep[0] - perStep[1] === nLayer && perStep[2] === perStep[1],
+        `dispatches per decode step: ${perStep.join(', ')} (${nLayer} layers)`);
+});
+
 // With several, every piece but the last (which reads the logits back) goes to the GPU
 // as C hands it over (js/gpu.mjs eagerLists), before the pass's flush.
 // Decode's Q4_K gate|up pair with its residual prologue runs on integer dot products
