@@ -447,6 +447,58 @@ test('matvec PRO_RES: the residual prologue, 3 random types, cols 256 and 1536, 
         await proRes(`matvec pro geglu rpt ${rpt}`, { type: pick(types), rows: randInt(40, 300), cols: 256, flags: 3, mode: 'quant', wg: 128, rowsPerWg: 8, rpt, geglu: true, sub: rpt === 2 && gpu.hasSubgroups });
 });
 
+// ---- the mat-vec merging the decode attention's key splits (kernels/matvec.wgsl PRO_ATTN) ----
+// X holds n_split partials of AH heads of hd dimensions as attn_decode.wgsl PART_VEC writes
+// them: [AH][n_split][hd] unnormalised outputs, then [AH][n_split] (m, l) pairs, some splits
+// empty (m = -FLT_MAX, l = 0, outputs 0). y = W x with x_h = sum_s acc_s e^(m_s - M) / sum_s
+// l_s e^(m_s - M), in doubles; random types, workgroup shapes, both reductions.
+test('matvec PRO_ATTN: the attention\'s split partials merged on the way in, random types, 1..16 splits, empty ones', async () => {
+    for (let c = 0; c < 6; c++) {
+        const type = pick(['Q4_K', 'Q6_K', 'Q8_0', 'F16', 'Q5_0', 'Q3_K']), hd = pick([64, 128, 256]), AH = pick([4, 8]); // whole 256-column tiles (XS)
+        const cols = AH * hd, AS = 16, ns = c === 0 ? 1 : randInt(2, AS), rows = randInt(20, 200);
+        const [wg, rpw, , , , , rpt] = cref.matvecConfig(type, rows, cols, 1);
+        const sub = gpu.hasSubgroups && c % 2 === 0;
+        const mat = makeWeights(type, rows, cols, 'quant'), w = cref.dequant(type, mat, rows * cols);
+        const NEG = -3.4028234663852886e38;
+        const X = new Float32Array(AH * ns * (hd + 2) + 4 * randInt(0, 2));
+        const x = new Float64Array(cols);
+        for (let h = 0; h < AH; h++) {
+            const m = [], l = [];
+            for (let sp = 0; sp < ns; sp++) {
+                const empty = sp > 0 && rng() < 0.25;
+                m.push(empty ? NEG : Math.fround(4 * rng() - 2));
+                l.push(empty ? 0 : Math.fround(0.5 + 3 * rng()));
+                for (let d = 0; d < hd; d++) X[(h * ns + sp) * hd + d] = empty ? 0 : Math.fround(2 * rng() - 1) * l[sp];
+                X[AH * ns * hd + 2 * (h * ns + sp)] = m[sp];
+                X[AH * ns * hd + 2 * (h * ns + sp) + 1] = l[sp];
+            }
+            const M = Math.max(...m), L = l.reduce((a, v, sp) => a + v * Math.exp(m[sp] - M), 0);
+            for (let sp = 0; sp < ns; sp++)
+                for (let d = 0; d < hd; d++) x[h * hd + d] += X[(h * ns + sp) * hd + d] * Math.exp(m[sp] - M) / L;
+        }
+        const yOff = randInt(0, 5), y0 = randn(yOff + rows + randInt(1, 4)), wOff = offsetFor(type);
+        const nwg = Math.ceil(rows / rpw);
+        const P = { rows, cols, nTok: 1, wOff, xOff: 0, xStride: cols, yOff, yStride: rows, gridX: nwg, proW1: hd, proW2: ns };
+        const defines = [...gpuDefs(type), ...mvDefines(wg, rpw, 1, sub, rpt, cols), 'PRO_ATTN', `AH=${AH}u`, `AS=${AS}u`];
+        const entry = await gpu.pipeline(cref.wgsl(MV_FILES, defines), 'urrw');
+        const bufs = [gpu.buffer(mvParams(P), true), gpu.buffer(withPad(gpuLayout(type, mat), wOff)), gpu.buffer(X), gpu.buffer(y0)];
+        gpu.dispatch(entry, gpu.bindGroup(entry, bufs), [nwg, 1]);
+        const y = new Float32Array(await gpu.read(bufs[3]), 0, y0.length);
+        bufs.forEach((b) => b.destroy());
+        let worstRatio = 0;
+        for (let r = 0; r < rows; r++) {
+            let ref = 0, mag = 0;
+            for (let k = 0; k < cols; k++) ref += w[r * cols + k] * x[k], mag += Math.abs(w[r * cols + k] * x[k]);
+            const tol = 2e-5 * mag + 1e-30, err = Math.abs(y[yOff + r] - ref); // x's own f32 merge: ~1e-6 relative
+            assert(err <= tol, `${type} ${AH}x${hd}, ${ns} splits: y[${r}] = ${y[yOff + r]}, expected ${ref} (err ${err.toExponential(2)}, tol ${tol.toExponential(2)})`);
+            worstRatio = Math.max(worstRatio, err / tol);
+        }
+        for (let i = 0; i < y0.length; i++)
+            if ((i < yOff || i >= yOff + rows) && !bitsEqual(y.subarray(i), y0.subarray(i))) throw new Error(`y[${i}] outside the output was written`);
+        worst[`matvec attn ${type}`] = Math.max(worst[`matvec attn ${type}`] || 0, worstRatio);
+    }
+});
+
 test('matmul_op: outer-product tiles, 4 random types, n_tok 1..150, split K', async () => {
     for (let i = 0; i < 4; i++) {
         const type = pick(Object.keys(TYPES));
