@@ -201,9 +201,10 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_unroll = -1;
     e->mv_idot = 1;
     e->mv_pro_wg = MV_PRO_WG;
+    e->mv_attn_wg = MV_ATTN_WG;
     e->combine_wg = ATTN_COMBINE_WG;
-    e->attn_npv = 0; /* ATTN_DEC_NPV, or ATTN_FUSE_NPV with fuse=N (below) */
-    e->attn_fuse = 0;
+    e->attn_npv = 0; /* ATTN_FUSE_NPV, or ATTN_DEC_NPV with fuse=0 (below) */
+    e->attn_fuse = ATTN_FUSE_SPLITS;
     e->attn_fuse_blocks = ATTN_FUSE_BLOCKS;
     e->combine_dw = ATTN_COMBINE_DW;
     e->mv_xl = 0; /* opt-in: neither consumer measured faster on an H100/H200 (docs/PERF.md, tenth session) */
@@ -216,6 +217,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "idot=%u", &n) == 1) e->mv_idot = n != 0;
         else if (sscanf(v, "xl=%u", &n) == 1) e->mv_xl = (int)(n & (XL_HEAD | XL_DOWN));
         else if (sscanf(v, "wg=%u", &n) == 1 && n >= 32 && n <= 1024 && !(n & (n - 1))) e->mv_wg = (int)n;
+        else if (sscanf(v, "awg=%u", &n) == 1 && (!n || (n >= 32 && n <= 1024 && !(n & (n - 1))))) e->mv_attn_wg = (int)n;
         else if (sscanf(v, "pwg=%u", &n) == 1 && (!n || (n >= 32 && n <= 1024 && !(n & (n - 1))))) e->mv_pro_wg = (int)n;
         else if (sscanf(v, "mvt=%u", &n) == 1 && n >= 1024 && n <= (1u << 22)) e->mv_threads = (int)n;
         else if (sscanf(v, "steps=%u", &n) == 1 && n >= 1 && n <= 64) e->mv_steps = (int)n;

@@ -31,13 +31,18 @@
                              is re-recorded that much less often (splits past the keys find none and merge as
                              nothing) */
 #define ATTN_DEC_NPV 2 /* most P.V parts of the decode attention (kernels/attn_decode.wgsl NPV, a block of 4 NPV
-                          keys a workgroup; more than 2 need subgroups of at least that many lanes): 8 took an
-                          e2b step at 640 positions 2.232 -> 2.265-2.269 ms on an H100 (docs/PERF.md) */
-#define ATTN_FUSE_NPV 8 /* ... with the merge in the output's mat-vec (RULLAMA_TUNE fuse=N, opt-in): a split covers
-                           more keys, so few enough partials */
-#define ATTN_FUSE_BLOCKS 2 /* fuse=N: one token's key splits, up to N walking up to this many blocks each, are
-                              merged by the attention output's mat-vec on its way in (matvec.wgsl PRO_ATTN), not
-                              by attn_combine's dispatch; longer contexts keep attn_combine */
+                          keys a workgroup; more than 2 need subgroups of at least that many lanes) when
+                          attn_combine merges its splits: 8 took an e2b step at 640 positions 2.232 -> 2.265 ms,
+                          4 changed nothing (H100, docs/PERF.md) */
+#define ATTN_FUSE_SPLITS 16 /* one token: up to this many key splits, each walking up to ATTN_FUSE_BLOCKS blocks,
+                               are merged by the attention output's mat-vec on its way in (matvec.wgsl PRO_ATTN)
+                               instead of by attn_combine's dispatch (RULLAMA_TUNE fuse=N, 0: off). Every o-proj
+                               workgroup rereads the partials: on e2b at 640 positions 35 dispatches fewer a
+                               token for 0.18 ms more GPU time (H100 step 2.23 -> 2.41 ms), which paid wherever
+                               the host's WebGPU calls were the bottleneck: decode 394-406 tok/s against 365-400
+                               with attn_combine, in four interleaved A/Bs (docs/PERF.md) */
+#define ATTN_FUSE_NPV 8     /* ... with this many P.V parts (blocks of 32 keys), so a 512-key window is 16 blocks */
+#define ATTN_FUSE_BLOCKS 2  /* longer contexts keep attn_combine */
 #define ATTN_COMBINE_DW 32 /* dimensions per attn_combine workgroup (decode's grouped variant) */
 #define ATTN_COMBINE_WG 128 /* ... and its invocations: WG / DW groups take every (WG / DW)-th split */
 #define ATTN_COMBINE_DIRECT_DW 128  /* dimensions per workgroup of its DIRECT variant (one per thread) */
@@ -46,6 +51,7 @@
  * 256 instead of matvec_cfg.c's 128: every workgroup repeats the prologue, and half as many of
  * them took 20-35 us off an H100 decode step (64: +150 us, 512: no gain; docs/PERF.md) */
 #define MV_PRO_WG 256
+#define MV_ATTN_WG 256 /* ... and that of the mat-vec that merges the attention's splits (PRO_ATTN) */
 #define NORM_WG 256
 #define ATTN_TARGET_WG 256 /* split the keys until a pass has about this many attention workgroups (MAXS) */
 #define ATTN_TILED_MIN_T 16 /* passes of at least this many slots use the tiled attention kernel */
@@ -185,8 +191,10 @@ struct rl_gpu_engine {
     int attn_splits, attn_hc, attn_kb; /* RULLAMA_TUNE: decode attention's most key splits, heads and keys
                                         * per block (0: ATTN_DEC_SPLITS, ATTN_HC, ATTN_DEC_KB) */
     int attn_noprep;                   /* RULLAMA_TUNE prep=0: q, k, v prepared in a pass of their own */
-    int attn_npv, attn_fuse, attn_fuse_blocks; /* RULLAMA_TUNE npv=N, fuse=N (0, the default: off), fuseb=N:
-                                                * ATTN_DEC_NPV (ATTN_FUSE_NPV with fuse), ATTN_FUSE_BLOCKS */
+    int mv_attn_wg;                    /* the mat-vec merging attention splits (PRO_ATTN): its workgroup size
+                                        * (RULLAMA_TUNE awg=N; default MV_ATTN_WG) */
+    int attn_npv, attn_fuse, attn_fuse_blocks; /* RULLAMA_TUNE npv=N, fuse=N (0: off), fuseb=N: ATTN_FUSE_NPV
+                                                * (ATTN_DEC_NPV with fuse=0), ATTN_FUSE_SPLITS, ATTN_FUSE_BLOCKS */
     uint32_t combine_wg, combine_dw;   /* attn_combine's grouped variant (RULLAMA_TUNE cwg=N, cdw=N) */
     uint32_t b_ple_rows, b_ple_rowids; /* top-k candidates: slice winners, then the sorted K */
     uint32_t top_k, *top_pairs; /* set while eval_top records: where the K pairs land */

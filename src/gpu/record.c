@@ -182,7 +182,7 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         if (pro || ai) v.xs = cols; /* the prologue's input, staged whole (its chunk loop is the one-token loop) */
         /* the same threads per row, more or fewer rows per workgroup: every mat-vec (wg=N), or those with
          * a residual prologue, which every workgroup repeats (pwg=N) */
-        const int wg_knob = e->mv_wg ? e->mv_wg : (pro || ai) && !pair ? e->mv_pro_wg : 0;
+        const int wg_knob = e->mv_wg ? e->mv_wg : ai ? e->mv_attn_wg : pro && !pair ? e->mv_pro_wg : 0;
         if (wg_knob) {
             const uint32_t tpr = tpr_of(&v), max_wg = caps->max_invocations ? caps->max_invocations : 256;
             uint32_t w = (uint32_t)wg_knob < tpr ? tpr : (uint32_t)wg_knob;

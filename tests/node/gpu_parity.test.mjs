@@ -355,24 +355,25 @@ test('a v of another type than q|k shares their decode mat-vec: one dispatch few
     }
 });
 
-// RULLAMA_TUNE fuse=N: one token's attention key splits are left unmerged (attn_decode.wgsl
-// PART_VEC) for the output projection's mat-vec to merge on its way in (matvec.wgsl PRO_ATTN),
-// with the default P.V parts and with more (LANE_PARTS, where subgroups allow): the CPU
-// engine's logits every way, and attn_combine's dispatch gone from every layer's decode step.
-test('fuse=N: decode attention merged by the output mat-vec instead of attn_combine: CPU logits, a dispatch fewer per layer', async () => {
+// One token's attention key splits are left unmerged (attn_decode.wgsl PART_VEC) for the
+// output projection's mat-vec to merge on its way in (matvec.wgsl PRO_ATTN; the default, fuse=16),
+// with more P.V parts (LANE_PARTS, where subgroups allow) and with two; fuse=0 merges them in
+// attn_combine's pass: the CPU engine's logits every way, and attn_combine's dispatch gone from
+// every layer's decode step when fused.
+test('decode attention merged by the output mat-vec (fuse=N) or by attn_combine (fuse=0): CPU logits, a dispatch fewer per layer', async () => {
     const kv = readGgufKv(model), arch = kv.find((e) => e.key === 'general.architecture').value;
     const nLayer = Number(kv.find((e) => e.key === `${arch}.block_count`).value);
     const tokens = [2, ...Array.from({ length: 40 }, () => 3 + Math.floor(rng() * 200))]; // 43 keys, planned as 64
     const cpu = await cpuLogits([...tokens, 9, 5]);
     const perStep = [];
-    for (const tune of ['', 'fuse=16', 'fuse=16,npv=2,fuseb=8']) {
+    for (const tune of ['fuse=0', '', 'fuse=16,npv=2,fuseb=8']) {
         const s = await openTuned(tune, { nCtx: 64 });
         try {
             const rows = [...await s.eval(tokens, { allLogits: true })];
             const before = s.runtime.dispatchesRun;
             for (const t of [9, 5]) rows.push(...await s.eval([t], { allLogits: true }));
             perStep.push((s.runtime.dispatchesRun - before) / 2);
-            compareRows(Float32Array.from(rows), cpu, s.nVocab, `${tune || 'attn_combine'}, ${tokens.length + 2} positions`);
+            compareRows(Float32Array.from(rows), cpu, s.nVocab, `${tune || 'default'}, ${tokens.length + 2} positions`);
         } finally {
             s.close();
         }
