@@ -34,15 +34,14 @@
                           keys a workgroup; more than 2 need subgroups of at least that many lanes) when
                           attn_combine merges its splits: 8 took an e2b step at 640 positions 2.232 -> 2.265 ms,
                           4 changed nothing (H100, docs/PERF.md) */
-#define ATTN_FUSE_SPLITS 16 /* one token: up to this many key splits, each walking up to ATTN_FUSE_BLOCKS blocks,
-                               are merged by the attention output's mat-vec on its way in (matvec.wgsl PRO_ATTN)
-                               instead of by attn_combine's dispatch (RULLAMA_TUNE fuse=N, 0: off). Every o-proj
-                               workgroup rereads the partials: on e2b at 640 positions 35 dispatches fewer a
-                               token for 0.18 ms more GPU time (H100 step 2.23 -> 2.41 ms), which paid wherever
-                               the host's WebGPU calls were the bottleneck: decode 394-406 tok/s against 365-400
-                               with attn_combine, in four interleaved A/Bs (docs/PERF.md) */
-#define ATTN_FUSE_NPV 8     /* ... with this many P.V parts (blocks of 32 keys), so a 512-key window is 16 blocks */
-#define ATTN_FUSE_BLOCKS 2  /* longer contexts keep attn_combine */
+#define ATTN_FUSE_SPLITS 8 /* one token: up to this many key splits, each walking up to ATTN_FUSE_BLOCKS blocks,
+                              are merged by the attention output's mat-vec on its way in (matvec.wgsl PRO_ATTN)
+                              instead of by attn_combine's dispatch (RULLAMA_TUNE fuse=N, 0: off). Every o-proj
+                              workgroup rereads the partials: on e2b at 640 positions 35 dispatches fewer a
+                              token for 0.14 ms more GPU time (H100 step 2.23 -> 2.37 ms; 16 splits of one block:
+                              2.42), which paid wherever the host's WebGPU calls were the bottleneck (docs/PERF.md) */
+#define ATTN_FUSE_NPV 8     /* ... with this many P.V parts (blocks of 32 keys): a 512-key window is 8 splits of 2 */
+#define ATTN_FUSE_BLOCKS 3  /* longer contexts (past 768 keys at 32-key blocks) keep attn_combine */
 #define ATTN_COMBINE_DW 32 /* dimensions per attn_combine workgroup (decode's grouped variant) */
 #define ATTN_COMBINE_WG 128 /* ... and its invocations: WG / DW groups take every (WG / DW)-th split */
 #define ATTN_COMBINE_DIRECT_DW 128  /* dimensions per workgroup of its DIRECT variant (one per thread) */

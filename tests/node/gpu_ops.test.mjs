@@ -230,7 +230,8 @@ test('decode attention and its combine match a direct softmax (GQA, window, ring
         // more P.V parts (NPV = WG / (hd / 4) = 4, neighbouring lanes: LANE_PARTS), with both softmaxes;
         // one token's partials also in the layout the output mat-vec merges (PART_VEC, merged here)
         { hd: 256, H: 8, kvh: 1, T: 1, pos0: 300, cap: 200, win: 150, splits: [1, 5], KB: 16, npv: 4, sg: true, vec: true },
-        { hd: 256, H: 8, kvh: 1, T: 1, pos0: 90, cap: 128, win: 64, splits: [4, 40], KB: 4, npv: 4, sg: true, vec: true },
+        { hd: 256, H: 8, kvh: 1, T: 1, pos0: 90, cap: 128, win: 64, splits: [4, 20], KB: 4, npv: 4, sg: true, vec: true },
+        { hd: 128, H: 8, kvh: 1, T: 1, pos0: 61, cap: 64, win: 0, splits: [3], KB: 8, vec: true },  // PART_VEC with two parts
         { hd: 64, H: 4, kvh: 2, T: 3, pos0: 20, cap: 32, win: 16, splits: [1, 2], KB: 8, npv: 4, sg: true },
     ];
     for (const cs of cases) {
