@@ -203,10 +203,10 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_pro_wg = MV_PRO_WG;
     e->mv_attn_wg = MV_ATTN_WG;
     e->combine_wg = ATTN_COMBINE_WG;
+    e->combine_dw = ATTN_COMBINE_DW;
     e->attn_npv = 0; /* ATTN_FUSE_NPV, or ATTN_DEC_NPV with fuse=0 (below) */
     e->attn_fuse = ATTN_FUSE_SPLITS;
     e->attn_fuse_blocks = ATTN_FUSE_BLOCKS;
-    e->combine_dw = ATTN_COMBINE_DW;
     e->mv_xl = 0; /* opt-in: neither consumer measured faster on an H100/H200 (docs/PERF.md, tenth session) */
     const char *v = h && h->getenv ? h->getenv(h, "RULLAMA_TUNE") : NULL;
     for (; v && *v; v += strcspn(v, ",") + (v[strcspn(v, ",")] == ',')) {

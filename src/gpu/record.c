@@ -115,15 +115,16 @@ int gpu_xl_takes(const rl_gpu_engine *e, const gguf_tensor *W, int T, int which)
     return T == 1 && (e->mv_xl & which) && !e->mv_wg && xl_type(W->type) && W->ne[0] % 256 == 0;
 }
 
-/* W2 (rows2 rows, another type): a second matrix after W's rows, in one mat-vec
- * (kernels/matvec.wgsl TWO_TYPES; gpu_can_two_types decides). limbs_out: a GeGLU pair
- * (pair > 0) also writes its outputs' limbs for the product after it (matvec.wgsl
- * LIMBS_OUT), where its variant allows */
 /* The attention's unmerged partials as a mat-vec's input (matvec.wgsl PRO_ATTN) */
 typedef struct {
     uint32_t hd, n_split;
 } attn_in;
 
+/* W2 (rows2 rows, another type): a second matrix after W's rows, in one mat-vec
+ * (kernels/matvec.wgsl TWO_TYPES; gpu_can_two_types decides). limbs_out: a GeGLU pair
+ * (pair > 0) also writes its outputs' limbs for the product after it (matvec.wgsl
+ * LIMBS_OUT), where its variant allows. ai: x is the attention's unmerged splits in b_part,
+ * merged by every workgroup on its way in (matvec.wgsl PRO_ATTN) */
 static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t rows, act x, act y, int T,
                                 float softcap, const act *geglu, uint32_t pair, const gpu_prologue *pro,
                                 const gguf_tensor *W2, uint32_t rows2, int limbs_out, const attn_in *ai,
