@@ -17,6 +17,12 @@ process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 const fx = fixturesDir();
 const model = fx && path.join(fx, 'gemma4-tiny/model.gguf');
 
+// One WebGPU device for the suite's sessions, opened one at a time: Dawn keeps the pipelines it
+// compiled (most of a session's time on SwiftShader) for the sessions after it. Tests that look
+// at the runtime's pipelines or shaders, or patch it, open their own (gpu: null).
+let suiteGpu = null;
+const sharedGpu = async () => (suiteGpu ??= await createGpu());
+
 // CPU logits through the C command line (the same wasm, CPU engine).
 async function cpuLogits(tokens, file = model) {
     const out = path.join(tmpDir('gpu-parity'), 'cpu.bin');
@@ -64,7 +70,7 @@ test('fixture: batch and token-by-token logits match the CPU engine across the w
     const n = 20; // window is 16
     const tokens = [2, ...Array.from({ length: n - 1 }, () => 1 + Math.floor(rng() * 1023))];
     const cpu = await cpuLogits(tokens);
-    const s = await openGpuSession(model, { nCtx: 64 });
+    const s = await openGpuSession(model, { nCtx: 64, gpu: await sharedGpu() });
     try {
         const V = s.nVocab;
         compareRows(await s.eval(tokens, { allLogits: true }), cpu, V, 'one batch of 20');
@@ -85,7 +91,7 @@ test('per-layer-embedding rows uploaded from the file each step give the same lo
     const n = 20;
     const tokens = [2, ...Array.from({ length: n - 1 }, () => 1 + Math.floor(rng() * 1023))];
     const cpu = await cpuLogits(tokens);
-    const s = await openGpuSession(model, { nCtx: 64, pleOnHost: true });
+    const s = await openGpuSession(model, { nCtx: 64, pleOnHost: true, gpu: await sharedGpu() });
     try {
         const V = s.nVocab, rows = [await s.eval(tokens.slice(0, 17), { allLogits: true })];
         for (let i = 17; i < n; i++) rows.push(await s.eval([tokens[i]], { allLogits: true }));
@@ -113,26 +119,22 @@ function generate(type, extra = [], preset = 'tiny') {
 // 26B-style MoE (split and fused experts, K=V full layers, per-layer KV heads)
 // and 31B-style dense K=V: batch (mat-mat) and decode (mat-vec) paths.
 test('MoE and K=V architectures: GPU logits match the CPU engine', async () => {
-    const gpu = await createGpu();
-    try {
-        for (const [preset, extra] of [['tiny-moe', []], ['tiny-moe', ['--moe-fused', '1']], ['tiny-kv', []]]) {
-            const file = generate('Q4_K_M', extra, preset);
-            const tokens = [2, ...Array.from({ length: 13 }, () => 3 + Math.floor(rng() * 500))];
-            const cpu = await cpuLogits(tokens, file);
-            const s = await openGpuSession(file, { nCtx: 32, gpu });
-            try {
-                const V = s.nVocab, rows = [await s.eval(tokens.slice(0, 10), { allLogits: true })];
-                for (let i = 10; i < tokens.length; i++) rows.push(await s.eval([tokens[i]], { allLogits: true }));
-                const joined = new Float32Array(tokens.length * V);
-                let o = 0;
-                for (const r of rows) { joined.set(r, o); o += r.length; }
-                compareRows(joined, cpu, V, `${preset} ${extra.join(' ')}`.trim());
-            } finally {
-                s.close();
-            }
+    const gpu = await sharedGpu();
+    for (const [preset, extra] of [['tiny-moe', []], ['tiny-moe', ['--moe-fused', '1']], ['tiny-kv', []]]) {
+        const file = generate('Q4_K_M', extra, preset);
+        const tokens = [2, ...Array.from({ length: 13 }, () => 3 + Math.floor(rng() * 500))];
+        const cpu = await cpuLogits(tokens, file);
+        const s = await openGpuSession(file, { nCtx: 32, gpu });
+        try {
+            const V = s.nVocab, rows = [await s.eval(tokens.slice(0, 10), { allLogits: true })];
+            for (let i = 10; i < tokens.length; i++) rows.push(await s.eval([tokens[i]], { allLogits: true }));
+            const joined = new Float32Array(tokens.length * V);
+            let o = 0;
+            for (const r of rows) { joined.set(r, o); o += r.length; }
+            compareRows(joined, cpu, V, `${preset} ${extra.join(' ')}`.trim());
+        } finally {
+            s.close();
         }
-    } finally {
-        gpu.destroy();
     }
 });
 
@@ -141,54 +143,46 @@ test('MoE and K=V architectures: GPU logits match the CPU engine', async () => {
 // (window 8 + 32 slots) wrapped, then a decode step.
 // tiny has GQA groups of 4; tiny-kv 2 on sliding layers, 4 on its K=V full ones.
 test('multi-pass prefill (tiled attention) over wrapped rings: GPU logits match the CPU engine', async () => {
-    const gpu = await createGpu();
-    try {
-        for (const preset of ['tiny', 'tiny-kv']) {
-            const file = generate('F32', [], preset);
-            const tokens = [2, ...Array.from({ length: 52 }, () => 3 + Math.floor(rng() * 500))];
-            const cpu = await cpuLogits(tokens, file);
-            const s = await openGpuSession(file, { nCtx: 128, ubatch: 32, gpu });
-            try {
-                const V = s.nVocab, rows = [await s.eval(tokens.slice(0, 32), { allLogits: true })];
-                rows.push(await s.eval(tokens.slice(32, 51), { allLogits: true }));
-                rows.push(await s.eval(tokens.slice(51), { allLogits: true }));
-                const joined = new Float32Array(tokens.length * V);
-                let o = 0;
-                for (const r of rows) { joined.set(r, o); o += r.length; }
-                compareRows(joined, cpu, V, `${preset}: 32 + 19 slots, then 1`);
-            } finally {
-                s.close();
-            }
+    const gpu = await sharedGpu();
+    for (const preset of ['tiny', 'tiny-kv']) {
+        const file = generate('F32', [], preset);
+        const tokens = [2, ...Array.from({ length: 52 }, () => 3 + Math.floor(rng() * 500))];
+        const cpu = await cpuLogits(tokens, file);
+        const s = await openGpuSession(file, { nCtx: 128, ubatch: 32, gpu });
+        try {
+            const V = s.nVocab, rows = [await s.eval(tokens.slice(0, 32), { allLogits: true })];
+            rows.push(await s.eval(tokens.slice(32, 51), { allLogits: true }));
+            rows.push(await s.eval(tokens.slice(51), { allLogits: true }));
+            const joined = new Float32Array(tokens.length * V);
+            let o = 0;
+            for (const r of rows) { joined.set(r, o); o += r.length; }
+            compareRows(joined, cpu, V, `${preset}: 32 + 19 slots, then 1`);
+        } finally {
+            s.close();
         }
-    } finally {
-        gpu.destroy();
     }
 });
 
 // One GPU runtime for the type sweep: pipelines are compiled once per type.
 test('generated models of seven type mixes: GPU logits match the CPU engine', async () => {
-    const gpu = await createGpu();
-    try {
-        // every type's kernels are checked one by one in kernels.test.mjs; here a spread of them end to end
-        for (const type of ['Q4_K_M', 'F32', 'BF16', 'Q8_0', 'Q5_K', 'Q4_0', 'Q3_K']) {
-            const file = generate(type);
-            const tokens = [2, ...Array.from({ length: 11 }, () => 3 + Math.floor(rng() * 500))];
-            const cpu = await cpuLogits(tokens, file);
-            const s = await openGpuSession(file, { nCtx: 32, gpu });
-            try {
-                compareRows(await s.eval(tokens, { allLogits: true }), cpu, s.nVocab, `${type}, 12 positions`);
-            } finally {
-                s.close(); // the shared runtime stays
-            }
+    const gpu = await sharedGpu();
+    // every type's kernels are checked one by one in kernels.test.mjs; here a spread of them end to end
+    for (const type of ['Q4_K_M', 'F32', 'BF16', 'Q8_0', 'Q5_K', 'Q4_0', 'Q3_K']) {
+        const file = generate(type);
+        const tokens = [2, ...Array.from({ length: 11 }, () => 3 + Math.floor(rng() * 500))];
+        const cpu = await cpuLogits(tokens, file);
+        const s = await openGpuSession(file, { nCtx: 32, gpu });
+        try {
+            compareRows(await s.eval(tokens, { allLogits: true }), cpu, s.nVocab, `${type}, 12 positions`);
+        } finally {
+            s.close(); // the shared runtime stays
         }
-    } finally {
-        gpu.destroy();
     }
 });
 
 test('pipelined greedy decode: picks match the CPU engine; dropping the step queued ahead leaves the cache right', async () => {
     const tokens = [2, ...Array.from({ length: 5 }, () => 1 + Math.floor(rng() * 1023))];
-    const s = await openGpuSession(model, { nCtx: 64 });
+    const s = await openGpuSession(model, { nCtx: 64, gpu: await sharedGpu() });
     try {
         const [p0] = await s.eval(tokens, { logits: false, argmax: true });
         // the bench's GPU timeline of the pipelined steps: one [start, end] a step, in order
@@ -226,7 +220,7 @@ async function openTuned(tune, opts, file = model) {
     if (tune) process.env.RULLAMA_TUNE = tune;
     else delete process.env.RULLAMA_TUNE;
     try {
-        return await openGpuSession(file, opts);
+        return await openGpuSession(file, 'gpu' in opts ? opts : { ...opts, gpu: await sharedGpu() });
     } finally {
         if (saved === undefined) delete process.env.RULLAMA_TUNE;
         else process.env.RULLAMA_TUNE = saved;
@@ -247,7 +241,7 @@ test('prefill through the integer tensor-core matmul (emulated here): GPU logits
     const cpu = await cpuLogits(tokens, file);
     // K whole; K split as far as it goes with 2 MiB packed; two activation limbs (kernels/limbs.wgsl LIMBS2)
     for (const knobs of ['smxk=0', 'smxk=100000,smxmax=2', 'smxlimbs=2,smxk=0']) {
-        const s = await openTuned(`smx=2,${knobs}`, { nCtx: 48 }, file);
+        const s = await openTuned(`smx=2,${knobs}`, { nCtx: 48, gpu: null }, file);
         try {
             // the integer matmul rounds each weight row to 16 bits (kernels/smx_pack.wgsl): 2^-16 of the row's
             // largest weight, which compounds to 1.5e-4..5e-4 of the logits over this model's layers (9e-4 on a
@@ -288,7 +282,7 @@ test('Q6_K repacked to 224-byte blocks at load: the same logits, bit for bit, as
     const tokens = [2, ...Array.from({ length: 10 }, () => 3 + Math.floor(rng() * 500))];
     const out = [];
     for (const tune of ['q6pad=0', 'q6stage=64', '']) {
-        const s = await openTuned(tune, { nCtx: 32 }, file);
+        const s = await openTuned(tune, { nCtx: 32, gpu: null }, file);
         try {
             const rows = [...await s.eval(tokens, { allLogits: true })];
             for (const t of [7, 11]) rows.push(...await s.eval([t], { allLogits: true }));
@@ -398,7 +392,7 @@ test('decode\'s gate|up runs on integer dot products unless idot=0, and the LM h
     const steps = [];
     const count = (s, text) => [...s.runtime.shaders.values()].filter((sh) => sh.code.includes(text)).length;
     for (const tune of ['idot=0', '', 'xl=1', 'xl=3']) {
-        const s = await openTuned(tune, { nCtx: 32 }, file);
+        const s = await openTuned(tune, { nCtx: 32, gpu: null }, file);
         try {
             const rows = [...await s.eval(tokens, { allLogits: true })];
             const step = [];
@@ -516,7 +510,8 @@ test('64-token greedy and 32-token seeded sampled continuations: GPU and CPU gen
     // 256 positions: the follow-up prompt below repeats the continuation up to the stop
     // string, which can sit late in it (a seed once made that prompt 147 tokens)
     const cpu = await ChatSession.open({ wasm, host: nodeHost(), model: file, nCtx: 256, gpu: false });
-    const gpuS = await ChatSession.open({ wasm, host: nodeHost(), model: file, nCtx: 256 });
+    const gpuS = await ChatSession.open({ wasm, host: nodeHost(), model: file, nCtx: 256, gpu: await sharedGpu() });
+    const ahead0 = gpuS.runtime.aheadLists ?? 0;
     try {
         const a = await cpu.run('generate', body), b = await gpuS.run('generate', body);
         assert(a.eval_count === b.eval_count, `token counts differ: cpu ${a.eval_count}, gpu ${b.eval_count}`);
@@ -524,7 +519,7 @@ test('64-token greedy and 32-token seeded sampled continuations: GPU and CPU gen
         assert(a.eval_count >= 8, `only ${a.eval_count} tokens before a stop`);
         console.error(`    ${a.eval_count} tokens identical`);
         // greedy decode is pipelined: every step but the last was queued before the previous pick was read
-        const ahead = gpuS.runtime.aheadLists;
+        const ahead = gpuS.runtime.aheadLists - ahead0;
         assert(ahead >= b.eval_count - 2, `only ${ahead} of ${b.eval_count} decode steps ran ahead`);
         // a stop string ends the output while a step is queued ahead: that step is dropped, and a
         // follow-up request that reuses the cached prefix still matches the CPU engine
