@@ -554,8 +554,10 @@ fn prologue(li: u32, first: bool
 // dimensions (attn_decode.wgsl PART_VEC): [AH][n_split][hd] unnormalised
 // outputs, then [AH][n_split] (m, l) pairs. Every workgroup merges them into its
 // staged row (attn_combine.wgsl's maths: x = sum_s acc_s e^(m_s - M) / sum_s
-// l_s e^(m_s - M)), which saves attn_combine's dispatch; the splits are few
-// (src/gpu/record.c caps them at AS), so this costs a few reads from L2.
+// l_s e^(m_s - M)), which saves attn_combine's dispatch. The splits are few
+// (src/gpu/record.c caps them at AS), but every workgroup rereads all of them
+// from L2: on an H100 that costs more GPU time than attn_combine's pass, and
+// pays only while the host's per-dispatch work is the bottleneck (docs/PERF.md).
 var<workgroup> aw: array<f32, AH * AS>;  // each split's weight e^(m_s - M) / L, by head
 
 fn attn_prologue(li: u32) {

@@ -167,12 +167,9 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         p.pro_s = pro->scale ? gpu_vec_off(e, pro->scale) : 0;
         p.pro_flags = (pro->scale ? 1u : 0u) | (pro->next ? 2u : 0u) | (pro->w1 ? 0u : 4u);
     }
-    if (ai) {
+    if (ai) { /* x is the partials in b_part (gpu_matvec_attn) */
         if (T != 1 || !nt || pro || pair || geglu || W2)
             return rl_fail(err, RL_ERR_INVALID, "merged attention partials are a plain one-slot mat-vec's input");
-        x = (act){e->b_part, 0, cols};
-        p.x_off = 0;
-        p.x_stride = cols;
         p.pro_w1 = ai->hd;
         p.pro_w2 = ai->n_split;
     }
