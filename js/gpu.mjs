@@ -3,6 +3,8 @@
 // no decisions of its own. Works with navigator.gpu (browser) and npm `webgpu`
 // (Dawn in Node).
 
+import { awaitGpu } from './dawn-poll.mjs';
+
 // command-list opcodes and their lengths in words (src/gpu/gpu_abi.h); js/web/plan.mjs reads them too
 export const OP = { DISPATCH: 1, WRITE: 2, COPY: 3, READ: 4, UPLOAD: 5, DISPATCH_INDIRECT: 7, AHEAD: 8, FREE: 9 };
 export const OP_LEN = { 1: 6, 2: 5, 3: 6, 4: 5, 5: 7, 7: 5, 8: 2, 9: 2 };
@@ -88,7 +90,10 @@ export async function createGpu({ gpu, disable = [], powerPreference = 'high-per
             const toggles = [smx ? 'allow_unsafe_apis' : '', boundsChecks ? '' : 'disable_robustness', env.RULLAMA_DAWN_TOGGLES ?? '']
                 .filter(Boolean).join(',');
             // RULLAMA_DAWN_DISABLE: Dawn toggles to turn off (A/B of defaults such as vulkan_use_buffer_robust_access_2)
-            const flags = [toggles && `enable-dawn-features=${toggles}`, env.RULLAMA_DAWN_DISABLE && `disable-dawn-features=${env.RULLAMA_DAWN_DISABLE}`];
+            // RULLAMA_DAWN_BACKEND=null: Dawn's null backend runs no kernels, so a bench measures the host's
+            // work alone (its logits are meaningless)
+            const flags = [toggles && `enable-dawn-features=${toggles}`, env.RULLAMA_DAWN_DISABLE && `disable-dawn-features=${env.RULLAMA_DAWN_DISABLE}`,
+                env.RULLAMA_DAWN_BACKEND && `backend=${env.RULLAMA_DAWN_BACKEND}`];
             keepAlive = webgpu.create(flags.filter(Boolean)); // must stay referenced, or Dawn may crash (toolchain.md §6.4)
             gpu = keepAlive;
         }
@@ -366,7 +371,7 @@ export class GpuRuntime {
                 const len = words[i + 3];
                 const staging = this.#staging(len);
                 enc.copyBufferToBuffer(this.buffers.get(words[i + 1]), words[i + 2], staging, 0, Math.ceil(len / 4) * 4);
-                reads.push({ staging, len, dst: words[i + 4], mapped: null });
+                reads.push({ staging, len, dst: words[i + 4], mapped: null, ahead: !!ahead });
             }
         }
         endPass();
@@ -450,10 +455,13 @@ export class GpuRuntime {
             }
         }
         if (!reads.length) return;
-        await Promise.all(reads.map((r) => r.mapped ?? r.staging.mapAsync(GPUMapMode.READ)));
+        // reads of pipelined steps are awaited steps after their submission: patient (js/dawn-poll.mjs)
+        await awaitGpu(Promise.all(reads.map((r) => r.mapped ?? r.staging.mapAsync(GPUMapMode.READ))), reads.every((r) => r.ahead));
         this.check();
+        const nothingRuns = globalThis.process?.env?.RULLAMA_DAWN_BACKEND === 'null'; // host-cost runs: reads come back as zeros
         for (const r of reads) {
             const src = new Uint8Array(r.staging.getMappedRange(), 0, r.len);
+            if (nothingRuns) src.fill(0);
             new Uint8Array(memory().buffer).set(src, r.dst);
             r.staging.unmap();
             this.readPool.push(r.staging);

@@ -116,12 +116,17 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
                 const wall = performance.now() - t, tl = await s.runtime.readTimeline();
                 const steady = tl.slice(4); // past the queue's filling
                 if (steady.length > 1) {
-                    let busy = 0, idle = 0;
+                    let busy = 0;
+                    const gaps = [];
                     for (let i = 0; i < steady.length; i++) {
                         busy += steady[i][1] - steady[i][0];
-                        if (i) idle += steady[i][0] - steady[i - 1][1];
+                        if (i) gaps.push(steady[i][0] - steady[i - 1][1]);
                     }
-                    r.decodeTimeline = { steps: steady.length, busyMs: busy / steady.length, idleMs: idle / (steady.length - 1), tokS: gen / (wall / 1e3) };
+                    // the gaps' spread tells a steady cost between steps (every gap alike) from the
+                    // host falling behind now and then (most gaps near zero, a few long ones)
+                    const sorted = [...gaps].sort((a, b) => a - b), q = (f) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))];
+                    r.decodeTimeline = { steps: steady.length, busyMs: busy / steady.length, idleMs: gaps.reduce((a, b) => a + b, 0) / gaps.length,
+                        idleMedianMs: q(0.5), idleP90Ms: q(0.9), idleMaxMs: sorted[sorted.length - 1], tokS: gen / (wall / 1e3) };
                 }
             }
         }
@@ -201,7 +206,8 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     if (r.decodeTimeline) {
         const d = r.decodeTimeline;
         log(`decode GPU timeline ${d.busyMs.toFixed(3)} ms a step from its first command to its last, ${d.idleMs.toFixed(3)} ms idle before the next ` +
-            `(${d.steps} pipelined steps, ${d.tokS.toFixed(1)} tokens/s in that run)\n`);
+            `(median ${d.idleMedianMs.toFixed(3)}, 90th percentile ${d.idleP90Ms.toFixed(3)}, longest ${d.idleMaxMs.toFixed(3)}; ` +
+            `${d.steps} pipelined steps, ${d.tokS.toFixed(1)} tokens/s in that run)\n`);
     }
     if (r.decodeProfile) {
         log(`decode profile (one pass per dispatch, so the sum exceeds the real step): ${r.dispatchesPerToken.toFixed(0)} dispatches, ${r.decodeGpuMsPerToken.toFixed(3)} ms GPU per token\n`);

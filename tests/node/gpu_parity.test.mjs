@@ -11,6 +11,7 @@ import { loadEngine, openGpuSession, wasmPath } from '../../js/node/cli.mjs';
 import { nodeHost } from '../../js/node/host.mjs';
 import { ChatSession } from '../../js/session.mjs';
 import { createGpu } from '../../js/gpu.mjs';
+import { pollStats } from '../../js/dawn-poll.mjs';
 import { readGgufKv, readGgufTensors } from './lib/gguf-kv.mjs';
 
 process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -187,7 +188,10 @@ test('pipelined greedy decode: picks match the CPU engine; dropping the step que
         const [p0] = await s.eval(tokens, { logits: false, argmax: true });
         // the bench's GPU timeline of the pipelined steps: one [start, end] a step, in order
         const timed = s.runtime.startTimeline(32);
-        const picks = await s.decodeGreedy(20); // 20 steps, each fed the previous pick on the GPU: the window (16) wraps
+        const ticks = { ...pollStats };
+        const picks = await s.decodeGreedy(20);
+        // the pipelined steps' picks are awaited patiently (js/dawn-poll.mjs)
+        assert(pollStats.patient > ticks.patient, 'no patient ticks while awaiting pipelined steps'); // 20 steps, each fed the previous pick on the GPU: the window (16) wraps
         assert(s.nPast === tokens.length + 20, `cache holds ${s.nPast} positions`);
         if (timed) {
             const tl = await s.runtime.readTimeline();
