@@ -77,11 +77,13 @@ test('waits of both kinds at once, and the global setImmediate for other code', 
     // and a handle made then (a timer) can be cleared
     let seen = null, cleared = true;
     const p = runAndRead(true);
-    setTimeout(() => {
+    const late = new Promise((resolve) => setTimeout(() => {
         setImmediate((a, b) => { seen = [a, b]; }, 3, 'x');
         clearImmediate(setImmediate(() => { cleared = false; }));
-    }, 4);
-    const a = await p;
+        resolve();
+    }, 4));
+    const [a] = await Promise.all([p, late]);
+    await new Promise((r) => setTimeout(r, 5)); // a timer-backed callback runs within about 1 ms
     assert(seen && seen[0] === 3 && seen[1] === 'x', `callback saw ${seen}`);
     // both kinds at once: urgent pacing wins while an urgent wait is on
     const [b, c] = await Promise.all([runAndRead(true), runAndRead(false)]);
