@@ -69,7 +69,7 @@ export function noGpuImports() {
 // optional features exist. options.disable: features to pretend are absent
 // (tests run the fallback paths this way).
 export async function createGpu({ gpu, disable = [], powerPreference = 'high-performance', smx } = {}) {
-    let keepAlive = null, boundsChecks = true;
+    let keepAlive = null, boundsChecks = true, nothingRuns = false;
     if (!gpu) {
         if (globalThis.navigator?.gpu) gpu = globalThis.navigator.gpu;
         else {
@@ -94,6 +94,7 @@ export async function createGpu({ gpu, disable = [], powerPreference = 'high-per
             // work alone (its logits are meaningless)
             const flags = [toggles && `enable-dawn-features=${toggles}`, env.RULLAMA_DAWN_DISABLE && `disable-dawn-features=${env.RULLAMA_DAWN_DISABLE}`,
                 env.RULLAMA_DAWN_BACKEND && `backend=${env.RULLAMA_DAWN_BACKEND}`];
+            nothingRuns = env.RULLAMA_DAWN_BACKEND === 'null';
             keepAlive = webgpu.create(flags.filter(Boolean)); // must stay referenced, or Dawn may crash (toolchain.md §6.4)
             gpu = keepAlive;
         }
@@ -112,7 +113,9 @@ export async function createGpu({ gpu, disable = [], powerPreference = 'high-per
         'maxComputeWorkgroupsPerDimension', 'maxBindGroups', 'maxUniformBufferBindingSize'])
         if (L[k] !== undefined) requiredLimits[k] = L[k];
     const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
-    return new GpuRuntime(adapter, device, features, keepAlive, boundsChecks);
+    const rt = new GpuRuntime(adapter, device, features, keepAlive, boundsChecks);
+    rt.nothingRuns = nothingRuns;
+    return rt;
 }
 
 export class GpuRuntime {
@@ -123,6 +126,7 @@ export class GpuRuntime {
         this.hasSmxI8 = this.features.has(SMX);
         this.keepAlive = keepAlive;
         this.boundsChecks = boundsChecks; // Dawn's robustness (createGpu turns it off in Node)
+        this.nothingRuns = false;  // Dawn's null backend (createGpu with RULLAMA_DAWN_BACKEND=null): no kernel runs
         this.buffers = new Map();
         this.shaders = new Map();
         this.pipelines = new Map();
@@ -458,10 +462,9 @@ export class GpuRuntime {
         // reads of pipelined steps are awaited steps after their submission: patient (js/dawn-poll.mjs)
         await awaitGpu(Promise.all(reads.map((r) => r.mapped ?? r.staging.mapAsync(GPUMapMode.READ))), reads.every((r) => r.ahead));
         this.check();
-        const nothingRuns = globalThis.process?.env?.RULLAMA_DAWN_BACKEND === 'null'; // host-cost runs: reads come back as zeros
         for (const r of reads) {
             const src = new Uint8Array(r.staging.getMappedRange(), 0, r.len);
-            if (nothingRuns) src.fill(0);
+            if (this.nothingRuns) src.fill(0); // no kernel wrote it: host-cost runs read zeros, not stale bytes
             new Uint8Array(memory().buffer).set(src, r.dst);
             r.staging.unmap();
             this.readPool.push(r.staging);
