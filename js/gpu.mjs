@@ -398,7 +398,9 @@ export class GpuRuntime {
                 this.buffers.delete(words[i + 1]);
                 this.buffersFreed = (this.buffersFreed ?? 0) + 1; // tests count them
             }
-        this.encodeMs = (this.encodeMs ?? 0) + performance.now() - t0; // host cost of turning lists into WebGPU calls (bench)
+        const ms = performance.now() - t0;
+        this.encodeMs = (this.encodeMs ?? 0) + ms; // host cost of turning lists into WebGPU calls (bench)
+        if (ahead) this.stepHostMs?.push(ms); // each pipelined step's share of it, when the bench asks (an array)
         // reads of a list that runs ahead start mapping now, so they are ready when awaited
         if (ahead) {
             for (const r of reads.slice(nReads)) {

@@ -146,7 +146,7 @@ async function benchMatvec(type, name, rows, cols, s, nTok) {
                 ...(xs ? [`XS=${xs}`] : []), ...(sub ? ['SUBGROUPS'] : [])], rpw]);
     };
     mv(cfg.wg, cfg.rows, cfg.rpt, cfg.xs, cfg.lc, cfg.wvec, cfg.steps > 0, ' (cfg)');
-    if (sweep && ['Q4_K', 'Q6_K'].includes(type)) {
+    if (sweep && ['Q4_K', 'Q6_K', 'Q6_KP'].includes(type)) {
         const tpr = cfg.wg * cfg.rpt / cfg.rows;
         // the cfg's shape with the other row layouts, load widths and loops (LC = TPR, scalar
         // loads, plain loop: the kernel before LC, WVEC and STEPS)
@@ -155,7 +155,7 @@ async function benchMatvec(type, name, rows, cols, s, nTok) {
         // [WG, threads per row, rows per thread, x staged]
         const grid = nt === 1
             ? [[256, 16, 2, 0], [256, 8, 2, 0], [256, 32, 2, 0], [128, 16, 2, 0], [128, 8, 2, 0], [128, 4, 1, 0], [128, 16, 1, 0], [128, 32, 1, 0], [128, 64, 1, 0],
-                [256, 128, 1, 0], [256, 256, 1, 0], [64, 8, 1, 0]]
+                [256, 128, 1, 0], [256, 256, 1, 0], [64, 8, 1, 0], [64, 4, 1, 0], [64, 16, 1, 0], [64, 8, 2, 0], [32, 4, 1, 0], [32, 8, 1, 0]]
             : nt === 2 ? [] : [[256, 16, 2, 1], [256, 8, 2, 1], [256, 16, 1, 0], [128, 32, 1, 0]];
         for (const [wg, tpr2, rpt, x] of grid) {
             const xs = x ? xsFor(cols, nt, wg) : 0;

@@ -11,6 +11,19 @@ function lcg(seed) {
     return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
 }
 
+// A fixed piece of pure JS work, timed: the CPU's speed at this moment. On the lent GPU
+// machines the same work took 4-24 ms within one call (docs/NOTES.md, fourteenth session),
+// and the host's WebGPU calls a decode step slow down with it.
+function cpuProbeMs() {
+    const t = performance.now();
+    let x = 1;
+    for (let i = 0; i < 2e6; i++) x = (Math.imul(x, 1103515245) + 12345) | 0;
+    const ms = performance.now() - t;
+    return x === 0.5 ? -1 : ms; // x is never 0.5: keeps the loop from being optimised away
+}
+
+const quantile = (a, f) => { const s = [...a].sort((p, q) => p - q); return s[Math.min(s.length - 1, Math.floor(f * s.length))]; };
+
 // kernels (by decode GPU time) whose marginal cost the profile measures; the small ones
 // show what a dispatch costs in the real step beyond its own work
 const MARGINAL_LABELS = 8;
@@ -70,16 +83,23 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         // As the baseline's, the median of three runs after a first one: the session's first decode
         // runs its host code cold (reported too, as decodeColdTokS)
         const decodeTimes = [], runPicks = [];
+        cpuProbeMs(); // compiled before it is timed
+        r.cpuProbeMs = [cpuProbeMs()];
+        const stepHost = [];
         for (let i = 0; i < 4; i++) {
             if (i) { // the same positions again: the last prompt position's pick starts the chain
                 s.truncate(prompt - 1);
                 await s.eval([tokens[prompt - 1]], { logits: false, argmax: true });
             }
-            if (i === 1) s.recordMs = 0, s.runtime.encodeMs = 0, s.runtime.submitMs = 0;
+            if (i === 1) s.recordMs = 0, s.runtime.encodeMs = 0, s.runtime.submitMs = 0, s.runtime.stepHostMs = stepHost;
+            r.cpuProbeMs.push(cpuProbeMs());
             t = performance.now();
             runPicks.push(await s.decodeGreedy(gen));
             decodeTimes.push(performance.now() - t);
         }
+        s.runtime.stepHostMs = null;
+        if (stepHost.length)
+            r.decodeHostStepMs = { steps: stepHost.length, sumMs: stepHost.reduce((a, b) => a + b, 0), p10: quantile(stepHost, 0.1), p50: quantile(stepHost, 0.5), p90: quantile(stepHost, 0.9), max: quantile(stepHost, 1) };
         const picks = runPicks[0];
         r.decodeColdTokS = gen / (decodeTimes[0] / 1e3);
         r.decodeMs = decodeTimes.slice(1).sort((a, b) => a - b)[1];
@@ -179,6 +199,9 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
     } finally {
         s.close();
     }
+    // which side set the decode rate: the GPU's step, or the host's work for one (its median)
+    if (r.decodeGpuMsPerStep && r.decodeHostStepMs)
+        r.decodeBound = r.decodeHostStepMs.p50 + r.decodeRecordMsPerToken > r.decodeGpuMsPerStep ? 'host' : 'gpu';
     if (baseline) await runBaseline(r, baseline, { prompt, gen, ctx, fa: baselineFa, gpu: baselineGpu, log });
     if (json) return r;
     log(`model        ${model}\ndevice       ${r.device}\nfeatures     ${r.features.join(' ')}\n`);
@@ -190,6 +213,14 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         `${r.prefillPassesMs.map((v) => v.toFixed(1)).join(' / ')} ms (host: recording in C ${r.prefillRecordMs.toFixed(2)} ms, encoding WebGPU calls ${r.prefillEncodeMs.toFixed(2)} ms)\n`);
     log(`decode host  ${(r.decodeRecordMsPerToken + r.decodeEncodeMsPerToken).toFixed(3)} ms per token: recording in C ${r.decodeRecordMsPerToken.toFixed(3)} ms, ` +
         `encoding WebGPU calls ${r.decodeEncodeMsPerToken.toFixed(3)} ms (of which queue.submit ${r.decodeSubmitMsPerToken.toFixed(3)} ms)\n`);
+    if (r.decodeHostStepMs) {
+        const h = r.decodeHostStepMs;
+        log(`decode host  encoding a pipelined step: ${h.p10.toFixed(3)} / ${h.p50.toFixed(3)} / ${h.p90.toFixed(3)} ms (10th percentile / median / 90th), ` +
+            `longest ${h.max.toFixed(3)} (${h.steps} steps)\n`);
+    }
+    const cpu = r.cpuProbeMs, cpuLo = Math.min(...cpu), cpuHi = Math.max(...cpu);
+    log(`host CPU     a fixed piece of JS took ${cpu.map((v) => v.toFixed(2)).join(' / ')} ms before the decode runs` +
+        (cpuHi > 1.5 * cpuLo ? ` (the CPU's speed swung ${(cpuHi / cpuLo).toFixed(1)}x)` : '') + '\n');
     log(`decode       ${gen} tokens in ${r.decodeMs.toFixed(1)} ms: ${r.decodeTokS.toFixed(1)} tokens/s, the median of 3 runs ` +
         `(${r.decodeColdTokS.toFixed(1)} in the first run before them; ${r.decodeSyncTokS.toFixed(1)} with a host round trip per token, ${r.decodeAhead1TokS.toFixed(1)} with one step queued ahead instead of four, ${r.decodeAhead2TokS.toFixed(1)} with two)\n`);
     log(`wasm memory  ${(r.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB\n`);
@@ -202,6 +233,11 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         const gb = r.decodeBytesPerToken / 1e9;
         log(`decode GPU   ${r.decodeGpuMsPerStep.toFixed(3)} ms per step (one timed pass per step); ${gb.toFixed(2)} GB of weights read per token ` +
             `-> ${(gb / (r.decodeGpuMsPerStep / 1e3)).toFixed(0)} GB/s achieved (bandwidth floor at 3.35 TB/s: ${(gb / 3.35).toFixed(3)} ms)\n`);
+        if (r.decodeBound) {
+            const host = r.decodeHostStepMs.p50 + r.decodeRecordMsPerToken;
+            log(`decode bound ${r.decodeBound === 'host' ? 'by the host' : 'by the GPU'}: a step's host work (median ${host.toFixed(3)} ms) ` +
+                `against its GPU time (${r.decodeGpuMsPerStep.toFixed(3)} ms); the GPU alone would allow ${(1e3 / r.decodeGpuMsPerStep).toFixed(1)} tokens/s\n`);
+        }
     }
     if (r.decodeTimeline) {
         const d = r.decodeTimeline;

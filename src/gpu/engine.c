@@ -210,7 +210,7 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
     e->mv_xl = 0; /* opt-in: neither consumer measured faster on an H100/H200 (docs/PERF.md, tenth session) */
     const char *v = h && h->getenv ? h->getenv(h, "RULLAMA_TUNE") : NULL;
     for (; v && *v; v += strcspn(v, ",") + (v[strcspn(v, ",")] == ',')) {
-        unsigned n, n2;
+        unsigned n, n2, n3;
         if (sscanf(v, "lc=%u", &n) == 1 && n && !(n & (n - 1))) e->mv_lc = (int)n;
         else if (sscanf(v, "wvec=%u", &n) == 1) e->mv_wvec = n ? 1 : 0;
         else if (sscanf(v, "unroll=%u", &n) == 1) e->mv_unroll = n ? 1 : 0;
@@ -219,6 +219,10 @@ static void tune_overrides(rl_host *h, rl_gpu_engine *e) {
         else if (sscanf(v, "wg=%u", &n) == 1 && n >= 32 && n <= 1024 && !(n & (n - 1))) e->mv_wg = (int)n;
         else if (sscanf(v, "awg=%u", &n) == 1 && (!n || (n >= 32 && n <= 1024 && !(n & (n - 1))))) e->mv_attn_wg = (int)n;
         else if (sscanf(v, "pwg=%u", &n) == 1 && (!n || (n >= 32 && n <= 1024 && !(n & (n - 1))))) e->mv_pro_wg = (int)n;
+        else if (sscanf(v, "head=%ux%ux%u", &n, &n2, &n3) == 3 && n >= 32 && n <= 1024 && !(n & (n - 1)) && n2 &&
+                 n2 <= n && !(n2 & (n2 - 1)) && (n3 == 1 || n3 == 2))
+            e->head_wg = (int)n, e->head_tpr = (int)n2, e->head_rpt = (int)n3;
+        else if (sscanf(v, "headu=%u", &n) == 1) e->head_unroll = n != 0;
         else if (sscanf(v, "mvt=%u", &n) == 1 && n >= 1024 && n <= (1u << 22)) e->mv_threads = (int)n;
         else if (sscanf(v, "steps=%u", &n) == 1 && n >= 1 && n <= 64) e->mv_steps = (int)n;
         else if (sscanf(v, "splits=%u", &n) == 1 && n >= 1 && n <= 1024) e->attn_splits = (int)n;

@@ -174,6 +174,8 @@ struct rl_gpu_engine {
     int ple_on_host;              /* table rows uploaded per step into b_ple_rows (row ids 0..T-1) */
     int mv_lc, mv_wvec, mv_unroll, mv_wg, mv_steps; /* RULLAMA_TUNE overrides of the mat-vec variant
                                                      * (0 / -1 / -1 / 0 / 0: the planner's) */
+    int head_wg, head_tpr, head_rpt, head_unroll; /* RULLAMA_TUNE head=WGxTPRxRPT[,headu=1]: the LM head's
+                                                   * one-slot mat-vec variant (0: the planner's) */
     int mv_threads;               /* RULLAMA_TUNE mvt=N: the fewest threads a mat-vec gets (0: MV_MIN_THREADS) */
     int mv_pro_wg;                /* the workgroup size of mat-vecs with a residual prologue but no GeGLU pair
                                    * (q|k|v, the per-layer-embedding gate): MV_PRO_WG, or RULLAMA_TUNE pwg=N

@@ -187,6 +187,13 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
             if (w > max_wg) w = max_wg;
             if (w >= tpr) v.rows = w / tpr * v.rpt, v.wg = w;
         }
+        if (W == e->m->output && e->head_wg && T == 1 && !pro && !pair && !geglu && !W2 &&
+            (uint32_t)e->head_wg <= (caps->max_invocations ? caps->max_invocations : 256)) {
+            v.wg = (uint32_t)e->head_wg, v.rpt = (uint32_t)e->head_rpt;
+            v.rows = v.wg / (uint32_t)e->head_tpr * v.rpt;
+            v.lc = v.lc < (uint32_t)e->head_tpr ? v.lc : (uint32_t)e->head_tpr;
+            v.steps = e->head_unroll ? rl_matvec_steps(W->type, cols, (uint32_t)e->head_tpr) : 0;
+        }
         if (W2 && v.rpt == 2) v.rows /= 2, v.rpt = 1; /* one row per thread (tall q|k|v of big models), same TPR */
         /* integer products (IDOT) for a GeGLU pair after a residual prologue: workgroups of 256, so that
          * half as many of them repeat the prologue and its limbs (H100, 24576x1536 alone: 16.4 us against

@@ -32,7 +32,14 @@ test('bench on SwiftShader: load, prefill and decode rates, the profile and the 
     assert(r.decodePicksAgree === true, 'pipelined and round-trip decodes disagreed');
     assert(Math.abs(r.prefillTokS - 12 / (r.prefillMs / 1e3)) < 1e-6 * r.prefillTokS, 'prefill rate and time disagree');
     assert(r.prefillPassesMs.length === 3 && r.prefillPassesMs.includes(r.prefillMs), 'prefill: not the median of its three passes');
+    // the host's side of decode: each pipelined step's encoding, and the CPU probe before every run
+    const h = r.decodeHostStepMs;
+    assert(h && h.steps > 0 && h.p10 > 0 && h.p10 <= h.p50 && h.p50 <= h.p90 && h.p90 <= h.max, `host steps ${JSON.stringify(h)}`);
+    // the steps are some of the lists the measured runs encoded: their sum is within the whole
+    assert(h.sumMs > 0 && h.sumMs <= r.decodeEncodeMsPerToken * 3 * 6 * (1 + 1e-9), `steps ${h.sumMs} ms of ${r.decodeEncodeMsPerToken * 18}`);
+    assert(r.cpuProbeMs.length === 5 && r.cpuProbeMs.every((v) => Number.isFinite(v) && v > 0), `cpu probe ${r.cpuProbeMs}`);
     if (!r.features.includes('timestamp-query')) return;
+    assert(['host', 'gpu'].includes(r.decodeBound), `decode bound ${r.decodeBound}`);
     positive(r, ['decodeGpuMsPerStep', 'decodeGpuMsPerToken', 'dispatchesPerToken']);
     assert(r.decodeProfile.length > 0 && r.decodeProfile.every((p) => p.calls > 0 && p.msPerToken >= 0), 'decode profile');
     const d = r.decodeTimeline;
