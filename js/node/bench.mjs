@@ -11,9 +11,10 @@ function lcg(seed) {
     return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
 }
 
-// A fixed piece of pure JS work, timed: the CPU's speed at this moment. On the lent GPU
-// machines the same work took 4-24 ms within one call (docs/NOTES.md, fourteenth session),
-// and the host's WebGPU calls a decode step slow down with it.
+// A fixed piece of JS work (dependent integer arithmetic), timed before each decode run: on
+// the lent GPU machines the same work took 3-25 ms within one call, and runs where it was slow
+// were host-bound (docs/NOTES.md, fourteenth session). A level probe does not clear the host:
+// there the WebGPU calls of a step also took 1.2-3.4 ms in different minutes with it level.
 function cpuProbeMs() {
     const t = performance.now();
     let x = 1;
@@ -218,9 +219,9 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
         log(`decode host  encoding a pipelined step: ${h.p10.toFixed(3)} / ${h.p50.toFixed(3)} / ${h.p90.toFixed(3)} ms (10th percentile / median / 90th), ` +
             `longest ${h.max.toFixed(3)} (${h.steps} steps)\n`);
     }
-    const cpu = r.cpuProbeMs, cpuLo = Math.min(...cpu), cpuHi = Math.max(...cpu);
+    const cpu = r.cpuProbeMs, cpuSwing = Math.max(...cpu) / Math.min(...cpu);
     log(`host CPU     a fixed piece of JS took ${cpu.map((v) => v.toFixed(2)).join(' / ')} ms before the decode runs` +
-        (cpuHi > 1.5 * cpuLo ? ` (the CPU's speed swung ${(cpuHi / cpuLo).toFixed(1)}x)` : '') + '\n');
+        (cpuSwing > 1.5 ? ` (the CPU's speed swung ${cpuSwing.toFixed(1)}x)` : '') + '\n');
     log(`decode       ${gen} tokens in ${r.decodeMs.toFixed(1)} ms: ${r.decodeTokS.toFixed(1)} tokens/s, the median of 3 runs ` +
         `(${r.decodeColdTokS.toFixed(1)} in the first run before them; ${r.decodeSyncTokS.toFixed(1)} with a host round trip per token, ${r.decodeAhead1TokS.toFixed(1)} with one step queued ahead instead of four, ${r.decodeAhead2TokS.toFixed(1)} with two)\n`);
     log(`wasm memory  ${(r.wasmMemoryBytes / 2 ** 20).toFixed(1)} MiB\n`);
