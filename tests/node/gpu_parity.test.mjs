@@ -417,6 +417,31 @@ test('decode\'s gate|up runs on integer dot products unless idot=0, and the LM h
         assert(steps[k].some((v, i) => !Object.is(v, steps[k - 1][i])), `decode logits of tunes ${k - 1} and ${k} bit-identical`);
 });
 
+// RULLAMA_TUNE head=WGxTPRxRPT[,headu=1] (src/gpu/record.c): the LM head's one-slot mat-vec
+// in another thread layout (here the fixture's 1024 x 256 Q6_K tied head: one thread a row
+// with two rows each, and eight threads a row with an unrolled chunk loop) gives the CPU's
+// logits, and the layout asked for is the one compiled.
+test('the LM head\'s mat-vec in the thread layouts head= asks for: CPU logits, that variant compiled', async () => {
+    if (!model) return;
+    const tokens = [2, ...Array.from({ length: 5 }, () => 3 + Math.floor(rng() * 500))];
+    const cpu = await cpuLogits([...tokens, 7, 11]);
+    for (const [tune, consts] of [['head=32x1x2', ['WG = 32u;', 'ROWS = 64u;', 'RPT = 2u;']],
+        ['head=64x8x1,headu=1', ['WG = 64u;', 'ROWS = 8u;', 'RPT = 1u;', 'STEPS = 1u;']]]) {
+        const s = await openTuned(tune, { nCtx: 24 });
+        try {
+            const rows = [...await s.eval(tokens, { allLogits: true })];
+            const step = [];
+            for (const t of [7, 11]) step.push(...await s.eval([t], { allLogits: true }));
+            compareRows(Float32Array.from([...rows, ...step]), cpu, s.nVocab, `${tune}, ${tokens.length + 2} positions`);
+            const heads = [...s.runtime.pipelines.values()].filter((p) => p.label === 'matvec Q6_K' &&
+                consts.every((c) => s.runtime.shaders.get(p.shaderId).code.includes(`const ${c}`)));
+            assert(heads.length >= 1, `${tune}: no Q6_K mat-vec compiled with ${consts.join(' ')}`);
+        } finally {
+            s.close();
+        }
+    }
+});
+
 test('a prefill pass handed over in one command list or in several gives the same logits, bit for bit', async () => {
     const tokens = [2, ...Array.from({ length: 23 }, () => 1 + Math.floor(rng() * 1023))];
     const rows = [], lists = [], eager = [];
