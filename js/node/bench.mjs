@@ -145,9 +145,8 @@ export async function bench(model, { prompt = 512, gen = 64, ctx = 0, profile = 
                     }
                     // the gaps' spread tells a steady cost between steps (every gap alike) from the
                     // host falling behind now and then (most gaps near zero, a few long ones)
-                    const sorted = [...gaps].sort((a, b) => a - b), q = (f) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))];
                     r.decodeTimeline = { steps: steady.length, busyMs: busy / steady.length, idleMs: gaps.reduce((a, b) => a + b, 0) / gaps.length,
-                        idleMedianMs: q(0.5), idleP90Ms: q(0.9), idleMaxMs: sorted[sorted.length - 1], tokS: gen / (wall / 1e3) };
+                        idleMedianMs: quantile(gaps, 0.5), idleP90Ms: quantile(gaps, 0.9), idleMaxMs: quantile(gaps, 1), tokS: gen / (wall / 1e3) };
                 }
             }
         }

@@ -181,14 +181,15 @@ static rl_status weight_product(rl_gpu_engine *e, const gguf_tensor *W, uint32_t
         /* the same threads per row, more or fewer rows per workgroup: every mat-vec (wg=N), or those with
          * a residual prologue, which every workgroup repeats (pwg=N) */
         const int wg_knob = e->mv_wg ? e->mv_wg : ai ? e->mv_attn_wg : pro && !pair ? e->mv_pro_wg : 0;
+        const uint32_t max_wg = caps->max_invocations ? caps->max_invocations : 256;
         if (wg_knob) {
-            const uint32_t tpr = tpr_of(&v), max_wg = caps->max_invocations ? caps->max_invocations : 256;
+            const uint32_t tpr = tpr_of(&v);
             uint32_t w = (uint32_t)wg_knob < tpr ? tpr : (uint32_t)wg_knob;
             if (w > max_wg) w = max_wg;
             if (w >= tpr) v.rows = w / tpr * v.rpt, v.wg = w;
         }
         if (W == e->m->output && e->head_wg && T == 1 && !pro && !pair && !geglu && !W2 &&
-            (uint32_t)e->head_wg <= (caps->max_invocations ? caps->max_invocations : 256)) {
+            (uint32_t)e->head_wg <= max_wg) {
             v.wg = (uint32_t)e->head_wg, v.rpt = (uint32_t)e->head_rpt;
             v.rows = v.wg / (uint32_t)e->head_tpr * v.rpt;
             v.lc = v.lc < (uint32_t)e->head_tpr ? v.lc : (uint32_t)e->head_tpr;

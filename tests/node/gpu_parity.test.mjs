@@ -420,14 +420,15 @@ test('decode\'s gate|up runs on integer dot products unless idot=0, and the LM h
 // RULLAMA_TUNE head=WGxTPRxRPT[,headu=1] (src/gpu/record.c): the LM head's one-slot mat-vec
 // in another thread layout (here the fixture's 1024 x 256 Q6_K tied head: one thread a row
 // with two rows each, and eight threads a row with an unrolled chunk loop) gives the CPU's
-// logits, and the layout asked for is the one compiled.
+// logits, and the layout asked for is the one compiled (on a device of its own, so no earlier
+// session's pipelines are looked at).
 test('the LM head\'s mat-vec in the thread layouts head= asks for: CPU logits, that variant compiled', async () => {
     if (!model) return;
     const tokens = [2, ...Array.from({ length: 5 }, () => 3 + Math.floor(rng() * 500))];
     const cpu = await cpuLogits([...tokens, 7, 11]);
     for (const [tune, consts] of [['head=32x1x2', ['WG = 32u;', 'ROWS = 64u;', 'RPT = 2u;']],
         ['head=64x8x1,headu=1', ['WG = 64u;', 'ROWS = 8u;', 'RPT = 1u;', 'STEPS = 1u;']]]) {
-        const s = await openTuned(tune, { nCtx: 24 });
+        const s = await openTuned(tune, { nCtx: 24, gpu: null });
         try {
             const rows = [...await s.eval(tokens, { allLogits: true })];
             const step = [];
